@@ -1,0 +1,43 @@
+# Shared helpers for the scripts in this folder (sourced, not run).
+
+# Installs Debian's prometheus package (prometheus + promtool) when either is missing.
+ensure_prometheus() {
+  if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then
+    return 0
+  fi
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "== installing Debian's prometheus package (prometheus, promtool)" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || {
+    echo "error: prometheus/promtool still missing after apt-get install" >&2
+    return 1
+  }
+}
+
+# Prints a free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_prometheus DIR OPENMETRICS_FILE → sets PROM_URL and PROM_PID; loopback only.
+start_prometheus() {
+  local dir=$1 data=$2
+  rm -rf "$dir/tsdb"
+  promtool tsdb create-blocks-from openmetrics "$data" "$dir/tsdb" >/dev/null
+  printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' >"$dir/prometheus.yml"
+  local port
+  port=$(free_port)
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
+    --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" \
+    >"$dir/prometheus.log" 2>&1 &
+  PROM_PID=$!
+  PROM_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    if curl -fsS "$PROM_URL/-/ready" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  echo "error: prometheus did not start; see $dir/prometheus.log" >&2
+  return 1
+}

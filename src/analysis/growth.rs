@@ -1,0 +1,183 @@
+//! Restart-aware memory growth. A leaking process's post-GC floor rises steadily until
+//! it restarts; a whole-window `deriv()` sees the restarts as drops and reports ~0.
+//! So each series is cut into process lifetimes, a robust (Theil–Sen) slope is fitted
+//! to each lifetime's floor, and the slopes are combined weighted by lifetime length.
+
+use super::stats::median;
+
+/// Fewer samples than this in a lifetime give no slope worth reporting.
+pub const MIN_LIFETIME_POINTS: usize = 6;
+/// Upper bound on floor points per lifetime; keeps Theil–Sen's O(n²) pairs cheap.
+const MAX_FLOOR_POINTS: usize = 240;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GrowthEstimate {
+    /// Duration-weighted mean of per-lifetime slopes.
+    pub bytes_per_hour: f64,
+    /// Lifetimes long enough to fit.
+    pub lifetimes_fitted: usize,
+    /// Hours covered by the fitted lifetimes.
+    pub hours_fitted: f64,
+}
+
+/// Theil–Sen slope (median of pairwise slopes), per unit of x.
+pub fn theil_sen(points: &[(f64, f64)]) -> Option<f64> {
+    let mut slopes = Vec::with_capacity(points.len() * points.len().saturating_sub(1) / 2);
+    for (i, a) in points.iter().enumerate() {
+        for b in &points[i + 1..] {
+            let dx = b.0 - a.0;
+            if dx > 0.0 && a.1.is_finite() && b.1.is_finite() {
+                slopes.push((b.1 - a.1) / dx);
+            }
+        }
+    }
+    median(&slopes)
+}
+
+/// The post-GC floor: the lowest sample in each of up to `MAX_FLOOR_POINTS` equal time
+/// bins (about three samples each). A GC sawtooth shorter than a bin is removed; a
+/// longer one is left as symmetric noise, which Theil–Sen ignores.
+pub fn floor_points(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    let finite: Vec<(f64, f64)> = points.iter().copied().filter(|p| p.1.is_finite()).collect();
+    if finite.len() < 2 * MIN_LIFETIME_POINTS {
+        return finite;
+    }
+    let bins = (finite.len() / 3).clamp(MIN_LIFETIME_POINTS, MAX_FLOOR_POINTS);
+    let start = finite[0].0;
+    let span = finite[finite.len() - 1].0 - start;
+    if span <= 0.0 {
+        return finite;
+    }
+    let mut floor: Vec<Option<(f64, f64)>> = vec![None; bins];
+    for &(t, v) in &finite {
+        let index = (((t - start) / span) * bins as f64).floor() as usize;
+        let slot = &mut floor[index.min(bins - 1)];
+        if slot.is_none_or(|(_, best)| v < best) {
+            *slot = Some((t, v));
+        }
+    }
+    floor.into_iter().flatten().collect()
+}
+
+/// Cuts `points` at each boundary: a point at or after a boundary belongs to the next
+/// lifetime. Boundaries must be sorted.
+pub fn split_lifetimes(points: &[(f64, f64)], boundaries: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    let mut lifetimes = vec![Vec::new()];
+    let mut next = 0;
+    for &point in points {
+        while next < boundaries.len() && point.0 >= boundaries[next] {
+            next += 1;
+            if !lifetimes.last().is_some_and(Vec::is_empty) {
+                lifetimes.push(Vec::new());
+            }
+        }
+        lifetimes.last_mut().expect("never empty").push(point);
+    }
+    lifetimes.retain(|l| !l.is_empty());
+    lifetimes
+}
+
+/// Growth of one instance (one series) over its samples, restarts at `boundaries`.
+pub fn instance_growth(points: &[(f64, f64)], boundaries: &[f64]) -> Option<GrowthEstimate> {
+    let mut weighted = 0.0;
+    let mut total_seconds = 0.0;
+    let mut fitted = 0;
+    for lifetime in split_lifetimes(points, boundaries) {
+        if lifetime.len() < MIN_LIFETIME_POINTS {
+            continue;
+        }
+        let seconds = lifetime[lifetime.len() - 1].0 - lifetime[0].0;
+        if seconds <= 0.0 {
+            continue;
+        }
+        let Some(slope) = theil_sen(&floor_points(&lifetime)) else {
+            continue;
+        };
+        weighted += slope * seconds;
+        total_seconds += seconds;
+        fitted += 1;
+    }
+    (fitted > 0).then(|| GrowthEstimate {
+        bytes_per_hour: weighted / total_seconds * 3600.0,
+        lifetimes_fitted: fitted,
+        hours_fitted: total_seconds / 3600.0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MB: f64 = 1e6;
+
+    /// Deterministic pseudo-noise in [-1, 1] (no RNG dependency in unit tests).
+    fn noise(i: usize) -> f64 {
+        let x = ((i as f64 * 12.9898).sin() * 43_758.545_3).fract();
+        2.0 * x.abs() - 1.0
+    }
+
+    fn series(hours: f64, step: f64, f: impl Fn(f64, usize) -> f64) -> Vec<(f64, f64)> {
+        let n = (hours * 3600.0 / step) as usize;
+        (0..=n)
+            .map(|i| (i as f64 * step, f(i as f64 * step, i)))
+            .collect()
+    }
+
+    #[test]
+    fn steady_leak_with_noise() {
+        let points = series(24.0, 60.0, |t, i| {
+            200.0 * MB + 50.0 * MB * t / 3600.0 + 5.0 * MB * noise(i)
+        });
+        let g = instance_growth(&points, &[]).unwrap();
+        assert!((g.bytes_per_hour / (50.0 * MB) - 1.0).abs() < 0.01, "{g:?}");
+        assert_eq!(g.lifetimes_fitted, 1);
+    }
+
+    #[test]
+    fn flat_sawtooth_is_zero() {
+        // A 30 MB GC sawtooth with a 7-minute period and no leak.
+        let points = series(24.0, 60.0, |t, _| {
+            300.0 * MB + 30.0 * MB * ((t % 420.0) / 420.0)
+        });
+        let g = instance_growth(&points, &[]).unwrap();
+        assert!(g.bytes_per_hour.abs() < 0.2 * MB, "{g:?}");
+    }
+
+    #[test]
+    fn oom_sawtooth_reports_the_leak_not_zero() {
+        // 120 MB/h, killed every 3 h and restarted at 150 MB.
+        let period = 3.0 * 3600.0;
+        let points = series(24.0, 60.0, |t, i| {
+            150.0 * MB + 120.0 * MB * (t % period) / 3600.0 + 3.0 * MB * noise(i)
+        });
+        let boundaries: Vec<f64> = (1..8).map(|k| k as f64 * period).collect();
+        let g = instance_growth(&points, &boundaries).unwrap();
+        assert!(
+            (g.bytes_per_hour / (120.0 * MB) - 1.0).abs() < 0.02,
+            "{g:?}"
+        );
+        assert_eq!(g.lifetimes_fitted, 8);
+        // The naive whole-window slope is far off: that is why lifetimes matter.
+        let naive = theil_sen(&points).unwrap() * 3600.0;
+        assert!(naive < 60.0 * MB, "naive {naive}");
+    }
+
+    #[test]
+    fn gaps_and_short_lifetimes() {
+        let mut points = series(12.0, 60.0, |t, _| 100.0 * MB + 10.0 * MB * t / 3600.0);
+        // A four-hour scrape gap in the middle does not bend the slope.
+        points.retain(|(t, _)| !(4.0 * 3600.0..8.0 * 3600.0).contains(t));
+        let g = instance_growth(&points, &[]).unwrap();
+        assert!((g.bytes_per_hour / (10.0 * MB) - 1.0).abs() < 0.01, "{g:?}");
+        // Three samples are too few to fit.
+        assert!(instance_growth(&points[..3], &[]).is_none());
+    }
+
+    #[test]
+    fn lifetimes_split_at_boundaries() {
+        let points: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, i as f64)).collect();
+        let parts = split_lifetimes(&points, &[3.0, 3.5, 7.0]);
+        let lens: Vec<usize> = parts.iter().map(Vec::len).collect();
+        assert_eq!(lens, vec![3, 1, 3, 3]);
+    }
+}

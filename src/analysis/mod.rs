@@ -1,0 +1,7 @@
+//! Turning raw series into figures: restart-aware growth, levels, counts and quantiles.
+//! Each figure is computed in exactly one place, here or in a submodule.
+
+pub mod growth;
+pub mod period;
+pub mod restarts;
+pub mod stats;

@@ -1,0 +1,207 @@
+//! Restarts and OOM kills: process lifetimes from `process_start_time_seconds` (or a
+//! counter reset), and kube-state-metrics restart counters matched with the
+//! `OOMKilled` last-termination gauge.
+
+use crate::prom::{Labels, RangeSeries};
+
+/// Labels that identify one process across the metrics of one exporter.
+const IDENTITY_LABELS: &[&str] = &["instance", "pod", "namespace", "container"];
+/// A start time moving by less than this is clock jitter, not a restart.
+const START_TIME_JITTER_SECONDS: f64 = 1.0;
+
+/// A stable key for "the same process", used to match series of different metrics.
+pub fn instance_key(labels: &Labels) -> String {
+    let parts: Vec<String> = IDENTITY_LABELS
+        .iter()
+        .filter_map(|name| labels.get(*name).map(|v| format!("{name}={v:?}")))
+        .collect();
+    if parts.is_empty() {
+        labels
+            .iter()
+            .filter(|(k, _)| k.as_str() != "__name__")
+            .map(|(k, v)| format!("{k}={v:?}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    } else {
+        parts.join(",")
+    }
+}
+
+/// A short human name for an instance: its `instance` or `pod` label, else its labels.
+pub fn instance_name(labels: &Labels) -> String {
+    labels
+        .get("instance")
+        .or_else(|| labels.get("pod"))
+        .cloned()
+        .unwrap_or_else(|| instance_key(labels))
+}
+
+/// The series among `candidates` that belongs to the same process as `labels`.
+pub fn matching<'a>(labels: &Labels, candidates: &'a [RangeSeries]) -> Option<&'a RangeSeries> {
+    let key = instance_key(labels);
+    candidates.iter().find(|c| instance_key(&c.labels) == key)
+}
+
+/// Times at which a new process lifetime began, from a start-time series: the new start
+/// time itself, clamped between the samples that saw the change.
+pub fn boundaries_from_start_times(start_times: &[(f64, f64)]) -> Vec<f64> {
+    let mut out = Vec::new();
+    for pair in start_times.windows(2) {
+        let ((t0, v0), (t1, v1)) = (pair[0], pair[1]);
+        if v0.is_finite() && v1.is_finite() && (v1 - v0).abs() > START_TIME_JITTER_SECONDS {
+            let at = if v1 > t0 && v1 <= t1 { v1 } else { t1 };
+            out.push(at);
+        }
+    }
+    out
+}
+
+/// Times at which a counter reset (fell), marking a restart when start times are absent.
+pub fn boundaries_from_counter_resets(counter: &[(f64, f64)]) -> Vec<f64> {
+    counter
+        .windows(2)
+        .filter(|p| p[1].1 < p[0].1)
+        .map(|p| p[1].0)
+        .collect()
+}
+
+/// Restart and OOM-kill counts from kube-state-metrics over `[start, end)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct KubeCounts {
+    pub restarts: u64,
+    pub oom_kills: u64,
+}
+
+/// Counts restart-counter increments in `[start, end)`, and those of them after which the
+/// container's last termination reason was `OOMKilled`.
+pub fn kube_counts(
+    restarts: &[RangeSeries],
+    oom_reason: &[RangeSeries],
+    start: f64,
+    end: f64,
+    step: f64,
+) -> KubeCounts {
+    let key = |l: &Labels| {
+        ["namespace", "pod", "container"]
+            .iter()
+            .map(|n| l.get(*n).cloned().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let mut counts = KubeCounts::default();
+    for series in restarts {
+        let reason = oom_reason
+            .iter()
+            .find(|r| key(&r.labels) == key(&series.labels));
+        for pair in series.points.windows(2) {
+            let ((_, v0), (t1, v1)) = (pair[0], pair[1]);
+            if !(start..end).contains(&t1) || !v0.is_finite() || !v1.is_finite() {
+                continue;
+            }
+            let increase = if v1 >= v0 { v1 - v0 } else { v1 };
+            let increase = increase.round() as u64;
+            if increase == 0 {
+                continue;
+            }
+            counts.restarts += increase;
+            // The reason gauge reflects the termination just counted once kube-state-metrics
+            // has seen it: look at the first reason sample at or shortly after the increment.
+            let was_oom = reason.is_some_and(|r| {
+                r.points
+                    .iter()
+                    .find(|(t, _)| *t >= t1 - 1e-6 && *t <= t1 + 2.0 * step)
+                    .is_some_and(|(_, v)| *v >= 1.0)
+            });
+            if was_oom {
+                counts.oom_kills += increase;
+            }
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(labels: &[(&str, &str)], points: Vec<(f64, f64)>) -> RangeSeries {
+        RangeSeries {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            points,
+        }
+    }
+
+    #[test]
+    fn start_time_changes_become_boundaries() {
+        let st = vec![
+            (0.0, 100.0),
+            (60.0, 100.0),
+            (120.0, 100.0),
+            (180.0, 150.0),
+            (240.0, 150.0),
+            (300.0, 300.5),
+        ];
+        assert_eq!(boundaries_from_start_times(&st), vec![150.0, 300.0]);
+        assert_eq!(
+            boundaries_from_counter_resets(&[(0.0, 5.0), (1.0, 6.0), (2.0, 0.5)]),
+            vec![2.0]
+        );
+    }
+
+    #[test]
+    fn kube_counts_restarts_and_ooms() {
+        let l = [
+            ("namespace", "prod"),
+            ("pod", "api-0"),
+            ("container", "api"),
+        ];
+        let restarts = vec![series(
+            &l,
+            vec![
+                (0.0, 2.0),
+                (60.0, 2.0),
+                (120.0, 3.0),
+                (180.0, 3.0),
+                (240.0, 4.0),
+                (300.0, 4.0),
+            ],
+        )];
+        let reason = vec![series(
+            &l,
+            vec![(120.0, 1.0), (180.0, 1.0), (240.0, 0.0), (300.0, 0.0)],
+        )];
+        let all = kube_counts(&restarts, &reason, 0.0, 1000.0, 60.0);
+        assert_eq!(
+            all,
+            KubeCounts {
+                restarts: 2,
+                oom_kills: 1
+            }
+        );
+        let late = kube_counts(&restarts, &reason, 200.0, 1000.0, 60.0);
+        assert_eq!(
+            late,
+            KubeCounts {
+                restarts: 1,
+                oom_kills: 0
+            }
+        );
+    }
+
+    #[test]
+    fn keys_match_across_metrics() {
+        let heap = series(
+            &[("__name__", "a"), ("job", "api"), ("instance", "h:1")],
+            vec![],
+        );
+        let start = series(
+            &[("__name__", "b"), ("job", "api"), ("instance", "h:1")],
+            vec![],
+        );
+        assert_eq!(instance_key(&heap.labels), instance_key(&start.labels));
+        assert!(matching(&heap.labels, std::slice::from_ref(&start)).is_some());
+        assert_eq!(instance_name(&heap.labels), "h:1");
+    }
+}

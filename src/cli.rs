@@ -1,0 +1,134 @@
+//! Command-line surface (clap derive). Help text lives in the doc comments. These
+//! structs are only parsed here; `config` validates them into what commands use.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  2  usage error: bad flag, time, duration, selector, query pack or template
+  3  no data: the heap query matched no series for the selector in the window
+  4  Prometheus unreachable, timed out, or a query failed
+  5  the output file could not be written";
+
+/// Turns Prometheus data into the evidence section of a memory-leak report.
+///
+/// Without a subcommand, runs `collect`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "leakcollect",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub collect: CollectArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Query Prometheus for an incident window and render the report (the default).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Collect(CollectArgs),
+    /// Write synthetic exporter data in OpenMetrics text (for demos, tests and benchmarks).
+    #[command(hide = true)]
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PrometheusArgs {
+    /// Base URL of the Prometheus-compatible API (a path prefix such as /prometheus is kept).
+    #[arg(
+        long,
+        env = "PROMETHEUS_URL",
+        default_value = "http://localhost:9090",
+        value_name = "URL"
+    )]
+    pub prometheus_url: String,
+    /// Per-request timeout, Prometheus duration syntax.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub timeout: String,
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CollectArgs {
+    /// Service to report on: the value of --service-label.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Label that names the service.
+    #[arg(long, default_value = "job", value_name = "LABEL")]
+    pub service_label: String,
+    /// Extra label matchers for every query, e.g. 'namespace="prod",cluster=~"eu-.*"'.
+    #[arg(long, value_name = "MATCHERS")]
+    pub selector: Option<String>,
+    /// Start of the incident window: RFC 3339, Unix seconds, `now` or `now-6h`.
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// End of the window (same syntax).
+    #[arg(long, default_value = "now", value_name = "TIME")]
+    pub to: String,
+    /// When the fix went out; splits the window into before/after periods.
+    #[arg(long, value_name = "TIME")]
+    pub fix_deployed: Option<String>,
+    /// Runtime whose query pack to use.
+    #[arg(long, default_value = "nodejs", value_name = "RUNTIME")]
+    pub runtime: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Write the report here instead of stdout (written atomically).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Handlebars template to render Markdown with instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+    /// Directory with query packs (<runtime>.toml) overriding the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// Range-query step (default: about 1,000 points, never below the scrape interval).
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// No progress indicator and no warnings on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SynthArgs {
+    /// Scenario: steady-leak, oom-sawtooth, fix-mid-window, no-leak.
+    #[arg(long)]
+    pub scenario: String,
+    /// Service (job label) the series belong to.
+    #[arg(long, default_value = "api")]
+    pub service: String,
+    /// Window start (same syntax as --from).
+    #[arg(long)]
+    pub from: String,
+    /// Window end.
+    #[arg(long)]
+    pub to: String,
+    /// Instances of the service.
+    #[arg(long, default_value_t = 3)]
+    pub instances: usize,
+    /// Scrape interval of the generated samples.
+    #[arg(long, default_value = "60s")]
+    pub interval: String,
+    /// Output file (OpenMetrics text with # EOF).
+    #[arg(short, long)]
+    pub output: PathBuf,
+}

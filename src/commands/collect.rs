@@ -1,0 +1,507 @@
+//! `collect`: plan the pack's queries for the window, run them concurrently, analyse the
+//! answers into [`Evidence`] and render it.
+
+use crate::analysis::period::{self, PeriodInstants, RangeData};
+use crate::config::CollectConfig;
+use crate::evidence::{Evidence, Periods, QueryRecord, SCHEMA_ID, Window};
+use crate::pack::{self, PackQuery, QueryKind, RANGE_PLACEHOLDER, Role};
+use crate::prom::range::choose_step;
+use crate::prom::{Client, PromError, RangeSeries};
+use crate::timespec::{format_duration, unix_seconds};
+use indicatif::{ProgressBar, ProgressStyle};
+use promql_parser::label::Matcher;
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::time::Duration;
+use thiserror::Error;
+use tokio::task::JoinSet;
+
+#[derive(Debug, Error)]
+pub enum CollectError {
+    #[error(
+        "no data: {selector} matched no series between {from} and {to}{hint} (check --service, --service-label, --selector and the window)"
+    )]
+    NoData {
+        selector: String,
+        from: String,
+        to: String,
+        hint: String,
+    },
+    #[error("query {query_id} could not be prepared: {detail}")]
+    Plan { query_id: String, detail: String },
+}
+
+/// Which slice of the window an instant query covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeriodName {
+    Window,
+    Before,
+    After,
+}
+
+impl PeriodName {
+    fn as_str(self) -> &'static str {
+        match self {
+            PeriodName::Window => "window",
+            PeriodName::Before => "before",
+            PeriodName::After => "after",
+        }
+    }
+}
+
+/// One request to send.
+#[derive(Debug, Clone)]
+struct PlannedQuery {
+    query: PackQuery,
+    promql: String,
+    period: Option<(PeriodName, f64, f64)>,
+}
+
+/// What a finished query produced, with the warnings Prometheus attached.
+type QueryResult = Result<(Outcome, Vec<String>), PromError>;
+
+enum Outcome {
+    Range(Vec<RangeSeries>),
+    Instant(Vec<crate::prom::InstantSample>),
+}
+
+/// Matchers for a query: the service matcher on the query's own label (or
+/// `--service-label`), plus `--selector`.
+fn matchers_for(config: &CollectConfig, query: &PackQuery) -> Vec<Matcher> {
+    let label = query
+        .service_label
+        .as_deref()
+        .unwrap_or(&config.service_label);
+    let mut matchers = vec![pack::equal_matcher(label, &config.service)];
+    matchers.extend(config.selector.iter().cloned());
+    matchers
+}
+
+/// The selector text shown to people, e.g. `{job="api",namespace="prod"}`.
+pub fn selector_text(matchers: &[Matcher]) -> String {
+    let inner: Vec<String> = matchers.iter().map(|m| m.to_string()).collect();
+    format!("{{{}}}", inner.join(","))
+}
+
+fn periods(config: &CollectConfig) -> Vec<(PeriodName, f64, f64)> {
+    let from = unix_seconds(config.window.from);
+    let to = unix_seconds(config.window.to);
+    let mut out = vec![(PeriodName::Window, from, to)];
+    if let Some(fix) = config.window.fix_deployed {
+        let fix = unix_seconds(fix);
+        out.push((PeriodName::Before, from, fix));
+        out.push((PeriodName::After, fix, to));
+    }
+    out
+}
+
+fn plan(config: &CollectConfig) -> Result<Vec<PlannedQuery>, CollectError> {
+    let mut planned = Vec::new();
+    for query in &config.pack.queries {
+        let matchers = matchers_for(config, query);
+        let prepare = |text: &str| {
+            pack::inject(text, &matchers).map_err(|detail| CollectError::Plan {
+                query_id: query.id.clone(),
+                detail,
+            })
+        };
+        match query.kind {
+            QueryKind::Range => planned.push(PlannedQuery {
+                query: query.clone(),
+                promql: prepare(&query.promql)?,
+                period: None,
+            }),
+            QueryKind::Instant => {
+                for (name, start, end) in periods(config) {
+                    let seconds = (end - start).round().max(1.0);
+                    let range = format_duration(Duration::from_secs(seconds as u64));
+                    planned.push(PlannedQuery {
+                        query: query.clone(),
+                        promql: prepare(&query.promql.replace(RANGE_PLACEHOLDER, &range))?,
+                        period: Some((name, start, end)),
+                    });
+                }
+            }
+        }
+    }
+    Ok(planned)
+}
+
+/// Finds the scrape interval of the heap series from how many samples the last hour
+/// (or the whole window, if shorter) holds, so the step never undercuts it.
+async fn probe_scrape_interval(
+    client: &Client,
+    config: &CollectConfig,
+    records: &mut Vec<QueryRecord>,
+) -> Result<Option<Duration>, PromError> {
+    let heap = config
+        .pack
+        .by_role(Role::Heap)
+        .next()
+        .expect("packs are checked to have a heap query");
+    let to = unix_seconds(config.window.to);
+    let span = (to - unix_seconds(config.window.from))
+        .min(3600.0)
+        .floor()
+        .max(1.0);
+    let window = format_duration(Duration::from_secs(span as u64));
+    // count_over_time on the raw selector counts stored samples; any other heap
+    // expression is evaluated through a subquery at its default resolution.
+    let is_selector = promql_parser::parser::parse(&heap.promql)
+        .is_ok_and(|e| matches!(e, promql_parser::parser::Expr::VectorSelector(_)));
+    let text = if is_selector {
+        format!("max(count_over_time({}[{window}]))", heap.promql)
+    } else {
+        format!("max(count_over_time(({})[{window}:]))", heap.promql)
+    };
+    let promql = pack::inject(&text, &matchers_for(config, heap)).map_err(|message| {
+        PromError::BadQuery {
+            query_id: "scrape_interval_probe".into(),
+            message,
+        }
+    })?;
+    let answer = client.query("scrape_interval_probe", &promql, to).await?;
+    let count = answer.data.first().map(|s| s.value).filter(|v| *v >= 2.0);
+    records.push(QueryRecord {
+        id: "scrape_interval_probe".into(),
+        role: "probe".into(),
+        kind: "instant".into(),
+        period: None,
+        description: "Samples per heap series in the last hour of the window, to keep the step above the scrape interval.".into(),
+        promql,
+        start: None,
+        end: None,
+        step_seconds: None,
+        time: Some(to),
+        ok: true,
+        error: None,
+        series: answer.data.len(),
+        warnings: answer.warnings,
+    });
+    Ok(count.map(|c| Duration::from_secs_f64((span / (c - 1.0)).round().max(1.0))))
+}
+
+fn progress_bar(total: usize, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} querying Prometheus {pos}/{len} {wide_msg}")
+            .expect("static template"),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Runs the queries for `config` and returns the evidence.
+pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
+    let client = Client::new(config.client.clone())?;
+    let from = unix_seconds(config.window.from);
+    let to = unix_seconds(config.window.to);
+    let mut records = Vec::new();
+    let mut warnings = Vec::new();
+
+    let step = match config.step {
+        Some(step) => step,
+        None => {
+            let interval = probe_scrape_interval(&client, config, &mut records).await?;
+            choose_step(
+                Duration::from_secs_f64(to - from),
+                interval.unwrap_or(Duration::from_secs(1)),
+            )
+        }
+    };
+    let step_seconds = step.as_secs_f64();
+
+    let planned = plan(config)?;
+    let bar = progress_bar(planned.len(), config.quiet);
+    let mut tasks = JoinSet::new();
+    for (index, item) in planned.iter().cloned().enumerate() {
+        let client = client.clone();
+        tasks.spawn(async move {
+            let result = match item.period {
+                None => client
+                    .query_range(&item.query.id, &item.promql, from, to, step_seconds)
+                    .await
+                    .map(|a| (Outcome::Range(a.data), a.warnings)),
+                Some((_, _, end)) => client
+                    .query(&item.query.id, &item.promql, end)
+                    .await
+                    .map(|a| (Outcome::Instant(a.data), a.warnings)),
+            };
+            (index, result)
+        });
+    }
+    let mut results: Vec<Option<QueryResult>> = planned.iter().map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        let (index, result) = joined.expect("query tasks do not panic");
+        bar.inc(1);
+        results[index] = Some(result);
+    }
+    bar.finish_and_clear();
+
+    let mut data = RangeData {
+        step: step_seconds,
+        by_role: HashMap::new(),
+    };
+    let mut instants: HashMap<PeriodName, PeriodInstants> = HashMap::new();
+    for (item, result) in planned.iter().zip(results) {
+        let result = result.expect("every task reported");
+        let mut record = QueryRecord {
+            id: item.query.id.clone(),
+            role: serde_json::to_value(item.query.role)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            kind: match item.query.kind {
+                QueryKind::Range => "range".into(),
+                QueryKind::Instant => "instant".into(),
+            },
+            period: item.period.map(|(name, _, _)| name.as_str().to_string()),
+            description: item.query.description.clone(),
+            promql: item.promql.clone(),
+            start: item.period.is_none().then_some(from),
+            end: item.period.is_none().then_some(to),
+            step_seconds: item.period.is_none().then_some(step_seconds),
+            time: item.period.map(|(_, _, end)| end),
+            ok: false,
+            error: None,
+            series: 0,
+            warnings: Vec::new(),
+        };
+        match result {
+            Err(error) => {
+                if !item.query.optional || matches!(error, PromError::Unreachable { .. }) {
+                    return Err(error.into());
+                }
+                warnings.push(format!("optional query {} failed: {error}", item.query.id));
+                record.error = Some(error.to_string());
+            }
+            Ok((outcome, query_warnings)) => {
+                for w in &query_warnings {
+                    warnings.push(format!("Prometheus warned on query {}: {w}", item.query.id));
+                }
+                record.ok = true;
+                record.warnings = query_warnings;
+                match outcome {
+                    Outcome::Range(series) => {
+                        record.series = series.len();
+                        data.by_role
+                            .entry(item.query.role)
+                            .or_default()
+                            .extend(series);
+                    }
+                    Outcome::Instant(samples) => {
+                        record.series = samples.len();
+                        let (name, _, _) = item.period.expect("instant queries have a period");
+                        let slot = instants.entry(name).or_default();
+                        store_instant(slot, item.query.role, &samples);
+                    }
+                }
+            }
+        }
+        records.push(record);
+    }
+
+    let heap_query = config
+        .pack
+        .by_role(Role::Heap)
+        .next()
+        .expect("packs have a heap query");
+    if !data.has_data(Role::Heap) {
+        return Err(CollectError::NoData {
+            selector: pack::inject(&heap_query.promql, &matchers_for(config, heap_query))
+                .unwrap_or_else(|_| heap_query.promql.clone()),
+            from: config.window.from.to_rfc3339(),
+            to: config.window.to.to_rfc3339(),
+            hint: suggestion(&client, config, heap_query, from, to).await,
+        }
+        .into());
+    }
+    explain_missing(config, &data, &mut warnings);
+    period::trim_stale_tails(&mut data, to);
+
+    let boundaries = period::heap_boundaries(&data);
+    let analyze = |name: PeriodName, start: f64, end: f64| {
+        let inst = instants.get(&name).cloned().unwrap_or_default();
+        period::analyze_period(start, end, &data, &boundaries, &inst)
+    };
+    let whole = analyze(PeriodName::Window, from, to);
+    let (before, after) = match config.window.fix_deployed {
+        Some(fix) => {
+            let fix = unix_seconds(fix);
+            (
+                Some(analyze(PeriodName::Before, from, fix)),
+                Some(analyze(PeriodName::After, fix, to)),
+            )
+        }
+        None => (None, None),
+    };
+    for (name, p) in [
+        ("window", Some(&whole)),
+        ("before", before.as_ref()),
+        ("after", after.as_ref()),
+    ] {
+        let Some(p) = p else { continue };
+        if p.growth_bytes_per_hour.is_none() {
+            warnings.push(format!(
+                "growth for the {name} period is missing: no instance has a process lifetime of at least {} samples in it",
+                crate::analysis::growth::MIN_LIFETIME_POINTS
+            ));
+        }
+        if p.gc_pause_p95_seconds.is_none() && config.pack.by_role(Role::GcP95).next().is_some() {
+            warnings.push(format!(
+                "GC pause p95 for the {name} period is missing: the GC histogram has no observations in it"
+            ));
+        }
+        if let (Some(a), Some(b)) = (
+            p.restarts_by_source.process_start,
+            p.restarts_by_source.kube_state_metrics,
+        ) && a != b
+        {
+            warnings.push(format!(
+                "restarts in the {name} period disagree: {a} from process start times, {b} from kube-state-metrics; the report uses the process start times"
+            ));
+        }
+    }
+    let improvement = match (&before, &after) {
+        (Some(b), Some(a)) => Some(period::improvement(b, a)),
+        _ => None,
+    };
+    let symptoms = period::symptoms(before.as_ref().unwrap_or(&whole));
+    let mut all_matchers = vec![pack::equal_matcher(&config.service_label, &config.service)];
+    all_matchers.extend(config.selector.iter().cloned());
+
+    Ok(Evidence {
+        schema: SCHEMA_ID.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        generated_at: chrono::Utc::now(),
+        service: config.service.clone(),
+        service_label: config.service_label.clone(),
+        selector: selector_text(&all_matchers),
+        runtime: config.pack.runtime.clone(),
+        runtime_title: config.pack.title.clone(),
+        prometheus_url: client.base_url().to_string(),
+        window: Window {
+            from: config.window.from,
+            to: config.window.to,
+            hours: (to - from) / 3600.0,
+            step_seconds,
+        },
+        fix_deployed: config.window.fix_deployed,
+        periods: Periods {
+            window: whole,
+            before,
+            after,
+        },
+        improvement,
+        symptoms,
+        queries: records,
+        warnings,
+    })
+}
+
+fn store_instant(slot: &mut PeriodInstants, role: Role, samples: &[crate::prom::InstantSample]) {
+    match role {
+        Role::GcP95 => {
+            slot.gc_p95 = samples.first().map(|s| s.value).filter(|v| v.is_finite());
+        }
+        Role::GcP95ByKind => {
+            slot.gc_p95_by_kind = samples
+                .iter()
+                .filter(|s| s.value.is_finite())
+                .map(|s| {
+                    let kind = s
+                        .labels
+                        .get("kind")
+                        .or_else(|| s.labels.get("gc"))
+                        .or_else(|| s.labels.get("generation"))
+                        .cloned()
+                        .unwrap_or_else(|| "all".into());
+                    (kind, s.value)
+                })
+                .collect::<BTreeMap<_, _>>();
+        }
+        _ => {}
+    }
+}
+
+/// Warnings for optional evidence that is absent, so the report says why a figure is missing.
+fn explain_missing(config: &CollectConfig, data: &RangeData, warnings: &mut Vec<String>) {
+    let missing = |role: Role| config.pack.by_role(role).next().is_some() && !data.has_data(role);
+    if missing(Role::ProcessStart) && !data.has_data(Role::ResetCounter) {
+        warnings.push("no process start times or counter resets found: restarts cannot be seen, so growth is fitted across the whole window per instance".to_string());
+    }
+    if !data.has_data(Role::K8sRestarts) && !data.has_data(Role::OomEvents) {
+        warnings.push(format!(
+            "OOM kills unknown: no kube-state-metrics restart series for container={:?}",
+            config.service
+        ));
+    }
+}
+
+/// "did you mean …" from the values the service label does take in the window.
+async fn suggestion(
+    client: &Client,
+    config: &CollectConfig,
+    heap: &PackQuery,
+    from: f64,
+    to: f64,
+) -> String {
+    let Ok(values) = client
+        .label_values(&config.service_label, &heap.promql, from, to)
+        .await
+    else {
+        return String::new();
+    };
+    match closest(&config.service, &values) {
+        Some(best) => format!("; did you mean {}={best:?}?", config.service_label),
+        None if values.is_empty() => {
+            format!("; no series of {} exist in the window at all", heap.promql)
+        }
+        None => String::new(),
+    }
+}
+
+fn closest<'a>(wanted: &str, candidates: &'a [String]) -> Option<&'a String> {
+    candidates
+        .iter()
+        .map(|c| (strsim_distance(wanted, c), c))
+        .filter(|(d, c)| *d <= (wanted.chars().count().max(c.chars().count()) / 3).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over chars.
+fn strsim_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                prev
+            } else {
+                1 + prev.min(row[j]).min(cur)
+            };
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_names_only() {
+        let values = vec!["api".to_string(), "billing".to_string()];
+        assert_eq!(closest("apu", &values).map(String::as_str), Some("api"));
+        assert_eq!(closest("checkout", &values), None);
+        assert_eq!(strsim_distance("kitten", "sitting"), 3);
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per command; each takes a validated configuration.
+
+pub mod collect;
+pub mod synth;

@@ -1,0 +1,30 @@
+//! Hidden `synth` command: writes a scenario's OpenMetrics file for demos and benchmarks.
+
+use crate::cli::SynthArgs;
+use crate::synth::Scenario;
+use crate::timespec::{parse_duration, parse_time, unix_seconds};
+use anyhow::{Context, bail};
+
+pub fn run(args: &SynthArgs) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let from = unix_seconds(parse_time(&args.from, now)?);
+    let to = unix_seconds(parse_time(&args.to, now)?);
+    let interval = parse_duration(&args.interval)?.as_secs_f64();
+    let Some(scenario) = Scenario::preset(
+        &args.scenario,
+        &args.service,
+        from,
+        to,
+        args.instances,
+        interval,
+    ) else {
+        bail!(
+            "unknown scenario {:?}: use steady-leak, oom-sawtooth, fix-mid-window or no-leak",
+            args.scenario
+        );
+    };
+    let mut text = Vec::new();
+    scenario.write_openmetrics(&mut text)?;
+    crate::output::write_atomic(&args.output, &text).context("writing synthetic data")?;
+    Ok(())
+}

@@ -1,0 +1,214 @@
+//! Second stage of argument handling: CLI structs → a validated configuration. Every
+//! check that needs no server happens here, and each error names the flag at fault.
+
+use crate::cli::{CollectArgs, Format, PrometheusArgs};
+use crate::pack::{self, Pack, PackError};
+use crate::prom::ClientOptions;
+use crate::timespec::{self, TimeError};
+use chrono::{DateTime, Utc};
+use promql_parser::label::Matcher;
+use std::path::PathBuf;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("--service is required (the value of the {label:?} label that names the service)")]
+    MissingService { label: String },
+    #[error("--from is required (e.g. --from now-24h or --from 2026-11-20T08:00:00Z)")]
+    MissingFrom,
+    #[error("{flag}: {source}")]
+    Time {
+        flag: &'static str,
+        source: TimeError,
+    },
+    #[error("--from ({from}) must be before --to ({to})")]
+    EmptyWindow { from: String, to: String },
+    #[error("--fix-deployed ({fix}) must fall inside the window {from} → {to}")]
+    FixOutsideWindow {
+        fix: String,
+        from: String,
+        to: String,
+    },
+    #[error("--selector {text:?}: {detail}")]
+    Selector { text: String, detail: String },
+    #[error("--service-label {label:?} is not a valid Prometheus label name")]
+    BadLabel { label: String },
+    #[error("--concurrency must be at least 1")]
+    Concurrency,
+    #[error("--step must be positive")]
+    Step,
+    #[error(transparent)]
+    Pack(#[from] PackError),
+}
+
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub fix_deployed: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CollectConfig {
+    pub client: ClientOptions,
+    pub service: String,
+    pub service_label: String,
+    pub selector: Vec<Matcher>,
+    pub window: Window,
+    pub pack: Pack,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub template: Option<PathBuf>,
+    pub step: Option<Duration>,
+    pub quiet: bool,
+}
+
+pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigError> {
+    if args.concurrency == 0 {
+        return Err(ConfigError::Concurrency);
+    }
+    let timeout = timespec::parse_duration(&args.timeout).map_err(|source| ConfigError::Time {
+        flag: "--timeout",
+        source,
+    })?;
+    Ok(ClientOptions {
+        base_url: args.prometheus_url.clone(),
+        timeout,
+        concurrency: args.concurrency,
+        ..ClientOptions::default()
+    })
+}
+
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+pub fn parse_window(
+    from: Option<&str>,
+    to: &str,
+    fix: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Window, ConfigError> {
+    let time = |flag: &'static str, text: &str| {
+        timespec::parse_time(text, now).map_err(|source| ConfigError::Time { flag, source })
+    };
+    let from = time("--from", from.ok_or(ConfigError::MissingFrom)?)?;
+    let to = time("--to", to)?;
+    if from >= to {
+        return Err(ConfigError::EmptyWindow {
+            from: from.to_rfc3339(),
+            to: to.to_rfc3339(),
+        });
+    }
+    let fix_deployed = fix.map(|f| time("--fix-deployed", f)).transpose()?;
+    if let Some(fix) = fix_deployed
+        && (fix <= from || fix >= to)
+    {
+        return Err(ConfigError::FixOutsideWindow {
+            fix: fix.to_rfc3339(),
+            from: from.to_rfc3339(),
+            to: to.to_rfc3339(),
+        });
+    }
+    Ok(Window {
+        from,
+        to,
+        fix_deployed,
+    })
+}
+
+impl CollectConfig {
+    pub fn from_args(args: &CollectArgs, now: DateTime<Utc>) -> Result<Self, ConfigError> {
+        if !is_label_name(&args.service_label) {
+            return Err(ConfigError::BadLabel {
+                label: args.service_label.clone(),
+            });
+        }
+        let service = args
+            .service
+            .clone()
+            .ok_or_else(|| ConfigError::MissingService {
+                label: args.service_label.clone(),
+            })?;
+        let window = parse_window(
+            args.from.as_deref(),
+            &args.to,
+            args.fix_deployed.as_deref(),
+            now,
+        )?;
+        let selector = match &args.selector {
+            Some(text) => pack::parse_selector(text).map_err(|detail| ConfigError::Selector {
+                text: text.clone(),
+                detail,
+            })?,
+            None => Vec::new(),
+        };
+        let step = args
+            .step
+            .as_deref()
+            .map(|s| {
+                timespec::parse_duration(s).map_err(|source| ConfigError::Time {
+                    flag: "--step",
+                    source,
+                })
+            })
+            .transpose()?;
+        if step.is_some_and(|s| s.is_zero()) {
+            return Err(ConfigError::Step);
+        }
+        let pack = pack::load(&args.runtime, args.queries.as_deref())?;
+        Ok(Self {
+            client: client_options(&args.prometheus)?,
+            service,
+            service_label: args.service_label.clone(),
+            selector,
+            window,
+            pack,
+            format: args.format,
+            output: args.output.clone(),
+            template: args.template.clone(),
+            step,
+            quiet: args.quiet,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn window_checks() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 0, 0, 0).unwrap();
+        assert!(parse_window(Some("now-1d"), "now", Some("now-6h"), now).is_ok());
+        assert!(matches!(
+            parse_window(Some("now"), "now-1h", None, now),
+            Err(ConfigError::EmptyWindow { .. })
+        ));
+        assert!(matches!(
+            parse_window(Some("now-1d"), "now", Some("now-2d"), now),
+            Err(ConfigError::FixOutsideWindow { .. })
+        ));
+        let err = parse_window(Some("tomorrow"), "now", None, now).unwrap_err();
+        assert!(err.to_string().starts_with("--from: invalid time"), "{err}");
+        assert!(matches!(
+            parse_window(None, "now", None, now),
+            Err(ConfigError::MissingFrom)
+        ));
+    }
+
+    #[test]
+    fn label_names() {
+        assert!(is_label_name("job"));
+        assert!(is_label_name("_x1"));
+        assert!(!is_label_name("1x"));
+        assert!(!is_label_name("a-b"));
+        assert!(!is_label_name(""));
+    }
+}

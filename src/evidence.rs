@@ -1,0 +1,146 @@
+//! The evidence model: everything a report says, in one serializable structure that the
+//! Markdown and JSON renderers both read. Bytes and seconds throughout; `None` means the
+//! figure could not be computed, and `warnings` says why.
+
+use crate::prom::Labels;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub const SCHEMA_ID: &str = "leakcollect/evidence/v1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Evidence {
+    pub schema: String,
+    pub tool_version: String,
+    pub generated_at: DateTime<Utc>,
+    pub service: String,
+    pub service_label: String,
+    /// The matchers injected into every query, as PromQL text.
+    pub selector: String,
+    pub runtime: String,
+    pub runtime_title: String,
+    pub prometheus_url: String,
+    pub window: Window,
+    pub fix_deployed: Option<DateTime<Utc>>,
+    pub periods: Periods,
+    pub improvement: Option<Improvement>,
+    pub symptoms: Symptoms,
+    pub queries: Vec<QueryRecord>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Window {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub hours: f64,
+    pub step_seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Periods {
+    /// The whole window, always present.
+    pub window: Period,
+    /// `from` → fix; null without `--fix-deployed`.
+    pub before: Option<Period>,
+    /// fix → `to`; null without `--fix-deployed`.
+    pub after: Option<Period>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Period {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub hours: f64,
+    pub instance_count: usize,
+    /// Median across instances of the first heap sample in the period.
+    pub heap_baseline_bytes: Option<f64>,
+    /// Median across instances of the heap 6 h into the period (null if shorter).
+    pub heap_after_6h_bytes: Option<f64>,
+    /// Median across instances of the last heap sample in the period.
+    pub heap_end_bytes: Option<f64>,
+    /// Highest heap sample of any instance in the period.
+    pub heap_peak_bytes: Option<f64>,
+    pub rss_end_bytes: Option<f64>,
+    pub rss_peak_bytes: Option<f64>,
+    /// Median across instances of the restart-aware growth rate, each instance weighted
+    /// by the hours it was observed in the period.
+    pub growth_bytes_per_hour: Option<f64>,
+    /// Sum across instances of the growth rate, each scaled by the share of the period it
+    /// was observed: the service's growth as a whole.
+    pub growth_bytes_per_hour_total: Option<f64>,
+    /// Median growth × period hours, as a percentage of the median baseline.
+    pub growth_percent: Option<f64>,
+    pub gc_pause_p95_seconds: Option<f64>,
+    pub gc_pause_p95_by_kind: BTreeMap<String, f64>,
+    pub restarts: u64,
+    pub restarts_by_source: RestartSources,
+    /// Null when no source can tell an OOM kill from another restart.
+    pub oom_kills: Option<u64>,
+    pub oom_kills_per_week: Option<f64>,
+    /// Sum across instances of the last active-handles sample.
+    pub active_handles_end: Option<f64>,
+    /// Every instance, highest growth first.
+    pub instances: Vec<InstanceFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct RestartSources {
+    pub process_start: Option<u64>,
+    pub kube_state_metrics: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InstanceFigures {
+    pub instance: String,
+    pub labels: Labels,
+    pub growth_bytes_per_hour: Option<f64>,
+    pub lifetimes_fitted: usize,
+    pub heap_start_bytes: Option<f64>,
+    pub heap_end_bytes: Option<f64>,
+    pub heap_peak_bytes: Option<f64>,
+    pub restarts: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Improvement {
+    /// (before − after) / before growth, in %.
+    pub growth_reduction_percent: Option<f64>,
+    /// Before peak − after peak.
+    pub heap_peak_reduction_bytes: Option<f64>,
+    pub heap_peak_reduction_percent: Option<f64>,
+    pub gc_p95_reduction_percent: Option<f64>,
+    /// Reduction of OOM kills per week, in %.
+    pub oom_kills_reduction_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Symptoms {
+    /// Growth in the leak period of at least 1 MB/h, or 10% of the baseline over the period.
+    pub linear_growth: bool,
+    pub oom_crashes: bool,
+    /// GC pause p95 of 100 ms or more.
+    pub gc_pressure: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QueryRecord {
+    pub id: String,
+    pub role: String,
+    /// `range` or `instant`.
+    pub kind: String,
+    /// For instant queries: the period they were evaluated for.
+    pub period: Option<String>,
+    pub description: String,
+    /// The PromQL exactly as sent.
+    pub promql: String,
+    pub start: Option<f64>,
+    pub end: Option<f64>,
+    pub step_seconds: Option<f64>,
+    pub time: Option<f64>,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub series: usize,
+    pub warnings: Vec<String>,
+}

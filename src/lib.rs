@@ -1,0 +1,102 @@
+//! leakcollect: turns Prometheus data into the evidence section of a memory-leak
+//! investigation report. `run` is the whole program minus process setup, so tests can
+//! call it in-process; `exit_code` maps any error to the documented exit code.
+
+pub mod analysis;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod evidence;
+pub mod output;
+pub mod pack;
+pub mod prom;
+pub mod render;
+pub mod synth;
+pub mod timespec;
+
+use anyhow::Context;
+use cli::{Cli, Command, Format};
+use config::CollectConfig;
+use std::io::Write;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_NO_DATA: i32 = 3;
+pub const EXIT_PROMETHEUS: i32 = 4;
+pub const EXIT_OUTPUT: i32 = 5;
+
+/// Runs a parsed command line; the caller prints errors and exits with [`exit_code`].
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Some(Command::Synth(args)) => {
+            commands::synth::run(&args)?;
+            Ok(EXIT_OK)
+        }
+        Some(Command::Collect(args)) => collect(&args).await,
+        None => collect(&cli.collect).await,
+    }
+}
+
+async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
+    let config = CollectConfig::from_args(args, chrono::Utc::now())?;
+    let evidence = commands::collect::collect(&config).await?;
+    let text = match config.format {
+        Format::Json => render::json::render(&evidence),
+        Format::Markdown => render::markdown::render(&evidence, config.template.as_deref())?,
+    };
+    if !config.quiet {
+        for warning in &evidence.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    match &config.output {
+        Some(path) => output::write_atomic(path, text.as_bytes())?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                .context("writing the report to stdout")?;
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+/// The documented exit code for an error (see `--help`).
+pub fn exit_code(error: &anyhow::Error) -> i32 {
+    for cause in error.chain() {
+        if cause.is::<config::ConfigError>()
+            || cause.is::<pack::PackError>()
+            || cause.is::<timespec::TimeError>()
+            || cause.is::<render::markdown::TemplateError>()
+        {
+            return EXIT_USAGE;
+        }
+        if let Some(e) = cause.downcast_ref::<prom::PromError>() {
+            return if matches!(e, prom::PromError::BadUrl { .. }) {
+                EXIT_USAGE
+            } else {
+                EXIT_PROMETHEUS
+            };
+        }
+        if let Some(e) = cause.downcast_ref::<commands::collect::CollectError>() {
+            return match e {
+                commands::collect::CollectError::NoData { .. } => EXIT_NO_DATA,
+                commands::collect::CollectError::Plan { .. } => EXIT_USAGE,
+            };
+        }
+        if cause.is::<output::OutputError>() {
+            return EXIT_OUTPUT;
+        }
+    }
+    1
+}
+
+/// The error and its causes on one line each, as printed to stderr.
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut text = format!("error: {error}");
+    for cause in error.chain().skip(1) {
+        text.push_str(&format!("\n  caused by: {cause}"));
+    }
+    text
+}

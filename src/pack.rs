@@ -1,0 +1,356 @@
+//! Query packs: loading the per-runtime TOML files from `queries/` (built in, or a
+//! directory given with `--queries`), checking them, and injecting the service and
+//! selector matchers into every selector of the parsed PromQL.
+
+use promql_parser::label::{MatchOp, Matcher};
+use promql_parser::parser::{self, Expr};
+use promql_parser::util::visitor::{ExprVisitorMut, walk_expr_mut};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Packs compiled into the binary, by runtime name.
+pub const BUILTIN_PACKS: &[(&str, &str)] = &[("nodejs", include_str!("../queries/nodejs.toml"))];
+
+/// The placeholder an instant query uses for its period's length.
+pub const RANGE_PLACEHOLDER: &str = "${range}";
+
+#[derive(Debug, Error)]
+pub enum PackError {
+    #[error("unknown runtime {runtime:?}: known runtimes are {known}")]
+    UnknownRuntime { runtime: String, known: String },
+    #[error("cannot read query pack {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("query pack {origin}, line {line}: {message}")]
+    Syntax {
+        origin: String,
+        line: usize,
+        message: String,
+    },
+    #[error("query pack {origin}: query {id:?}: {message}")]
+    Query {
+        origin: String,
+        id: String,
+        message: String,
+    },
+    #[error("query pack {origin}: {message}")]
+    Pack { origin: String, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Heap,
+    HeapTotal,
+    Rss,
+    ProcessStart,
+    ResetCounter,
+    ActiveHandles,
+    GcP95,
+    GcP95ByKind,
+    K8sRestarts,
+    K8sOomReason,
+    OomEvents,
+    /// Run and listed in the report, but feeds no figure.
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryKind {
+    Range,
+    Instant,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackQuery {
+    pub id: String,
+    pub role: Role,
+    pub kind: QueryKind,
+    pub promql: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub optional: bool,
+    /// Select the service by this label instead of `--service-label` (e.g. kube-state-metrics'
+    /// `container`, since its series carry the exporter's own job).
+    #[serde(default)]
+    pub service_label: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pack {
+    pub runtime: String,
+    pub title: String,
+    #[serde(default)]
+    pub exporter: String,
+    #[serde(rename = "query")]
+    pub queries: Vec<PackQuery>,
+    /// Where it was loaded from, for error messages.
+    #[serde(skip)]
+    pub origin: String,
+}
+
+impl Pack {
+    pub fn by_role(&self, role: Role) -> impl Iterator<Item = &PackQuery> {
+        self.queries.iter().filter(move |q| q.role == role)
+    }
+}
+
+pub fn builtin_runtimes() -> Vec<&'static str> {
+    BUILTIN_PACKS.iter().map(|(name, _)| *name).collect()
+}
+
+/// Loads the pack for `runtime`, from `dir` when given (falling back to the built-in pack
+/// when the directory has no file for it), else the built-in one.
+pub fn load(runtime: &str, dir: Option<&Path>) -> Result<Pack, PackError> {
+    if let Some(dir) = dir {
+        let path = dir.join(format!("{runtime}.toml"));
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).map_err(|source| PackError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            return parse(&text, &path.display().to_string());
+        }
+    }
+    match BUILTIN_PACKS.iter().find(|(name, _)| *name == runtime) {
+        Some((name, text)) => parse(text, &format!("built-in queries/{name}.toml")),
+        None => Err(PackError::UnknownRuntime {
+            runtime: runtime.to_string(),
+            known: builtin_runtimes().join(", "),
+        }),
+    }
+}
+
+/// Parses and checks a pack: TOML shape, unique ids, PromQL that parses, a heap query.
+pub fn parse(text: &str, origin: &str) -> Result<Pack, PackError> {
+    let mut pack: Pack = toml::from_str(text).map_err(|e| PackError::Syntax {
+        origin: origin.to_string(),
+        line: e
+            .span()
+            .map(|span| text[..span.start.min(text.len())].lines().count().max(1))
+            .unwrap_or(1),
+        message: e.message().to_string(),
+    })?;
+    pack.origin = origin.to_string();
+    let mut seen = HashSet::new();
+    for query in &pack.queries {
+        let fail = |message: String| PackError::Query {
+            origin: origin.to_string(),
+            id: query.id.clone(),
+            message,
+        };
+        if !seen.insert(query.id.as_str()) {
+            return Err(fail("duplicate id".to_string()));
+        }
+        let has_placeholder = query.promql.contains(RANGE_PLACEHOLDER);
+        if query.kind == QueryKind::Range && has_placeholder {
+            return Err(fail(format!(
+                "{RANGE_PLACEHOLDER} is only meaningful in instant queries"
+            )));
+        }
+        let sample = query.promql.replace(RANGE_PLACEHOLDER, "1h");
+        parser::parse(&sample).map_err(|e| fail(format!("PromQL does not parse: {e}")))?;
+    }
+    if pack.by_role(Role::Heap).count() != 1 {
+        return Err(PackError::Pack {
+            origin: origin.to_string(),
+            message: "a pack needs exactly one query with role = \"heap\"".to_string(),
+        });
+    }
+    Ok(pack)
+}
+
+/// Parses `--selector` text (`namespace="prod",env=~"eu-.*"`, braces optional) into matchers.
+pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let inner = trimmed
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .unwrap_or(trimmed);
+    // A name-less selector needs one non-empty matcher to parse; add a harmless one and
+    // drop it after.
+    let probe = format!("{{__leakcollect_probe__=\"x\",{inner}}}");
+    match parser::parse(&probe) {
+        Ok(Expr::VectorSelector(vs)) if vs.matchers.or_matchers.is_empty() => Ok(vs
+            .matchers
+            .matchers
+            .into_iter()
+            .filter(|m| m.name != "__leakcollect_probe__")
+            .collect()),
+        Ok(_) => Err("expected label matchers such as namespace=\"prod\"".to_string()),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn equal_matcher(label: &str, value: &str) -> Matcher {
+    Matcher::new(MatchOp::Equal, label, value)
+}
+
+/// Adds `matchers` to every vector and matrix selector of `promql` (and to every
+/// `or` group of a selector), then prints the tree back. Values only ever become
+/// string literals of the AST, so no value can change the query's structure.
+pub fn inject(promql: &str, matchers: &[Matcher]) -> Result<String, String> {
+    let mut expr = parser::parse(promql)?;
+    struct Injector<'a>(&'a [Matcher]);
+    impl ExprVisitorMut for Injector<'_> {
+        type Error = String;
+        fn pre_visit(&mut self, expr: &mut Expr) -> Result<bool, String> {
+            let selector = match expr {
+                Expr::VectorSelector(vs) => &mut vs.matchers,
+                Expr::MatrixSelector(ms) => &mut ms.vs.matchers,
+                _ => return Ok(true),
+            };
+            for matcher in self.0 {
+                selector.matchers.push(matcher.clone());
+                for group in &mut selector.or_matchers {
+                    group.push(matcher.clone());
+                }
+            }
+            Ok(true)
+        }
+    }
+    walk_expr_mut(&mut Injector(matchers), &mut expr)?;
+    Ok(expr.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selectors_of(promql: &str) -> Vec<Vec<(String, String, String)>> {
+        use promql_parser::util::{ExprVisitor, walk_expr};
+        struct Collect(Vec<Vec<(String, String, String)>>);
+        impl ExprVisitor for Collect {
+            type Error = ();
+            fn pre_visit(&mut self, expr: &Expr) -> Result<bool, ()> {
+                let m = match expr {
+                    Expr::VectorSelector(vs) => &vs.matchers,
+                    Expr::MatrixSelector(ms) => &ms.vs.matchers,
+                    _ => return Ok(true),
+                };
+                self.0.push(
+                    m.matchers
+                        .iter()
+                        .map(|m| (m.name.clone(), m.op.to_string(), m.value.clone()))
+                        .collect(),
+                );
+                Ok(true)
+            }
+        }
+        let expr = parser::parse(promql).unwrap();
+        let mut c = Collect(Vec::new());
+        walk_expr(&mut c, &expr).unwrap();
+        c.0
+    }
+
+    #[test]
+    fn builtin_packs_load() {
+        for runtime in builtin_runtimes() {
+            let pack = load(runtime, None).unwrap();
+            assert_eq!(pack.runtime, runtime);
+            assert!(pack.queries.len() >= 3);
+        }
+        assert!(matches!(
+            load("cobol", None),
+            Err(PackError::UnknownRuntime { .. })
+        ));
+    }
+
+    #[test]
+    fn injects_into_every_selector() {
+        let out = inject(
+            "histogram_quantile(0.95, sum by (le) (increase(m_bucket[1h]))) / on() group_left vector(1) + n",
+            &[equal_matcher("job", "api")],
+        )
+        .unwrap();
+        let selectors = selectors_of(&out);
+        assert_eq!(selectors.len(), 2);
+        for s in selectors {
+            assert!(
+                s.contains(&("job".into(), "=".into(), "api".into())),
+                "{out}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_values_stay_string_literals() {
+        for hostile in [
+            r#"api"} or vector(1) #"#,
+            r#"a\"b"#,
+            "line\nbreak",
+            r#"x"}[5m]) or up{job=~".*"#,
+            "ünï😀",
+            ".*",
+        ] {
+            let out = inject(
+                "nodejs_heap_size_used_bytes",
+                &[equal_matcher("job", hostile)],
+            )
+            .unwrap();
+            // The printed query must parse back to one plain selector whose job matcher
+            // holds the hostile text verbatim.
+            match parser::parse(&out).unwrap() {
+                Expr::VectorSelector(vs) => {
+                    assert_eq!(vs.name.as_deref(), Some("nodejs_heap_size_used_bytes"));
+                    assert!(vs.matchers.or_matchers.is_empty(), "{out}");
+                    let job: Vec<_> = vs
+                        .matchers
+                        .matchers
+                        .iter()
+                        .filter(|m| m.name == "job")
+                        .collect();
+                    assert_eq!(job.len(), 1, "{out}");
+                    assert_eq!(job[0].value, hostile);
+                    assert_eq!(job[0].op, MatchOp::Equal);
+                }
+                other => panic!("{hostile:?} changed the query into {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn selector_parsing() {
+        let m = parse_selector(r#"namespace="prod", env=~"eu-.*""#).unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!(m[0].name, "namespace");
+        assert!(parse_selector(r#"{namespace="prod"}"#).is_ok());
+        assert!(parse_selector("namespace=prod").is_err());
+        assert!(parse_selector(r#"a="b"} or vector(1"#).is_err());
+    }
+
+    #[test]
+    fn bad_packs_name_file_and_line() {
+        let err = parse(
+            "runtime = \"x\"\ntitle = \"t\"\n[[query]]\nid = 3\n",
+            "p.toml",
+        )
+        .unwrap_err();
+        match err {
+            PackError::Syntax { line, origin, .. } => {
+                assert_eq!(origin, "p.toml");
+                assert_eq!(line, 4);
+            }
+            other => panic!("{other}"),
+        }
+        let err = parse(
+            "runtime = \"x\"\ntitle = \"t\"\n[[query]]\nid = \"h\"\nrole = \"heap\"\nkind = \"range\"\npromql = \"sum(\"\n",
+            "p.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"h\""), "{err}");
+    }
+}

@@ -1,0 +1,355 @@
+//! HTTP side of the client: POSTs form-encoded queries, caps response sizes, maps
+//! transport and API failures to [`PromError`], and merges sliced range answers.
+
+use super::api::{
+    self, Data, Envelope, InstantSample, Labels, QUERY_PATH, QUERY_RANGE_PATH, RangeSeries,
+};
+use super::error::PromError;
+use super::range;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub base_url: String,
+    pub timeout: Duration,
+    pub concurrency: usize,
+    /// Responses larger than this are refused rather than buffered.
+    pub max_response_bytes: u64,
+    pub max_points_per_series: u64,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            base_url: "http://localhost:9090".to_string(),
+            timeout: Duration::from_secs(60),
+            concurrency: 8,
+            max_response_bytes: 256 * 1024 * 1024,
+            max_points_per_series: range::PROMETHEUS_MAX_POINTS,
+        }
+    }
+}
+
+/// The answer to one query: data plus the warnings Prometheus attached to it.
+#[derive(Debug, Clone, Default)]
+pub struct Answer<T> {
+    pub data: T,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base_url: String,
+    options: ClientOptions,
+    permits: Arc<Semaphore>,
+}
+
+impl Client {
+    pub fn new(options: ClientOptions) -> Result<Self, PromError> {
+        let base_url = options.base_url.trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&base_url).map_err(|e| PromError::BadUrl {
+            url: options.base_url.clone(),
+            detail: e.to_string(),
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(PromError::BadUrl {
+                url: options.base_url.clone(),
+                detail: "the scheme must be http or https".to_string(),
+            });
+        }
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("leakcollect/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| PromError::BadUrl {
+                url: options.base_url.clone(),
+                detail: e.to_string(),
+            })?;
+        Ok(Self {
+            http,
+            base_url,
+            permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            options,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// An instant query evaluated at `time` (Unix seconds).
+    pub async fn query(
+        &self,
+        query_id: &str,
+        promql: &str,
+        time: f64,
+    ) -> Result<Answer<Vec<InstantSample>>, PromError> {
+        let form = vec![("query", promql.to_string()), ("time", format_time(time))];
+        let envelope = self.post(query_id, QUERY_PATH, &form).await?;
+        let decode = |detail: String| PromError::Decode {
+            query_id: query_id.to_string(),
+            detail,
+        };
+        let data = match envelope.data {
+            Some(Data::Vector(samples)) => samples
+                .into_iter()
+                .map(|s| {
+                    let (time, value) = api::parse_point(&s.value).map_err(decode)?;
+                    Ok(InstantSample {
+                        labels: s.metric,
+                        time,
+                        value,
+                    })
+                })
+                .collect::<Result<Vec<_>, PromError>>()?,
+            Some(Data::Scalar(point)) => {
+                let (time, value) = api::parse_point(&point).map_err(decode)?;
+                vec![InstantSample {
+                    labels: Labels::new(),
+                    time,
+                    value,
+                }]
+            }
+            other => return Err(decode(format!("expected a vector, got {other:?}"))),
+        };
+        Ok(Answer {
+            data,
+            warnings: envelope.warnings,
+        })
+    }
+
+    /// A range query, sliced so no request exceeds the per-series point limit;
+    /// slices are fetched in order and merged by label set.
+    pub async fn query_range(
+        &self,
+        query_id: &str,
+        promql: &str,
+        start: f64,
+        end: f64,
+        step: f64,
+    ) -> Result<Answer<Vec<RangeSeries>>, PromError> {
+        let mut merged: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for (slice_start, slice_end) in
+            range::slices(start, end, step, self.options.max_points_per_series)
+        {
+            let form = vec![
+                ("query", promql.to_string()),
+                ("start", format_time(slice_start)),
+                ("end", format_time(slice_end)),
+                ("step", format_time(step)),
+            ];
+            let envelope = self.post(query_id, QUERY_RANGE_PATH, &form).await?;
+            warnings.extend(envelope.warnings);
+            let series = match envelope.data {
+                Some(Data::Matrix(series)) => series,
+                other => {
+                    return Err(PromError::Decode {
+                        query_id: query_id.to_string(),
+                        detail: format!("expected a matrix, got {other:?}"),
+                    });
+                }
+            };
+            for raw in series {
+                let points = merged.entry(raw.metric).or_default();
+                for point in &raw.values {
+                    let parsed = api::parse_point(point).map_err(|detail| PromError::Decode {
+                        query_id: query_id.to_string(),
+                        detail,
+                    })?;
+                    points.push(parsed);
+                }
+            }
+        }
+        let data = merged
+            .into_iter()
+            .map(|(labels, mut points)| {
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                points.dedup_by(|a, b| a.0 == b.0);
+                RangeSeries { labels, points }
+            })
+            .collect();
+        Ok(Answer { data, warnings })
+    }
+
+    /// Values the label `name` takes on series matching `series_match` in `[start, end]`.
+    pub async fn label_values(
+        &self,
+        name: &str,
+        series_match: &str,
+        start: f64,
+        end: f64,
+    ) -> Result<Vec<String>, PromError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
+        let url = format!("{}{}", self.base_url, api::label_values_path(name));
+        let response = self
+            .http
+            .get(&url)
+            .query(&[
+                ("match[]", series_match.to_string()),
+                ("start", format_time(start)),
+                ("end", format_time(end)),
+            ])
+            .send()
+            .await
+            .map_err(|e| self.transport_error("label_values", e))?;
+        let body = self.read_capped("label_values", response).await?;
+        #[derive(serde::Deserialize)]
+        struct Values {
+            #[serde(default)]
+            data: Vec<String>,
+        }
+        serde_json::from_slice::<Values>(&body)
+            .map(|v| v.data)
+            .map_err(|e| PromError::Decode {
+                query_id: "label_values".into(),
+                detail: e.to_string(),
+            })
+    }
+
+    async fn post(
+        &self,
+        query_id: &str,
+        path: &str,
+        form: &[(&str, String)],
+    ) -> Result<Envelope, PromError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
+        let url = format!("{}{}", self.base_url, path);
+        let response = self
+            .http
+            .post(&url)
+            .form(form)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(query_id, e))?;
+        let status = response.status();
+        let body = self.read_capped(query_id, response).await?;
+        let envelope: Result<Envelope, _> = serde_json::from_slice(&body);
+        if status.is_success() {
+            let envelope = envelope.map_err(|e| PromError::Decode {
+                query_id: query_id.to_string(),
+                detail: e.to_string(),
+            })?;
+            if envelope.status != "success" {
+                return Err(PromError::Api {
+                    query_id: query_id.to_string(),
+                    error_type: envelope.error_type.unwrap_or_else(|| "unknown".into()),
+                    message: envelope.error.unwrap_or_default(),
+                });
+            }
+            return Ok(envelope);
+        }
+        let message = match envelope {
+            Ok(Envelope {
+                error: Some(text), ..
+            }) => text,
+            _ => summarize_body(&body),
+        };
+        let query_id = query_id.to_string();
+        Err(match status.as_u16() {
+            400 => PromError::BadQuery { query_id, message },
+            422 => PromError::Unprocessable { query_id, message },
+            503 => PromError::Unavailable { query_id, message },
+            code => PromError::Status {
+                query_id,
+                status: code,
+                message,
+            },
+        })
+    }
+
+    async fn read_capped(
+        &self,
+        query_id: &str,
+        mut response: reqwest::Response,
+    ) -> Result<Vec<u8>, PromError> {
+        let limit = self.options.max_response_bytes;
+        let too_large = || PromError::TooLarge {
+            query_id: query_id.to_string(),
+            limit_mib: limit / (1024 * 1024),
+        };
+        if response.content_length().is_some_and(|len| len > limit) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(query_id, e))?
+        {
+            if body.len() as u64 + chunk.len() as u64 > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn transport_error(&self, query_id: &str, error: reqwest::Error) -> PromError {
+        if error.is_timeout() {
+            PromError::Timeout {
+                query_id: query_id.to_string(),
+                seconds: self.options.timeout.as_secs(),
+            }
+        } else if error.is_connect() {
+            PromError::Unreachable {
+                url: self.base_url.clone(),
+                detail: error_chain(&error),
+            }
+        } else if error.is_body() || error.is_decode() {
+            PromError::Decode {
+                query_id: query_id.to_string(),
+                detail: error_chain(&error),
+            }
+        } else {
+            PromError::Unreachable {
+                url: self.base_url.clone(),
+                detail: error_chain(&error),
+            }
+        }
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn summarize_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let trimmed = text.trim();
+    let mut summary: String = trimmed.chars().take(300).collect();
+    if trimmed.chars().count() > 300 {
+        summary.push('…');
+    }
+    if summary.is_empty() {
+        "(empty body)".to_string()
+    } else {
+        summary
+    }
+}
+
+/// Prometheus accepts fractional Unix seconds; three decimals keep millisecond precision.
+fn format_time(seconds: f64) -> String {
+    let text = format!("{seconds:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}

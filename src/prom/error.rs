@@ -1,0 +1,36 @@
+//! Error classes of the Prometheus client. Each names the query at fault and keeps
+//! Prometheus's own error text, so the user sees one precise message.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum PromError {
+    #[error("cannot reach Prometheus at {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error("query {query_id} timed out after {seconds}s (raise --timeout or narrow the window)")]
+    Timeout { query_id: String, seconds: u64 },
+    #[error("Prometheus rejected query {query_id} as bad data (HTTP 400): {message}")]
+    BadQuery { query_id: String, message: String },
+    #[error("Prometheus could not execute query {query_id} (HTTP 422): {message}")]
+    Unprocessable { query_id: String, message: String },
+    #[error("Prometheus is unavailable (HTTP 503) for query {query_id}: {message}")]
+    Unavailable { query_id: String, message: String },
+    #[error("Prometheus answered HTTP {status} for query {query_id}: {message}")]
+    Status {
+        query_id: String,
+        status: u16,
+        message: String,
+    },
+    #[error("Prometheus returned an error for query {query_id} ({error_type}): {message}")]
+    Api {
+        query_id: String,
+        error_type: String,
+        message: String,
+    },
+    #[error("the response to query {query_id} is not a valid Prometheus API answer: {detail}")]
+    Decode { query_id: String, detail: String },
+    #[error("the response to query {query_id} is larger than the {limit_mib} MiB cap")]
+    TooLarge { query_id: String, limit_mib: u64 },
+    #[error("invalid Prometheus URL {url:?}: {detail}")]
+    BadUrl { url: String, detail: String },
+}

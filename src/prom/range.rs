@@ -1,0 +1,70 @@
+//! Choosing the step of a range query and slicing long ranges so that no request
+//! asks a server for more points per series than it allows.
+
+use std::time::Duration;
+
+/// Prometheus refuses range queries whose result would exceed 11,000 points per series.
+pub const PROMETHEUS_MAX_POINTS: u64 = 11_000;
+/// Points per series we aim for: enough for a robust slope, cheap to transfer.
+pub const TARGET_POINTS: u64 = 1_000;
+
+/// A step near `TARGET_POINTS` points over `range`, rounded up to a whole second
+/// and never below `floor` (the scrape interval, when known).
+pub fn choose_step(range: Duration, floor: Duration) -> Duration {
+    let ideal = range.as_secs_f64() / TARGET_POINTS as f64;
+    let whole = ideal.ceil().max(1.0);
+    Duration::from_secs_f64(whole.max(floor.as_secs_f64()))
+}
+
+/// Splits `[start, end]` into consecutive slices of at most `max_points` evaluation
+/// points each at `step`; slice boundaries fall on the step grid so that no point is
+/// evaluated twice or skipped.
+pub fn slices(start: f64, end: f64, step: f64, max_points: u64) -> Vec<(f64, f64)> {
+    assert!(step > 0.0, "step must be positive");
+    let total_points = ((end - start) / step).floor() as u64 + 1;
+    if total_points <= max_points {
+        return vec![(start, end)];
+    }
+    let mut out = Vec::new();
+    let mut first_index = 0u64;
+    while first_index < total_points {
+        let last_index = (first_index + max_points - 1).min(total_points - 1);
+        out.push((
+            start + first_index as f64 * step,
+            start + last_index as f64 * step,
+        ));
+        first_index = last_index + 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_aims_near_target_points_and_respects_floor() {
+        let day = Duration::from_secs(86_400);
+        assert_eq!(choose_step(day, Duration::from_secs(15)).as_secs(), 87);
+        assert_eq!(
+            choose_step(Duration::from_secs(600), Duration::from_secs(15)).as_secs(),
+            15
+        );
+        assert_eq!(
+            choose_step(Duration::from_secs(60), Duration::ZERO).as_secs(),
+            1
+        );
+    }
+
+    #[test]
+    fn slices_cover_every_point_once() {
+        let s = slices(0.0, 100.0, 1.0, 30);
+        assert_eq!(
+            s,
+            vec![(0.0, 29.0), (30.0, 59.0), (60.0, 89.0), (90.0, 100.0)]
+        );
+        let points: u64 = s.iter().map(|(a, b)| ((b - a) / 1.0) as u64 + 1).sum();
+        assert_eq!(points, 101);
+        assert_eq!(slices(0.0, 100.0, 1.0, 11_000), vec![(0.0, 100.0)]);
+    }
+}

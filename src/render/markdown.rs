@@ -1,0 +1,253 @@
+//! Markdown rendering through handlebars. The built-in template follows the team's report
+//! template section by section; `--template` swaps in another. Values from Prometheus are
+//! made safe for where they land (table cell, inline text, code fence) by helpers, since
+//! HTML escaping is off.
+
+use crate::evidence::{Evidence, Period};
+use chrono::{DateTime, Utc};
+use handlebars::{Handlebars, handlebars_helper};
+use serde_json::{Value, json};
+use std::path::Path;
+use thiserror::Error;
+
+pub const BUILTIN_TEMPLATE: &str = include_str!("../../templates/report.md.hbs");
+const TOP_INSTANCES: usize = 10;
+
+#[derive(Debug, Error)]
+pub enum TemplateError {
+    #[error("cannot read template {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("template {origin}: {detail}")]
+    Invalid { origin: String, detail: String },
+}
+
+fn number(v: &Value) -> Option<f64> {
+    v.as_f64().filter(|f| f.is_finite())
+}
+
+const NA: &str = "n/a";
+
+pub fn format_mb(v: &Value) -> String {
+    number(v).map_or(NA.into(), |b| format!("{:.1} MB", b / 1e6))
+}
+pub fn format_mb_per_hour(v: &Value) -> String {
+    number(v).map_or(NA.into(), |b| format!("{:.2} MB/hour", b / 1e6))
+}
+fn format_percent(v: &Value) -> String {
+    number(v).map_or(NA.into(), |p| format!("{p:.1}%"))
+}
+pub fn format_seconds(v: &Value) -> String {
+    match number(v) {
+        None => NA.into(),
+        Some(s) if s < 1.0 => format!("{:.1} ms", s * 1e3),
+        Some(s) => format!("{s:.2} s"),
+    }
+}
+fn format_count(v: &Value) -> String {
+    match number(v) {
+        None => "unknown".into(),
+        Some(n) if n.fract() == 0.0 => format!("{n:.0}"),
+        Some(n) => format!("{n:.1}"),
+    }
+}
+fn format_hours(v: &Value) -> String {
+    number(v).map_or(NA.into(), |h| {
+        if h >= 48.0 {
+            format!("{:.1} days", h / 24.0)
+        } else {
+            format!("{h:.1} h")
+        }
+    })
+}
+fn format_per_week(v: &Value) -> String {
+    number(v).map_or("unknown".into(), |n| format!("{n:.1}/week"))
+}
+fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
+    v.as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Text safe inline in Markdown: no HTML, no link or emphasis syntax, one line.
+pub fn inline_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' | '\t' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+handlebars_helper!(mb: |v: Json| format_mb(v));
+handlebars_helper!(mbh: |v: Json| format_mb_per_hour(v));
+handlebars_helper!(pct: |v: Json| format_percent(v));
+handlebars_helper!(secs: |v: Json| format_seconds(v));
+handlebars_helper!(count: |v: Json| format_count(v));
+handlebars_helper!(hours: |v: Json| format_hours(v));
+handlebars_helper!(per_week: |v: Json| format_per_week(v));
+handlebars_helper!(time: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()));
+handlebars_helper!(date: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%Y-%m-%d").to_string()));
+handlebars_helper!(hhmm: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%m-%d %H:%M").to_string()));
+handlebars_helper!(cell: |v: Json| inline_safe(&plain(v)));
+handlebars_helper!(inline: |v: Json| inline_safe(&plain(v)));
+handlebars_helper!(oneline: |v: Json| plain(v).replace(['\n', '\r'], " "));
+
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// A code fence longer than any run of backticks in the values it will enclose.
+fn fence_for(evidence: &Evidence) -> String {
+    let longest = serde_json::to_string(evidence)
+        .unwrap_or_default()
+        .split(|c| c != '`')
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
+}
+
+fn gc_kinds(period: &Period) -> String {
+    period
+        .gc_pause_p95_by_kind
+        .iter()
+        .map(|(kind, p95)| format!("{} {}", kind, format_seconds(&json!(p95))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn view(evidence: &Evidence) -> Value {
+    let leak = evidence
+        .periods
+        .before
+        .as_ref()
+        .unwrap_or(&evidence.periods.window);
+    let current = evidence
+        .periods
+        .after
+        .as_ref()
+        .unwrap_or(&evidence.periods.window);
+    let status = match (&evidence.periods.after, evidence.improvement.as_ref()) {
+        (Some(after), Some(_)) if !crate::analysis::period::symptoms(after).linear_growth => {
+            "Monitoring (growth after the fix is below 1 MB/hour; confirm with `leakcollect validate`)"
+        }
+        (Some(_), _) => "In Progress (memory still grows after the fix)",
+        (None, _) => "[Resolved/Monitoring/In Progress]",
+    };
+    let heap_query = evidence
+        .queries
+        .iter()
+        .find(|q| q.role == "heap")
+        .map(|q| q.promql.clone())
+        .unwrap_or_default();
+    let top: Vec<_> = leak.instances.iter().take(TOP_INSTANCES).collect();
+    json!({
+        "e": evidence,
+        "leak": leak,
+        "before": evidence.periods.before,
+        "after": evidence.periods.after,
+        "current": current,
+        "current_gc_kinds": gc_kinds(current),
+        "top_instances": top,
+        "top_count": top.len(),
+        "status": status,
+        "fence": fence_for(evidence),
+        "heap_query": heap_query,
+        "runtime_heap": inline_safe(&evidence.runtime_title),
+    })
+}
+
+fn registry() -> Handlebars<'static> {
+    let mut hb = Handlebars::new();
+    hb.register_escape_fn(handlebars::no_escape);
+    for (name, helper) in [
+        (
+            "mb",
+            Box::new(mb) as Box<dyn handlebars::HelperDef + Send + Sync>,
+        ),
+        ("mbh", Box::new(mbh)),
+        ("pct", Box::new(pct)),
+        ("secs", Box::new(secs)),
+        ("count", Box::new(count)),
+        ("hours", Box::new(hours)),
+        ("per_week", Box::new(per_week)),
+        ("time", Box::new(time)),
+        ("date", Box::new(date)),
+        ("hhmm", Box::new(hhmm)),
+        ("cell", Box::new(cell)),
+        ("inline", Box::new(inline)),
+        ("oneline", Box::new(oneline)),
+    ] {
+        hb.register_helper(name, helper);
+    }
+    hb
+}
+
+/// Renders with the built-in template, or the one at `template`.
+pub fn render(evidence: &Evidence, template: Option<&Path>) -> Result<String, TemplateError> {
+    let (origin, text) = match template {
+        Some(path) => (
+            path.display().to_string(),
+            std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+                path: path.display().to_string(),
+                source,
+            })?,
+        ),
+        None => (
+            "built-in templates/report.md.hbs".to_string(),
+            BUILTIN_TEMPLATE.to_string(),
+        ),
+    };
+    let mut hb = registry();
+    hb.register_template_string("report", &text)
+        .map_err(|e| TemplateError::Invalid {
+            origin: origin.clone(),
+            detail: e.to_string(),
+        })?;
+    hb.render("report", &view(evidence))
+        .map_err(|e| TemplateError::Invalid {
+            origin,
+            detail: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_text_cannot_inject_markup() {
+        let hostile = "a|b<script>[x](http://e) `c` **d**\nnext";
+        let safe = inline_safe(hostile);
+        assert!(!safe.contains('<'));
+        assert!(!safe.contains('\n'));
+        assert!(safe.contains("\\|"));
+        assert!(safe.contains("\\[x\\]"));
+    }
+
+    #[test]
+    fn units() {
+        assert_eq!(format_mb(&json!(123_456_789.0)), "123.5 MB");
+        assert_eq!(format_mb(&Value::Null), "n/a");
+        assert_eq!(format_mb_per_hour(&json!(120e6)), "120.00 MB/hour");
+        assert_eq!(format_seconds(&json!(0.0123)), "12.3 ms");
+        assert_eq!(format_seconds(&json!(2.5)), "2.50 s");
+        assert_eq!(format_count(&Value::Null), "unknown");
+    }
+}

@@ -1,0 +1,4 @@
+//! Renderers of the evidence model: Markdown (handlebars) and JSON.
+
+pub mod json;
+pub mod markdown;

@@ -1,0 +1,181 @@
+//! Parsing of the time and duration syntax users know from Prometheus:
+//! RFC 3339, Unix seconds, `now`, `now-6h`, and durations such as `5m` or `1h30m`.
+
+use chrono::{DateTime, TimeZone, Utc};
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq)]
+pub enum TimeError {
+    #[error(
+        "invalid time {input:?}: expected RFC 3339 (2026-11-20T08:00:00Z), Unix seconds, `now` or `now-6h`"
+    )]
+    BadTime { input: String },
+    #[error(
+        "invalid duration {input:?}: expected Prometheus syntax such as 30s, 5m, 1h30m, 2d ({detail})"
+    )]
+    BadDuration { input: String, detail: String },
+}
+
+/// Parses a Prometheus duration (`1h30m`, `5m`, `2d`, `1w`) or a plain number of seconds.
+pub fn parse_duration(input: &str) -> Result<Duration, TimeError> {
+    let trimmed = input.trim();
+    let bad = |detail: &str| TimeError::BadDuration {
+        input: input.to_string(),
+        detail: detail.to_string(),
+    };
+    if trimmed.is_empty() {
+        return Err(bad("empty"));
+    }
+    if let Ok(seconds) = trimmed.parse::<f64>() {
+        if !seconds.is_finite() || seconds < 0.0 {
+            return Err(bad("must be a finite, non-negative number of seconds"));
+        }
+        return Ok(Duration::from_secs_f64(seconds));
+    }
+    promql_parser::util::parse_duration(trimmed).map_err(|e| bad(&e))
+}
+
+/// Formats a duration the way Prometheus prints it (`1h30m`, `90s`, `1d`).
+pub fn format_duration(duration: Duration) -> String {
+    if duration.is_zero() {
+        return "0s".to_string();
+    }
+    promql_parser::util::display_duration(&duration)
+}
+
+/// Parses a point in time relative to `now`.
+pub fn parse_time(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, TimeError> {
+    let trimmed = input.trim();
+    let bad = || TimeError::BadTime {
+        input: input.to_string(),
+    };
+    if trimmed.is_empty() {
+        return Err(bad());
+    }
+    if let Some(rest) = trimmed.strip_prefix("now") {
+        let rest = rest.trim();
+        if rest.is_empty() {
+            return Ok(now);
+        }
+        let (sign, amount) = match rest.as_bytes()[0] {
+            b'-' => (-1, &rest[1..]),
+            b'+' => (1, &rest[1..]),
+            _ => return Err(bad()),
+        };
+        let offset = parse_duration(amount.trim()).map_err(|_| bad())?;
+        let offset = chrono::Duration::from_std(offset).map_err(|_| bad())?;
+        return if sign < 0 {
+            now.checked_sub_signed(offset).ok_or_else(bad)
+        } else {
+            now.checked_add_signed(offset).ok_or_else(bad)
+        };
+    }
+    if let Ok(parsed) = DateTime::parse_from_rfc3339(trimmed) {
+        return Ok(parsed.with_timezone(&Utc));
+    }
+    if let Ok(seconds) = trimmed.parse::<f64>()
+        && seconds.is_finite()
+    {
+        let whole = seconds.floor();
+        let nanos = ((seconds - whole) * 1e9).round() as u32;
+        if let Some(t) = Utc
+            .timestamp_opt(whole as i64, nanos.min(999_999_999))
+            .single()
+        {
+            return Ok(t);
+        }
+    }
+    Err(bad())
+}
+
+/// Seconds since the Unix epoch, as Prometheus's API takes and returns them.
+pub fn unix_seconds(t: DateTime<Utc>) -> f64 {
+    t.timestamp() as f64 + f64::from(t.timestamp_subsec_nanos()) / 1e9
+}
+
+/// The inverse of [`unix_seconds`], rounded to the millisecond Prometheus stores.
+pub fn from_unix_seconds(seconds: f64) -> DateTime<Utc> {
+    let millis = (seconds * 1000.0).round() as i64;
+    Utc.timestamp_millis_opt(millis)
+        .single()
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn parses_every_time_form() {
+        let n = now();
+        assert_eq!(parse_time("now", n).unwrap(), n);
+        assert_eq!(
+            parse_time("now-6h", n).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 26, 6, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_time("now-2d", n).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_time("now - 1h30m", n).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 26, 10, 30, 0).unwrap()
+        );
+        assert_eq!(
+            parse_time("2026-11-20T08:00:00Z", n).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_time("2026-11-20T09:00:00+01:00", n).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap()
+        );
+        assert_eq!(
+            parse_time("1763625600", n).unwrap(),
+            Utc.timestamp_opt(1_763_625_600, 0).unwrap()
+        );
+        assert_eq!(
+            parse_time("1763625600.5", n)
+                .unwrap()
+                .timestamp_subsec_millis(),
+            500
+        );
+    }
+
+    #[test]
+    fn rejects_malformed_times() {
+        for bad in [
+            "",
+            "yesterday",
+            "now-",
+            "now-6x",
+            "now*2",
+            "2026-13-01T00:00:00Z",
+            "2026-11-20",
+            "NaN",
+        ] {
+            let err = parse_time(bad, now()).unwrap_err();
+            assert!(
+                matches!(err, TimeError::BadTime { .. }),
+                "{bad:?} gave {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn parses_prometheus_durations() {
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
+        assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
+        for bad in ["", "5 minutes", "-5m", "1h-30m", "m", "inf"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

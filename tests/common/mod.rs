@@ -1,0 +1,225 @@
+//! Test harness: a real `prometheus` process on a free 127.0.0.1 port, loaded with
+//! synthetic OpenMetrics data through `promtool tsdb create-blocks-from openmetrics`,
+//! stopped when the handle drops. Missing binaries fail the test with a clear message.
+
+#![allow(dead_code)]
+
+use leakcollect::synth::Scenario;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const MB: f64 = 1e6;
+pub const HOUR: f64 = 3600.0;
+
+pub fn binary(name: &str) -> PathBuf {
+    let env_name = format!("{}_BIN", name.to_uppercase());
+    if let Ok(path) = std::env::var(&env_name) {
+        return PathBuf::from(path);
+    }
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let candidate = dir.join(name);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!(
+        "`{name}` not found on PATH (or ${env_name}): install Debian's prometheus package \
+         (`apt-get install -y prometheus`; scripts/test.sh does it)"
+    );
+}
+
+pub struct PromServer {
+    child: Child,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for PromServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+impl PromServer {
+    /// Backfills `openmetrics` and starts Prometheus on it.
+    pub fn start(openmetrics: &[u8]) -> Self {
+        Self::start_with_prefix(openmetrics, None)
+    }
+
+    /// Same, serving the API under a path prefix such as `/prometheus`.
+    pub fn start_with_prefix(openmetrics: &[u8], prefix: Option<&str>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data.om");
+        std::fs::write(&data, openmetrics).expect("write data");
+        let tsdb = dir.path().join("tsdb");
+        let out = Command::new(binary("promtool"))
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&data)
+            .arg(&tsdb)
+            .output()
+            .expect("run promtool");
+        assert!(
+            out.status.success(),
+            "promtool failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config = dir.path().join("prometheus.yml");
+        std::fs::write(
+            &config,
+            "global:\n  scrape_interval: 15s\nscrape_configs: []\n",
+        )
+        .unwrap();
+        for _attempt in 0..3 {
+            let port = free_port();
+            let mut cmd = Command::new(binary("prometheus"));
+            cmd.arg(format!("--config.file={}", config.display()))
+                .arg(format!("--storage.tsdb.path={}", tsdb.display()))
+                .arg("--storage.tsdb.retention.time=100y")
+                .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::from(
+                    std::fs::File::create(dir.path().join("prometheus.log")).unwrap(),
+                ));
+            let mut base = format!("http://127.0.0.1:{port}");
+            if let Some(prefix) = prefix {
+                cmd.arg(format!("--web.external-url={base}{prefix}"));
+                cmd.arg(format!("--web.route-prefix={prefix}"));
+                base.push_str(prefix);
+            }
+            let mut child = cmd.spawn().expect("start prometheus");
+            if wait_ready(&mut child, &base, Duration::from_secs(30)) {
+                return PromServer {
+                    child,
+                    url: base,
+                    dir,
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            let log =
+                std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default();
+            if !log.contains("address already in use") {
+                panic!("prometheus did not become ready:\n{log}");
+            }
+        }
+        panic!("prometheus could not bind a free port in 3 attempts");
+    }
+}
+
+fn wait_ready(child: &mut Child, base: &str, limit: Duration) -> bool {
+    let started = Instant::now();
+    let ready = format!("{base}/-/ready");
+    while started.elapsed() < limit {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if http_get_ok(&ready) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+/// A tiny blocking HTTP GET (status 200?) so the harness needs no HTTP client crate.
+fn http_get_ok(url: &str) -> bool {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http url");
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let Ok(mut stream) = std::net::TcpStream::connect(host) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200")
+}
+
+/// A 24 h window ending at least 4 h before now, on a whole minute (the data's grid).
+pub fn window() -> (f64, f64) {
+    let now = chrono::Utc::now().timestamp() as f64;
+    let to = ((now - 4.0 * HOUR) / 60.0).floor() * 60.0;
+    (to - 24.0 * HOUR, to)
+}
+
+pub fn scenario(name: &str, service: &str) -> Scenario {
+    let (from, to) = window();
+    Scenario::preset(name, service, from, to, 3, 60.0).expect("known scenario")
+}
+
+pub fn openmetrics(scenarios: &[&Scenario]) -> Vec<u8> {
+    // Several scenarios share one file by concatenating their families; promtool wants a
+    // single # EOF, so the per-scenario terminators are dropped and one is added.
+    let mut text = String::new();
+    for s in scenarios {
+        let mut one = Vec::new();
+        s.write_openmetrics(&mut one).unwrap();
+        let one = String::from_utf8(one).unwrap();
+        text.push_str(one.trim_end().strip_suffix("# EOF").unwrap());
+    }
+    text.push_str("# EOF\n");
+    text.into_bytes()
+}
+
+pub fn leakcollect(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_leakcollect"))
+        .args(args)
+        .env_remove("PROMETHEUS_URL")
+        .output()
+        .expect("run leakcollect")
+}
+
+/// Runs collect with JSON output and returns the parsed evidence; panics with stderr on failure.
+pub fn collect_json(
+    server_url: &str,
+    service: &str,
+    from: f64,
+    to: f64,
+    extra: &[&str],
+) -> serde_json::Value {
+    let from = format!("{from}");
+    let to = format!("{to}");
+    let mut args = vec![
+        "--prometheus-url",
+        server_url,
+        "--service",
+        service,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--format",
+        "json",
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    let out = leakcollect(&args);
+    assert!(
+        out.status.success(),
+        "leakcollect failed ({:?}): {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+pub fn within(actual: f64, expected: f64, relative: f64) -> bool {
+    (actual - expected).abs() <= relative * expected.abs()
+}
+
+pub fn repo_path(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}

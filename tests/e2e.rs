@@ -1,0 +1,401 @@
+//! End-to-end: the real binary against a real Prometheus loaded with synthetic data of
+//! known ground truth. Growth within ±3 %, counts exact.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn period<'a>(e: &'a Value, name: &str) -> &'a Value {
+    &e["periods"][name]
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("expected a number, got {v}"))
+}
+
+#[test]
+fn steady_leak_growth_and_levels() {
+    let s = scenario("steady-leak", "checkout");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = collect_json(&server.url, "checkout", s.from, s.to, &[]);
+    let w = period(&e, "window");
+    assert!(
+        within(f(&w["growth_bytes_per_hour"]), 50.0 * MB, 0.03),
+        "{}",
+        w["growth_bytes_per_hour"]
+    );
+    assert!(within(
+        f(&w["growth_bytes_per_hour_total"]),
+        150.0 * MB,
+        0.03
+    ));
+    assert_eq!(w["instance_count"], 3);
+    assert_eq!(w["restarts"], 0);
+    assert_eq!(w["oom_kills"], 0);
+    // Baselines are 150/160/170 MB plus up to 30 MB of sawtooth and 2 MB of noise.
+    let baseline = f(&w["heap_baseline_bytes"]);
+    assert!((158.0 * MB..=192.0 * MB).contains(&baseline), "{baseline}");
+    let after_6h = f(&w["heap_after_6h_bytes"]);
+    assert!(
+        within(after_6h - baseline, 300.0 * MB, 0.15),
+        "{after_6h} vs {baseline}"
+    );
+    assert!(e["periods"]["before"].is_null() && e["periods"]["after"].is_null());
+    assert_eq!(e["symptoms"]["linear_growth"], true);
+    assert_eq!(e["schema"], "leakcollect/evidence/v1");
+    assert_eq!(e["runtime"], "nodejs");
+}
+
+#[test]
+fn oom_sawtooth_reports_the_leak_rate_and_exact_counts() {
+    let s = scenario("oom-sawtooth", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = collect_json(&server.url, "api", s.from, s.to, &[]);
+    let w = period(&e, "window");
+    let growth = f(&w["growth_bytes_per_hour"]);
+    assert!(within(growth, 120.0 * MB, 0.03), "growth {growth}");
+    let expected = s.expected_oom_kills(s.from, s.to);
+    assert!(expected >= 20, "scenario should kill often, got {expected}");
+    assert_eq!(w["restarts"], expected);
+    assert_eq!(w["oom_kills"], expected);
+    assert_eq!(w["restarts_by_source"]["kube_state_metrics"], expected);
+    assert_eq!(e["symptoms"]["oom_crashes"], true);
+    for instance in w["instances"].as_array().unwrap() {
+        assert!(
+            within(f(&instance["growth_bytes_per_hour"]), 120.0 * MB, 0.03),
+            "{instance}"
+        );
+        assert!(instance["lifetimes_fitted"].as_u64().unwrap() >= 8);
+    }
+}
+
+#[test]
+fn fix_mid_window_splits_periods_and_measures_improvement() {
+    let s = scenario("fix-mid-window", "api");
+    let fix = s.fix_at.unwrap();
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let fix_text = format!("{fix}");
+    let e = collect_json(
+        &server.url,
+        "api",
+        s.from,
+        s.to,
+        &["--fix-deployed", &fix_text],
+    );
+    let before = period(&e, "before");
+    let after = period(&e, "after");
+    assert!(
+        within(f(&before["growth_bytes_per_hour"]), 80.0 * MB, 0.03),
+        "{}",
+        before["growth_bytes_per_hour"]
+    );
+    let after_growth = f(&after["growth_bytes_per_hour"]);
+    assert!(
+        after_growth.abs() < 0.5 * MB,
+        "after-fix growth {after_growth}"
+    );
+    assert_eq!(before["oom_kills"], s.expected_oom_kills(s.from, fix));
+    assert_eq!(after["oom_kills"], 0);
+    assert_eq!(after["restarts"], 0);
+    // The rollout replaced every pod: three old and three new instances, never mixed.
+    assert_eq!(before["instance_count"], 3);
+    assert_eq!(after["instance_count"], 3);
+    let imp = &e["improvement"];
+    assert!(f(&imp["growth_reduction_percent"]) > 99.0, "{imp}");
+    assert_eq!(imp["oom_kills_reduction_percent"], 100.0);
+    assert!(f(&imp["gc_p95_reduction_percent"]) > 50.0, "{imp}");
+    assert!(f(&imp["heap_peak_reduction_percent"]) > 30.0, "{imp}");
+    assert!(f(&before["gc_pause_p95_seconds"]) > f(&after["gc_pause_p95_seconds"]));
+    assert!(before["gc_pause_p95_by_kind"]["major"].is_number());
+    assert_eq!(e["fix_deployed"].as_str().map(|t| t.len() > 10), Some(true));
+}
+
+#[test]
+fn no_leak_sawtooth_reports_flat() {
+    let s = scenario("no-leak", "billing");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = collect_json(&server.url, "billing", s.from, s.to, &[]);
+    let w = period(&e, "window");
+    let growth = f(&w["growth_bytes_per_hour"]);
+    assert!(growth.abs() < 0.5 * MB, "flat service grew {growth}");
+    assert_eq!(e["symptoms"]["linear_growth"], false);
+    assert_eq!(w["oom_kills"], 0);
+}
+
+#[test]
+fn services_selectors_and_hostile_values() {
+    let api = scenario("steady-leak", "api");
+    let other = scenario("no-leak", "billing");
+    let server = PromServer::start(&openmetrics(&[&api, &other]));
+    let (from, to) = (format!("{}", api.from), format!("{}", api.to));
+    let base = [
+        "--prometheus-url",
+        &server.url,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--quiet",
+    ];
+
+    // The service matcher keeps the two services apart.
+    let e = collect_json(&server.url, "billing", api.from, api.to, &[]);
+    assert!(f(&e["periods"]["window"]["growth_bytes_per_hour"]).abs() < 0.5 * MB);
+    for q in e["queries"].as_array().unwrap() {
+        let promql = q["promql"].as_str().unwrap();
+        assert!(
+            promql.contains(r#"job="billing""#) || promql.contains(r#"container="billing""#),
+            "{promql}"
+        );
+    }
+
+    // --selector narrows every query.
+    let e = collect_json(
+        &server.url,
+        "api",
+        api.from,
+        api.to,
+        &["--selector", r#"namespace="prod""#],
+    );
+    assert!(
+        e["queries"][1]["promql"]
+            .as_str()
+            .unwrap()
+            .contains(r#"namespace="prod""#)
+    );
+    let mut args = base.to_vec();
+    args.extend(["--service", "api", "--selector", r#"namespace="staging""#]);
+    let out = leakcollect(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A hostile service value selects nothing instead of everything.
+    let mut args = base.to_vec();
+    args.extend(["--service", r#"api"} or vector(1) #"#, "--format", "json"]);
+    let out = leakcollect(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(r#"job="api\"} or vector(1) #""#),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // A near-miss name gets a suggestion.
+    let mut args = base.to_vec();
+    args.extend(["--service", "apu"]);
+    let out = leakcollect(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr.contains(r#"did you mean job="api"?"#), "{stderr}");
+}
+
+#[test]
+fn base_path_prefix_keeps_working() {
+    let s = scenario("steady-leak", "api");
+    let server = PromServer::start_with_prefix(&openmetrics(&[&s]), Some("/prometheus"));
+    assert!(server.url.ends_with("/prometheus"));
+    let e = collect_json(&format!("{}/", server.url), "api", s.from, s.to, &[]);
+    assert!(within(
+        f(&e["periods"]["window"]["growth_bytes_per_hour"]),
+        50.0 * MB,
+        0.03
+    ));
+}
+
+#[test]
+fn markdown_report_follows_the_team_template_and_writes_atomically() {
+    let s = scenario("fix-mid-window", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let out_dir = tempfile::tempdir().unwrap();
+    let report = out_dir.path().join("report.md");
+    let (from, to, fix) = (
+        format!("{}", s.from),
+        format!("{}", s.to),
+        format!("{}", s.fix_at.unwrap()),
+    );
+    let out = leakcollect(&[
+        "--prometheus-url",
+        &server.url,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--fix-deployed",
+        &fix,
+        "-o",
+        report.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&report).unwrap();
+    // Every heading of the team template, in the same order.
+    let template = std::fs::read_to_string(repo_path("templates/team-report-template.md")).unwrap();
+    let mut cursor = 0;
+    let mut in_code = false;
+    let headings = template.lines().filter(|l| {
+        if l.starts_with("```") {
+            in_code = !in_code;
+        }
+        !in_code && l.starts_with('#')
+    });
+    for heading in headings {
+        let found = text[cursor..]
+            .find(&format!("{heading}\n"))
+            .unwrap_or_else(|| panic!("heading {heading:?} missing or out of order"));
+        cursor += found + heading.len();
+    }
+    assert!(text.contains("- [x] Linear memory growth ("));
+    assert!(text.contains("- [x] OOM crashes (frequency: "));
+    assert!(
+        text.contains("**TL;DR**: [One sentence summary"),
+        "person-written parts keep placeholders"
+    );
+    assert!(text.contains(r#"nodejs_heap_size_used_bytes{job="api"}"#));
+    assert!(
+        !text.contains("rate(nodejs_heap_used_bytes"),
+        "the template's wrong sample query is not repeated"
+    );
+    assert!(text.contains("MB = 10^6 bytes"));
+    // Only the report was written in the folder: no temp file left behind.
+    let names: Vec<_> = std::fs::read_dir(out_dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn json_output_matches_its_schema() {
+    let s = scenario("fix-mid-window", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let fix = format!("{}", s.fix_at.unwrap());
+    let with_fix = collect_json(&server.url, "api", s.from, s.to, &["--fix-deployed", &fix]);
+    let without = collect_json(&server.url, "api", s.from, s.to, &[]);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_path("schema/evidence.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for doc in [&with_fix, &without] {
+        let errors: Vec<String> = validator
+            .iter_errors(doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    // And the schema is not vacuous: a document missing a required field fails.
+    let mut broken = without.clone();
+    broken["periods"]["window"]
+        .as_object_mut()
+        .unwrap()
+        .remove("growth_bytes_per_hour");
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn errors_have_documented_exit_codes() {
+    // Unreachable server: 4, one clear message.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let out = leakcollect(&[
+        "--prometheus-url",
+        &url,
+        "--service",
+        "api",
+        "--from",
+        "now-1h",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("cannot reach Prometheus at"), "{stderr}");
+
+    // Usage errors: 2, naming the flag.
+    for (args, needle) in [
+        (
+            vec!["--service", "api", "--from", "yesterday"],
+            "--from: invalid time",
+        ),
+        (
+            vec!["--service", "api", "--from", "now", "--to", "now-1h"],
+            "must be before --to",
+        ),
+        (
+            vec![
+                "--service",
+                "api",
+                "--from",
+                "now-2h",
+                "--fix-deployed",
+                "now-3h",
+            ],
+            "--fix-deployed",
+        ),
+        (
+            vec!["--service", "api", "--from", "now-2h", "--runtime", "cobol"],
+            "unknown runtime \"cobol\"",
+        ),
+        (
+            vec![
+                "--service",
+                "api",
+                "--from",
+                "now-2h",
+                "--selector",
+                "namespace=prod",
+            ],
+            "--selector",
+        ),
+        (vec!["--from", "now-2h"], "--service is required"),
+        (
+            vec!["--service", "api", "--from", "now-2h", "--timeout", "soon"],
+            "--timeout",
+        ),
+    ] {
+        let mut full = vec!["--prometheus-url", &url];
+        full.extend(args);
+        let out = leakcollect(&full);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{full:?}: {stderr}");
+        assert!(stderr.contains(needle), "{full:?}: {stderr}");
+    }
+}
+
+#[test]
+fn output_into_missing_folder_fails_with_code_5_and_names_the_path() {
+    let s = scenario("steady-leak", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    let out = leakcollect(&[
+        "--prometheus-url",
+        &server.url,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "-o",
+        "/nonexistent-dir/report.md",
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("/nonexistent-dir/report.md"), "{stderr}");
+}

@@ -1,0 +1,69 @@
+//! Snapshot tests of the rendered Markdown for fixed evidence (captured from a real run
+//! and frozen in tests/fixtures), plus hostile values from Prometheus.
+
+use leakcollect::evidence::Evidence;
+use leakcollect::render::markdown;
+
+fn fixture(name: &str) -> Evidence {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn report_with_fix() {
+    let text = markdown::render(&fixture("evidence-fix.json"), None).unwrap();
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn report_without_fix() {
+    let mut e = fixture("evidence-fix.json");
+    e.fix_deployed = None;
+    e.periods.before = None;
+    e.periods.after = None;
+    e.improvement = None;
+    e.queries
+        .retain(|q| q.period.as_deref().is_none_or(|p| p == "window"));
+    let text = markdown::render(&e, None).unwrap();
+    assert!(text.contains("no --fix-deployed given"));
+    assert!(
+        text.contains("- Memory reduction: [X% or Y MB]"),
+        "placeholders stay without a fix"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn hostile_values_cannot_break_the_document() {
+    let text = markdown::render(&fixture("evidence-hostile.json"), None).unwrap();
+    assert!(!text.contains("<script>"));
+    assert!(!text.contains("<img"));
+    assert!(!text.contains("[click](http"));
+    // Table rows keep their six cells: the pipe in the instance name is escaped.
+    let row = text.lines().find(|l| l.contains("evil")).unwrap();
+    assert_eq!(row.matches(" | ").count(), 5, "{row}");
+    // The query holding ``` is still inside one code block: the fence grew.
+    assert!(text.contains("````promql"), "fence not lengthened");
+    let fences = text.lines().filter(|l| l.starts_with("````")).count();
+    assert_eq!(fences % 2, 0);
+}
+
+#[test]
+fn custom_template_and_template_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("t.hbs");
+    std::fs::write(
+        &good,
+        "{{e.service}} grew {{mbh leak.growth_bytes_per_hour}}\n",
+    )
+    .unwrap();
+    let e = fixture("evidence-fix.json");
+    let text = markdown::render(&e, Some(&good)).unwrap();
+    assert!(text.starts_with("api grew 79."), "{text}");
+    let bad = dir.path().join("bad.hbs");
+    std::fs::write(&bad, "line one\n{{#if e.service}}\nunclosed\n").unwrap();
+    let err = markdown::render(&e, Some(&bad)).unwrap_err().to_string();
+    assert!(err.contains("bad.hbs"), "{err}");
+}
