@@ -77,8 +77,8 @@ pub struct CollectArgs {
     /// When the fix went out; splits the window into before/after periods.
     #[arg(long, value_name = "TIME")]
     pub fix_deployed: Option<String>,
-    /// Runtime whose query pack to use.
-    #[arg(long, default_value = "nodejs", value_name = "RUNTIME")]
+    /// Query pack: auto (detect from the metrics), nodejs, python, jvm, go, dotnet, container.
+    #[arg(long, default_value = "auto", value_name = "RUNTIME")]
     pub runtime: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]

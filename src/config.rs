@@ -38,6 +38,14 @@ pub enum ConfigError {
     Concurrency,
     #[error("--step must be positive")]
     Step,
+    #[error(
+        "--step {step} leaves fewer than 10 points in the {window} window: too few for a slope"
+    )]
+    StepTooLarge { step: String, window: String },
+    #[error("--timeout must be positive")]
+    Timeout,
+    #[error("--queries {path}: not a folder")]
+    QueriesDir { path: String },
     #[error(transparent)]
     Pack(#[from] PackError),
 }
@@ -56,7 +64,9 @@ pub struct CollectConfig {
     pub service_label: String,
     pub selector: Vec<Matcher>,
     pub window: Window,
-    pub pack: Pack,
+    /// The pack to use; `None` for `--runtime auto` (detected from the server).
+    pub pack: Option<Pack>,
+    pub queries_dir: Option<PathBuf>,
     pub format: Format,
     pub output: Option<PathBuf>,
     pub template: Option<PathBuf>,
@@ -72,6 +82,9 @@ pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigErro
         flag: "--timeout",
         source,
     })?;
+    if timeout.is_zero() {
+        return Err(ConfigError::Timeout);
+    }
     Ok(ClientOptions {
         base_url: args.prometheus_url.clone(),
         timeout,
@@ -101,8 +114,8 @@ pub fn parse_window(
     let to = time("--to", to)?;
     if from >= to {
         return Err(ConfigError::EmptyWindow {
-            from: from.to_rfc3339(),
-            to: to.to_rfc3339(),
+            from: timespec::display(from),
+            to: timespec::display(to),
         });
     }
     let fix_deployed = fix.map(|f| time("--fix-deployed", f)).transpose()?;
@@ -110,9 +123,9 @@ pub fn parse_window(
         && (fix <= from || fix >= to)
     {
         return Err(ConfigError::FixOutsideWindow {
-            fix: fix.to_rfc3339(),
-            from: from.to_rfc3339(),
-            to: to.to_rfc3339(),
+            fix: timespec::display(fix),
+            from: timespec::display(from),
+            to: timespec::display(to),
         });
     }
     Ok(Window {
@@ -161,7 +174,29 @@ impl CollectConfig {
         if step.is_some_and(|s| s.is_zero()) {
             return Err(ConfigError::Step);
         }
-        let pack = pack::load(&args.runtime, args.queries.as_deref())?;
+        let window_seconds = (window.to - window.from).num_milliseconds() as f64 / 1000.0;
+        if let Some(step) = step
+            && window_seconds / step.as_secs_f64() < 10.0
+        {
+            return Err(ConfigError::StepTooLarge {
+                step: timespec::format_duration(step),
+                window: timespec::format_duration(std::time::Duration::from_secs_f64(
+                    window_seconds,
+                )),
+            });
+        }
+        if let Some(dir) = &args.queries
+            && !dir.is_dir()
+        {
+            return Err(ConfigError::QueriesDir {
+                path: dir.display().to_string(),
+            });
+        }
+        let pack = if args.runtime == "auto" {
+            None
+        } else {
+            Some(pack::load(&args.runtime, args.queries.as_deref())?)
+        };
         Ok(Self {
             client: client_options(&args.prometheus)?,
             service,
@@ -169,6 +204,7 @@ impl CollectConfig {
             selector,
             window,
             pack,
+            queries_dir: args.queries.clone(),
             format: args.format,
             output: args.output.clone(),
             template: args.template.clone(),

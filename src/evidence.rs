@@ -20,6 +20,12 @@ pub struct Evidence {
     pub selector: String,
     pub runtime: String,
     pub runtime_title: String,
+    /// What the memory figures measure for this runtime ("V8 heap used", "resident memory (RSS)").
+    pub memory_name: String,
+    /// What `active_handles_end` counts for this runtime.
+    pub handles_name: String,
+    /// Why this runtime: the metrics `--runtime auto` found, or that `--runtime` named it.
+    pub runtime_detected_from: Vec<String>,
     pub prometheus_url: String,
     pub window: Window,
     pub fix_deployed: Option<DateTime<Utc>>,
@@ -70,14 +76,39 @@ pub struct Period {
     /// Sum across instances of the growth rate, each scaled by the share of the period it
     /// was observed: the service's growth as a whole.
     pub growth_bytes_per_hour_total: Option<f64>,
+    /// 95 % interval of `growth_bytes_per_hour` (weighted medians of the instances'
+    /// Sen intervals).
+    pub growth_interval_bytes_per_hour: Option<[f64; 2]>,
     /// Median growth × period hours, as a percentage of the median baseline.
     pub growth_percent: Option<f64>,
+    /// `none`, `gradual`, `staircase` or `sawtooth-to-oom`.
+    pub leak_pattern: String,
+    /// Memory retained per 1,000 requests, from the cumulative request counter.
+    pub bytes_per_1k_requests: Option<f64>,
+    /// From a histogram; null for runtimes that publish summaries (see mean/max/quantiles).
     pub gc_pause_p95_seconds: Option<f64>,
     pub gc_pause_p95_by_kind: BTreeMap<String, f64>,
+    pub gc_pause_mean_seconds: Option<f64>,
+    pub gc_pause_max_seconds: Option<f64>,
+    /// A summary's own quantiles (highest value in the period), by quantile.
+    pub gc_pause_quantiles: BTreeMap<String, f64>,
+    pub gc_collections_per_hour: Option<f64>,
+    /// By kind, generation or collector.
+    pub gc_collections_per_hour_by: BTreeMap<String, f64>,
+    /// Median container memory limit of the service's containers.
+    pub memory_limit_bytes: Option<f64>,
+    /// Highest memory (RSS, or the memory figure) as % of the limit.
+    pub memory_peak_percent_of_limit: Option<f64>,
+    /// Memory at the period's end as % of the limit.
+    pub memory_end_percent_of_limit: Option<f64>,
+    /// Hours until the limit at the measured growth, from the period's end; null when not growing.
+    pub hours_to_limit: Option<f64>,
     pub restarts: u64,
     pub restarts_by_source: RestartSources,
     /// Null when no source can tell an OOM kill from another restart.
     pub oom_kills: Option<u64>,
+    /// `kube-state-metrics`, `cadvisor`, `memory at limit` or `unknown`.
+    pub oom_kills_source: String,
     pub oom_kills_per_week: Option<f64>,
     /// Sum across instances of the last active-handles sample.
     pub active_handles_end: Option<f64>,
@@ -96,6 +127,7 @@ pub struct InstanceFigures {
     pub instance: String,
     pub labels: Labels,
     pub growth_bytes_per_hour: Option<f64>,
+    pub growth_interval_bytes_per_hour: Option<[f64; 2]>,
     pub lifetimes_fitted: usize,
     pub heap_start_bytes: Option<f64>,
     pub heap_end_bytes: Option<f64>,
@@ -111,6 +143,8 @@ pub struct Improvement {
     pub heap_peak_reduction_bytes: Option<f64>,
     pub heap_peak_reduction_percent: Option<f64>,
     pub gc_p95_reduction_percent: Option<f64>,
+    /// Reduction of the mean GC pause, in % (for runtimes without a p95).
+    pub gc_mean_reduction_percent: Option<f64>,
     /// Reduction of OOM kills per week, in %.
     pub oom_kills_reduction_percent: Option<f64>,
 }

@@ -81,7 +81,8 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
         }
         if let Some(e) = cause.downcast_ref::<commands::collect::CollectError>() {
             return match e {
-                commands::collect::CollectError::NoData { .. } => EXIT_NO_DATA,
+                commands::collect::CollectError::NoData { .. }
+                | commands::collect::CollectError::NoRuntime { .. } => EXIT_NO_DATA,
                 commands::collect::CollectError::Plan { .. } => EXIT_USAGE,
             };
         }
@@ -95,8 +96,14 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
 /// The error and its causes on one line each, as printed to stderr.
 pub fn describe(error: &anyhow::Error) -> String {
     let mut text = format!("error: {error}");
+    let mut previous = error.to_string();
     for cause in error.chain().skip(1) {
-        text.push_str(&format!("\n  caused by: {cause}"));
+        let current = cause.to_string();
+        // thiserror messages often embed their source already; say each thing once.
+        if !previous.contains(&current) {
+            text.push_str(&format!("\n  caused by: {current}"));
+        }
+        previous = current;
     }
     text
 }

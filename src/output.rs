@@ -21,10 +21,28 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
+    if !dir.is_dir() {
+        return Err(fail(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("the folder {} does not exist", dir.display()),
+        )));
+    }
+    if path.is_dir() {
+        return Err(fail(std::io::Error::new(
+            std::io::ErrorKind::IsADirectory,
+            "it is a folder; give a file name",
+        )));
+    }
+    // The temporary file's own name means nothing to the user: report the folder.
     let mut temp = tempfile::Builder::new()
         .prefix(".leakcollect-")
         .tempfile_in(dir)
-        .map_err(fail)?;
+        .map_err(|e| {
+            fail(std::io::Error::new(
+                e.kind(),
+                format!("cannot create a file in {}: {}", dir.display(), e.kind()),
+            ))
+        })?;
     temp.write_all(contents).map_err(fail)?;
     if let Ok(meta) = std::fs::metadata(path) {
         temp.as_file()

@@ -11,7 +11,15 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// Packs compiled into the binary, by runtime name.
-pub const BUILTIN_PACKS: &[(&str, &str)] = &[("nodejs", include_str!("../queries/nodejs.toml"))];
+/// In the order auto-detection prefers them when several match equally.
+pub const BUILTIN_PACKS: &[(&str, &str)] = &[
+    ("nodejs", include_str!("../queries/nodejs.toml")),
+    ("jvm", include_str!("../queries/jvm.toml")),
+    ("go", include_str!("../queries/go.toml")),
+    ("dotnet", include_str!("../queries/dotnet.toml")),
+    ("python", include_str!("../queries/python.toml")),
+    ("container", include_str!("../queries/container.toml")),
+];
 
 /// The placeholder an instant query uses for its period's length.
 pub const RANGE_PLACEHOLDER: &str = "${range}";
@@ -52,6 +60,17 @@ pub enum Role {
     ActiveHandles,
     GcP95,
     GcP95ByKind,
+    /// Mean pause over the period (summaries: sum/count).
+    GcMean,
+    /// Longest pause in the period.
+    GcMax,
+    /// A summary's published quantiles, by `quantile` label.
+    GcQuantiles,
+    /// Collections in the period, total or by a label (kind, generation, gc).
+    GcCollections,
+    MemoryLimit,
+    /// Cumulative request counter, for bytes retained per request.
+    Requests,
     K8sRestarts,
     K8sOomReason,
     OomEvents,
@@ -92,6 +111,18 @@ pub struct Pack {
     pub title: String,
     #[serde(default)]
     pub exporter: String,
+    /// What the heap query measures, in words ("V8 heap used", "resident memory (RSS)").
+    #[serde(default)]
+    pub memory_name: String,
+    /// What the active-handles role counts ("libuv active handles", "goroutines").
+    #[serde(default = "default_handles_name")]
+    pub handles_name: String,
+    /// Metric names that identify this runtime for `--runtime auto`.
+    #[serde(default)]
+    pub detect: Vec<String>,
+    /// Default service label for this pack's queries (the container pack uses `container`).
+    #[serde(default)]
+    pub service_label: Option<String>,
     #[serde(rename = "query")]
     pub queries: Vec<PackQuery>,
     /// Where it was loaded from, for error messages.
@@ -99,10 +130,24 @@ pub struct Pack {
     pub origin: String,
 }
 
+fn default_handles_name() -> String {
+    "active handles".to_string()
+}
+
 impl Pack {
     pub fn by_role(&self, role: Role) -> impl Iterator<Item = &PackQuery> {
         self.queries.iter().filter(move |q| q.role == role)
     }
+}
+
+/// Every built-in pack, parsed (they are checked by the unit tests, so this cannot fail).
+pub fn builtin_packs() -> Vec<Pack> {
+    BUILTIN_PACKS
+        .iter()
+        .map(|(name, text)| {
+            parse(text, &format!("built-in queries/{name}.toml")).expect("built-in packs parse")
+        })
+        .collect()
 }
 
 pub fn builtin_runtimes() -> Vec<&'static str> {
@@ -193,6 +238,36 @@ pub fn parse_selector(text: &str) -> Result<Vec<Matcher>, String> {
         Ok(_) => Err("expected label matchers such as namespace=\"prod\"".to_string()),
         Err(e) => Err(e),
     }
+}
+
+/// The first vector selector of `promql`, printed (e.g. the raw metric behind a `sum`),
+/// for probes that must count stored samples.
+pub fn first_selector(promql: &str) -> Option<String> {
+    use promql_parser::util::{ExprVisitor, walk_expr};
+    struct First(Option<String>);
+    impl ExprVisitor for First {
+        type Error = ();
+        fn pre_visit(&mut self, expr: &Expr) -> Result<bool, ()> {
+            if self.0.is_some() {
+                return Ok(false);
+            }
+            match expr {
+                Expr::VectorSelector(vs) => {
+                    self.0 = Some(Expr::VectorSelector(vs.clone()).to_string());
+                    Ok(false)
+                }
+                Expr::MatrixSelector(ms) => {
+                    self.0 = Some(Expr::VectorSelector(ms.vs.clone()).to_string());
+                    Ok(false)
+                }
+                _ => Ok(true),
+            }
+        }
+    }
+    let expr = parser::parse(promql).ok()?;
+    let mut first = First(None);
+    let _ = walk_expr(&mut first, &expr);
+    first.0
 }
 
 pub fn equal_matcher(label: &str, value: &str) -> Matcher {
@@ -320,6 +395,17 @@ mod tests {
                 other => panic!("{hostile:?} changed the query into {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn first_selector_finds_the_raw_metric() {
+        assert_eq!(
+            first_selector(r#"sum without (id) (jvm_memory_used_bytes{area="heap"}) or x"#)
+                .as_deref(),
+            Some(r#"jvm_memory_used_bytes{area="heap"}"#)
+        );
+        assert_eq!(first_selector("rate(a[5m])").as_deref(), Some("a"));
+        assert_eq!(first_selector("vector(1)"), None);
     }
 
     #[test]

@@ -30,9 +30,16 @@ pub struct Scenario {
     pub base_bytes: f64,
     pub sawtooth_bytes: f64,
     pub sawtooth_period: f64,
-    /// Emit kube-state-metrics series (restarts, OOMKilled reason).
+    /// Emit kube-state-metrics series (restarts, OOMKilled reason, memory limit).
     pub kube: bool,
+    /// Which exporter's names to use: nodejs, python, jvm, go, dotnet, container.
+    pub runtime: String,
+    /// Requests per second each instance serves (a cumulative counter is emitted).
+    pub requests_per_second: f64,
+    pub memory_limit_bytes: f64,
 }
+
+pub const RUNTIMES: &[&str] = &["nodejs", "python", "jvm", "go", "dotnet", "container"];
 
 impl Scenario {
     /// Named presets: `steady-leak`, `oom-sawtooth`, `fix-mid-window`, `no-leak`.
@@ -58,6 +65,9 @@ impl Scenario {
             sawtooth_bytes: 30.0 * MB,
             sawtooth_period: 7.0 * 60.0,
             kube: true,
+            runtime: "nodejs".to_string(),
+            requests_per_second: 10.0,
+            memory_limit_bytes: 1e9,
         };
         Some(match name {
             "steady-leak" => Scenario {
@@ -83,7 +93,16 @@ impl Scenario {
     fn pod(&self, index: usize, generation: usize) -> (String, String) {
         (
             format!("{}-{}-{}", self.service, generation, index),
-            format!("10.{}.0.{}:9091", generation, index + 1),
+            // Each runtime on its own port, so a sidecar in the same pod is its own target.
+            format!(
+                "10.{}.0.{}:{}",
+                generation,
+                index + 1,
+                9091 + RUNTIMES
+                    .iter()
+                    .position(|r| *r == self.runtime)
+                    .unwrap_or(0)
+            ),
         )
     }
 
@@ -113,15 +132,13 @@ impl Scenario {
             .count() as u64
     }
 
+    /// Ground truth: memory retained per request while leaking.
+    pub fn leak_bytes_per_request(&self) -> f64 {
+        self.leak_bytes_per_hour / (self.requests_per_second * HOUR)
+    }
+
     pub fn write_openmetrics(&self, out: &mut impl Write) -> io::Result<()> {
-        let mut families: Vec<(String, &'static str, String)> = Vec::new();
-        let mut add = |name: &str, kind: &'static str, text: String| {
-            if let Some(f) = families.iter_mut().find(|f| f.0 == name) {
-                f.2.push_str(&text);
-            } else {
-                families.push((name.to_string(), kind, text));
-            }
-        };
+        let mut families = Families::default();
         let generations = if self.fix_at.is_some() { 2 } else { 1 };
         for generation in 0..generations {
             let (g_from, g_to) = match (generation, self.fix_at) {
@@ -131,10 +148,6 @@ impl Scenario {
             };
             for index in 0..self.instances {
                 let (pod, instance) = self.pod(index, generation);
-                let labels = format!(
-                    "job=\"{}\",instance=\"{}\",namespace=\"prod\",pod=\"{}\"",
-                    self.service, instance, pod
-                );
                 let ooms: Vec<f64> = if generation == 0 {
                     self.oom_times(index)
                 } else {
@@ -150,141 +163,317 @@ impl Scenario {
                 } else {
                     g_from
                 };
-                let series = self.samples(g_from, g_to, index, &ooms, first_start, rate);
-                let mut emit = |name: &str,
-                                family: &str,
-                                kind: &'static str,
-                                extra: &str,
-                                pick: &dyn Fn(&Sample) -> f64| {
-                    let mut text = String::new();
-                    for s in &series {
-                        let _ = writeln!(
-                            text,
-                            "{name}{{{labels}{extra}}} {} {}",
-                            fmt(pick(s)),
-                            fmt(s.t)
-                        );
-                    }
-                    add(family, kind, text);
-                };
-                emit(
-                    "nodejs_heap_size_used_bytes",
-                    "nodejs_heap_size_used_bytes",
-                    "gauge",
-                    "",
-                    &|s| s.heap,
-                );
-                emit(
-                    "nodejs_heap_size_total_bytes",
-                    "nodejs_heap_size_total_bytes",
-                    "gauge",
-                    "",
-                    &|s| (s.heap * 1.3).round(),
-                );
-                emit(
-                    "process_resident_memory_bytes",
-                    "process_resident_memory_bytes",
-                    "gauge",
-                    "",
-                    &|s| s.heap + 60.0 * MB,
-                );
-                emit(
-                    "process_start_time_seconds",
-                    "process_start_time_seconds",
-                    "gauge",
-                    "",
-                    &|s| s.start,
-                );
-                emit(
-                    "process_cpu_seconds_total",
-                    "process_cpu_seconds",
-                    "counter",
-                    "",
-                    &|s| (s.t - s.start).max(0.0) * 0.05,
-                );
-                emit(
-                    "nodejs_active_handles_total",
-                    "nodejs_active_handles_total",
-                    "gauge",
-                    "",
-                    &|_| 20.0 + index as f64,
-                );
-                for (kind, per_min, duration) in [
-                    ("minor", 30.0, 0.005),
-                    ("major", 3.0, if rate > 0.0 { 0.3 } else { 0.03 }),
-                ] {
-                    let count = |s: &Sample| ((s.t - s.start).max(0.0) / 60.0 * per_min).floor();
-                    for le in GC_BUCKETS
-                        .iter()
-                        .map(|b| fmt(*b))
-                        .chain(["+Inf".to_string()])
-                    {
-                        let bound: f64 = if le == "+Inf" {
-                            f64::INFINITY
-                        } else {
-                            le.parse().unwrap()
-                        };
-                        let extra = format!(",kind=\"{kind}\",le=\"{le}\"");
-                        emit(
-                            "nodejs_gc_duration_seconds_bucket",
-                            "nodejs_gc_duration_seconds",
-                            "histogram",
-                            &extra,
-                            &|s| if duration <= bound { count(s) } else { 0.0 },
-                        );
-                    }
-                    let extra = format!(",kind=\"{kind}\"");
-                    emit(
-                        "nodejs_gc_duration_seconds_sum",
-                        "nodejs_gc_duration_seconds",
-                        "histogram",
-                        &extra,
-                        &|s| count(s) * duration,
-                    );
-                    emit(
-                        "nodejs_gc_duration_seconds_count",
-                        "nodejs_gc_duration_seconds",
-                        "histogram",
-                        &extra,
-                        &count,
-                    );
-                }
-                if self.kube {
-                    let ksm = format!(
-                        "job=\"kube-state-metrics\",instance=\"ksm:8080\",namespace=\"prod\",pod=\"{pod}\",container=\"{}\"",
+                let samples = self.samples(g_from, g_to, index, &ooms, first_start, rate);
+                let app = if self.runtime == "container" {
+                    format!(
+                        "job=\"kubelet\",instance=\"node-{index}\",namespace=\"prod\",pod=\"{pod}\",container=\"{}\",image=\"registry/{}:1\"",
+                        self.service, self.service
+                    )
+                } else {
+                    format!(
+                        "job=\"{}\",instance=\"{instance}\",namespace=\"prod\",pod=\"{pod}\"",
                         self.service
-                    );
-                    let mut text = String::new();
-                    let mut reason = String::new();
-                    for s in &series {
-                        let restarts = ooms.iter().filter(|t| **t <= s.t).count();
-                        let _ = writeln!(
-                            text,
-                            "kube_pod_container_status_restarts_total{{{ksm}}} {restarts} {}",
-                            fmt(s.t)
-                        );
-                        if restarts > 0 {
-                            let _ = writeln!(
-                                reason,
-                                "kube_pod_container_status_last_terminated_reason{{{ksm},reason=\"OOMKilled\"}} 1 {}",
-                                fmt(s.t)
-                            );
-                        }
-                    }
-                    add("kube_pod_container_status_restarts", "counter", text);
-                    add(
-                        "kube_pod_container_status_last_terminated_reason",
-                        "gauge",
-                        reason,
-                    );
+                    )
+                };
+                self.runtime_series(&mut families, &app, &samples, index, rate > 0.0);
+                if self.kube {
+                    self.kube_series(&mut families, &pod, &samples, &ooms);
                 }
             }
         }
-        for (name, kind, text) in families {
-            writeln!(out, "# TYPE {name} {kind}")?;
-            out.write_all(text.as_bytes())?;
+        families.write(out)
+    }
+
+    fn runtime_series(
+        &self,
+        f: &mut Families,
+        app: &str,
+        samples: &[Sample],
+        index: usize,
+        leaking: bool,
+    ) {
+        let up = |s: &Sample| (s.t - s.start).max(0.0);
+        let process = |f: &mut Families, rss_name: &str, rss_extra: f64| {
+            f.gauge("process_start_time_seconds", app, samples, |s| s.start);
+            f.counter("process_cpu_seconds", app, samples, |s| up(s) * 0.05);
+            f.gauge(rss_name, app, samples, |s| s.heap + rss_extra);
+        };
+        let requests =
+            |f: &mut Families, family: &str, kind: &'static str, sample: &str, extra: &str| {
+                let labels = format!("{app}{extra}");
+                f.series(family, kind, sample, &labels, samples, |s| {
+                    (up(s) * self.requests_per_second).floor()
+                });
+            };
+        match self.runtime.as_str() {
+            "nodejs" => {
+                f.gauge("nodejs_heap_size_used_bytes", app, samples, |s| s.heap);
+                f.gauge("nodejs_heap_size_total_bytes", app, samples, |s| {
+                    (s.heap * 1.3).round()
+                });
+                process(f, "process_resident_memory_bytes", 60.0 * MB);
+                f.gauge("nodejs_active_handles_total", app, samples, |_| {
+                    20.0 + index as f64
+                });
+                for (kind, per_min, duration) in [
+                    ("minor", 30.0, 0.005),
+                    ("major", 3.0, if leaking { 0.3 } else { 0.03 }),
+                ] {
+                    let labels = format!("{app},kind=\"{kind}\"");
+                    f.histogram(
+                        "nodejs_gc_duration_seconds",
+                        &labels,
+                        samples,
+                        &GC_BUCKETS,
+                        duration,
+                        |s| (up(s) / 60.0 * per_min).floor(),
+                    );
+                }
+                requests(
+                    f,
+                    "http_request_duration_seconds",
+                    "histogram",
+                    "http_request_duration_seconds_count",
+                    ",method=\"GET\",route=\"/api\",status_code=\"200\"",
+                );
+            }
+            "python" => {
+                process(f, "process_resident_memory_bytes", 0.0);
+                for generation in 0..3 {
+                    let labels = format!("{app},generation=\"{generation}\"");
+                    let per_min = [60.0, 6.0, 0.5][generation];
+                    f.series(
+                        "python_gc_collections",
+                        "counter",
+                        "python_gc_collections_total",
+                        &labels,
+                        samples,
+                        |s| (up(s) / 60.0 * per_min).floor(),
+                    );
+                    f.series(
+                        "python_gc_objects_collected",
+                        "counter",
+                        "python_gc_objects_collected_total",
+                        &labels,
+                        samples,
+                        |s| (up(s) * per_min * 10.0).floor(),
+                    );
+                    f.series(
+                        "python_gc_objects_uncollectable",
+                        "counter",
+                        "python_gc_objects_uncollectable_total",
+                        &labels,
+                        samples,
+                        |_| 0.0,
+                    );
+                }
+                let info = format!(
+                    "{app},implementation=\"CPython\",major=\"3\",minor=\"11\",patchlevel=\"7\",version=\"3.11.7\""
+                );
+                f.series(
+                    "python_info",
+                    "gauge",
+                    "python_info",
+                    &info,
+                    samples,
+                    |_| 1.0,
+                );
+                requests(
+                    f,
+                    "http_requests",
+                    "counter",
+                    "http_requests_total",
+                    ",method=\"GET\",handler=\"/api\",status=\"200\"",
+                );
+            }
+            "jvm" => {
+                // Micrometer: the heap split over G1 pools; the pools sum to the heap figure.
+                let eden = |h: f64| (h * 0.3).round();
+                let survivor = |h: f64| (h * 0.05).round();
+                for (id, share) in [
+                    ("G1 Eden Space", &eden as &dyn Fn(f64) -> f64),
+                    ("G1 Survivor Space", &survivor),
+                    ("G1 Old Gen", &|h: f64| h - eden(h) - survivor(h)),
+                ] {
+                    let labels = format!("{app},area=\"heap\",id=\"{id}\"");
+                    f.series(
+                        "jvm_memory_used_bytes",
+                        "gauge",
+                        "jvm_memory_used_bytes",
+                        &labels,
+                        samples,
+                        |s| share(s.heap),
+                    );
+                }
+                let meta = format!("{app},area=\"nonheap\",id=\"Metaspace\"");
+                f.series(
+                    "jvm_memory_used_bytes",
+                    "gauge",
+                    "jvm_memory_used_bytes",
+                    &meta,
+                    samples,
+                    |_| 80.0 * MB,
+                );
+                f.gauge("process_start_time_seconds", app, samples, |s| s.start);
+                f.gauge("process_resident_memory_bytes", app, samples, |s| {
+                    s.heap + 150.0 * MB
+                });
+                let pause = if leaking { 0.25 } else { 0.02 };
+                let gc = format!(
+                    "{app},action=\"end of minor GC\",cause=\"G1 Evacuation Pause\",gc=\"G1 Young Generation\""
+                );
+                f.series(
+                    "jvm_gc_pause_seconds",
+                    "summary",
+                    "jvm_gc_pause_seconds_count",
+                    &gc,
+                    samples,
+                    |s| (up(s) / 60.0 * 4.0).floor(),
+                );
+                f.series(
+                    "jvm_gc_pause_seconds",
+                    "summary",
+                    "jvm_gc_pause_seconds_sum",
+                    &gc,
+                    samples,
+                    |s| (up(s) / 60.0 * 4.0).floor() * pause,
+                );
+                f.series(
+                    "jvm_gc_pause_seconds_max",
+                    "gauge",
+                    "jvm_gc_pause_seconds_max",
+                    &gc,
+                    samples,
+                    |_| pause * 2.0,
+                );
+                requests(
+                    f,
+                    "http_server_requests_seconds",
+                    "summary",
+                    "http_server_requests_seconds_count",
+                    ",method=\"GET\",uri=\"/api\",status=\"200\",outcome=\"SUCCESS\",exception=\"None\"",
+                );
+            }
+            "go" => {
+                f.gauge("go_memstats_heap_inuse_bytes", app, samples, |s| s.heap);
+                f.gauge("go_memstats_heap_alloc_bytes", app, samples, |s| {
+                    (s.heap * 0.9).round()
+                });
+                f.gauge("go_goroutines", app, samples, |_| 50.0 + index as f64);
+                process(f, "process_resident_memory_bytes", 40.0 * MB);
+                let pause = if leaking { 0.004 } else { 0.001 };
+                for (q, factor) in [
+                    ("0", 0.2),
+                    ("0.25", 0.5),
+                    ("0.5", 1.0),
+                    ("0.75", 1.5),
+                    ("1", 4.0),
+                ] {
+                    let labels = format!("{app},quantile=\"{q}\"");
+                    f.series(
+                        "go_gc_duration_seconds",
+                        "summary",
+                        "go_gc_duration_seconds",
+                        &labels,
+                        samples,
+                        |_| pause * factor,
+                    );
+                }
+                f.series(
+                    "go_gc_duration_seconds",
+                    "summary",
+                    "go_gc_duration_seconds_sum",
+                    app,
+                    samples,
+                    |s| (up(s) / 60.0 * 6.0).floor() * pause,
+                );
+                f.series(
+                    "go_gc_duration_seconds",
+                    "summary",
+                    "go_gc_duration_seconds_count",
+                    app,
+                    samples,
+                    |s| (up(s) / 60.0 * 6.0).floor(),
+                );
+                requests(
+                    f,
+                    "http_requests",
+                    "counter",
+                    "http_requests_total",
+                    ",method=\"get\",code=\"200\"",
+                );
+            }
+            "dotnet" => {
+                f.gauge("dotnet_total_memory_bytes", app, samples, |s| s.heap);
+                process(f, "process_working_set_bytes", 50.0 * MB);
+                for generation in 0..3 {
+                    let labels = format!("{app},generation=\"{generation}\"");
+                    let per_min = [30.0, 3.0, if leaking { 1.0 } else { 0.2 }][generation];
+                    f.series(
+                        "dotnet_collection_count",
+                        "counter",
+                        "dotnet_collection_count_total",
+                        &labels,
+                        samples,
+                        |s| (up(s) / 60.0 * per_min).floor(),
+                    );
+                }
+                requests(
+                    f,
+                    "http_requests_received",
+                    "counter",
+                    "http_requests_received_total",
+                    ",method=\"GET\",code=\"200\",controller=\"\",action=\"\"",
+                );
+            }
+            "container" => {
+                f.gauge("container_memory_working_set_bytes", app, samples, |s| {
+                    s.heap + 60.0 * MB
+                });
+                f.gauge("container_spec_memory_limit_bytes", app, samples, |_| {
+                    self.memory_limit_bytes
+                });
+            }
+            other => panic!("unknown synthetic runtime {other}"),
         }
-        writeln!(out, "# EOF")
+    }
+
+    fn kube_series(&self, f: &mut Families, pod: &str, samples: &[Sample], ooms: &[f64]) {
+        let ksm = format!(
+            "job=\"kube-state-metrics\",instance=\"ksm:8080\",namespace=\"prod\",pod=\"{pod}\",container=\"{}\"",
+            self.service
+        );
+        f.series(
+            "kube_pod_container_status_restarts",
+            "counter",
+            "kube_pod_container_status_restarts_total",
+            &ksm,
+            samples,
+            |s| ooms.iter().filter(|t| **t <= s.t).count() as f64,
+        );
+        let after_first: Vec<Sample> = samples
+            .iter()
+            .filter(|s| ooms.iter().any(|t| *t <= s.t))
+            .cloned()
+            .collect();
+        let reason = format!("{ksm},reason=\"OOMKilled\"");
+        f.series(
+            "kube_pod_container_status_last_terminated_reason",
+            "gauge",
+            "kube_pod_container_status_last_terminated_reason",
+            &reason,
+            &after_first,
+            |_| 1.0,
+        );
+        let limit = format!("{ksm},resource=\"memory\",unit=\"byte\"");
+        f.series(
+            "kube_pod_container_resource_limits",
+            "gauge",
+            "kube_pod_container_resource_limits",
+            &limit,
+            samples,
+            |_| self.memory_limit_bytes,
+        );
     }
 
     fn samples(
@@ -327,10 +516,121 @@ impl Scenario {
     }
 }
 
+#[derive(Clone)]
 struct Sample {
     t: f64,
     start: f64,
     heap: f64,
+}
+
+/// Metric families in first-seen order, each with its series written one after another
+/// (every series in time order, as promtool requires).
+#[derive(Default)]
+struct Families(Vec<(String, &'static str, String)>);
+
+impl Families {
+    fn series(
+        &mut self,
+        family: &str,
+        kind: &'static str,
+        sample: &str,
+        labels: &str,
+        samples: &[Sample],
+        value: impl Fn(&Sample) -> f64,
+    ) {
+        let index = match self.0.iter().position(|f| f.0 == family) {
+            Some(i) => i,
+            None => {
+                self.0.push((family.to_string(), kind, String::new()));
+                self.0.len() - 1
+            }
+        };
+        let text = &mut self.0[index].2;
+        for s in samples {
+            let _ = writeln!(text, "{sample}{{{labels}}} {} {}", fmt(value(s)), fmt(s.t));
+        }
+    }
+
+    fn gauge(
+        &mut self,
+        name: &str,
+        labels: &str,
+        samples: &[Sample],
+        value: impl Fn(&Sample) -> f64,
+    ) {
+        self.series(name, "gauge", name, labels, samples, value);
+    }
+
+    fn counter(
+        &mut self,
+        family: &str,
+        labels: &str,
+        samples: &[Sample],
+        value: impl Fn(&Sample) -> f64,
+    ) {
+        self.series(
+            family,
+            "counter",
+            &format!("{family}_total"),
+            labels,
+            samples,
+            value,
+        );
+    }
+
+    /// A histogram whose every observation takes `duration` seconds.
+    fn histogram(
+        &mut self,
+        family: &str,
+        labels: &str,
+        samples: &[Sample],
+        buckets: &[f64],
+        duration: f64,
+        count: impl Fn(&Sample) -> f64,
+    ) {
+        for le in buckets.iter().copied().chain([f64::INFINITY]) {
+            let le_text = if le.is_infinite() {
+                "+Inf".to_string()
+            } else {
+                fmt(le)
+            };
+            let bucket_labels = format!("{labels},le=\"{le_text}\"");
+            self.series(
+                family,
+                "histogram",
+                &format!("{family}_bucket"),
+                &bucket_labels,
+                samples,
+                |s| {
+                    if duration <= le { count(s) } else { 0.0 }
+                },
+            );
+        }
+        self.series(
+            family,
+            "histogram",
+            &format!("{family}_sum"),
+            labels,
+            samples,
+            |s| count(s) * duration,
+        );
+        self.series(
+            family,
+            "histogram",
+            &format!("{family}_count"),
+            labels,
+            samples,
+            &count,
+        );
+    }
+
+    fn write(self, out: &mut impl Write) -> io::Result<()> {
+        for (name, kind, text) in self.0 {
+            writeln!(out, "# TYPE {name} {kind}")?;
+            out.write_all(text.as_bytes())?;
+        }
+        writeln!(out, "# EOF")
+    }
 }
 
 fn fmt(v: f64) -> String {

@@ -11,6 +11,8 @@ pub enum TimeError {
         "invalid time {input:?}: expected RFC 3339 (2026-11-20T08:00:00Z), Unix seconds, `now` or `now-6h`"
     )]
     BadTime { input: String },
+    #[error("invalid time {input:?}: this looks like Unix milliseconds; give seconds")]
+    Milliseconds { input: String },
     #[error(
         "invalid duration {input:?}: expected Prometheus syntax such as 30s, 5m, 1h30m, 2d ({detail})"
     )]
@@ -77,6 +79,12 @@ pub fn parse_time(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Time
     if let Ok(seconds) = trimmed.parse::<f64>()
         && seconds.is_finite()
     {
+        // Year 5138 in seconds is 1e11; anything larger is almost surely milliseconds.
+        if seconds.abs() >= 1e11 {
+            return Err(TimeError::Milliseconds {
+                input: input.to_string(),
+            });
+        }
         let whole = seconds.floor();
         let nanos = ((seconds - whole) * 1e9).round() as u32;
         if let Some(t) = Utc
@@ -87,6 +95,11 @@ pub fn parse_time(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Time
         }
     }
     Err(bad())
+}
+
+/// A time as people read it in messages: RFC 3339 in UTC, to the second.
+pub fn display(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Seconds since the Unix epoch, as Prometheus's API takes and returns them.
@@ -164,6 +177,10 @@ mod tests {
                 "{bad:?} gave {err:?}"
             );
         }
+        assert!(matches!(
+            parse_time("1763625600000", now()),
+            Err(TimeError::Milliseconds { .. })
+        ));
     }
 
     #[test]

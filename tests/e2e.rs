@@ -374,7 +374,23 @@ fn errors_have_documented_exit_codes() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{full:?}: {stderr}");
         assert!(stderr.contains(needle), "{full:?}: {stderr}");
+        // One precise message: no cause repeating the error it is attached to.
+        assert_eq!(stderr.lines().count(), 1, "{full:?}: {stderr}");
     }
+    let out = leakcollect(&[
+        "--prometheus-url",
+        "127.0.0.1:9",
+        "--service",
+        "api",
+        "--from",
+        "now-1h",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--prometheus-url or PROMETHEUS_URL") && stderr.contains("http://"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -398,4 +414,75 @@ fn output_into_missing_folder_fails_with_code_5_and_names_the_path() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("/nonexistent-dir/report.md"), "{stderr}");
+    assert!(
+        stderr.contains("the folder /nonexistent-dir does not exist"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(".leakcollect-"),
+        "temp names are internal: {stderr}"
+    );
+}
+
+#[test]
+fn figures_do_not_move_with_the_step() {
+    let s = scenario("fix-mid-window", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let fix = format!("{}", s.fix_at.unwrap());
+    let auto = collect_json(&server.url, "api", s.from, s.to, &["--fix-deployed", &fix]);
+    for step in ["60s", "2m", "5m"] {
+        let e = collect_json(
+            &server.url,
+            "api",
+            s.from,
+            s.to,
+            &["--fix-deployed", &fix, "--step", step],
+        );
+        for name in ["before", "after"] {
+            let (a, b) = (&auto["periods"][name], &e["periods"][name]);
+            // Pods that died at the fix (or started at it) never count on the other side.
+            assert_eq!(b["instance_count"], 3, "{step} {name}");
+            assert_eq!(b["oom_kills"], a["oom_kills"], "{step} {name}");
+            assert!(
+                within(
+                    f(&b["heap_baseline_bytes"]),
+                    f(&a["heap_baseline_bytes"]),
+                    0.05
+                ),
+                "{step} {name}"
+            );
+            assert!(
+                within(f(&b["heap_peak_bytes"]), f(&a["heap_peak_bytes"]), 0.10),
+                "{step} {name}"
+            );
+        }
+        let growth = f(&e["periods"]["before"]["growth_bytes_per_hour"]);
+        assert!(within(growth, 80.0 * MB, 0.03), "{step}: {growth}");
+    }
+}
+
+#[test]
+fn after_6h_is_the_value_prometheus_gives_at_start_plus_6h() {
+    let s = scenario("steady-leak", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = collect_json(&server.url, "api", s.from, s.to, &[]);
+    // The median of three instances is what quantile(0.5, …) answers at that instant.
+    let at = s.from + 6.0 * HOUR;
+    let out = std::process::Command::new("curl")
+        .args([
+            "-sS",
+            "--data-urlencode",
+            r#"query=quantile(0.5, nodejs_heap_size_used_bytes{job="api"})"#,
+        ])
+        .args(["--data-urlencode", &format!("time={at}")])
+        .arg(format!("{}/api/v1/query", server.url))
+        .output()
+        .expect("curl");
+    let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let direct: f64 = answer["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(f(&e["periods"]["window"]["heap_after_6h_bytes"]), direct);
 }

@@ -14,14 +14,15 @@ const MAX_FLOOR_POINTS: usize = 240;
 pub struct GrowthEstimate {
     /// Duration-weighted mean of per-lifetime slopes.
     pub bytes_per_hour: f64,
+    /// Duration-weighted 95 % interval of the slopes (Sen's rank-based interval).
+    pub interval_bytes_per_hour: (f64, f64),
     /// Lifetimes long enough to fit.
     pub lifetimes_fitted: usize,
     /// Hours covered by the fitted lifetimes.
     pub hours_fitted: f64,
 }
 
-/// Theil–Sen slope (median of pairwise slopes), per unit of x.
-pub fn theil_sen(points: &[(f64, f64)]) -> Option<f64> {
+fn pairwise_slopes(points: &[(f64, f64)]) -> Vec<f64> {
     let mut slopes = Vec::with_capacity(points.len() * points.len().saturating_sub(1) / 2);
     for (i, a) in points.iter().enumerate() {
         for b in &points[i + 1..] {
@@ -31,7 +32,27 @@ pub fn theil_sen(points: &[(f64, f64)]) -> Option<f64> {
             }
         }
     }
-    median(&slopes)
+    slopes
+}
+
+/// Theil–Sen slope (median of pairwise slopes), per unit of x.
+pub fn theil_sen(points: &[(f64, f64)]) -> Option<f64> {
+    median(&pairwise_slopes(points))
+}
+
+/// Theil–Sen slope with Sen's 95 % interval: the ranks of the sorted pairwise slopes
+/// that Kendall's tau variance puts 1.96 standard deviations either side of the median.
+/// It assumes independent residuals, so a strong sawtooth makes it optimistic.
+pub fn theil_sen_interval(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
+    let mut slopes = pairwise_slopes(points);
+    let slope = median(&slopes)?;
+    slopes.sort_by(f64::total_cmp);
+    let n = points.len() as f64;
+    let count = slopes.len() as f64;
+    let spread = 1.96 * (n * (n - 1.0) * (2.0 * n + 5.0) / 18.0).sqrt();
+    let lower = (((count - spread) / 2.0).floor().max(0.0) as usize).min(slopes.len() - 1);
+    let upper = (((count + spread) / 2.0).ceil() as usize).min(slopes.len() - 1);
+    Some((slope, slopes[lower], slopes[upper]))
 }
 
 /// The post-GC floor: the lowest sample in each of up to `MAX_FLOOR_POINTS` equal time
@@ -80,6 +101,8 @@ pub fn split_lifetimes(points: &[(f64, f64)], boundaries: &[f64]) -> Vec<Vec<(f6
 /// Growth of one instance (one series) over its samples, restarts at `boundaries`.
 pub fn instance_growth(points: &[(f64, f64)], boundaries: &[f64]) -> Option<GrowthEstimate> {
     let mut weighted = 0.0;
+    let mut weighted_low = 0.0;
+    let mut weighted_high = 0.0;
     let mut total_seconds = 0.0;
     let mut fitted = 0;
     for lifetime in split_lifetimes(points, boundaries) {
@@ -90,18 +113,87 @@ pub fn instance_growth(points: &[(f64, f64)], boundaries: &[f64]) -> Option<Grow
         if seconds <= 0.0 {
             continue;
         }
-        let Some(slope) = theil_sen(&floor_points(&lifetime)) else {
+        let Some((slope, low, high)) = theil_sen_interval(&floor_points(&lifetime)) else {
             continue;
         };
         weighted += slope * seconds;
+        weighted_low += low * seconds;
+        weighted_high += high * seconds;
         total_seconds += seconds;
         fitted += 1;
     }
     (fitted > 0).then(|| GrowthEstimate {
         bytes_per_hour: weighted / total_seconds * 3600.0,
+        interval_bytes_per_hour: (
+            weighted_low / total_seconds * 3600.0,
+            weighted_high / total_seconds * 3600.0,
+        ),
         lifetimes_fitted: fitted,
         hours_fitted: total_seconds / 3600.0,
     })
+}
+
+/// Share of a lifetime's floor rise that happens in its largest 10 % of steps: near
+/// 0.1–0.3 for a gradual leak, high when memory rises in a few jumps (a staircase).
+pub fn jump_share(points: &[(f64, f64)]) -> Option<f64> {
+    let floor = floor_points(points);
+    let mut rises: Vec<f64> = floor
+        .windows(2)
+        .map(|w| w[1].1 - w[0].1)
+        .filter(|d| *d > 0.0)
+        .collect();
+    let total: f64 = rises.iter().sum();
+    let net = floor.last()?.1 - floor.first()?.1;
+    if rises.len() < 10 || net <= 0.0 {
+        return None;
+    }
+    rises.sort_by(|a, b| b.total_cmp(a));
+    let top = rises.len().div_ceil(10);
+    Some(rises[..top].iter().sum::<f64>() / total)
+}
+
+/// Bytes retained per request: Theil–Sen of memory against the cumulative request
+/// counter, per lifetime, weighted by requests served. `requests` must share the
+/// memory series' timestamps (the same range query step).
+pub fn bytes_per_request(
+    memory: &[(f64, f64)],
+    requests: &[(f64, f64)],
+    boundaries: &[f64],
+) -> Option<f64> {
+    let by_time: std::collections::HashMap<i64, f64> = requests
+        .iter()
+        .map(|(t, v)| ((t * 1000.0).round() as i64, *v))
+        .collect();
+    let mut weighted = 0.0;
+    let mut total = 0.0;
+    for lifetime in split_lifetimes(memory, boundaries) {
+        let pairs: Vec<(f64, f64)> = lifetime
+            .iter()
+            .filter_map(|(t, m)| {
+                by_time
+                    .get(&((t * 1000.0).round() as i64))
+                    .map(|r| (*r, *m))
+            })
+            .collect();
+        if pairs.len() < MIN_LIFETIME_POINTS {
+            continue;
+        }
+        let served = pairs[pairs.len() - 1].0 - pairs[0].0;
+        if served <= 0.0 {
+            continue;
+        }
+        let thinned: Vec<(f64, f64)> = if pairs.len() > MAX_FLOOR_POINTS {
+            let stride = pairs.len().div_ceil(MAX_FLOOR_POINTS);
+            pairs.iter().step_by(stride).copied().collect()
+        } else {
+            pairs
+        };
+        if let Some(slope) = theil_sen(&thinned) {
+            weighted += slope * served;
+            total += served;
+        }
+    }
+    (total > 0.0).then(|| weighted / total)
 }
 
 #[cfg(test)]
@@ -160,6 +252,50 @@ mod tests {
         // The naive whole-window slope is far off: that is why lifetimes matter.
         let naive = theil_sen(&points).unwrap() * 3600.0;
         assert!(naive < 60.0 * MB, "naive {naive}");
+    }
+
+    #[test]
+    fn interval_brackets_the_slope_and_shrinks_with_less_noise() {
+        let noisy = series(24.0, 60.0, |t, i| {
+            50.0 * MB * t / 3600.0 + 20.0 * MB * noise(i)
+        });
+        let quiet = series(24.0, 60.0, |t, i| {
+            50.0 * MB * t / 3600.0 + 1.0 * MB * noise(i)
+        });
+        let a = instance_growth(&noisy, &[]).unwrap();
+        let b = instance_growth(&quiet, &[]).unwrap();
+        for g in [&a, &b] {
+            assert!(g.interval_bytes_per_hour.0 <= g.bytes_per_hour);
+            assert!(g.bytes_per_hour <= g.interval_bytes_per_hour.1);
+            assert!(
+                g.interval_bytes_per_hour.0 < 50.0 * MB && 50.0 * MB < g.interval_bytes_per_hour.1,
+                "{g:?}"
+            );
+        }
+        let width = |g: &GrowthEstimate| g.interval_bytes_per_hour.1 - g.interval_bytes_per_hour.0;
+        assert!(width(&b) < width(&a));
+    }
+
+    #[test]
+    fn staircase_and_gradual_leaks_differ() {
+        let gradual = series(24.0, 60.0, |t, i| 50.0 * MB * t / 3600.0 + MB * noise(i));
+        let stairs = series(24.0, 60.0, |t, i| {
+            200.0 * MB * (t / (6.0 * 3600.0)).floor() + MB * noise(i)
+        });
+        let g = jump_share(&gradual).unwrap();
+        let s = jump_share(&stairs).unwrap();
+        assert!(g < 0.5 && s > 0.6, "gradual {g}, stairs {s}");
+    }
+
+    #[test]
+    fn leak_per_request() {
+        // 2 KB retained per request at 10 requests/s, plus GC noise.
+        let requests = series(6.0, 60.0, |t, _| 10.0 * t);
+        let memory = series(6.0, 60.0, |t, i| {
+            100.0 * MB + 2_000.0 * 10.0 * t + MB * noise(i)
+        });
+        let bpr = bytes_per_request(&memory, &requests, &[]).unwrap();
+        assert!((bpr / 2_000.0 - 1.0).abs() < 0.02, "{bpr}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Figures of one period (the whole window, before the fix, or after it) from the
 //! range series fetched once for the window and the instant answers for the period.
 
-use super::growth::instance_growth;
+use super::growth::{bytes_per_request, instance_growth, jump_share};
 use super::restarts::{self, KubeCounts};
 use super::stats::{median, weighted_median};
 use crate::evidence::{Improvement, InstanceFigures, Period, RestartSources, Symptoms};
@@ -35,7 +35,16 @@ impl RangeData {
 pub struct PeriodInstants {
     pub gc_p95: Option<f64>,
     pub gc_p95_by_kind: BTreeMap<String, f64>,
+    pub gc_mean: Option<f64>,
+    pub gc_max: Option<f64>,
+    pub gc_quantiles: BTreeMap<String, f64>,
+    /// Collections in the period, in total and by kind/generation/collector.
+    pub gc_collections: Option<f64>,
+    pub gc_collections_by: BTreeMap<String, f64>,
 }
+
+/// Prometheus's default lookback delta: how long a series' last sample keeps answering.
+const LOOKBACK_SECONDS: f64 = 300.0;
 
 /// Drops the repeated values a range query returns after a series stopped: without a
 /// staleness marker (backfilled data, a dead remote-write sender) Prometheus keeps
@@ -62,22 +71,52 @@ pub fn trim_stale_tails(data: &mut RangeData, window_end: f64) {
                 .iter()
                 .rposition(|&(_, v)| v != last_v)
                 .map_or(0, |i| i + 1);
-            series.points.truncate(run_start + 1);
+            // Samples older than the lookback before the last point are real even when the
+            // value is constant (a flat gauge); only the lookback's worth can be repeats.
+            let mut index = 0;
+            series.points.retain(|&(t, _)| {
+                let keep = index <= run_start || t <= last_t - LOOKBACK_SECONDS;
+                index += 1;
+                keep
+            });
         }
     }
 }
 
-/// Restart boundaries of each heap series, by index, found once for the whole window.
-pub fn heap_boundaries(data: &RangeData) -> Vec<Option<Vec<f64>>> {
+/// Where a heap series' process lifetimes begin, and how that was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boundaries {
+    pub times: Vec<f64>,
+    /// From the process itself (start time or counter reset), not from kube-state-metrics.
+    pub from_process: bool,
+}
+
+/// Restart boundaries of each heap series, by index, found once for the whole window:
+/// from the process start time, else a counter reset, else kube-state-metrics' restart
+/// counter for the same pod and container (the container pack has no process metrics).
+pub fn heap_boundaries(data: &RangeData) -> Vec<Option<Boundaries>> {
     data.series(Role::Heap)
         .iter()
         .map(|heap| {
             if let Some(start) = restarts::matching(&heap.labels, data.series(Role::ProcessStart)) {
-                Some(restarts::boundaries_from_start_times(&start.points))
-            } else {
-                restarts::matching(&heap.labels, data.series(Role::ResetCounter))
-                    .map(|c| restarts::boundaries_from_counter_resets(&c.points))
+                return Some(Boundaries {
+                    times: restarts::boundaries_from_start_times(&start.points),
+                    from_process: true,
+                });
             }
+            if let Some(counter) = restarts::matching(&heap.labels, data.series(Role::ResetCounter))
+            {
+                return Some(Boundaries {
+                    times: restarts::boundaries_from_counter_resets(&counter.points),
+                    from_process: true,
+                });
+            }
+            restarts::matching_container(&heap.labels, data.series(Role::K8sRestarts)).map(|k| {
+                Boundaries {
+                    times: restarts::boundaries_from_counter_increments(&k.points),
+                    from_process: false,
+                }
+            })
         })
         .collect()
 }
@@ -130,7 +169,7 @@ pub fn analyze_period(
     start: f64,
     end: f64,
     data: &RangeData,
-    boundaries: &[Option<Vec<f64>>],
+    boundaries: &[Option<Boundaries>],
     instants: &PeriodInstants,
 ) -> Period {
     let step = data.step;
@@ -142,16 +181,21 @@ pub fn analyze_period(
     let mut at_6h = Vec::new();
     let mut peaks = Vec::new();
     let mut growths = Vec::new();
+    let mut intervals = Vec::new();
+    let mut jump_shares = Vec::new();
+    let mut per_request = Vec::new();
+    let mut restart_times = Vec::new();
     let mut process_restarts: Option<u64> = None;
     for (heap, bounds) in data.series(Role::Heap).iter().zip(boundaries) {
         let points = clip(&heap.points, start, end);
-        if points.is_empty() {
+        if !belongs_to_period(&points, step) {
             continue;
         }
         let no_bounds = Vec::new();
-        let cut = bounds.as_ref().unwrap_or(&no_bounds);
+        let cut = bounds.as_ref().map_or(&no_bounds, |b| &b.times);
         let restarts_here = cut.iter().filter(|b| **b > start && **b <= end).count() as u64;
-        if bounds.is_some() {
+        restart_times.extend(cut.iter().copied().filter(|b| *b > start && *b <= end));
+        if bounds.as_ref().is_some_and(|b| b.from_process) {
             *process_restarts.get_or_insert(0) += restarts_here;
         }
         let growth = instance_growth(&points, cut);
@@ -163,11 +207,23 @@ pub fn analyze_period(
         if let Some(g) = &growth {
             let observed_hours = (points[points.len() - 1].0 - points[0].0) / HOUR;
             growths.push((g.bytes_per_hour, observed_hours));
+            intervals.push((g.interval_bytes_per_hour, observed_hours));
+        }
+        jump_shares.extend(jump_share(&points));
+        if let Some(requests) = restarts::matching(&heap.labels, data.series(Role::Requests)) {
+            let requests = clip(&requests.points, start, end);
+            if let Some(bpr) = bytes_per_request(&points, &requests, cut) {
+                let observed_hours = (points[points.len() - 1].0 - points[0].0) / HOUR;
+                per_request.push((bpr, observed_hours));
+            }
         }
         instances.push(InstanceFigures {
             instance: restarts::instance_name(&heap.labels),
             labels: heap.labels.clone(),
             growth_bytes_per_hour: growth.as_ref().map(|g| g.bytes_per_hour),
+            growth_interval_bytes_per_hour: growth
+                .as_ref()
+                .map(|g| [g.interval_bytes_per_hour.0, g.interval_bytes_per_hour.1]),
             lifetimes_fitted: growth.as_ref().map_or(0, |g| g.lifetimes_fitted),
             heap_start_bytes: points.first().map(|p| p.1),
             heap_end_bytes: points.last().map(|p| p.1),
@@ -200,7 +256,46 @@ pub fn analyze_period(
     let restarts = process_restarts
         .or(kube.map(|k: KubeCounts| k.restarts))
         .unwrap_or(0);
-    let oom_kills = kube.map(|k| k.oom_kills).or(oom_events);
+
+    // Memory against the container limit: RSS where the pack has it, else the memory figure.
+    let memory_role = if data.has_data(Role::Rss) {
+        Role::Rss
+    } else {
+        Role::Heap
+    };
+    let limits: Vec<f64> = data
+        .series(Role::MemoryLimit)
+        .iter()
+        .filter_map(|s| clip(&s.points, start, end).last().map(|p| p.1))
+        .filter(|v| *v > 0.0)
+        .collect();
+    let memory_limit = median(&limits);
+    let memory_series: Vec<Vec<(f64, f64)>> = data
+        .series(memory_role)
+        .iter()
+        .map(|s| clip(&s.points, start, end))
+        .filter(|points| belongs_to_period(points, step))
+        .collect();
+
+    let (oom_kills, oom_kills_source) = if let Some(k) = kube {
+        (Some(k.oom_kills), "kube-state-metrics")
+    } else if let Some(events) = oom_events {
+        (Some(events), "cadvisor")
+    } else if let Some(limit) = memory_limit {
+        // No OOM source: a restart right after memory reached 95 % of the limit counts.
+        let near_limit = |at: f64| {
+            memory_series.iter().any(|points| {
+                points
+                    .iter()
+                    .filter(|(t, _)| *t < at && *t >= at - 3.0 * step)
+                    .any(|(_, v)| *v >= 0.95 * limit)
+            })
+        };
+        let count = restart_times.iter().filter(|t| near_limit(**t)).count() as u64;
+        (Some(count), "memory at limit")
+    } else {
+        (None, "unknown")
+    };
 
     // Weighted by hours observed, so a pod that lived ten minutes counts for ten
     // minutes, and the total is the service's growth averaged over the period.
@@ -216,10 +311,20 @@ pub fn analyze_period(
         (Some(g), Some(b)) if b > 0.0 => Some(g * hours / b * 100.0),
         _ => None,
     };
+    let growth_interval = (!intervals.is_empty()).then(|| {
+        let lows: Vec<(f64, f64)> = intervals.iter().map(|((lo, _), w)| (*lo, *w)).collect();
+        let highs: Vec<(f64, f64)> = intervals.iter().map(|((_, hi), w)| (*hi, *w)).collect();
+        [
+            weighted_median(&lows).unwrap_or(f64::NAN),
+            weighted_median(&highs).unwrap_or(f64::NAN),
+        ]
+    });
     let last_values = |role: Role| -> Vec<f64> {
         data.series(role)
             .iter()
-            .filter_map(|s| levels(&clip(&s.points, start, end), start, end, tolerance).last)
+            .map(|s| clip(&s.points, start, end))
+            .filter(|points| belongs_to_period(points, step))
+            .filter_map(|points| levels(&points, start, end, tolerance).last)
             .collect()
     };
     let rss_last = last_values(Role::Rss);
@@ -227,9 +332,48 @@ pub fn analyze_period(
     let rss_peak = data
         .series(Role::Rss)
         .iter()
-        .flat_map(|s| clip(&s.points, start, end))
+        .map(|s| clip(&s.points, start, end))
+        .filter(|points| belongs_to_period(points, step))
+        .flatten()
         .map(|p| p.1)
         .max_by(f64::total_cmp);
+    let memory_peak = memory_series
+        .iter()
+        .flatten()
+        .map(|p| p.1)
+        .max_by(f64::total_cmp);
+    let memory_end = median(&last_values(memory_role));
+    let percent_of_limit = |v: Option<f64>| match (v, memory_limit) {
+        (Some(v), Some(limit)) => Some(v / limit * 100.0),
+        _ => None,
+    };
+    let hours_to_limit = match (memory_limit, memory_end, growth_median) {
+        (Some(limit), Some(now), Some(g)) if g > 0.0 => Some(((limit - now) / g).max(0.0)),
+        _ => None,
+    };
+    let gc_collections_per_hour = instants
+        .gc_collections
+        .filter(|_| hours > 0.0)
+        .map(|n| n / hours);
+    let gc_collections_per_hour_by = instants
+        .gc_collections_by
+        .iter()
+        .filter(|_| hours > 0.0)
+        .map(|(k, n)| (k.clone(), n / hours))
+        .collect();
+    let growing = leak_is_visible(growth_median, growth_percent);
+    let leak_pattern = if !growing {
+        "none"
+    } else if oom_kills.is_some_and(|n| n > 0)
+        || restarts > 0 && restarts_before_end(&restart_times, end)
+    {
+        "sawtooth-to-oom"
+    } else if median(&jump_shares).is_some_and(|share| share > 0.6) {
+        "staircase"
+    } else {
+        "gradual"
+    };
+    let bytes_per_1k_requests = weighted_median(&per_request).map(|b| b * 1000.0);
 
     Period {
         from: from_unix_seconds(start),
@@ -244,21 +388,52 @@ pub fn analyze_period(
         rss_peak_bytes: rss_peak,
         growth_bytes_per_hour: growth_median,
         growth_bytes_per_hour_total: growth_total,
+        growth_interval_bytes_per_hour: growth_interval,
         growth_percent,
+        leak_pattern: leak_pattern.to_string(),
+        bytes_per_1k_requests,
         gc_pause_p95_seconds: instants.gc_p95,
         gc_pause_p95_by_kind: instants.gc_p95_by_kind.clone(),
+        gc_pause_mean_seconds: instants.gc_mean,
+        gc_pause_max_seconds: instants.gc_max,
+        gc_pause_quantiles: instants.gc_quantiles.clone(),
+        gc_collections_per_hour,
+        gc_collections_per_hour_by,
+        memory_limit_bytes: memory_limit,
+        memory_peak_percent_of_limit: percent_of_limit(memory_peak),
+        memory_end_percent_of_limit: percent_of_limit(memory_end),
+        hours_to_limit,
         restarts,
         restarts_by_source: RestartSources {
             process_start: process_restarts,
             kube_state_metrics: kube.map(|k| k.restarts),
         },
         oom_kills,
+        oom_kills_source: oom_kills_source.to_string(),
         oom_kills_per_week: oom_kills
             .filter(|_| hours > 0.0)
             .map(|n| n as f64 / hours * 24.0 * 7.0),
         active_handles_end: (!handles_last.is_empty()).then(|| handles_last.iter().sum()),
         instances,
     }
+}
+
+/// An instance counts in a period only with a few samples spanning a couple of steps:
+/// a pod that died at the fix (or started at it) leaves one sample on the other side of
+/// the boundary, which must not make it an instance of that period.
+fn belongs_to_period(points: &[(f64, f64)], step: f64) -> bool {
+    points.len() >= 3 && points[points.len() - 1].0 - points[0].0 >= 2.0 * step - 1e-9
+}
+
+/// Whether a growth figure shows a leak: at least 1 MB/h, or 10 % of the baseline over
+/// the period.
+pub fn leak_is_visible(growth: Option<f64>, growth_percent: Option<f64>) -> bool {
+    growth.is_some_and(|g| g > 0.0 && (g >= MB || growth_percent.is_some_and(|p| p >= 10.0)))
+}
+
+/// Restarts that happened before the period's last step (a lifetime ended, not just began).
+fn restarts_before_end(times: &[f64], end: f64) -> bool {
+    times.iter().any(|t| *t < end)
 }
 
 /// Increase of a counter over `[start, end)`, resets counted as restarts from zero.
@@ -302,6 +477,10 @@ pub fn improvement(before: &Period, after: &Period) -> Improvement {
             before.gc_pause_p95_seconds,
             after.gc_pause_p95_seconds,
         ),
+        gc_mean_reduction_percent: reduction_percent(
+            before.gc_pause_mean_seconds,
+            after.gc_pause_mean_seconds,
+        ),
         oom_kills_reduction_percent: reduction_percent(
             before.oom_kills_per_week,
             after.oom_kills_per_week,
@@ -342,27 +521,33 @@ mod tests {
             step: 60.0,
             ..Default::default()
         };
+        let series = |name: &str, points: Vec<(f64, f64)>| RangeSeries {
+            labels: labels(name, "h"),
+            points,
+        };
         let ended = vec![(0.0, 1.0), (60.0, 2.0), (120.0, 2.0), (180.0, 2.0)];
-        let running = vec![(0.0, 1.0), (60.0, 2.0), (120.0, 2.0), (600.0, 2.0)];
+        let running: Vec<(f64, f64)> = (0..=20)
+            .map(|i| (i as f64 * 60.0, 2.0 + i as f64))
+            .collect();
+        let flat: Vec<(f64, f64)> = (0..10).map(|i| (i as f64 * 60.0, 5.0)).collect();
         data.by_role.insert(
             Role::Heap,
             vec![
-                RangeSeries {
-                    labels: labels("a", "h"),
-                    points: ended,
-                },
-                RangeSeries {
-                    labels: labels("b", "h"),
-                    points: running.clone(),
-                },
+                series("a", ended),
+                series("b", running.clone()),
+                series("c", flat.clone()),
             ],
         );
-        trim_stale_tails(&mut data, 600.0);
+        trim_stale_tails(&mut data, 1200.0);
+        // Ended with a repeated value: the repeats within the lookback go.
         assert_eq!(
             data.series(Role::Heap)[0].points,
             vec![(0.0, 1.0), (60.0, 2.0)]
         );
+        // Still running at the window's end: untouched.
         assert_eq!(data.series(Role::Heap)[1].points, running);
+        // Flat for its whole life: only the lookback's worth of samples can be repeats.
+        assert_eq!(data.series(Role::Heap)[2].points, flat[..5].to_vec());
     }
 
     #[test]

@@ -42,6 +42,31 @@ pub fn matching<'a>(labels: &Labels, candidates: &'a [RangeSeries]) -> Option<&'
     candidates.iter().find(|c| instance_key(&c.labels) == key)
 }
 
+/// The kube-state-metrics series of the same pod (and container, when the series names
+/// one) as `labels`.
+pub fn matching_container<'a>(
+    labels: &Labels,
+    candidates: &'a [RangeSeries],
+) -> Option<&'a RangeSeries> {
+    let pod = labels.get("pod")?;
+    candidates.iter().find(|c| {
+        c.labels.get("pod") == Some(pod)
+            && c.labels.get("namespace") == labels.get("namespace")
+            && labels
+                .get("container")
+                .is_none_or(|container| c.labels.get("container") == Some(container))
+    })
+}
+
+/// Times at which a restart counter went up: each is a new lifetime.
+pub fn boundaries_from_counter_increments(counter: &[(f64, f64)]) -> Vec<f64> {
+    counter
+        .windows(2)
+        .filter(|p| p[1].1 > p[0].1)
+        .map(|p| p[1].0)
+        .collect()
+}
+
 /// Times at which a new process lifetime began, from a start-time series: the new start
 /// time itself, clamped between the samples that saw the change.
 pub fn boundaries_from_start_times(start_times: &[(f64, f64)]) -> Vec<f64> {

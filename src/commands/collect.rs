@@ -4,7 +4,7 @@
 use crate::analysis::period::{self, PeriodInstants, RangeData};
 use crate::config::CollectConfig;
 use crate::evidence::{Evidence, Periods, QueryRecord, SCHEMA_ID, Window};
-use crate::pack::{self, PackQuery, QueryKind, RANGE_PLACEHOLDER, Role};
+use crate::pack::{self, Pack, PackQuery, QueryKind, RANGE_PLACEHOLDER, Role};
 use crate::prom::range::choose_step;
 use crate::prom::{Client, PromError, RangeSeries};
 use crate::timespec::{format_duration, unix_seconds};
@@ -25,6 +25,14 @@ pub enum CollectError {
         selector: String,
         from: String,
         to: String,
+        hint: String,
+    },
+    #[error(
+        "no runtime metrics found for {selector} in the window{hint} (looked for {checked}); check --service, --service-label and --selector, or name a pack with --runtime"
+    )]
+    NoRuntime {
+        selector: String,
+        checked: String,
         hint: String,
     },
     #[error("query {query_id} could not be prepared: {detail}")]
@@ -67,10 +75,11 @@ enum Outcome {
 
 /// Matchers for a query: the service matcher on the query's own label (or
 /// `--service-label`), plus `--selector`.
-fn matchers_for(config: &CollectConfig, query: &PackQuery) -> Vec<Matcher> {
+fn matchers_for(config: &CollectConfig, pack: &Pack, query: &PackQuery) -> Vec<Matcher> {
     let label = query
         .service_label
         .as_deref()
+        .or(pack.service_label.as_deref())
         .unwrap_or(&config.service_label);
     let mut matchers = vec![pack::equal_matcher(label, &config.service)];
     matchers.extend(config.selector.iter().cloned());
@@ -95,10 +104,10 @@ fn periods(config: &CollectConfig) -> Vec<(PeriodName, f64, f64)> {
     out
 }
 
-fn plan(config: &CollectConfig) -> Result<Vec<PlannedQuery>, CollectError> {
+fn plan(config: &CollectConfig, pack: &Pack) -> Result<Vec<PlannedQuery>, CollectError> {
     let mut planned = Vec::new();
-    for query in &config.pack.queries {
-        let matchers = matchers_for(config, query);
+    for query in &pack.queries {
+        let matchers = matchers_for(config, pack, query);
         let prepare = |text: &str| {
             pack::inject(text, &matchers).map_err(|detail| CollectError::Plan {
                 query_id: query.id.clone(),
@@ -132,38 +141,31 @@ fn plan(config: &CollectConfig) -> Result<Vec<PlannedQuery>, CollectError> {
 async fn probe_scrape_interval(
     client: &Client,
     config: &CollectConfig,
+    pack: &Pack,
     records: &mut Vec<QueryRecord>,
 ) -> Result<Option<Duration>, PromError> {
-    let heap = config
-        .pack
-        .by_role(Role::Heap)
-        .next()
-        .expect("packs are checked to have a heap query");
+    let heap = heap_query(pack);
+    let Some(selector) = pack::first_selector(&heap.promql) else {
+        return Ok(None);
+    };
     let to = unix_seconds(config.window.to);
     let span = (to - unix_seconds(config.window.from))
         .min(3600.0)
         .floor()
         .max(1.0);
     let window = format_duration(Duration::from_secs(span as u64));
-    // count_over_time on the raw selector counts stored samples; any other heap
-    // expression is evaluated through a subquery at its default resolution.
-    let is_selector = promql_parser::parser::parse(&heap.promql)
-        .is_ok_and(|e| matches!(e, promql_parser::parser::Expr::VectorSelector(_)));
-    let text = if is_selector {
-        format!("max(count_over_time({}[{window}]))", heap.promql)
-    } else {
-        format!("max(count_over_time(({})[{window}:]))", heap.promql)
-    };
-    let promql = pack::inject(&text, &matchers_for(config, heap)).map_err(|message| {
+    // count_over_time on the raw selector counts stored samples, not evaluation steps.
+    let text = format!("max(count_over_time({selector}[{window}]))");
+    let promql = pack::inject(&text, &matchers_for(config, pack, heap)).map_err(|message| {
         PromError::BadQuery {
-            query_id: "scrape_interval_probe".into(),
+            query_id: PROBE_ID.into(),
             message,
         }
     })?;
-    let answer = client.query("scrape_interval_probe", &promql, to).await?;
+    let answer = client.query(PROBE_ID, &promql, to).await?;
     let count = answer.data.first().map(|s| s.value).filter(|v| *v >= 2.0);
     records.push(QueryRecord {
-        id: "scrape_interval_probe".into(),
+        id: PROBE_ID.into(),
         role: "probe".into(),
         kind: "instant".into(),
         period: None,
@@ -179,6 +181,147 @@ async fn probe_scrape_interval(
         warnings: answer.warnings,
     });
     Ok(count.map(|c| Duration::from_secs_f64((span / (c - 1.0)).round().max(1.0))))
+}
+
+const PROBE_ID: &str = "scrape_interval_probe";
+const DETECT_ID: &str = "runtime_detection";
+
+fn heap_query(pack: &Pack) -> &PackQuery {
+    pack.by_role(Role::Heap)
+        .next()
+        .expect("packs are checked to have a heap query")
+}
+
+/// `--runtime auto`: one series-API call (index only) for every pack's marker metrics
+/// under the service's matchers; the pack with the most series wins, the container
+/// pack only when no runtime's own metrics exist. Other runtimes found are reported.
+async fn detect_runtime(
+    client: &Client,
+    config: &CollectConfig,
+    records: &mut Vec<QueryRecord>,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<(Pack, Vec<String>)> {
+    let packs: Vec<Pack> = pack::builtin_runtimes()
+        .into_iter()
+        .map(|name| pack::load(name, config.queries_dir.as_deref()))
+        .collect::<Result<_, _>>()?;
+    let mut matches = Vec::new();
+    for p in &packs {
+        let names: Vec<&str> = p.detect.iter().map(String::as_str).collect();
+        if names.is_empty() {
+            continue;
+        }
+        let name_matcher = promql_parser::label::Matcher::new_matcher(
+            promql_parser::parser::token::T_EQL_REGEX,
+            "__name__".to_string(),
+            names.join("|"),
+        )
+        .map_err(|detail| CollectError::Plan {
+            query_id: DETECT_ID.into(),
+            detail,
+        })?;
+        let mut all = vec![name_matcher];
+        all.extend(matchers_for(config, p, heap_query(p)));
+        let text = selector_text(&all);
+        if !matches.contains(&text) {
+            matches.push(text);
+        }
+    }
+    let from = unix_seconds(config.window.from);
+    let to = unix_seconds(config.window.to);
+    let answer = client.series(DETECT_ID, &matches, from, to).await?;
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for labels in &answer.data {
+        if let Some(name) = labels.get("__name__") {
+            *counts.entry(name.clone()).or_default() += 1;
+        }
+    }
+    records.push(QueryRecord {
+        id: DETECT_ID.into(),
+        role: "detect".into(),
+        kind: "series".into(),
+        period: None,
+        description: "Which runtimes' metrics exist for the service in the window (series API)."
+            .into(),
+        promql: matches.join(" "),
+        start: Some(from),
+        end: Some(to),
+        step_seconds: None,
+        time: None,
+        ok: true,
+        error: None,
+        series: answer.data.len(),
+        warnings: answer.warnings,
+    });
+    let found: Vec<(usize, &Pack, Vec<String>)> = packs
+        .iter()
+        .map(|p| {
+            let hits: Vec<String> = p
+                .detect
+                .iter()
+                .filter_map(|n| counts.get(n).map(|c| format!("{n} ({c} series)")))
+                .collect();
+            let total = p.detect.iter().filter_map(|n| counts.get(n)).sum::<usize>();
+            (total, p, hits)
+        })
+        .filter(|(total, _, _)| *total > 0)
+        .collect();
+    let runtime_found: Vec<&(usize, &Pack, Vec<String>)> = found
+        .iter()
+        .filter(|(_, p, _)| p.runtime != "container")
+        .collect();
+    let pool = if runtime_found.is_empty() {
+        found.iter().collect::<Vec<_>>()
+    } else {
+        runtime_found
+    };
+    // Highest series count wins; on a tie, the pack listed first.
+    let Some(best) = pool
+        .iter()
+        .copied()
+        .reduce(|a, b| if b.0 > a.0 { b } else { a })
+    else {
+        let series_match = packs
+            .iter()
+            .map(|p| p.detect.join("|"))
+            .collect::<Vec<_>>()
+            .join("|");
+        return Err(CollectError::NoRuntime {
+            selector: selector_text(&base_matchers(config)),
+            hint: suggestion(
+                client,
+                config,
+                &format!("{{__name__=~\"{series_match}\"}}"),
+                from,
+                to,
+            )
+            .await,
+            checked: packs
+                .iter()
+                .flat_map(|p| p.detect.clone())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+        .into());
+    };
+    for (_, other, hits) in &found {
+        if other.runtime != best.1.runtime && other.runtime != "container" {
+            warnings.push(format!(
+                "the service also exports {} metrics ({}): a sidecar or a second process? This report covers {}; run with --runtime {} for the other",
+                other.title,
+                hits.join(", "),
+                best.1.title,
+                other.runtime
+            ));
+        }
+    }
+    Ok((best.1.clone(), best.2.clone()))
+}
+
+fn base_matchers(config: &CollectConfig) -> Vec<Matcher> {
+    let mut all = vec![pack::equal_matcher(&config.service_label, &config.service)];
+    all.extend(config.selector.iter().cloned());
+    all
 }
 
 fn progress_bar(total: usize, quiet: bool) -> ProgressBar {
@@ -202,10 +345,18 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
     let mut records = Vec::new();
     let mut warnings = Vec::new();
 
+    let (pack, runtime_detected_from) = match &config.pack {
+        Some(pack) => (
+            pack.clone(),
+            vec![format!("--runtime {} given", pack.runtime)],
+        ),
+        None => detect_runtime(&client, config, &mut records, &mut warnings).await?,
+    };
+    let pack = &pack;
     let step = match config.step {
         Some(step) => step,
         None => {
-            let interval = probe_scrape_interval(&client, config, &mut records).await?;
+            let interval = probe_scrape_interval(&client, config, pack, &mut records).await?;
             choose_step(
                 Duration::from_secs_f64(to - from),
                 interval.unwrap_or(Duration::from_secs(1)),
@@ -214,7 +365,7 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
     };
     let step_seconds = step.as_secs_f64();
 
-    let planned = plan(config)?;
+    let planned = plan(config, pack)?;
     let bar = progress_bar(planned.len(), config.quiet);
     let mut tasks = JoinSet::new();
     for (index, item) in planned.iter().cloned().enumerate() {
@@ -304,22 +455,18 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
         records.push(record);
     }
 
-    let heap_query = config
-        .pack
-        .by_role(Role::Heap)
-        .next()
-        .expect("packs have a heap query");
+    let heap_query = heap_query(pack);
     if !data.has_data(Role::Heap) {
         return Err(CollectError::NoData {
-            selector: pack::inject(&heap_query.promql, &matchers_for(config, heap_query))
+            selector: pack::inject(&heap_query.promql, &matchers_for(config, pack, heap_query))
                 .unwrap_or_else(|_| heap_query.promql.clone()),
             from: config.window.from.to_rfc3339(),
             to: config.window.to.to_rfc3339(),
-            hint: suggestion(&client, config, heap_query, from, to).await,
+            hint: suggestion(&client, config, &heap_query.promql, from, to).await,
         }
         .into());
     }
-    explain_missing(config, &data, &mut warnings);
+    explain_missing(config, pack, &data, &mut warnings);
     period::trim_stale_tails(&mut data, to);
 
     let boundaries = period::heap_boundaries(&data);
@@ -344,13 +491,43 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
         ("after", after.as_ref()),
     ] {
         let Some(p) = p else { continue };
+        let tolerance = crate::timespec::format_duration(Duration::from_secs(
+            (3.0 * step_seconds).max(0.05 * p.hours * 3600.0) as u64,
+        ));
+        if p.heap_baseline_bytes.is_none() && p.instance_count > 0 {
+            warnings.push(format!(
+                "heap baseline for the {name} period is missing: no instance has a sample within {tolerance} of the period's start (does the data start later?)"
+            ));
+        }
+        if p.heap_end_bytes.is_none() && p.instance_count > 0 {
+            warnings.push(format!(
+                "heap at the end of the {name} period is missing: no instance has a sample within {tolerance} of the period's end (did the data stop earlier?)"
+            ));
+        }
+        if p.heap_after_6h_bytes.is_none() && p.hours >= 6.0 && p.instance_count > 0 {
+            warnings.push(format!(
+                "heap after 6 h for the {name} period is missing: no instance has a sample within {tolerance} of start + 6 h"
+            ));
+        }
+        if p.active_handles_end.is_none() && data.has_data(Role::ActiveHandles) {
+            warnings.push(format!(
+                "{} at the end of the {name} period is missing: no sample within {tolerance} of the period's end",
+                pack.handles_name
+            ));
+        }
         if p.growth_bytes_per_hour.is_none() {
             warnings.push(format!(
                 "growth for the {name} period is missing: no instance has a process lifetime of at least {} samples in it",
                 crate::analysis::growth::MIN_LIFETIME_POINTS
             ));
         }
-        if p.gc_pause_p95_seconds.is_none() && config.pack.by_role(Role::GcP95).next().is_some() {
+        let has_summary_gc = p.gc_pause_mean_seconds.is_some() || !p.gc_pause_quantiles.is_empty();
+        if p.gc_pause_p95_seconds.is_none() && has_summary_gc {
+            warnings.push(format!(
+                "GC pause p95 for the {name} period is not available: {} publishes a summary, not a histogram; the report gives its mean, max and quantiles instead",
+                pack.title
+            ));
+        } else if p.gc_pause_p95_seconds.is_none() && pack.by_role(Role::GcP95).next().is_some() {
             warnings.push(format!(
                 "GC pause p95 for the {name} period is missing: the GC histogram has no observations in it"
             ));
@@ -380,8 +557,11 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
         service: config.service.clone(),
         service_label: config.service_label.clone(),
         selector: selector_text(&all_matchers),
-        runtime: config.pack.runtime.clone(),
-        runtime_title: config.pack.title.clone(),
+        runtime: pack.runtime.clone(),
+        runtime_title: pack.title.clone(),
+        memory_name: pack.memory_name.clone(),
+        handles_name: pack.handles_name.clone(),
+        runtime_detected_from,
         prometheus_url: client.base_url().to_string(),
         window: Window {
             from: config.window.from,
@@ -403,40 +583,58 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
 }
 
 fn store_instant(slot: &mut PeriodInstants, role: Role, samples: &[crate::prom::InstantSample]) {
+    let first = || samples.iter().map(|s| s.value).find(|v| v.is_finite());
+    // The label that splits a GC figure: kind (Node.js), generation (Python, .NET), gc (JVM).
+    let split_label = |s: &crate::prom::InstantSample| {
+        ["kind", "generation", "gc", "quantile"]
+            .iter()
+            .find_map(|l| s.labels.get(*l).cloned())
+            .unwrap_or_else(|| "all".into())
+    };
+    let by_label = || {
+        samples
+            .iter()
+            .filter(|s| s.value.is_finite())
+            .map(|s| (split_label(s), s.value))
+            .collect::<BTreeMap<_, _>>()
+    };
     match role {
-        Role::GcP95 => {
-            slot.gc_p95 = samples.first().map(|s| s.value).filter(|v| v.is_finite());
-        }
-        Role::GcP95ByKind => {
-            slot.gc_p95_by_kind = samples
-                .iter()
-                .filter(|s| s.value.is_finite())
-                .map(|s| {
-                    let kind = s
-                        .labels
-                        .get("kind")
-                        .or_else(|| s.labels.get("gc"))
-                        .or_else(|| s.labels.get("generation"))
-                        .cloned()
-                        .unwrap_or_else(|| "all".into());
-                    (kind, s.value)
-                })
-                .collect::<BTreeMap<_, _>>();
+        Role::GcP95 => slot.gc_p95 = first(),
+        Role::GcP95ByKind => slot.gc_p95_by_kind = by_label(),
+        Role::GcMean => slot.gc_mean = first(),
+        Role::GcMax => slot.gc_max = first(),
+        Role::GcQuantiles => slot.gc_quantiles = by_label(),
+        Role::GcCollections => {
+            let values = by_label();
+            slot.gc_collections = (!values.is_empty()).then(|| values.values().sum());
+            if values.len() > 1 || !values.contains_key("all") {
+                slot.gc_collections_by = values;
+            }
         }
         _ => {}
     }
 }
 
 /// Warnings for optional evidence that is absent, so the report says why a figure is missing.
-fn explain_missing(config: &CollectConfig, data: &RangeData, warnings: &mut Vec<String>) {
-    let missing = |role: Role| config.pack.by_role(role).next().is_some() && !data.has_data(role);
+fn explain_missing(
+    config: &CollectConfig,
+    pack: &Pack,
+    data: &RangeData,
+    warnings: &mut Vec<String>,
+) {
+    let missing = |role: Role| pack.by_role(role).next().is_some() && !data.has_data(role);
     if missing(Role::ProcessStart) && !data.has_data(Role::ResetCounter) {
         warnings.push("no process start times or counter resets found: restarts cannot be seen, so growth is fitted across the whole window per instance".to_string());
     }
     if !data.has_data(Role::K8sRestarts) && !data.has_data(Role::OomEvents) {
         warnings.push(format!(
-            "OOM kills unknown: no kube-state-metrics restart series for container={:?}",
-            config.service
+            "no kube-state-metrics restart series or cAdvisor OOM events for container={:?}: OOM kills are {}",
+            config.service,
+            if data.has_data(Role::MemoryLimit) {
+                "counted from restarts right after memory reached 95% of the limit"
+            } else {
+                "unknown"
+            }
         ));
     }
 }
@@ -445,20 +643,29 @@ fn explain_missing(config: &CollectConfig, data: &RangeData, warnings: &mut Vec<
 async fn suggestion(
     client: &Client,
     config: &CollectConfig,
-    heap: &PackQuery,
+    series_match: &str,
     from: f64,
     to: f64,
 ) -> String {
     let Ok(values) = client
-        .label_values(&config.service_label, &heap.promql, from, to)
+        .label_values(&config.service_label, series_match, from, to)
         .await
     else {
         return String::new();
     };
     match closest(&config.service, &values) {
+        Some(best) if *best == config.service && !config.selector.is_empty() => format!(
+            "; {}={best:?} has series, so --selector {} matched nothing",
+            config.service_label,
+            selector_text(&config.selector)
+        ),
+        Some(best) if *best == config.service => format!(
+            "; {}={best:?} has series, but not of this metric: is --runtime right?",
+            config.service_label
+        ),
         Some(best) => format!("; did you mean {}={best:?}?", config.service_label),
         None if values.is_empty() => {
-            format!("; no series of {} exist in the window at all", heap.promql)
+            format!("; no series of {series_match} exist in the window at all")
         }
         None => String::new(),
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 pub const QUERY_PATH: &str = "/api/v1/query";
 pub const QUERY_RANGE_PATH: &str = "/api/v1/query_range";
+pub const SERIES_PATH: &str = "/api/v1/series";
 
 /// `/api/v1/label/<name>/values`; `name` must already be a valid label name.
 pub fn label_values_path(name: &str) -> String {
@@ -27,6 +28,18 @@ pub struct Envelope {
     pub warnings: Vec<String>,
     #[serde(default)]
     pub infos: Vec<String>,
+}
+
+/// The answer of the series endpoint: label sets, not samples.
+#[derive(Debug, Deserialize)]
+pub struct SeriesEnvelope {
+    pub status: String,
+    #[serde(default)]
+    pub data: Vec<Labels>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

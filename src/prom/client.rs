@@ -3,6 +3,7 @@
 
 use super::api::{
     self, Data, Envelope, InstantSample, Labels, QUERY_PATH, QUERY_RANGE_PATH, RangeSeries,
+    SERIES_PATH, SeriesEnvelope,
 };
 use super::error::PromError;
 use super::range;
@@ -177,6 +178,59 @@ impl Client {
         Ok(Answer { data, warnings })
     }
 
+    /// Label sets of the series matching any of `matches` in `[start, end]` (index only,
+    /// no samples: cheap even over long windows).
+    pub async fn series(
+        &self,
+        query_id: &str,
+        matches: &[String],
+        start: f64,
+        end: f64,
+    ) -> Result<Answer<Vec<Labels>>, PromError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
+        let mut form: Vec<(&str, String)> =
+            matches.iter().map(|m| ("match[]", m.clone())).collect();
+        form.push(("start", format_time(start)));
+        form.push(("end", format_time(end)));
+        let url = format!("{}{}", self.base_url, SERIES_PATH);
+        let response = self
+            .http
+            .post(&url)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(query_id, e))?;
+        let status = response.status();
+        let body = self.read_capped(query_id, response).await?;
+        let parsed: Result<SeriesEnvelope, _> = serde_json::from_slice(&body);
+        match parsed {
+            Ok(envelope) if status.is_success() && envelope.status == "success" => Ok(Answer {
+                data: envelope.data,
+                warnings: envelope.warnings,
+            }),
+            Ok(envelope) => Err(PromError::Status {
+                url: self.base_url.clone(),
+                query_id: query_id.to_string(),
+                status: status.as_u16(),
+                message: envelope.error.unwrap_or_else(|| summarize_body(&body)),
+            }),
+            Err(e) if status.is_success() => Err(PromError::Decode {
+                query_id: query_id.to_string(),
+                detail: e.to_string(),
+            }),
+            Err(_) => Err(PromError::Status {
+                url: self.base_url.clone(),
+                query_id: query_id.to_string(),
+                status: status.as_u16(),
+                message: summarize_body(&body),
+            }),
+        }
+    }
+
     /// Values the label `name` takes on series matching `series_match` in `[start, end]`.
     pub async fn label_values(
         &self,
@@ -264,6 +318,7 @@ impl Client {
             422 => PromError::Unprocessable { query_id, message },
             503 => PromError::Unavailable { query_id, message },
             code => PromError::Status {
+                url: self.base_url.clone(),
                 query_id,
                 status: code,
                 message,

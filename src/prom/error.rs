@@ -15,8 +15,9 @@ pub enum PromError {
     Unprocessable { query_id: String, message: String },
     #[error("Prometheus is unavailable (HTTP 503) for query {query_id}: {message}")]
     Unavailable { query_id: String, message: String },
-    #[error("Prometheus answered HTTP {status} for query {query_id}: {message}")]
+    #[error("Prometheus at {url} answered HTTP {status} for query {query_id}: {message}")]
     Status {
+        url: String,
         query_id: String,
         status: u16,
         message: String,
@@ -31,6 +32,8 @@ pub enum PromError {
     Decode { query_id: String, detail: String },
     #[error("the response to query {query_id} is larger than the {limit_mib} MiB cap")]
     TooLarge { query_id: String, limit_mib: u64 },
-    #[error("invalid Prometheus URL {url:?}: {detail}")]
+    #[error(
+        "invalid Prometheus URL {url:?} (--prometheus-url or PROMETHEUS_URL): {detail}; expected e.g. http://prometheus:9090"
+    )]
     BadUrl { url: String, detail: String },
 }

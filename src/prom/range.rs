@@ -8,12 +8,24 @@ pub const PROMETHEUS_MAX_POINTS: u64 = 11_000;
 /// Points per series we aim for: enough for a robust slope, cheap to transfer.
 pub const TARGET_POINTS: u64 = 1_000;
 
-/// A step near `TARGET_POINTS` points over `range`, rounded up to a whole second
-/// and never below `floor` (the scrape interval, when known).
+/// Six hours: the report's "after 6 h" level. A step that divides it puts an
+/// evaluation exactly at start + 6 h, so that figure does not move with the step.
+const SIX_HOURS: u64 = 6 * 3600;
+
+/// A step near `TARGET_POINTS` points over `range` and never below `floor` (the scrape
+/// interval, when known): the smallest whole number of seconds at or above both that
+/// divides six hours (or a multiple of six hours for very long ranges).
 pub fn choose_step(range: Duration, floor: Duration) -> Duration {
     let ideal = range.as_secs_f64() / TARGET_POINTS as f64;
-    let whole = ideal.ceil().max(1.0);
-    Duration::from_secs_f64(whole.max(floor.as_secs_f64()))
+    let wanted = ideal.max(floor.as_secs_f64()).ceil().max(1.0) as u64;
+    let step = if wanted > SIX_HOURS {
+        wanted.div_ceil(SIX_HOURS) * SIX_HOURS
+    } else {
+        (wanted..=SIX_HOURS)
+            .find(|s| SIX_HOURS.is_multiple_of(*s))
+            .unwrap_or(SIX_HOURS)
+    };
+    Duration::from_secs(step)
 }
 
 /// Splits `[start, end]` into consecutive slices of at most `max_points` evaluation
@@ -45,7 +57,14 @@ mod tests {
     #[test]
     fn step_aims_near_target_points_and_respects_floor() {
         let day = Duration::from_secs(86_400);
-        assert_eq!(choose_step(day, Duration::from_secs(15)).as_secs(), 87);
+        // 86.4 s ideal → 90 s, the next divisor of six hours.
+        assert_eq!(choose_step(day, Duration::from_secs(15)).as_secs(), 90);
+        assert_eq!(
+            choose_step(Duration::from_secs(86_400 * 365), Duration::ZERO).as_secs(),
+            43_200
+        );
+        assert_eq!(choose_step(day, Duration::from_secs(100)).as_secs(), 100);
+        assert_eq!(choose_step(day, Duration::from_secs(101)).as_secs(), 108);
         assert_eq!(
             choose_step(Duration::from_secs(600), Duration::from_secs(15)).as_secs(),
             15

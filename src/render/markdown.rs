@@ -37,7 +37,15 @@ pub fn format_mb_per_hour(v: &Value) -> String {
     number(v).map_or(NA.into(), |b| format!("{:.2} MB/hour", b / 1e6))
 }
 fn format_percent(v: &Value) -> String {
-    number(v).map_or(NA.into(), |p| format!("{p:.1}%"))
+    number(v).map_or(NA.into(), |p| {
+        let short = format!("{p:.1}");
+        // Never round 99.95 up to a "100.0%" that reads as total, or 0.04 down to zero.
+        if (short == "100.0" || short == "0.0" || short == "-0.0") && p != 100.0 && p != 0.0 {
+            format!("{p:.2}%")
+        } else {
+            format!("{short}%")
+        }
+    })
 }
 pub fn format_seconds(v: &Value) -> String {
     match number(v) {
@@ -123,13 +131,59 @@ fn fence_for(evidence: &Evidence) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
-fn gc_kinds(period: &Period) -> String {
-    period
-        .gc_pause_p95_by_kind
-        .iter()
-        .map(|(kind, p95)| format!("{} {}", kind, format_seconds(&json!(p95))))
+fn seconds_map(map: &std::collections::BTreeMap<String, f64>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{} {}", k, format_seconds(&json!(v))))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// One line on GC pauses from whatever the runtime publishes: a histogram's p95, else a
+/// summary's mean, max and quantiles, else collection counts. Never a made-up p95.
+pub fn gc_line(period: &Period) -> String {
+    let mut parts = Vec::new();
+    if let Some(p95) = period.gc_pause_p95_seconds {
+        let mut text = format!("p95 {}", format_seconds(&json!(p95)));
+        if !period.gc_pause_p95_by_kind.is_empty() {
+            text.push_str(&format!(" ({})", seconds_map(&period.gc_pause_p95_by_kind)));
+        }
+        parts.push(text);
+    } else if period.gc_pause_mean_seconds.is_some()
+        || period.gc_pause_max_seconds.is_some()
+        || !period.gc_pause_quantiles.is_empty()
+    {
+        parts.push("no p95 (the runtime publishes a summary, not a histogram)".to_string());
+    }
+    if let Some(mean) = period.gc_pause_mean_seconds {
+        parts.push(format!("mean {}", format_seconds(&json!(mean))));
+    }
+    if let Some(max) = period.gc_pause_max_seconds {
+        parts.push(format!("max {}", format_seconds(&json!(max))));
+    }
+    if !period.gc_pause_quantiles.is_empty() {
+        parts.push(format!(
+            "summary quantiles, highest in the period: {}",
+            seconds_map(&period.gc_pause_quantiles)
+        ));
+    }
+    if let Some(rate) = period.gc_collections_per_hour {
+        let by = period
+            .gc_collections_per_hour_by
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        if by.is_empty() {
+            parts.push(format!("{rate:.0} collections/hour"));
+        } else {
+            parts.push(format!("{rate:.0} collections/hour ({by})"));
+        }
+    }
+    if parts.is_empty() {
+        "n/a (no GC metrics found)".to_string()
+    } else {
+        parts.join("; ")
+    }
 }
 
 fn view(evidence: &Evidence) -> Value {
@@ -145,10 +199,18 @@ fn view(evidence: &Evidence) -> Value {
         .unwrap_or(&evidence.periods.window);
     let status = match (&evidence.periods.after, evidence.improvement.as_ref()) {
         (Some(after), Some(_)) if !crate::analysis::period::symptoms(after).linear_growth => {
-            "Monitoring (growth after the fix is below 1 MB/hour; confirm with `leakcollect validate`)"
+            "Monitoring (growth after the fix is below 1 MB/hour and 10% of the baseline)"
         }
         (Some(_), _) => "In Progress (memory still grows after the fix)",
         (None, _) => "[Resolved/Monitoring/In Progress]",
+    };
+    let load_test = |p: &Period| match (p.heap_baseline_bytes, p.bytes_per_1k_requests) {
+        (Some(base), Some(per_1k)) => Some(json!({
+            "after_1k": base + per_1k,
+            "after_10k": base + 10.0 * per_1k,
+            "per_1k": per_1k,
+        })),
+        _ => None,
     };
     let heap_query = evidence
         .queries
@@ -163,7 +225,11 @@ fn view(evidence: &Evidence) -> Value {
         "before": evidence.periods.before,
         "after": evidence.periods.after,
         "current": current,
-        "current_gc_kinds": gc_kinds(current),
+        "leak_gc": gc_line(leak),
+        "current_gc": gc_line(current),
+        "after_gc": evidence.periods.after.as_ref().map(gc_line),
+        "leak_load": load_test(leak),
+        "after_load": evidence.periods.after.as_ref().and_then(load_test),
         "top_instances": top,
         "top_count": top.len(),
         "status": status,

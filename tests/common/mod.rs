@@ -160,6 +160,14 @@ pub fn scenario(name: &str, service: &str) -> Scenario {
     Scenario::preset(name, service, from, to, 3, 60.0).expect("known scenario")
 }
 
+/// A scenario emitting another runtime's exporter names.
+pub fn runtime_scenario(name: &str, service: &str, runtime: &str) -> Scenario {
+    Scenario {
+        runtime: runtime.to_string(),
+        ..scenario(name, service)
+    }
+}
+
 pub fn openmetrics(scenarios: &[&Scenario]) -> Vec<u8> {
     // Several scenarios share one file by concatenating their families; promtool wants a
     // single # EOF, so the per-scenario terminators are dropped and one is added.

@@ -1,0 +1,166 @@
+//! Every runtime pack against a real Prometheus loaded with data under that exporter's
+//! real metric names: auto-detection, growth within ±3 %, counts exact, GC figures of the
+//! kind the runtime really publishes (no made-up p95 for summaries).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn f(v: &Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("expected a number, got {v}"))
+}
+
+fn check_runtime(runtime: &str) {
+    let service = format!("svc-{runtime}");
+    let s = runtime_scenario("oom-sawtooth", &service, runtime);
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = collect_json(&server.url, &service, s.from, s.to, &[]);
+    assert_eq!(
+        e["runtime"], runtime,
+        "detected {}",
+        e["runtime_detected_from"]
+    );
+    let detected = e["runtime_detected_from"].as_array().unwrap();
+    assert!(!detected.is_empty());
+    let w = &e["periods"]["window"];
+    let growth = f(&w["growth_bytes_per_hour"]);
+    assert!(
+        within(growth, 120.0 * MB, 0.03),
+        "{runtime}: growth {growth}"
+    );
+    let expected = s.expected_oom_kills(s.from, s.to);
+    assert_eq!(w["oom_kills"], expected, "{runtime}");
+    assert_eq!(w["restarts"], expected, "{runtime}");
+    assert_eq!(w["instance_count"], 3, "{runtime}");
+    assert_eq!(w["leak_pattern"], "sawtooth-to-oom");
+    assert!(f(&w["memory_limit_bytes"]) == 1e9, "{runtime}");
+    let interval = w["growth_interval_bytes_per_hour"].as_array().unwrap();
+    assert!(f(&interval[0]) <= growth && growth <= f(&interval[1]));
+    if runtime != "container" {
+        let per_1k = f(&w["bytes_per_1k_requests"]);
+        assert!(
+            within(per_1k, s.leak_bytes_per_request() * 1000.0, 0.05),
+            "{runtime}: {per_1k}"
+        );
+    }
+    match runtime {
+        "nodejs" => assert!(w["gc_pause_p95_seconds"].is_number()),
+        "jvm" => {
+            // Micrometer summary: no p95, but mean (0.25 s) and max (0.5 s).
+            assert!(w["gc_pause_p95_seconds"].is_null());
+            assert!(within(f(&w["gc_pause_mean_seconds"]), 0.25, 0.01));
+            assert!(within(f(&w["gc_pause_max_seconds"]), 0.5, 0.01));
+            assert!(
+                e["warnings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|w| w.as_str().unwrap().contains("summary"))
+            );
+        }
+        "go" => {
+            assert!(w["gc_pause_p95_seconds"].is_null());
+            assert!(within(f(&w["gc_pause_quantiles"]["1"]), 0.016, 0.01));
+            assert!(within(f(&w["gc_pause_mean_seconds"]), 0.004, 0.01));
+        }
+        "python" | "dotnet" => {
+            assert!(w["gc_pause_p95_seconds"].is_null());
+            let per_hour = f(&w["gc_collections_per_hour"]);
+            assert!(per_hour > 0.0, "{runtime}: {per_hour}");
+            assert!(
+                w["gc_collections_per_hour_by"]
+                    .as_object()
+                    .unwrap()
+                    .contains_key("2")
+            );
+        }
+        "container" => assert_eq!(w["oom_kills_source"], "kube-state-metrics"),
+        _ => {}
+    }
+}
+
+#[test]
+fn nodejs() {
+    check_runtime("nodejs");
+}
+
+#[test]
+fn python() {
+    check_runtime("python");
+}
+
+#[test]
+fn jvm() {
+    check_runtime("jvm");
+}
+
+#[test]
+fn go() {
+    check_runtime("go");
+}
+
+#[test]
+fn dotnet() {
+    check_runtime("dotnet");
+}
+
+#[test]
+fn container_only() {
+    check_runtime("container");
+}
+
+#[test]
+fn sidecar_runtimes_are_reported_not_mixed() {
+    // The same job exports Node.js metrics (the app) and Go metrics (a sidecar).
+    let app = runtime_scenario("steady-leak", "api", "nodejs");
+    // One kube-state-metrics view of the pod is enough (the app's).
+    let sidecar = Scenario {
+        instances: 1,
+        kube: false,
+        ..runtime_scenario("no-leak", "api", "go")
+    };
+    let server = PromServer::start(&openmetrics(&[&app, &sidecar]));
+    let e = collect_json(&server.url, "api", app.from, app.to, &[]);
+    assert_eq!(e["runtime"], "nodejs");
+    let warnings: Vec<&str> = e["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("Go (client_golang)") && w.contains("--runtime go")),
+        "{warnings:?}"
+    );
+    // Explicitly asking for the sidecar's pack reports the sidecar alone.
+    let go = collect_json(&server.url, "api", app.from, app.to, &["--runtime", "go"]);
+    assert_eq!(go["periods"]["window"]["instance_count"], 1);
+    assert!(f(&go["periods"]["window"]["growth_bytes_per_hour"]).abs() < 0.5 * MB);
+}
+
+#[test]
+fn unknown_service_without_runtime_metrics_is_no_data() {
+    let s = runtime_scenario("no-leak", "api", "python");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    let out = leakcollect(&[
+        "--prometheus-url",
+        &server.url,
+        "--service",
+        "apx",
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("no runtime metrics found"), "{stderr}");
+    assert!(stderr.contains(r#"did you mean job="api"?"#), "{stderr}");
+}
+
+use leakcollect::synth::Scenario;
