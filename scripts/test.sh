@@ -7,6 +7,9 @@ source scripts/lib.sh
 
 ensure_prometheus
 command -v cargo >/dev/null || { echo "error: cargo not found (install Rust with rustup)" >&2; exit 1; }
+command -v npm >/dev/null || { echo "error: npm not found: the live test needs Node.js and npm" >&2; exit 1; }
+echo "== npm ci (prom-client for the live Node.js test)"
+(cd tests/live/nodejs && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

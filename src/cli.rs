@@ -34,6 +34,9 @@ pub enum Command {
     /// Query Prometheus for an incident window and render the report (the default).
     #[command(after_help = EXIT_CODES_HELP)]
     Collect(CollectArgs),
+    /// List the query packs, or check them (PromQL, counter functions on gauges, data).
+    #[command(subcommand)]
+    Queries(QueriesCommand),
     /// Write synthetic exporter data in OpenMetrics text (for demos, tests and benchmarks).
     #[command(hide = true)]
     Synth(SynthArgs),
@@ -100,6 +103,42 @@ pub struct CollectArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueriesCommand {
+    /// The packs: runtime, exporter, the metrics that identify it, its queries.
+    List {
+        /// Directory with packs overriding the built-in ones.
+        #[arg(long, value_name = "DIR")]
+        queries: Option<PathBuf>,
+    },
+    /// Parse every pack, flag rate()/irate()/increase() on gauges (metric metadata when a
+    /// server is given, else the name), and with --service, say which queries return data.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    /// Directory with packs overriding the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// Ask this server for metric types (and data, with --service).
+    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    /// Check which queries return data for this service.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    #[arg(long, default_value = "job", value_name = "LABEL")]
+    pub service_label: String,
+    #[arg(long, value_name = "MATCHERS")]
+    pub selector: Option<String>,
+    #[arg(long, default_value = "now-1h", value_name = "TIME")]
+    pub from: String,
+    #[arg(long, default_value = "now", value_name = "TIME")]
+    pub to: String,
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub timeout: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -20,6 +20,8 @@ use config::CollectConfig;
 use std::io::Write;
 
 pub const EXIT_OK: i32 = 0;
+/// `queries check` found a problem.
+pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_NO_DATA: i32 = 3;
 pub const EXIT_PROMETHEUS: i32 = 4;
@@ -33,6 +35,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
         Some(Command::Collect(args)) => collect(&args).await,
+        Some(Command::Queries(cli::QueriesCommand::List { queries })) => {
+            print!("{}", commands::queries::list(queries.as_deref())?);
+            Ok(EXIT_OK)
+        }
+        Some(Command::Queries(cli::QueriesCommand::Check(args))) => {
+            let (report, ok) = commands::queries::check(&args).await?;
+            print!("{report}");
+            Ok(if ok { EXIT_OK } else { EXIT_FINDINGS })
+        }
         None => collect(&cli.collect).await,
     }
 }

@@ -163,4 +163,71 @@ fn unknown_service_without_runtime_metrics_is_no_data() {
     assert!(stderr.contains(r#"did you mean job="api"?"#), "{stderr}");
 }
 
+#[test]
+fn queries_list_and_check() {
+    let out = leakcollect(&["queries", "list"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for runtime in leakcollect::synth::RUNTIMES {
+        assert!(
+            text.lines().any(|l| l.starts_with(runtime)),
+            "{runtime} missing:\n{text}"
+        );
+    }
+
+    // The built-in packs pass; against a server they say which queries have data.
+    let s = runtime_scenario("steady-leak", "api", "go");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    let out = leakcollect(&[
+        "queries",
+        "check",
+        "--prometheus-url",
+        &server.url,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let series_of = |runtime: &str, id: &str| -> String {
+        let section = text.split(&format!("\n{runtime}: ")).nth(1).unwrap();
+        let line = section
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{id} ")))
+            .unwrap();
+        line.split_whitespace().last().unwrap().to_string()
+    };
+    assert_eq!(series_of("go", "heap_inuse"), "3", "{text}");
+    assert_eq!(series_of("nodejs", "heap_used"), "0", "{text}");
+
+    // A pack repeating the template's mistake, rate() on a gauge, is flagged (exit 1).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nodejs.toml"),
+        "runtime = \"nodejs\"\ntitle = \"t\"\n[[query]]\nid = \"heap\"\nrole = \"heap\"\nkind = \"range\"\npromql = \"rate(nodejs_heap_used_bytes[1h])\"\n",
+    )
+    .unwrap();
+    let out = leakcollect(&[
+        "queries",
+        "check",
+        "--queries",
+        dir.path().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("PROBLEM nodejs/heap: rate() applied to nodejs_heap_used_bytes"),
+        "{text}"
+    );
+}
+
 use leakcollect::synth::Scenario;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 pub const QUERY_PATH: &str = "/api/v1/query";
 pub const QUERY_RANGE_PATH: &str = "/api/v1/query_range";
 pub const SERIES_PATH: &str = "/api/v1/series";
+pub const METADATA_PATH: &str = "/api/v1/metadata";
 
 /// `/api/v1/label/<name>/values`; `name` must already be a valid label name.
 pub fn label_values_path(name: &str) -> String {

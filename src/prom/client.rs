@@ -231,6 +231,43 @@ impl Client {
         }
     }
 
+    /// Metric types by name from `/api/v1/metadata` (empty when the server keeps none,
+    /// as for backfilled data).
+    pub async fn metadata(&self) -> Result<BTreeMap<String, String>, PromError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
+        let url = format!("{}{}", self.base_url, api::METADATA_PATH);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| self.transport_error("metadata", e))?;
+        let body = self.read_capped("metadata", response).await?;
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Metadata {
+            #[serde(default)]
+            data: BTreeMap<String, Vec<Entry>>,
+        }
+        let parsed: Metadata = serde_json::from_slice(&body).map_err(|e| PromError::Decode {
+            query_id: "metadata".into(),
+            detail: e.to_string(),
+        })?;
+        Ok(parsed
+            .data
+            .into_iter()
+            .filter_map(|(name, entries)| entries.into_iter().next().map(|e| (name, e.kind)))
+            .collect())
+    }
+
     /// Values the label `name` takes on series matching `series_match` in `[start, end]`.
     pub async fn label_values(
         &self,

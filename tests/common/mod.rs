@@ -231,3 +231,55 @@ pub fn within(actual: f64, expected: f64, relative: f64) -> bool {
 pub fn repo_path(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// A Prometheus that scrapes `targets` (job name, host:port) every second, on loopback.
+pub fn start_scraping_prometheus(targets: &[(&str, String)]) -> PromServer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config =
+        String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n");
+    for (job, target) in targets {
+        config.push_str(&format!(
+            "  - job_name: '{job}'\n    static_configs:\n      - targets: ['{target}']\n"
+        ));
+    }
+    let path = dir.path().join("prometheus.yml");
+    std::fs::write(&path, config).unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(binary("prometheus"))
+        .arg(format!("--config.file={}", path.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("tsdb").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.path().join("prometheus.log")).unwrap(),
+        ))
+        .spawn()
+        .expect("start prometheus");
+    assert!(
+        wait_ready(&mut child, &base, Duration::from_secs(30)),
+        "prometheus did not start"
+    );
+    PromServer {
+        child,
+        url: base,
+        dir,
+    }
+}
+
+/// A child process killed when dropped.
+pub struct Guarded(pub Child);
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_loopback_port() -> u16 {
+    free_port()
+}
