@@ -7,10 +7,12 @@ use std::path::PathBuf;
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
+  1  attach --check: the draft is out of date; queries check: a problem found
   2  usage error: bad flag, time, duration, selector, query pack or template
   3  no data: the heap query matched no series for the selector in the window
   4  Prometheus unreachable, timed out, or a query failed
-  5  the output file could not be written";
+  5  the output file or draft could not be updated (not UTF-8, a block edited by hand,
+     another run holding the lock, a write failure); the draft is left as it was";
 
 /// Turns Prometheus data into the evidence section of a memory-leak report.
 ///
@@ -34,6 +36,14 @@ pub enum Command {
     /// Query Prometheus for an incident window and render the report (the default).
     #[command(after_help = EXIT_CODES_HELP)]
     Collect(CollectArgs),
+    /// Create a draft from the team's report template, recording the parameters so that
+    /// `attach DRAFT` later needs nothing else.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Init(InitArgs),
+    /// Fill the metrics sections of a draft in place, inside leakcollect-owned blocks,
+    /// never touching a word outside them.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Attach(AttachArgs),
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
     #[command(subcommand)]
     Queries(QueriesCommand),
@@ -71,6 +81,9 @@ pub struct CollectArgs {
     /// Extra label matchers for every query, e.g. 'namespace="prod",cluster=~"eu-.*"'.
     #[arg(long, value_name = "MATCHERS")]
     pub selector: Option<String>,
+    /// Container name in kube-state-metrics and cAdvisor series (default: the service).
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
     /// Start of the incident window: RFC 3339, Unix seconds, `now` or `now-6h`.
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
@@ -99,6 +112,80 @@ pub struct CollectArgs {
     #[arg(long, value_name = "DURATION")]
     pub step: Option<String>,
     /// No progress indicator and no warnings on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+}
+
+/// Parameters a draft records; each given here overrides (and updates) the recorded one.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DraftParamArgs {
+    /// Service: the value of --service-label.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Label that names the service (default job).
+    #[arg(long, value_name = "LABEL")]
+    pub service_label: Option<String>,
+    /// Extra label matchers for every query.
+    #[arg(long, value_name = "MATCHERS")]
+    pub selector: Option<String>,
+    /// Container name in kube-state-metrics/cAdvisor series (default: the service).
+    #[arg(long, value_name = "NAME")]
+    pub container: Option<String>,
+    /// Window start: RFC 3339, Unix seconds, `now`, `now-6h` (recorded as written).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Window end (default now, re-read on every run).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// When the fix went out.
+    #[arg(long, value_name = "TIME")]
+    pub fix_deployed: Option<String>,
+    /// Query pack (default auto).
+    #[arg(long, value_name = "RUNTIME")]
+    pub runtime: Option<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    /// The draft to create.
+    pub draft: PathBuf,
+    #[command(flatten)]
+    pub params: DraftParamArgs,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AttachArgs {
+    /// The draft to fill (made by `init`, or any copy of the team template).
+    pub draft: PathBuf,
+    #[command(flatten)]
+    pub params: DraftParamArgs,
+    /// Overwrite blocks edited by hand since leakcollect wrote them.
+    #[arg(long)]
+    pub force: bool,
+    /// Change nothing; exit 1 if the draft is out of date with the evidence.
+    #[arg(long, conflicts_with = "diff")]
+    pub check: bool,
+    /// Change nothing; print a unified diff of what would change.
+    #[arg(long)]
+    pub diff: bool,
+    /// Do not keep the previous version as DRAFT.bak.
+    #[arg(long)]
+    pub no_backup: bool,
+    /// How long to wait for another leakcollect updating the same folder.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub lock_timeout: String,
+    /// Range-query step (default: about 1,000 points).
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// Directory with query packs overriding the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// No summary or warnings on stderr.
     #[arg(short, long)]
     pub quiet: bool,
     #[command(flatten)]

@@ -63,6 +63,8 @@ pub struct CollectConfig {
     pub service: String,
     pub service_label: String,
     pub selector: Vec<Matcher>,
+    /// Value of the `container` label for kube-state-metrics and cAdvisor series.
+    pub container: String,
     pub window: Window,
     /// The pack to use; `None` for `--runtime auto` (detected from the server).
     pub pack: Option<Pack>,
@@ -197,10 +199,12 @@ impl CollectConfig {
         } else {
             Some(pack::load(&args.runtime, args.queries.as_deref())?)
         };
+        let container = args.container.clone().unwrap_or_else(|| service.clone());
         Ok(Self {
             client: client_options(&args.prometheus)?,
             service,
             service_label: args.service_label.clone(),
+            container,
             selector,
             window,
             pack,

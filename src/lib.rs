@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod draft;
 pub mod evidence;
 pub mod output;
 pub mod pack;
@@ -35,6 +36,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
         Some(Command::Collect(args)) => collect(&args).await,
+        Some(Command::Init(args)) => {
+            commands::attach::init(&args)?;
+            eprintln!(
+                "created {}; fill it with `leakcollect attach {}`",
+                args.draft.display(),
+                args.draft.display()
+            );
+            Ok(EXIT_OK)
+        }
+        Some(Command::Attach(args)) => attach(&args).await,
         Some(Command::Queries(cli::QueriesCommand::List { queries })) => {
             print!("{}", commands::queries::list(queries.as_deref())?);
             Ok(EXIT_OK)
@@ -73,6 +84,38 @@ async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
     Ok(EXIT_OK)
 }
 
+async fn attach(args: &cli::AttachArgs) -> anyhow::Result<i32> {
+    let dry_run = args.check || args.diff;
+    let (outcome, diff) = commands::attach::attach(args, !dry_run).await?;
+    if args.diff {
+        print!("{diff}");
+    }
+    if !args.quiet {
+        for warning in &outcome.evidence.warnings {
+            eprintln!("warning: {warning}");
+        }
+        let a = &outcome.applied;
+        let verb = if dry_run { "would update" } else { "updated" };
+        if outcome.changed {
+            eprintln!(
+                "{verb} {}: {} block(s) refreshed, {} placed in their sections, {} under \"{}\"",
+                args.draft.display(),
+                a.updated.len(),
+                a.placed.len(),
+                a.appended.len(),
+                draft::blocks::EVIDENCE_HEADING.trim_start_matches("## ")
+            );
+        } else {
+            eprintln!("{} is up to date", args.draft.display());
+        }
+    }
+    Ok(if args.check && outcome.changed {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
 /// The documented exit code for an error (see `--help`).
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     for cause in error.chain() {
@@ -99,6 +142,14 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
         }
         if cause.is::<output::OutputError>() {
             return EXIT_OUTPUT;
+        }
+        if let Some(e) = cause.downcast_ref::<draft::DraftError>() {
+            return match e {
+                draft::DraftError::MissingParam { .. } | draft::DraftError::Exists { .. } => {
+                    EXIT_USAGE
+                }
+                _ => EXIT_OUTPUT,
+            };
         }
     }
     1

@@ -44,12 +44,22 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
             ))
         })?;
     temp.write_all(contents).map_err(fail)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        temp.as_file()
-            .set_permissions(meta.permissions())
-            .map_err(fail)?;
-    }
+    // Keep the permissions of the file replaced; a new file gets the usual 0644
+    // rather than the temporary file's private 0600.
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions(),
+        Err(_) => {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::Permissions::from_mode(0o644)
+        }
+    };
+    temp.as_file().set_permissions(permissions).map_err(fail)?;
     temp.as_file().sync_all().map_err(fail)?;
+    // Fault injection for the crash test: die after the data is on disk but before the
+    // rename, as a killed process would. Never set outside tests.
+    if std::env::var_os("LEAKCOLLECT_FAULT_BEFORE_RENAME").is_some() {
+        std::process::abort();
+    }
     temp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
 }

@@ -81,7 +81,12 @@ fn matchers_for(config: &CollectConfig, pack: &Pack, query: &PackQuery) -> Vec<M
         .as_deref()
         .or(pack.service_label.as_deref())
         .unwrap_or(&config.service_label);
-    let mut matchers = vec![pack::equal_matcher(label, &config.service)];
+    let value = if label == "container" && label != config.service_label {
+        &config.container
+    } else {
+        &config.service
+    };
+    let mut matchers = vec![pack::equal_matcher(label, value)];
     matchers.extend(config.selector.iter().cloned());
     matchers
 }
@@ -629,7 +634,7 @@ fn explain_missing(
     if !data.has_data(Role::K8sRestarts) && !data.has_data(Role::OomEvents) {
         warnings.push(format!(
             "no kube-state-metrics restart series or cAdvisor OOM events for container={:?}: OOM kills are {}",
-            config.service,
+            config.container,
             if data.has_data(Role::MemoryLimit) {
                 "counted from restarts right after memory reached 95% of the limit"
             } else {

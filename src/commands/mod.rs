@@ -1,5 +1,6 @@
 //! One module per command; each takes a validated configuration.
 
+pub mod attach;
 pub mod collect;
 pub mod queries;
 pub mod synth;

@@ -11,6 +11,88 @@ use std::path::Path;
 use thiserror::Error;
 
 pub const BUILTIN_TEMPLATE: &str = include_str!("../../templates/report.md.hbs");
+
+/// The report's evidence sections, each a partial the report template includes and
+/// `attach` writes into a draft as a leakcollect-owned block of the same id.
+pub const BLOCKS: &[(&str, &str)] = &[
+    (
+        "impact-growth",
+        include_str!("../../templates/blocks/impact-growth.md.hbs"),
+    ),
+    (
+        "impact-oom",
+        include_str!("../../templates/blocks/impact-oom.md.hbs"),
+    ),
+    (
+        "impact-duration",
+        include_str!("../../templates/blocks/impact-duration.md.hbs"),
+    ),
+    (
+        "fix-deployed",
+        include_str!("../../templates/blocks/fix-deployed.md.hbs"),
+    ),
+    (
+        "status",
+        include_str!("../../templates/blocks/status.md.hbs"),
+    ),
+    (
+        "timeline",
+        include_str!("../../templates/blocks/timeline.md.hbs"),
+    ),
+    (
+        "symptoms",
+        include_str!("../../templates/blocks/symptoms.md.hbs"),
+    ),
+    (
+        "monitoring-data",
+        include_str!("../../templates/blocks/monitoring-data.md.hbs"),
+    ),
+    (
+        "example-metrics",
+        include_str!("../../templates/blocks/example-metrics.md.hbs"),
+    ),
+    (
+        "per-instance",
+        include_str!("../../templates/blocks/per-instance.md.hbs"),
+    ),
+    (
+        "load-test",
+        include_str!("../../templates/blocks/load-test.md.hbs"),
+    ),
+    (
+        "deployment-time",
+        include_str!("../../templates/blocks/deployment-time.md.hbs"),
+    ),
+    (
+        "before-fix",
+        include_str!("../../templates/blocks/before-fix.md.hbs"),
+    ),
+    (
+        "after-fix",
+        include_str!("../../templates/blocks/after-fix.md.hbs"),
+    ),
+    (
+        "improvement",
+        include_str!("../../templates/blocks/improvement.md.hbs"),
+    ),
+    (
+        "prometheus-queries",
+        include_str!("../../templates/blocks/prometheus-queries.md.hbs"),
+    ),
+    (
+        "warnings",
+        include_str!("../../templates/blocks/warnings.md.hbs"),
+    ),
+];
+
+/// Blocks that only mean something with a fix (`--fix-deployed`).
+const FIX_BLOCKS: &[&str] = &[
+    "fix-deployed",
+    "timeline",
+    "deployment-time",
+    "after-fix",
+    "improvement",
+];
 const TOP_INSTANCES: usize = 10;
 
 #[derive(Debug, Error)]
@@ -242,6 +324,10 @@ fn view(evidence: &Evidence) -> Value {
 fn registry() -> Handlebars<'static> {
     let mut hb = Handlebars::new();
     hb.register_escape_fn(handlebars::no_escape);
+    for (name, text) in BLOCKS {
+        hb.register_partial(name, *text)
+            .expect("built-in block templates parse");
+    }
     for (name, helper) in [
         (
             "mb",
@@ -291,6 +377,19 @@ pub fn render(evidence: &Evidence, template: Option<&Path>) -> Result<String, Te
             origin,
             detail: e.to_string(),
         })
+}
+
+/// One block's content for `attach`, or `None` when the evidence has nothing for it
+/// (the fix blocks without `--fix-deployed`).
+pub fn render_block(evidence: &Evidence, id: &str) -> Option<String> {
+    if FIX_BLOCKS.contains(&id) && evidence.fix_deployed.is_none() {
+        return None;
+    }
+    let hb = registry();
+    Some(
+        hb.render(id, &view(evidence))
+            .expect("built-in blocks render any evidence"),
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,171 @@
+//! `init` and `attach`: create a draft from the team template with recorded parameters,
+//! and fill its metrics sections with fresh evidence, safely (locked, atomic, backed up).
+
+use crate::cli::{AttachArgs, CollectArgs, DraftParamArgs, Format, InitArgs, PrometheusArgs};
+use crate::config::{self, CollectConfig};
+use crate::draft::blocks::{self, Segment};
+use crate::draft::params::Params;
+use crate::draft::place::{self, ApplyError};
+use crate::draft::{DraftError, write};
+use crate::evidence::Evidence;
+use crate::render::markdown;
+use std::path::Path;
+
+pub const TEAM_TEMPLATE: &str = include_str!("../../templates/team-report-template.md");
+const PARAMS_ID: &str = "params";
+
+/// What an attach run did, for the summary and the exit code.
+#[derive(Debug)]
+pub struct AttachOutcome {
+    pub changed: bool,
+    pub applied: place::Applied,
+    pub evidence: Evidence,
+}
+
+fn given_params(args: &DraftParamArgs) -> Params {
+    Params {
+        service: args.service.clone(),
+        service_label: args.service_label.clone(),
+        selector: args.selector.clone(),
+        container: args.container.clone(),
+        from: args.from.clone(),
+        to: args.to.clone(),
+        fix_deployed: args.fix_deployed.clone(),
+        runtime: args.runtime.clone(),
+    }
+}
+
+/// The parameters recorded in a draft's params block, if it has one.
+pub fn recorded_params(text: &str) -> Option<Params> {
+    blocks::parse(text).ok()?.iter().find_map(|s| match s {
+        Segment::Block(b) if b.id == PARAMS_ID => Params::from_block_content(&b.content),
+        _ => None,
+    })
+}
+
+fn malformed(path: &Path, error: blocks::ParseError) -> DraftError {
+    DraftError::Malformed {
+        path: path.to_path_buf(),
+        line: error.line,
+        detail: error.detail,
+    }
+}
+
+pub fn init(args: &InitArgs) -> anyhow::Result<()> {
+    let params = given_params(&args.params);
+    let service = params.service.as_deref().ok_or(DraftError::MissingParam {
+        path: args.draft.clone(),
+        flag: "--service",
+    })?;
+    if service.is_empty() {
+        return Err(DraftError::MissingParam {
+            path: args.draft.clone(),
+            flag: "--service",
+        }
+        .into());
+    }
+    // Check the times now, so a typo is caught at init rather than at the first attach.
+    config::parse_window(
+        params.from.as_deref(),
+        params.to.as_deref().unwrap_or("now"),
+        params.fix_deployed.as_deref(),
+        chrono::Utc::now(),
+    )?;
+    let _lock = write::lock(&args.draft, std::time::Duration::from_secs(60))?;
+    if args.draft.exists() && !args.force {
+        return Err(DraftError::Exists {
+            path: args.draft.clone(),
+        }
+        .into());
+    }
+    let wanted = vec![(PARAMS_ID.to_string(), Some(params.to_block_content()))];
+    let applied = place::apply(TEAM_TEMPLATE, &wanted, false).map_err(|e| match e {
+        ApplyError::Parse(p) => malformed(&args.draft, p),
+        ApplyError::Edited { .. } => unreachable!("the template has no blocks"),
+    })?;
+    write::write(&args.draft, false, &applied.text, false)?;
+    Ok(())
+}
+
+/// The collect arguments for a draft: recorded parameters, overridden by those given.
+fn collect_args(
+    path: &Path,
+    params: &Params,
+    args: &AttachArgs,
+) -> Result<CollectArgs, DraftError> {
+    let missing = |flag| DraftError::MissingParam {
+        path: path.to_path_buf(),
+        flag,
+    };
+    Ok(CollectArgs {
+        service: Some(params.service.clone().ok_or_else(|| missing("--service"))?),
+        service_label: params.service_label.clone().unwrap_or_else(|| "job".into()),
+        selector: params.selector.clone(),
+        container: params.container.clone(),
+        from: Some(params.from.clone().ok_or_else(|| missing("--from"))?),
+        to: params.to.clone().unwrap_or_else(|| "now".into()),
+        fix_deployed: params.fix_deployed.clone(),
+        runtime: params.runtime.clone().unwrap_or_else(|| "auto".into()),
+        format: Format::Markdown,
+        output: None,
+        template: None,
+        queries: args.queries.clone(),
+        step: args.step.clone(),
+        quiet: true,
+        prometheus: PrometheusArgs {
+            ..args.prometheus.clone()
+        },
+    })
+}
+
+/// Every block the evidence fills, rendered; `None` for those it has nothing for.
+pub fn rendered_blocks(evidence: &Evidence, params: &Params) -> Vec<(String, Option<String>)> {
+    let mut wanted = vec![(PARAMS_ID.to_string(), Some(params.to_block_content()))];
+    for (id, _) in markdown::BLOCKS {
+        wanted.push((id.to_string(), markdown::render_block(evidence, id)));
+    }
+    wanted
+}
+
+/// Applies fresh evidence to the draft at `path`; the draft is written only when
+/// `commit` and something changed.
+pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOutcome, String)> {
+    let path = &args.draft;
+    let wait = crate::timespec::parse_duration(&args.lock_timeout).map_err(|source| {
+        config::ConfigError::Time {
+            flag: "--lock-timeout",
+            source,
+        }
+    })?;
+    let _lock = write::lock(path, wait)?;
+    let (bom, text) = write::read(path)?;
+    blocks::parse(&text).map_err(|e| malformed(path, e))?;
+    let params = recorded_params(&text)
+        .unwrap_or_default()
+        .merged_with(&given_params(&args.params));
+    let collect = collect_args(path, &params, args)?;
+    let config = CollectConfig::from_args(&collect, chrono::Utc::now())?;
+    let evidence = crate::commands::collect::collect(&config).await?;
+    let wanted = rendered_blocks(&evidence, &params);
+    let applied = place::apply(&text, &wanted, args.force).map_err(|e| match e {
+        ApplyError::Parse(p) => malformed(path, p),
+        ApplyError::Edited { id, diff } => DraftError::EditedBlock {
+            path: path.clone(),
+            id,
+            diff,
+        },
+    })?;
+    let changed = applied.text != text;
+    let diff = place::unified_diff(&text, &applied.text, &path.display().to_string());
+    if commit && changed {
+        write::write(path, bom, &applied.text, !args.no_backup)?;
+    }
+    Ok((
+        AttachOutcome {
+            changed,
+            applied,
+            evidence,
+        },
+        diff,
+    ))
+}

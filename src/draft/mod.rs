@@ -1,0 +1,48 @@
+//! Drafts people write from the team template: leakcollect-owned blocks inside them
+//! (`blocks`), the recorded parameters (`params`), and safe updates on disk (`write`).
+
+pub mod blocks;
+pub mod params;
+pub mod place;
+pub mod write;
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum DraftError {
+    #[error("{path}: not UTF-8 text (byte {offset}); leakcollect only edits UTF-8 drafts")]
+    NotUtf8 { path: PathBuf, offset: usize },
+    #[error("{path}, line {line}: {detail}")]
+    Malformed {
+        path: PathBuf,
+        line: usize,
+        detail: String,
+    },
+    #[error(
+        "{path}: the {id} block was edited by hand since leakcollect wrote it; move your text outside the block, or use --force to overwrite it\n{diff}"
+    )]
+    EditedBlock {
+        path: PathBuf,
+        id: String,
+        diff: String,
+    },
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} already exists (use --force to replace it)")]
+    Exists { path: PathBuf },
+    #[error("another leakcollect is updating drafts in {dir}; gave up after {seconds}s")]
+    Locked { dir: PathBuf, seconds: u64 },
+    #[error("cannot lock {dir}: {source}")]
+    Lock {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: no recorded parameters and no {flag} given (run `leakcollect init` or pass {flag})"
+    )]
+    MissingParam { path: PathBuf, flag: &'static str },
+}

@@ -1,0 +1,82 @@
+//! The parameters `init` and `attach` record in a draft (a hidden `params` block), so a
+//! later `attach DRAFT` or `validate --draft DRAFT` needs nothing else.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_label: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix_deployed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+}
+
+const PREFIX: &str = "<!-- leakcollect:params ";
+
+impl Params {
+    /// Values given now override the recorded ones.
+    pub fn merged_with(&self, given: &Params) -> Params {
+        let pick = |a: &Option<String>, b: &Option<String>| b.clone().or_else(|| a.clone());
+        Params {
+            service: pick(&self.service, &given.service),
+            service_label: pick(&self.service_label, &given.service_label),
+            selector: pick(&self.selector, &given.selector),
+            container: pick(&self.container, &given.container),
+            from: pick(&self.from, &given.from),
+            to: pick(&self.to, &given.to),
+            fix_deployed: pick(&self.fix_deployed, &given.fix_deployed),
+            runtime: pick(&self.runtime, &given.runtime),
+        }
+    }
+
+    /// The content of the params block: one HTML comment line, invisible when rendered.
+    pub fn to_block_content(&self) -> String {
+        let json = serde_json::to_string(self).expect("params serialize");
+        // "--" may not appear inside an HTML comment; JSON allows escaping it.
+        format!("{PREFIX}{} -->\n", json.replace("--", "-\\u002d"))
+    }
+
+    pub fn from_block_content(content: &str) -> Option<Params> {
+        let line = content.lines().find(|l| l.starts_with(PREFIX))?;
+        let json = line
+            .strip_prefix(PREFIX)?
+            .trim_end_matches('\r')
+            .strip_suffix("-->")?;
+        serde_json::from_str(json.trim()).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_merge() {
+        let p = Params {
+            service: Some("api--x -->".into()),
+            from: Some("now-24h".into()),
+            ..Default::default()
+        };
+        let content = p.to_block_content();
+        assert!(!content[4..content.len() - 4].contains("--"), "{content}");
+        assert_eq!(Params::from_block_content(&content), Some(p.clone()));
+        let merged = p.merged_with(&Params {
+            from: Some("now-2d".into()),
+            ..Default::default()
+        });
+        assert_eq!(merged.from.as_deref(), Some("now-2d"));
+        assert_eq!(merged.service.as_deref(), Some("api--x -->"));
+    }
+}

@@ -1,0 +1,376 @@
+//! Putting rendered evidence into a draft: update existing blocks, replace the team
+//! template's placeholders with new blocks where they are still untouched, and put the
+//! rest under a final "Evidence (leakcollect)" heading rather than guess.
+
+use super::blocks::{self, EVIDENCE_HEADING, Segment};
+
+/// Where a block goes the first time, in a draft that does not have it yet.
+enum Anchor {
+    /// Consecutive lines that start (after indentation) with these placeholders.
+    Lines(&'static [&'static str]),
+    /// A fenced code block whose content holds all of these placeholder lines.
+    Fence(&'static [&'static str]),
+    /// A Markdown table (consecutive `|` lines) with a row starting with this.
+    Table(&'static str),
+    /// Right after the block with this id.
+    After(&'static str),
+    /// Right after the draft's first line (its title).
+    Top,
+}
+
+fn anchor(id: &str) -> Anchor {
+    match id {
+        "params" => Anchor::Top,
+        "impact-growth" => Anchor::Lines(&["- Memory growth: ["]),
+        "impact-oom" => Anchor::Lines(&["- OOM incidents: ["]),
+        "impact-duration" => Anchor::Lines(&["- Duration: ["]),
+        "fix-deployed" => Anchor::Lines(&["- Fix deployed: ["]),
+        "status" => Anchor::Lines(&["- Status: ["]),
+        "timeline" => Anchor::Table("| [HH:MM] | Fix deployed |"),
+        "symptoms" => Anchor::Lines(&[
+            "- [ ] Linear memory growth (X MB/hour)",
+            "- [ ] OOM crashes (frequency: ___)",
+            "- [ ] GC pressure (frequent/long pauses)",
+        ]),
+        "deployment-time" => Anchor::Lines(&["**Deployment Time**: ["]),
+        "improvement" => Anchor::Lines(&[
+            "- Memory reduction: [",
+            "- OOM elimination: [",
+            "- GC pressure: [",
+        ]),
+        "monitoring-data" => Anchor::Fence(&["Prometheus query: [Query used to detect the leak]"]),
+        "example-metrics" => Anchor::Fence(&["Heap usage baseline: X MB"]),
+        "load-test" => Anchor::Fence(&["Before fix:", "Memory after 1000 requests: X MB"]),
+        "before-fix" => Anchor::Fence(&["Memory baseline: X MB", "Growth rate: Z MB/hour"]),
+        "after-fix" => Anchor::Fence(&["Memory after 6h: X MB (stable!)"]),
+        "prometheus-queries" => Anchor::Fence(&["rate(nodejs_heap_used_bytes[1h])"]),
+        "per-instance" => Anchor::After("example-metrics"),
+        "warnings" => Anchor::After("prometheus-queries"),
+        _ => Anchor::Lines(&[]),
+    }
+}
+
+/// What `apply` did.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Applied {
+    pub text: String,
+    /// Existing blocks whose content changed.
+    pub updated: Vec<String>,
+    /// New blocks put in place of the template's placeholders.
+    pub placed: Vec<String>,
+    /// New blocks put under the Evidence (leakcollect) heading.
+    pub appended: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApplyError {
+    Parse(blocks::ParseError),
+    /// A block was edited by hand; the unified diff from its text to leakcollect's.
+    Edited {
+        id: String,
+        diff: String,
+    },
+}
+
+/// Applies `wanted` (id, rendered content or `None` when the evidence has nothing for it)
+/// to `text`. Nothing outside leakcollect's blocks changes, except that blocks with no
+/// place are appended at the end under the Evidence heading.
+pub fn apply(
+    text: &str,
+    wanted: &[(String, Option<String>)],
+    force: bool,
+) -> Result<Applied, ApplyError> {
+    let eol = blocks::line_ending(text);
+    let mut segments = blocks::parse(text).map_err(ApplyError::Parse)?;
+    let mut applied = Applied::default();
+    let mut homeless = Vec::new();
+    for (id, content) in wanted {
+        let Some(content) = content else { continue };
+        let existing = segments
+            .iter()
+            .position(|s| matches!(s, Segment::Block(b) if &b.id == id));
+        if let Some(index) = existing {
+            let Segment::Block(old) = &segments[index] else {
+                unreachable!()
+            };
+            let new = blocks::render_block(id, &blocks::merge(id, &old.content, content), eol);
+            if blocks::edited(old) && !force {
+                return Err(ApplyError::Edited {
+                    id: id.clone(),
+                    diff: unified_diff(&old.content, &new.content, id),
+                });
+            }
+            if new != *old {
+                applied.updated.push(id.clone());
+                segments[index] = Segment::Block(new);
+            }
+            continue;
+        }
+        match place(&mut segments, id, content, eol) {
+            true => applied.placed.push(id.clone()),
+            false => homeless.push(blocks::render_block(id, content, eol)),
+        }
+    }
+    let mut out = blocks::join(&segments);
+    if !homeless.is_empty() {
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        let has_heading = out
+            .lines()
+            .any(|l| l.trim_end_matches('\r') == EVIDENCE_HEADING);
+        if !has_heading {
+            out.push_str(eol);
+            out.push_str(EVIDENCE_HEADING);
+            out.push_str(eol);
+        }
+        for block in homeless {
+            out.push_str(eol);
+            applied.appended.push(block.id.clone());
+            out.push_str(&blocks::join(&[Segment::Block(block)]));
+        }
+    }
+    applied.text = out;
+    Ok(applied)
+}
+
+/// Tries to put a new block at its anchor; false when the draft has no such place.
+fn place(segments: &mut Vec<Segment>, id: &str, content: &str, eol: &str) -> bool {
+    match anchor(id) {
+        Anchor::After(other) => {
+            let Some(index) = segments
+                .iter()
+                .position(|s| matches!(s, Segment::Block(b) if b.id == other))
+            else {
+                return false;
+            };
+            let block = blocks::render_block(id, content, eol);
+            segments.insert(index + 1, Segment::Text(eol.to_string()));
+            segments.insert(index + 2, Segment::Block(block));
+            true
+        }
+        Anchor::Top => {
+            let Some(Segment::Text(first)) = segments.first().cloned() else {
+                return false;
+            };
+            let Some(end) = first.find('\n') else {
+                return false;
+            };
+            let (head, tail) = first.split_at(end + 1);
+            let block = blocks::render_block(id, content, eol);
+            segments.splice(
+                0..1,
+                [
+                    Segment::Text(head.to_string()),
+                    Segment::Block(block),
+                    Segment::Text(tail.to_string()),
+                ],
+            );
+            true
+        }
+        Anchor::Lines([]) => false,
+        anchor => {
+            for index in 0..segments.len() {
+                let Segment::Text(text) = &segments[index] else {
+                    continue;
+                };
+                let lines: Vec<&str> = text.split_inclusive('\n').collect();
+                let found = match &anchor {
+                    Anchor::Lines(prefixes) => {
+                        find_lines(&lines, prefixes).map(|start| (start, start + prefixes.len()))
+                    }
+                    Anchor::Fence(signatures) => find_fence(&lines, signatures),
+                    Anchor::Table(row) => find_table(&lines, row),
+                    _ => None,
+                };
+                let Some((start, end)) = found else { continue };
+                // A shared block starts from the section as it is, keeping people's lines.
+                let content = blocks::merge(id, &lines[start..end].concat(), content);
+                let before: String = lines[..start].concat();
+                let after: String = lines[end..].concat();
+                let block = blocks::render_block(id, &content, eol);
+                let mut replacement = Vec::new();
+                if !before.is_empty() {
+                    replacement.push(Segment::Text(before));
+                }
+                replacement.push(Segment::Block(block));
+                if !after.is_empty() {
+                    replacement.push(Segment::Text(after));
+                }
+                segments.splice(index..index + 1, replacement);
+                return true;
+            }
+            false
+        }
+    }
+}
+
+fn find_lines(lines: &[&str], prefixes: &[&str]) -> Option<usize> {
+    (0..lines.len()).find(|&start| {
+        prefixes.iter().enumerate().all(|(offset, prefix)| {
+            lines
+                .get(start + offset)
+                .is_some_and(|l| l.trim_start().starts_with(prefix))
+        })
+    })
+}
+
+/// The table (start line, end line exclusive) that has a row starting with `row`.
+fn find_table(lines: &[&str], row: &str) -> Option<(usize, usize)> {
+    let hit = lines.iter().position(|l| l.trim_start().starts_with(row))?;
+    let is_row = |l: &str| l.trim_start().starts_with('|');
+    let start = (0..=hit).rev().take_while(|&i| is_row(lines[i])).last()?;
+    let end = (hit..lines.len())
+        .take_while(|&i| is_row(lines[i]))
+        .last()?
+        + 1;
+    Some((start, end))
+}
+
+/// A fence (start line, end line exclusive) whose content holds every signature line.
+fn find_fence(lines: &[&str], signatures: &[&str]) -> Option<(usize, usize)> {
+    let mut index = 0;
+    while index < lines.len() {
+        if lines[index].trim_start().starts_with("```") {
+            let close =
+                (index + 1..lines.len()).find(|&j| lines[j].trim_start().starts_with("```"))?;
+            let inner: String = lines[index + 1..close].concat();
+            if signatures.iter().all(|sig| {
+                inner
+                    .lines()
+                    .any(|l| l.trim_end_matches('\r').trim() == *sig || l.contains(sig))
+            }) {
+                return Some((index, close + 1));
+            }
+            index = close + 1;
+        } else {
+            index += 1;
+        }
+    }
+    None
+}
+
+pub fn unified_diff(old: &str, new: &str, name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .header(
+            &format!("{name} (in the draft)"),
+            &format!("{name} (leakcollect)"),
+        )
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEMPLATE: &str = include_str!("../../templates/team-report-template.md");
+
+    fn wanted(ids: &[&str]) -> Vec<(String, Option<String>)> {
+        ids.iter()
+            .map(|id| (id.to_string(), Some(format!("content of {id}\n"))))
+            .collect()
+    }
+
+    #[test]
+    fn fresh_template_gets_blocks_in_place_and_is_idempotent() {
+        let ids = [
+            "params",
+            "impact-growth",
+            "impact-oom",
+            "impact-duration",
+            "fix-deployed",
+            "status",
+            "timeline",
+            "symptoms",
+            "monitoring-data",
+            "example-metrics",
+            "per-instance",
+            "load-test",
+            "deployment-time",
+            "before-fix",
+            "after-fix",
+            "improvement",
+            "prometheus-queries",
+            "warnings",
+        ];
+        let first = apply(TEMPLATE, &wanted(&ids), false).unwrap();
+        assert!(first.appended.is_empty(), "{:?}", first.appended);
+        assert_eq!(first.placed.len(), ids.len());
+        assert!(!first.text.contains("[Query used to detect the leak]"));
+        assert!(
+            first.text.contains("**Investigator**: [Your Name]"),
+            "person parts stay"
+        );
+        let second = apply(&first.text, &wanted(&ids), false).unwrap();
+        assert_eq!(second.text, first.text);
+        assert!(second.updated.is_empty());
+    }
+
+    #[test]
+    fn missing_sections_go_under_the_evidence_heading() {
+        let draft = "# Report\r\nmy own words\r\n";
+        let out = apply(draft, &wanted(&["example-metrics", "status"]), false).unwrap();
+        assert_eq!(out.appended, vec!["example-metrics", "status"]);
+        assert!(out.text.starts_with(draft));
+        assert!(out.text.contains("\r\n## Evidence (leakcollect)\r\n"));
+        assert!(!out.text.replace("\r\n", "").contains('\n'), "CRLF kept");
+        let again = apply(&out.text, &wanted(&["example-metrics", "status"]), false).unwrap();
+        assert_eq!(again.text, out.text);
+    }
+
+    #[test]
+    fn shared_sections_keep_peoples_lines() {
+        let wanted = vec![
+            (
+                "monitoring-data".to_string(),
+                Some("```\nPrometheus query: q1\nAlert rule: [x]\n```\n".to_string()),
+            ),
+            (
+                "timeline".to_string(),
+                Some("| 11-25 23:12 | Fix deployed | deployed |\n".to_string()),
+            ),
+        ];
+        let first = apply(TEMPLATE, &wanted, false).unwrap();
+        assert_eq!(first.placed.len(), 2);
+        // People fill in the alert rule and a timeline row inside the shared blocks…
+        let edited = first
+            .text
+            .replace("Alert rule: [Alert name/threshold]", "Alert rule: HeapGrowth > 10MB/h")
+            .replace("| [HH:MM] | Detection | [How was leak detected? Alert, manual observation, etc.] |", "| 08:10 | Detection | pager |");
+        let mut refreshed = wanted.clone();
+        refreshed[0].1 = Some("```\nPrometheus query: q2\n```\n".to_string());
+        // …and a refresh keeps their words while updating leakcollect's lines.
+        let second = apply(&edited, &refreshed, false).unwrap();
+        assert!(second.text.contains("Alert rule: HeapGrowth > 10MB/h"));
+        assert!(second.text.contains("| 08:10 | Detection | pager |"));
+        assert!(second.text.contains("Prometheus query: q2"));
+        assert!(!second.text.contains("Prometheus query: q1"));
+        // The table stays one table: its rows are contiguous inside the block.
+        let table_start = second.text.find("| Time | Event | Details |").unwrap();
+        let after_table = &second.text[table_start..];
+        let rows: Vec<&str> = after_table
+            .lines()
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        assert_eq!(rows.len(), 8, "{rows:?}");
+    }
+
+    #[test]
+    fn hand_edits_inside_a_block_are_refused_unless_forced() {
+        let out = apply("# R\n", &wanted(&["status"]), false).unwrap();
+        let edited = out.text.replace("content of status", "my status");
+        match apply(&edited, &wanted(&["status"]), false) {
+            Err(ApplyError::Edited { id, diff }) => {
+                assert_eq!(id, "status");
+                assert!(
+                    diff.contains("-my status") && diff.contains("+content of status"),
+                    "{diff}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let forced = apply(&edited, &wanted(&["status"]), true).unwrap();
+        assert!(forced.text.contains("content of status"));
+    }
+}
