@@ -433,6 +433,7 @@ impl Scenario {
                 f.gauge("container_spec_memory_limit_bytes", app, samples, |_| {
                     self.memory_limit_bytes
                 });
+                f.gauge("container_start_time_seconds", app, samples, |s| s.start);
             }
             other => panic!("unknown synthetic runtime {other}"),
         }

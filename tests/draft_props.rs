@@ -163,3 +163,28 @@ proptest! {
         }
     }
 }
+
+/// Inputs the fuzzer (fuzz/fuzz_targets/draft_blocks.rs) once broke: lone `\r`s and
+/// files without a final newline made a second attach differ from the first.
+#[test]
+fn fuzz_regressions_stay_fixed() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz-regressions");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let Ok(text) = std::str::from_utf8(&bytes) else {
+            continue;
+        };
+        count += 1;
+        let wanted: Vec<(String, Option<String>)> =
+            ["status", "example-metrics", "timeline", "monitoring-data"]
+                .iter()
+                .map(|id| (id.to_string(), Some(format!("{id} content\n"))))
+                .collect();
+        let first = place::apply(text, &wanted, true).unwrap();
+        let again = place::apply(&first.text, &wanted, false).unwrap();
+        assert_eq!(again.text, first.text);
+    }
+    assert!(count >= 2);
+}

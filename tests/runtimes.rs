@@ -112,6 +112,28 @@ fn container_only() {
 }
 
 #[test]
+fn container_without_kube_state_metrics_sees_restarts_from_cadvisor() {
+    let s = Scenario {
+        kube: false,
+        ..runtime_scenario("oom-sawtooth", "worker", "container")
+    };
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = collect_json(&server.url, "worker", s.from, s.to, &[]);
+    let w = &e["periods"]["window"];
+    assert_eq!(e["runtime"], "container");
+    assert_eq!(w["restarts"], s.expected_oom_kills(s.from, s.to));
+    assert!(
+        within(f(&w["growth_bytes_per_hour"]), 120.0 * MB, 0.03),
+        "{}",
+        w["growth_bytes_per_hour"]
+    );
+    // No kube-state-metrics: OOM kills come only from restarts at the memory limit, and the
+    // limit (1 GB) was never approached here.
+    assert_eq!(w["oom_kills_source"], "memory at limit");
+    assert_eq!(w["oom_kills"], 0);
+}
+
+#[test]
 fn sidecar_runtimes_are_reported_not_mixed() {
     // The same job exports Node.js metrics (the app) and Go metrics (a sidecar).
     let app = runtime_scenario("steady-leak", "api", "nodejs");

@@ -277,11 +277,14 @@ pub fn analyze_period(
         .filter(|points| belongs_to_period(points, step))
         .collect();
 
+    let restarts_visible = boundaries.iter().any(Option::is_some);
     let (oom_kills, oom_kills_source) = if let Some(k) = kube {
         (Some(k.oom_kills), "kube-state-metrics")
-    } else if let Some(events) = oom_events {
+    } else if let Some(events) = oom_events.filter(|n| *n > 0 || restarts == 0) {
+        // cAdvisor's counter is known to stay 0 when the container is replaced after an
+        // OOM kill, so a 0 next to restarts says nothing.
         (Some(events), "cadvisor")
-    } else if let Some(limit) = memory_limit {
+    } else if let Some(limit) = memory_limit.filter(|_| restarts_visible) {
         // No OOM source: a restart right after memory reached 95 % of the limit counts.
         let near_limit = |at: f64| {
             memory_series.iter().any(|points| {

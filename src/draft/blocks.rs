@@ -39,12 +39,12 @@ pub struct ParseError {
     pub detail: String,
 }
 
-/// The draft's line ending: CRLF when its first line ends so.
+/// The draft's line ending: CRLF when most of its lines end so. (A majority, not the
+/// first line, so that what leakcollect appends never flips the choice on the next run.)
 pub fn line_ending(text: &str) -> &'static str {
-    match text.find('\n') {
-        Some(i) if i > 0 && text.as_bytes()[i - 1] == b'\r' => "\r\n",
-        _ => "\n",
-    }
+    let crlf = text.matches("\r\n").count();
+    let lf = text.matches('\n').count() - crlf;
+    if crlf > lf { "\r\n" } else { "\n" }
 }
 
 fn marker_id(line: &str, prefix: &str) -> Option<(String, Option<String>)> {
@@ -174,19 +174,26 @@ pub fn owns_line(id: &str, line: &str) -> Option<bool> {
     }
 }
 
+/// The lines of `text`, split on `\n` only (a lone `\r` is content, not a line end).
+fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split_inclusive('\n')
+        .map(|l| l.strip_suffix('\n').unwrap_or(l))
+}
+
+/// A line without the `\r` of a CRLF ending.
+fn bare(line: &str) -> &str {
+    line.strip_suffix('\r').unwrap_or(line)
+}
+
 /// The part of a block's content its checksum covers: all of it, or for a shared block
 /// only leakcollect's own lines.
 pub fn owned_part(id: &str, content: &str) -> String {
-    let normalized = content.replace("\r\n", "\n");
-    if owns_line(id, "").is_some() {
-        normalized
-            .lines()
-            .filter(|l| owns_line(id, l) == Some(true))
-            .collect::<Vec<_>>()
-            .join("\n")
-    } else {
-        normalized
-    }
+    let shared = owns_line(id, "").is_some();
+    split_lines(content)
+        .map(bare)
+        .filter(|l| !shared || owns_line(id, l) == Some(true))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The content a shared block gets: `current` with its owned lines replaced by those of
@@ -195,11 +202,12 @@ pub fn merge(id: &str, current: &str, rendered: &str) -> String {
     if owns_line(id, "").is_none() {
         return rendered.to_string();
     }
-    let mut fresh = rendered.lines().filter(|l| owns_line(id, l) == Some(true));
+    let owned = |l: &str| owns_line(id, bare(l)) == Some(true);
+    let mut fresh = split_lines(rendered).filter(|l| owned(l));
     let mut out = String::new();
     let mut replaced = false;
-    for line in current.replace("\r\n", "\n").lines() {
-        if owns_line(id, line) == Some(true) {
+    for line in split_lines(current) {
+        if owned(line) {
             if let Some(new) = fresh.next() {
                 out.push_str(new);
                 out.push('\n');
@@ -239,11 +247,12 @@ pub fn render_block(id: &str, content: &str, eol: &str) -> Block {
     }
 }
 
-/// `text` with every line ending as `eol`, ending in one.
+/// `text` with every line ending as `eol`, ending in one. Idempotent: for CRLF the one
+/// `\r` before each `\n` is the line ending; for LF every `\r` is content and stays.
 pub fn with_line_ending(text: &str, eol: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for line in text.replace("\r\n", "\n").lines() {
-        out.push_str(line);
+    let mut out = String::with_capacity(text.len() + text.len() / 20);
+    for line in split_lines(text) {
+        out.push_str(if eol == "\r\n" { bare(line) } else { line });
         out.push_str(eol);
     }
     out
