@@ -14,6 +14,17 @@ Exit codes:
   5  the output file or draft could not be updated (not UTF-8, a block edited by hand,
      another run holding the lock, a write failure); the draft is left as it was";
 
+pub const VALIDATE_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  resolved: enough data after the fix, growth below --max-growth with 95% confidence on
+     every instance, no OOM kill
+  1  leaking: growth above --max-growth with 95% confidence, or an OOM kill after the fix
+  2  usage error
+  3  inconclusive: too little data after the fix, too many gaps, an interval straddling the
+     threshold, or Prometheus warnings (the reason says which, and when data will suffice)
+  4  Prometheus unreachable, timed out, or a query failed
+  5  the draft, textfile or Pushgateway could not be updated";
+
 /// Turns Prometheus data into the evidence section of a memory-leak report.
 ///
 /// Without a subcommand, runs `collect`.
@@ -44,6 +55,10 @@ pub enum Command {
     /// never touching a word outside them.
     #[command(after_help = EXIT_CODES_HELP)]
     Attach(AttachArgs),
+    /// After a fix: say, with the exit code, whether the leak is gone (for cron, systemd
+    /// timers, Kubernetes CronJobs).
+    #[command(after_help = VALIDATE_EXIT_CODES_HELP)]
+    Validate(ValidateArgs),
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
     #[command(subcommand)]
     Queries(QueriesCommand),
@@ -190,6 +205,61 @@ pub struct AttachArgs {
     pub quiet: bool,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub params: DraftParamArgs,
+    /// A draft made by init/attach: its recorded parameters are used, and its Status,
+    /// After Fix, Improvement, timeline, Next Review and Validation runs are updated.
+    #[arg(long, value_name = "FILE")]
+    pub draft: Option<PathBuf>,
+    /// Hours of data needed after the fix and warm-up.
+    #[arg(long, default_value_t = 6.0, value_name = "HOURS")]
+    pub min_hours: f64,
+    /// Growth per instance below which the leak counts as gone (e.g. 1MB/h, 500KiB/h).
+    #[arg(long, default_value = "1MB/h", value_name = "RATE")]
+    pub max_growth: String,
+    /// Time after the fix left out (rollout, caches filling).
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub warmup: String,
+    /// How much history before the fix to compare with, when --from is not recorded.
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub before: String,
+    /// Output on stdout.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+    pub format: ValidateFormat,
+    /// Also write the result for node_exporter's textfile collector (atomically).
+    #[arg(long, value_name = "PATH")]
+    pub textfile: Option<PathBuf>,
+    /// Also push the result to this Pushgateway.
+    #[arg(long, value_name = "URL")]
+    pub pushgateway: Option<String>,
+    /// Overwrite draft blocks edited by hand.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not keep the previous draft as DRAFT.bak.
+    #[arg(long)]
+    pub no_backup: bool,
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub lock_timeout: String,
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// No warnings on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Subcommand)]

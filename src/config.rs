@@ -42,6 +42,8 @@ pub enum ConfigError {
         "--step {step} leaves fewer than 10 points in the {window} window: too few for a slope"
     )]
     StepTooLarge { step: String, window: String },
+    #[error("--min-hours must be a number of hours, 0 or more")]
+    MinHours,
     #[error("--timeout must be positive")]
     Timeout,
     #[error("--queries {path}: not a folder")]
@@ -55,6 +57,18 @@ pub struct Window {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub fix_deployed: Option<DateTime<Utc>>,
+    /// Time after the fix left out of the "after" period (rollout, cache warm-up).
+    pub warmup: std::time::Duration,
+}
+
+impl Window {
+    /// Where the "after" period starts: the fix plus the warm-up; `None` without a fix,
+    /// or when that is not before the window's end yet.
+    pub fn after_start(&self) -> Option<DateTime<Utc>> {
+        let fix = self.fix_deployed?;
+        let start = fix + chrono::Duration::from_std(self.warmup).ok()?;
+        (start < self.to).then_some(start)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +148,7 @@ pub fn parse_window(
         from,
         to,
         fix_deployed,
+        warmup: std::time::Duration::ZERO,
     })
 }
 

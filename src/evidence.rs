@@ -60,6 +60,10 @@ pub struct Period {
     pub to: DateTime<Utc>,
     pub hours: f64,
     pub instance_count: usize,
+    /// Longest span of heap samples any instance has in the period.
+    pub observed_hours: f64,
+    /// Median across instances of the share of evaluation steps with a sample (gaps lower it).
+    pub sample_coverage: Option<f64>,
     /// Median across instances of the first heap sample in the period.
     pub heap_baseline_bytes: Option<f64>,
     /// Median across instances of the heap 6 h into the period (null if shorter).
@@ -147,6 +151,37 @@ pub struct Improvement {
     pub gc_mean_reduction_percent: Option<f64>,
     /// Reduction of OOM kills per week, in %.
     pub oom_kills_reduction_percent: Option<f64>,
+}
+
+/// What `validate` concluded (exit code 0, 1 or 3).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Resolved,
+    Leaking,
+    Inconclusive,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Thresholds {
+    pub max_growth_bytes_per_hour: f64,
+    pub min_hours: f64,
+    pub warmup_seconds: f64,
+}
+
+/// `validate`'s answer, with the evidence it was drawn from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Validation {
+    pub schema: String,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub checked_at: DateTime<Utc>,
+    pub thresholds: Thresholds,
+    /// Hours of data after the fix and warm-up.
+    pub hours_after_fix: f64,
+    /// When enough data will exist, if that is what is missing.
+    pub enough_data_at: Option<DateTime<Utc>>,
+    pub evidence: Evidence,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -46,6 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
         Some(Command::Attach(args)) => attach(&args).await,
+        Some(Command::Validate(args)) => commands::validate::run(&args).await,
         Some(Command::Queries(cli::QueriesCommand::List { queries })) => {
             print!("{}", commands::queries::list(queries.as_deref())?);
             Ok(EXIT_OK)
@@ -139,6 +140,9 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
                 | commands::collect::CollectError::NoRuntime { .. } => EXIT_NO_DATA,
                 commands::collect::CollectError::Plan { .. } => EXIT_USAGE,
             };
+        }
+        if cause.is::<commands::validate::PushError>() {
+            return EXIT_OUTPUT;
         }
         if cause.is::<output::OutputError>() {
             return EXIT_OUTPUT;

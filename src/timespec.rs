@@ -11,6 +11,10 @@ pub enum TimeError {
         "invalid time {input:?}: expected RFC 3339 (2026-11-20T08:00:00Z), Unix seconds, `now` or `now-6h`"
     )]
     BadTime { input: String },
+    #[error(
+        "invalid growth rate {input:?}: expected a positive size per hour such as 1MB/h or 500KiB/h"
+    )]
+    BadRate { input: String },
     #[error("invalid time {input:?}: this looks like Unix milliseconds; give seconds")]
     Milliseconds { input: String },
     #[error(
@@ -36,6 +40,46 @@ pub fn parse_duration(input: &str) -> Result<Duration, TimeError> {
         return Ok(Duration::from_secs_f64(seconds));
     }
     promql_parser::util::parse_duration(trimmed).map_err(|e| bad(&e))
+}
+
+/// Parses a growth rate such as `1MB/h`, `500KiB/h`, `2 MB/hour` or `1e6` (bytes per hour).
+pub fn parse_rate(input: &str) -> Result<f64, TimeError> {
+    let bad = || TimeError::BadRate {
+        input: input.to_string(),
+    };
+    let text = input.trim();
+    let amount = text
+        .strip_suffix("/hour")
+        .or_else(|| text.strip_suffix("/h"))
+        .unwrap_or(text)
+        .trim();
+    // A bare number (including 1e6) is bytes per hour; otherwise the unit starts at the
+    // first letter.
+    let split = if amount.parse::<f64>().is_ok() {
+        amount.len()
+    } else {
+        amount
+            .find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(amount.len())
+    };
+    let (number, unit) = amount.split_at(split);
+    let number: f64 = number.trim().parse().map_err(|_| bad())?;
+    let factor = match unit.trim() {
+        "" | "B" => 1.0,
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(bad()),
+    };
+    let bytes = number * factor;
+    if bytes.is_finite() && bytes > 0.0 {
+        Ok(bytes)
+    } else {
+        Err(bad())
+    }
 }
 
 /// Formats a duration the way Prometheus prints it (`1h30m`, `90s`, `1d`).
@@ -181,6 +225,17 @@ mod tests {
             parse_time("1763625600000", now()),
             Err(TimeError::Milliseconds { .. })
         ));
+    }
+
+    #[test]
+    fn parses_growth_rates() {
+        assert_eq!(parse_rate("1MB/h").unwrap(), 1e6);
+        assert_eq!(parse_rate("500KiB/h").unwrap(), 512_000.0);
+        assert_eq!(parse_rate("2 MB/hour").unwrap(), 2e6);
+        assert_eq!(parse_rate("1e6").unwrap(), 1e6);
+        for bad in ["", "MB/h", "1XB/h", "-1MB/h", "0"] {
+            assert!(parse_rate(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

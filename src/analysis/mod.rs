@@ -5,3 +5,4 @@ pub mod growth;
 pub mod period;
 pub mod restarts;
 pub mod stats;
+pub mod verdict;

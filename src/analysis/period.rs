@@ -186,6 +186,8 @@ pub fn analyze_period(
     let mut per_request = Vec::new();
     let mut restart_times = Vec::new();
     let mut process_restarts: Option<u64> = None;
+    let mut observed_hours: f64 = 0.0;
+    let mut coverages = Vec::new();
     for (heap, bounds) in data.series(Role::Heap).iter().zip(boundaries) {
         let points = clip(&heap.points, start, end);
         if !belongs_to_period(&points, step) {
@@ -197,6 +199,11 @@ pub fn analyze_period(
         restart_times.extend(cut.iter().copied().filter(|b| *b > start && *b <= end));
         if bounds.as_ref().is_some_and(|b| b.from_process) {
             *process_restarts.get_or_insert(0) += restarts_here;
+        }
+        let span = points[points.len() - 1].0 - points[0].0;
+        observed_hours = observed_hours.max(span / HOUR);
+        if span > 0.0 && step > 0.0 {
+            coverages.push((points.len() as f64 / (span / step + 1.0)).min(1.0));
         }
         let growth = instance_growth(&points, cut);
         let level = levels(&points, start, end, tolerance);
@@ -383,6 +390,8 @@ pub fn analyze_period(
         to: from_unix_seconds(end),
         hours,
         instance_count: instances.len(),
+        observed_hours,
+        sample_coverage: median(&coverages),
         heap_baseline_bytes: baseline,
         heap_after_6h_bytes: median(&at_6h),
         heap_end_bytes: median(&ends),

@@ -22,7 +22,7 @@ pub struct AttachOutcome {
     pub evidence: Evidence,
 }
 
-fn given_params(args: &DraftParamArgs) -> Params {
+pub fn given_params(args: &DraftParamArgs) -> Params {
     Params {
         service: args.service.clone(),
         service_label: args.service_label.clone(),
@@ -43,7 +43,7 @@ pub fn recorded_params(text: &str) -> Option<Params> {
     })
 }
 
-fn malformed(path: &Path, error: blocks::ParseError) -> DraftError {
+pub fn malformed(path: &Path, error: blocks::ParseError) -> DraftError {
     DraftError::Malformed {
         path: path.to_path_buf(),
         line: error.line,
@@ -87,11 +87,13 @@ pub fn init(args: &InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The collect arguments for a draft: recorded parameters, overridden by those given.
-fn collect_args(
+/// The collect arguments for a draft's parameters (recorded, overridden by those given).
+pub fn collect_args(
     path: &Path,
     params: &Params,
-    args: &AttachArgs,
+    queries: Option<std::path::PathBuf>,
+    step: Option<String>,
+    prometheus: &PrometheusArgs,
 ) -> Result<CollectArgs, DraftError> {
     let missing = |flag| DraftError::MissingParam {
         path: path.to_path_buf(),
@@ -109,20 +111,26 @@ fn collect_args(
         format: Format::Markdown,
         output: None,
         template: None,
-        queries: args.queries.clone(),
-        step: args.step.clone(),
+        queries,
+        step,
         quiet: true,
-        prometheus: PrometheusArgs {
-            ..args.prometheus.clone()
-        },
+        prometheus: prometheus.clone(),
     })
 }
 
 /// Every block the evidence fills, rendered; `None` for those it has nothing for.
-pub fn rendered_blocks(evidence: &Evidence, params: &Params) -> Vec<(String, Option<String>)> {
+/// `validation` is `validate`'s verdict view, for the blocks that show it.
+pub fn rendered_blocks(
+    evidence: &Evidence,
+    params: &Params,
+    validation: Option<&serde_json::Value>,
+) -> Vec<(String, Option<String>)> {
     let mut wanted = vec![(PARAMS_ID.to_string(), Some(params.to_block_content()))];
     for (id, _) in markdown::BLOCKS {
-        wanted.push((id.to_string(), markdown::render_block(evidence, id)));
+        wanted.push((
+            id.to_string(),
+            markdown::render_block_with(evidence, id, validation),
+        ));
     }
     wanted
 }
@@ -143,10 +151,16 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     let params = recorded_params(&text)
         .unwrap_or_default()
         .merged_with(&given_params(&args.params));
-    let collect = collect_args(path, &params, args)?;
+    let collect = collect_args(
+        path,
+        &params,
+        args.queries.clone(),
+        args.step.clone(),
+        &args.prometheus,
+    )?;
     let config = CollectConfig::from_args(&collect, chrono::Utc::now())?;
     let evidence = crate::commands::collect::collect(&config).await?;
-    let wanted = rendered_blocks(&evidence, &params);
+    let wanted = rendered_blocks(&evidence, &params, None);
     let applied = place::apply(&text, &wanted, args.force).map_err(|e| match e {
         ApplyError::Parse(p) => malformed(path, p),
         ApplyError::Edited { id, diff } => DraftError::EditedBlock {

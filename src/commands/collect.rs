@@ -102,9 +102,10 @@ fn periods(config: &CollectConfig) -> Vec<(PeriodName, f64, f64)> {
     let to = unix_seconds(config.window.to);
     let mut out = vec![(PeriodName::Window, from, to)];
     if let Some(fix) = config.window.fix_deployed {
-        let fix = unix_seconds(fix);
-        out.push((PeriodName::Before, from, fix));
-        out.push((PeriodName::After, fix, to));
+        out.push((PeriodName::Before, from, unix_seconds(fix)));
+        if let Some(after) = config.window.after_start() {
+            out.push((PeriodName::After, unix_seconds(after), to));
+        }
     }
     out
 }
@@ -480,16 +481,14 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
         period::analyze_period(start, end, &data, &boundaries, &inst)
     };
     let whole = analyze(PeriodName::Window, from, to);
-    let (before, after) = match config.window.fix_deployed {
-        Some(fix) => {
-            let fix = unix_seconds(fix);
-            (
-                Some(analyze(PeriodName::Before, from, fix)),
-                Some(analyze(PeriodName::After, fix, to)),
-            )
-        }
-        None => (None, None),
-    };
+    let before = config
+        .window
+        .fix_deployed
+        .map(|fix| analyze(PeriodName::Before, from, unix_seconds(fix)));
+    let after = config
+        .window
+        .after_start()
+        .map(|start| analyze(PeriodName::After, unix_seconds(start), to));
     for (name, p) in [
         ("window", Some(&whole)),
         ("before", before.as_ref()),

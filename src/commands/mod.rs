@@ -4,3 +4,4 @@ pub mod attach;
 pub mod collect;
 pub mod queries;
 pub mod synth;
+pub mod validate;

@@ -165,13 +165,34 @@ pub fn join(segments: &[Segment]) -> String {
 
 /// Blocks that wrap a section people also write in, where only some lines are
 /// leakcollect's: the query line of Monitoring Data (people fill in the alert rule and
-/// dashboard) and the Fix deployed row of the timeline (people fill in the other rows).
-pub fn owns_line(id: &str, line: &str) -> Option<bool> {
+/// dashboard) and, in the timeline, the Fix deployed row and the Validation complete row
+/// once `validate` wrote it (people fill in the other rows). Returns the owned line's key.
+pub fn owned_key(id: &str, line: &str) -> Option<&'static str> {
     match id {
-        "monitoring-data" => Some(line.starts_with("Prometheus query:")),
-        "timeline" => Some(line.contains("| Fix deployed |")),
+        "monitoring-data" if line.starts_with("Prometheus query:") => Some("query"),
+        "timeline" if line.contains("| Fix deployed |") => Some("fix"),
+        "timeline"
+            if line.contains("| Validation complete |")
+                && line.contains("leakcollect validate") =>
+        {
+            Some("validation")
+        }
         _ => None,
     }
+}
+
+/// Whether only some of the block's lines are leakcollect's.
+pub fn is_shared(id: &str) -> bool {
+    matches!(id, "monitoring-data" | "timeline")
+}
+
+/// The template's placeholder a new owned line may take the place of.
+fn placeholder_for(id: &str, key: &str, line: &str) -> bool {
+    id == "timeline"
+        && key == "validation"
+        && line
+            .trim_start()
+            .starts_with("| [HH:MM] | Validation complete |")
 }
 
 /// The lines of `text`, split on `\n` only (a lone `\r` is content, not a line end).
@@ -188,39 +209,46 @@ fn bare(line: &str) -> &str {
 /// The part of a block's content its checksum covers: all of it, or for a shared block
 /// only leakcollect's own lines.
 pub fn owned_part(id: &str, content: &str) -> String {
-    let shared = owns_line(id, "").is_some();
+    let shared = is_shared(id);
     split_lines(content)
         .map(bare)
-        .filter(|l| !shared || owns_line(id, l) == Some(true))
+        .filter(|l| !shared || owned_key(id, l).is_some())
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-/// The content a shared block gets: `current` with its owned lines replaced by those of
-/// `rendered` (appended when a person removed them); other blocks are just `rendered`.
+/// The content a shared block gets: `current` with each owned line replaced by the
+/// rendered line of the same key (taking the template's placeholder row for a new one,
+/// else appended); other blocks are just `rendered`.
 pub fn merge(id: &str, current: &str, rendered: &str) -> String {
-    if owns_line(id, "").is_none() {
+    if !is_shared(id) {
         return rendered.to_string();
     }
-    let owned = |l: &str| owns_line(id, bare(l)) == Some(true);
-    let mut fresh = split_lines(rendered).filter(|l| owned(l));
+    let fresh: Vec<(&str, &str)> = split_lines(rendered)
+        .filter_map(|l| owned_key(id, bare(l)).map(|k| (k, l)))
+        .collect();
+    let mut used: Vec<&str> = Vec::new();
     let mut out = String::new();
-    let mut replaced = false;
     for line in split_lines(current) {
-        if owned(line) {
-            if let Some(new) = fresh.next() {
+        let key = owned_key(id, bare(line)).or_else(|| {
+            fresh
+                .iter()
+                .find(|(k, _)| !used.contains(k) && placeholder_for(id, k, line))
+                .map(|(k, _)| *k)
+        });
+        let replacement = key.and_then(|k| fresh.iter().find(|(fk, _)| *fk == k));
+        match replacement {
+            Some((k, new)) if !used.contains(k) => {
                 out.push_str(new);
-                out.push('\n');
+                used.push(k);
             }
-            replaced = true;
-        } else {
-            out.push_str(line);
-            out.push('\n');
+            _ => out.push_str(line),
         }
+        out.push('\n');
     }
-    if !replaced {
-        for line in fresh {
-            out.push_str(line);
+    for (k, new) in &fresh {
+        if !used.contains(k) {
+            out.push_str(new);
             out.push('\n');
         }
     }

@@ -45,6 +45,8 @@ fn anchor(id: &str) -> Anchor {
         "after-fix" => Anchor::Fence(&["Memory after 6h: X MB (stable!)"]),
         "prometheus-queries" => Anchor::Fence(&["rate(nodejs_heap_used_bytes[1h])"]),
         "per-instance" => Anchor::After("example-metrics"),
+        "next-review" => Anchor::Lines(&["**Next Review**: ["]),
+        "validation-runs" => Anchor::After("improvement"),
         "warnings" => Anchor::After("prometheus-queries"),
         _ => Anchor::Lines(&[]),
     }
@@ -268,7 +270,14 @@ mod tests {
 
     fn wanted(ids: &[&str]) -> Vec<(String, Option<String>)> {
         ids.iter()
-            .map(|id| (id.to_string(), Some(format!("content of {id}\n"))))
+            .map(|id| {
+                let content = match *id {
+                    "monitoring-data" => "```\nPrometheus query: q\n```\n".to_string(),
+                    "timeline" => "| 1 | Fix deployed | x |\n".to_string(),
+                    _ => format!("content of {id}\n"),
+                };
+                (id.to_string(), Some(content))
+            })
             .collect()
     }
 

@@ -83,7 +83,18 @@ pub const BLOCKS: &[(&str, &str)] = &[
         "warnings",
         include_str!("../../templates/blocks/warnings.md.hbs"),
     ),
+    (
+        "next-review",
+        include_str!("../../templates/blocks/next-review.md.hbs"),
+    ),
+    (
+        "validation-runs",
+        include_str!("../../templates/blocks/validation-runs.md.hbs"),
+    ),
 ];
+
+/// Blocks only `validate` writes.
+pub const VALIDATION_BLOCKS: &[&str] = &["next-review", "validation-runs"];
 
 /// Blocks that only mean something with a fix (`--fix-deployed`).
 const FIX_BLOCKS: &[&str] = &[
@@ -382,12 +393,29 @@ pub fn render(evidence: &Evidence, template: Option<&Path>) -> Result<String, Te
 /// One block's content for `attach`, or `None` when the evidence has nothing for it
 /// (the fix blocks without `--fix-deployed`).
 pub fn render_block(evidence: &Evidence, id: &str) -> Option<String> {
+    render_block_with(evidence, id, None)
+}
+
+/// Like [`render_block`], with `validate`'s verdict (see `commands::validate`) in the view
+/// as `validation`, which the status, timeline and validation blocks use.
+pub fn render_block_with(
+    evidence: &Evidence,
+    id: &str,
+    validation: Option<&Value>,
+) -> Option<String> {
     if FIX_BLOCKS.contains(&id) && evidence.fix_deployed.is_none() {
         return None;
     }
-    let hb = registry();
+    if VALIDATION_BLOCKS.contains(&id) && validation.is_none() {
+        return None;
+    }
+    let mut view = view(evidence);
+    if let Some(v) = validation {
+        view["validation"] = v.clone();
+    }
     Some(
-        hb.render(id, &view(evidence))
+        registry()
+            .render(id, &view)
             .expect("built-in blocks render any evidence"),
     )
 }
