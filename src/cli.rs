@@ -83,6 +83,12 @@ pub struct PrometheusArgs {
     /// Queries in flight at once.
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub concurrency: usize,
+    /// Extra attempts for a query after a transient failure (connection, timeout, 502/503/504/429).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub retries: u32,
+    /// One deadline for all requests of the run, retries included.
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub deadline: String,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -101,9 +101,16 @@ pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigErro
     if timeout.is_zero() {
         return Err(ConfigError::Timeout);
     }
+    let deadline =
+        timespec::parse_duration(&args.deadline).map_err(|source| ConfigError::Time {
+            flag: "--deadline",
+            source,
+        })?;
     Ok(ClientOptions {
         base_url: args.prometheus_url.clone(),
         timeout,
+        deadline,
+        retries: args.retries,
         concurrency: args.concurrency,
         ..ClientOptions::default()
     })

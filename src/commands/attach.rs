@@ -160,7 +160,16 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     )?;
     let config = CollectConfig::from_args(&collect, chrono::Utc::now())?;
     let evidence = crate::commands::collect::collect(&config).await?;
-    let wanted = rendered_blocks(&evidence, &params, None);
+    let mut wanted = rendered_blocks(&evidence, &params, None);
+    // A Status written by `validate` carries its verdict; a plain refresh keeps it.
+    let validated_status = blocks::parse(&text).ok().is_some_and(|segments| {
+        segments.iter().any(|s| {
+            matches!(s, Segment::Block(b) if b.id == "status" && b.content.contains("(validate"))
+        })
+    });
+    if validated_status {
+        wanted.retain(|(id, _)| id != "status");
+    }
     let applied = place::apply(&text, &wanted, args.force).map_err(|e| match e {
         ApplyError::Parse(p) => malformed(path, p),
         ApplyError::Edited { id, diff } => DraftError::EditedBlock {

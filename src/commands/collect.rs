@@ -566,7 +566,7 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
         memory_name: pack.memory_name.clone(),
         handles_name: pack.handles_name.clone(),
         runtime_detected_from,
-        prometheus_url: client.base_url().to_string(),
+        prometheus_url: client.display_url().to_string(),
         window: Window {
             from: config.window.from,
             to: config.window.to,

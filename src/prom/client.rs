@@ -20,6 +20,11 @@ pub struct ClientOptions {
     /// Responses larger than this are refused rather than buffered.
     pub max_response_bytes: u64,
     pub max_points_per_series: u64,
+    /// Extra attempts for a query after a transient failure (connection, timeout, 502,
+    /// 503, 504, 429); queries are idempotent, so retrying is safe.
+    pub retries: u32,
+    /// One deadline for all the client's requests together, retries included.
+    pub deadline: Duration,
 }
 
 impl Default for ClientOptions {
@@ -30,6 +35,8 @@ impl Default for ClientOptions {
             concurrency: 8,
             max_response_bytes: 256 * 1024 * 1024,
             max_points_per_series: range::PROMETHEUS_MAX_POINTS,
+            retries: 2,
+            deadline: Duration::from_secs(300),
         }
     }
 }
@@ -45,6 +52,9 @@ pub struct Answer<T> {
 pub struct Client {
     http: reqwest::Client,
     base_url: String,
+    /// The base URL without credentials, for messages and reports.
+    display_url: String,
+    started: std::time::Instant,
     options: ClientOptions,
     permits: Arc<Semaphore>,
 }
@@ -53,12 +63,12 @@ impl Client {
     pub fn new(options: ClientOptions) -> Result<Self, PromError> {
         let base_url = options.base_url.trim_end_matches('/').to_string();
         let parsed = reqwest::Url::parse(&base_url).map_err(|e| PromError::BadUrl {
-            url: options.base_url.clone(),
+            url: mask_userinfo(&options.base_url),
             detail: e.to_string(),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(PromError::BadUrl {
-                url: options.base_url.clone(),
+                url: mask_userinfo(&options.base_url),
                 detail: "the scheme must be http or https".to_string(),
             });
         }
@@ -68,19 +78,22 @@ impl Client {
             .user_agent(concat!("leakcollect/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PromError::BadUrl {
-                url: options.base_url.clone(),
+                url: mask_userinfo(&options.base_url),
                 detail: e.to_string(),
             })?;
         Ok(Self {
             http,
+            display_url: redact_url(&parsed),
             base_url,
+            started: std::time::Instant::now(),
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
             options,
         })
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
+    /// The server's URL as safe to show: no user name or password.
+    pub fn display_url(&self) -> &str {
+        &self.display_url
     }
 
     /// An instant query evaluated at `time` (Unix seconds).
@@ -213,7 +226,7 @@ impl Client {
                 warnings: envelope.warnings,
             }),
             Ok(envelope) => Err(PromError::Status {
-                url: self.base_url.clone(),
+                url: self.display_url.clone(),
                 query_id: query_id.to_string(),
                 status: status.as_u16(),
                 message: envelope.error.unwrap_or_else(|| summarize_body(&body)),
@@ -223,7 +236,7 @@ impl Client {
                 detail: e.to_string(),
             }),
             Err(_) => Err(PromError::Status {
-                url: self.base_url.clone(),
+                url: self.display_url.clone(),
                 query_id: query_id.to_string(),
                 status: status.as_u16(),
                 message: summarize_body(&body),
@@ -307,7 +320,34 @@ impl Client {
             })
     }
 
+    /// POSTs with bounded retries and exponential backoff for transient failures, within
+    /// the client's overall deadline.
     async fn post(
+        &self,
+        query_id: &str,
+        path: &str,
+        form: &[(&str, String)],
+    ) -> Result<Envelope, PromError> {
+        let mut attempt = 0;
+        loop {
+            let result = self.post_once(query_id, path, form).await;
+            let transient = matches!(
+                &result,
+                Err(PromError::Unreachable { .. }
+                    | PromError::Timeout { .. }
+                    | PromError::Unavailable { .. })
+            ) || matches!(&result, Err(PromError::Status { status, .. }) if matches!(status, 429 | 502 | 504));
+            let backoff = Duration::from_millis(250 * 2u64.pow(attempt));
+            let time_left = self.options.deadline.saturating_sub(self.started.elapsed());
+            if !transient || attempt >= self.options.retries || time_left <= backoff {
+                return result;
+            }
+            tokio::time::sleep(backoff).await;
+            attempt += 1;
+        }
+    }
+
+    async fn post_once(
         &self,
         query_id: &str,
         path: &str,
@@ -319,9 +359,17 @@ impl Client {
             .await
             .expect("semaphore never closed");
         let url = format!("{}{}", self.base_url, path);
+        let time_left = self.options.deadline.saturating_sub(self.started.elapsed());
+        if time_left.is_zero() {
+            return Err(PromError::Timeout {
+                query_id: query_id.to_string(),
+                seconds: self.options.deadline.as_secs(),
+            });
+        }
         let response = self
             .http
             .post(&url)
+            .timeout(self.options.timeout.min(time_left))
             .form(form)
             .send()
             .await
@@ -355,7 +403,7 @@ impl Client {
             422 => PromError::Unprocessable { query_id, message },
             503 => PromError::Unavailable { query_id, message },
             code => PromError::Status {
-                url: self.base_url.clone(),
+                url: self.display_url.clone(),
                 query_id,
                 status: code,
                 message,
@@ -398,8 +446,8 @@ impl Client {
             }
         } else if error.is_connect() {
             PromError::Unreachable {
-                url: self.base_url.clone(),
-                detail: error_chain(&error),
+                url: self.display_url.clone(),
+                detail: self.redact(&error_chain(&error)),
             }
         } else if error.is_body() || error.is_decode() {
             PromError::Decode {
@@ -408,9 +456,38 @@ impl Client {
             }
         } else {
             PromError::Unreachable {
-                url: self.base_url.clone(),
-                detail: error_chain(&error),
+                url: self.display_url.clone(),
+                detail: self.redact(&error_chain(&error)),
             }
+        }
+    }
+}
+
+/// Text with any `user:password@` after a scheme masked, for URLs too broken to parse.
+pub fn mask_userinfo(text: &str) -> String {
+    let start = text.find("://").map_or(0, |i| i + 3);
+    match text.rfind('@') {
+        Some(at) if at > start => format!("{}***{}", &text[..start], &text[at..]),
+        _ => text.to_string(),
+    }
+}
+
+/// A URL without its user name and password (and query, which may carry tokens).
+pub fn redact_url(url: &reqwest::Url) -> String {
+    let mut clean = url.clone();
+    let _ = clean.set_username("");
+    let _ = clean.set_password(None);
+    clean.set_query(None);
+    clean.as_str().trim_end_matches('/').to_string()
+}
+
+impl Client {
+    /// Removes the full base URL (with credentials) from a message, if it appears.
+    fn redact(&self, text: &str) -> String {
+        if self.base_url == self.display_url {
+            text.to_string()
+        } else {
+            text.replace(&self.base_url, &self.display_url)
         }
     }
 }
@@ -444,4 +521,29 @@ fn summarize_body(body: &[u8]) -> String {
 fn format_time(seconds: f64) -> String {
     let text = format!("{seconds:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_reach_messages() {
+        let url =
+            reqwest::Url::parse("https://alice:s3cret@prom.example:9090/prometheus?token=abc")
+                .unwrap();
+        assert_eq!(redact_url(&url), "https://prom.example:9090/prometheus");
+        assert_eq!(
+            mask_userinfo("http://bob:pw@host:9090"),
+            "http://***@host:9090"
+        );
+        assert_eq!(mask_userinfo("http://host:9090"), "http://host:9090");
+        let err = Client::new(ClientOptions {
+            base_url: "htp//x:secret@host".into(),
+            ..ClientOptions::default()
+        })
+        .err()
+        .unwrap();
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
 }

@@ -1,0 +1,367 @@
+//! Fault injection: a scripted fake HTTP server (in this process) plays a Prometheus that
+//! misbehaves in ways a real one will not on demand. Each row of docs/reliability.md's
+//! server-side matrix: one precise message, the documented exit code, no partial output.
+
+mod common;
+
+use common::leakcollect;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// What the fake answers to one request.
+enum Reply {
+    Json(u16, String),
+    Raw(Vec<u8>),
+    Slow(Duration, String),
+}
+
+const FROM: f64 = 1_700_000_000.0;
+const TO: f64 = FROM + 6.0 * 3600.0;
+
+fn ok_json(data: &str, warnings: &str) -> String {
+    format!(r#"{{"status":"success","warnings":[{warnings}],"data":{data}}}"#)
+}
+
+/// A healthy answer for whichever query leakcollect sends: heap growing 10 MB/h.
+fn healthy(body: &str, path: &str, warnings: &str) -> Reply {
+    if path.contains("/label/") {
+        return Reply::Json(200, r#"{"status":"success","data":[]}"#.into());
+    }
+    if path.ends_with("/query") {
+        let data = if body.contains("count_over_time") {
+            format!(r#"{{"resultType":"vector","result":[{{"metric":{{}},"value":[{TO},"60"]}}]}}"#)
+        } else {
+            r#"{"resultType":"vector","result":[]}"#.to_string()
+        };
+        return Reply::Json(200, ok_json(&data, warnings));
+    }
+    if body.contains("nodejs_heap_size_used_bytes") {
+        let points: Vec<String> = (0..=360)
+            .map(|i| {
+                let t = FROM + i as f64 * 60.0;
+                // A NaN and an +Inf in the middle must be skipped, not break the fit.
+                let v = match i {
+                    100 => "NaN".to_string(),
+                    200 => "+Inf".to_string(),
+                    _ => format!("{}", 100e6 + 10e6 * i as f64 / 60.0),
+                };
+                format!("[{t},\"{v}\"]")
+            })
+            .collect();
+        let data = format!(
+            r#"{{"resultType":"matrix","result":[{{"metric":{{"job":"api","instance":"a:1"}},"values":[{}]}}]}}"#,
+            points.join(",")
+        );
+        return Reply::Json(200, ok_json(&data, warnings));
+    }
+    Reply::Json(
+        200,
+        ok_json(r#"{"resultType":"matrix","result":[]}"#, warnings),
+    )
+}
+
+/// Serves `script(request_number, path, body)` on a loopback port until dropped.
+fn fake(
+    script: impl Fn(usize, &str, &str) -> Reply + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    let script = Arc::new(script);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            let script = script.clone();
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Read headers, then the body by Content-Length.
+                let (head_end, length) = loop {
+                    let Ok(read) = stream.read(&mut chunk) else {
+                        return;
+                    };
+                    if read == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..read]);
+                    if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..pos]).to_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        break (pos + 4, length);
+                    }
+                };
+                while buf.len() < head_end + length {
+                    let Ok(read) = stream.read(&mut chunk) else {
+                        return;
+                    };
+                    if read == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..read]);
+                }
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+                let body = urlencoding_decode(&String::from_utf8_lossy(&buf[head_end..]));
+                let reply = script(n, &path, &body);
+                let bytes = match reply {
+                    Reply::Json(status, text) => http(status, &text),
+                    Reply::Raw(bytes) => bytes,
+                    Reply::Slow(delay, text) => {
+                        std::thread::sleep(delay);
+                        http(200, &text)
+                    }
+                };
+                let _ = stream.write_all(&bytes);
+            });
+        }
+    });
+    (url, count)
+}
+
+fn http(status: u16, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn urlencoding_decode(text: &str) -> String {
+    let bytes = text.replace('+', " ").into_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).to_string()
+}
+
+fn run(url: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    let (from, to) = (format!("{FROM}"), format!("{TO}"));
+    let mut args = vec![
+        "--prometheus-url",
+        url,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--runtime",
+        "nodejs",
+        "--format",
+        "json",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    let out = leakcollect(&args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn healthy_fake_with_nan_and_inf_values() {
+    let (url, _) = fake(|_, path, body| healthy(body, path, ""));
+    let (code, stdout, stderr) = run(&url, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let e: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let growth = e["periods"]["window"]["growth_bytes_per_hour"]
+        .as_f64()
+        .unwrap();
+    assert!((growth / 10e6 - 1.0).abs() < 0.01, "{growth}");
+}
+
+#[test]
+fn a_503_then_success_is_retried() {
+    let (url, count) = fake(|n, path, body| {
+        if n == 0 {
+            Reply::Json(
+                503,
+                r#"{"status":"error","errorType":"unavailable","error":"warming up"}"#.into(),
+            )
+        } else {
+            healthy(body, path, "")
+        }
+    });
+    let (code, _, stderr) = run(&url, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(count.load(Ordering::SeqCst) >= 2);
+}
+
+#[test]
+fn server_errors_keep_prometheus_text_and_exit_4() {
+    for (status, body, needle) in [
+        (
+            503,
+            r#"{"status":"error","errorType":"unavailable","error":"TSDB not ready"}"#,
+            "unavailable (HTTP 503)",
+        ),
+        (
+            400,
+            r#"{"status":"error","errorType":"bad_data","error":"1:5: parse error: unexpected"}"#,
+            "1:5: parse error: unexpected",
+        ),
+        (
+            422,
+            r#"{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory"}"#,
+            "too many samples",
+        ),
+        (500, "<html>internal</html>", "HTTP 500"),
+        (
+            200,
+            "<html>not an API</html>",
+            "not a valid Prometheus API answer",
+        ),
+        (
+            200,
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"#,
+            "not a valid Prometheus API answer",
+        ),
+        (
+            200,
+            r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#,
+            "query timed out in expression evaluation",
+        ),
+    ] {
+        let (url, _) = fake(move |_, _, _| Reply::Json(status, body.to_string()));
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report.json");
+        let (code, stdout, stderr) = run(&url, &["--retries", "0", "-o", out.to_str().unwrap()]);
+        assert_eq!(code, Some(4), "{status} {body}: {stderr}");
+        assert!(stderr.contains(needle), "{status} {body}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
+        assert!(stdout.is_empty() && !out.exists(), "no partial output");
+    }
+}
+
+#[test]
+fn enormous_bodies_are_refused_without_reading_them() {
+    let (url, _) = fake(|_, _, _| {
+        Reply::Raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 5000000000\r\n\r\n{".to_vec())
+    });
+    let (code, _, stderr) = run(&url, &["--retries", "0"]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(stderr.contains("larger than the 256 MiB cap"), "{stderr}");
+}
+
+#[test]
+fn slow_servers_time_out_within_the_deadline() {
+    let (url, _) = fake(|_, path, body| match healthy(body, path, "") {
+        Reply::Json(_, text) => Reply::Slow(Duration::from_secs(5), text),
+        other => other,
+    });
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = run(
+        &url,
+        &["--timeout", "1s", "--retries", "1", "--deadline", "3s"],
+    );
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the deadline bounds retries"
+    );
+}
+
+#[test]
+fn dns_failure_and_refused_connections() {
+    let (code, _, stderr) = run("http://leakcollect-test.invalid:9090", &["--retries", "0"]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach Prometheus at http://leakcollect-test.invalid:9090"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn warnings_reach_the_report_and_make_validate_inconclusive() {
+    let (url, _) =
+        fake(|_, path, body| healthy(body, path, r#""partial response: store eu-1 unavailable""#));
+    let (code, stdout, _) = run(&url, &[]);
+    assert_eq!(code, Some(0));
+    let e: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let warnings = e["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| {
+        w.as_str()
+            .unwrap()
+            .contains("partial response: store eu-1 unavailable")
+    }));
+    let fix = format!("{}", FROM + 3600.0);
+    let to = format!("{TO}");
+    let out = leakcollect(&[
+        "validate",
+        "--prometheus-url",
+        &url,
+        "--service",
+        "api",
+        "--runtime",
+        "nodejs",
+        "--fix-deployed",
+        &fix,
+        "--to",
+        &to,
+        "--max-growth",
+        "100MB/h",
+        "--min-hours",
+        "1",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(3), "{v}");
+    assert!(
+        v["reason"].as_str().unwrap().contains("warnings"),
+        "{}",
+        v["reason"]
+    );
+}
+
+#[test]
+fn credentials_in_the_url_never_appear_in_output() {
+    let (url, _) = fake(|_, path, body| healthy(body, path, ""));
+    let with_secret = url.replace("http://", "http://alice:hunter2@");
+    let (code, stdout, stderr) = run(&with_secret, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stdout.contains("hunter2") && !stderr.contains("hunter2"));
+    // Nor in errors: a closed port with credentials.
+    let (code, stdout, stderr) = run("http://alice:hunter2@127.0.0.1:9", &["--retries", "0"]);
+    assert_eq!(code, Some(4));
+    assert!(
+        !stdout.contains("hunter2") && !stderr.contains("hunter2"),
+        "{stderr}"
+    );
+    let out = leakcollect(&[
+        "--prometheus-url",
+        "alice:hunter2@nohost",
+        "--service",
+        "api",
+        "--from",
+        "now-1h",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+}
