@@ -59,6 +59,9 @@ pub enum Command {
     /// timers, Kubernetes CronJobs).
     #[command(after_help = VALIDATE_EXIT_CODES_HELP)]
     Validate(ValidateArgs),
+    /// Write Prometheus alerting rules for the Preventive Measures (thresholds from the
+    /// measured leak when --from is given).
+    Rules(RulesArgs),
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
     #[command(subcommand)]
     Queries(QueriesCommand),
@@ -89,6 +92,15 @@ pub struct PrometheusArgs {
     /// One deadline for all requests of the run, retries included.
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub deadline: String,
+    /// Prometheus's web UI address for graph links (default: --prometheus-url).
+    #[arg(long, value_name = "URL")]
+    pub external_url: Option<String>,
+    /// Grafana's address: adds an Explore link for each query.
+    #[arg(long, value_name = "URL")]
+    pub grafana_url: Option<String>,
+    /// Grafana data source UID for the Explore links (default: Grafana's default source).
+    #[arg(long, value_name = "UID")]
+    pub grafana_datasource: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -257,6 +269,32 @@ pub struct ValidateArgs {
     /// No warnings on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub params: DraftParamArgs,
+    /// Alert when the memory floor grows faster than this (default: half the measured leak,
+    /// or 10MB/h without a window).
+    #[arg(long, value_name = "RATE")]
+    pub growth_threshold: Option<String>,
+    /// How long growth must last before the alert fires.
+    #[arg(long = "for", default_value = "2h", value_name = "DURATION")]
+    pub for_: String,
+    /// Alert above this % of the container memory limit.
+    #[arg(long, default_value_t = 90.0, value_name = "PERCENT")]
+    pub limit_percent: f64,
+    /// Alert on GC pause p95 above this (default: half the measured p95, or 500ms).
+    #[arg(long, value_name = "DURATION")]
+    pub gc_p95: Option<String>,
+    /// Write the rule file here (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
 }

@@ -42,6 +42,10 @@ pub enum ConfigError {
         "--step {step} leaves fewer than 10 points in the {window} window: too few for a slope"
     )]
     StepTooLarge { step: String, window: String },
+    #[error(
+        "rules: give --runtime, or --from (and a server) so the runtime can be detected and the thresholds measured"
+    )]
+    RulesRuntime,
     #[error("--min-hours must be a number of hours, 0 or more")]
     MinHours,
     #[error("--timeout must be positive")]
@@ -88,6 +92,16 @@ pub struct CollectConfig {
     pub template: Option<PathBuf>,
     pub step: Option<Duration>,
     pub quiet: bool,
+    pub links: LinkConfig,
+}
+
+/// Where report links point.
+#[derive(Debug, Clone, Default)]
+pub struct LinkConfig {
+    /// Prometheus's web UI (graph page).
+    pub prometheus_ui: String,
+    pub grafana: Option<String>,
+    pub grafana_datasource: Option<String>,
 }
 
 pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigError> {
@@ -236,6 +250,15 @@ impl CollectConfig {
             template: args.template.clone(),
             step,
             quiet: args.quiet,
+            links: LinkConfig {
+                prometheus_ui: args
+                    .prometheus
+                    .external_url
+                    .clone()
+                    .unwrap_or_else(|| args.prometheus.prometheus_url.clone()),
+                grafana: args.prometheus.grafana_url.clone(),
+                grafana_datasource: args.prometheus.grafana_datasource.clone(),
+            },
         })
     }
 }

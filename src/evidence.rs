@@ -212,4 +212,8 @@ pub struct QueryRecord {
     pub error: Option<String>,
     pub series: usize,
     pub warnings: Vec<String>,
+    /// The query on Prometheus's graph page over the range it covers.
+    pub graph_url: Option<String>,
+    /// The query in Grafana Explore, with `--grafana-url`.
+    pub explore_url: Option<String>,
 }

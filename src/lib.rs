@@ -47,6 +47,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Attach(args)) => attach(&args).await,
         Some(Command::Validate(args)) => commands::validate::run(&args).await,
+        Some(Command::Rules(args)) => {
+            let text = commands::rules::run(&args).await?;
+            match &args.output {
+                Some(path) => output::write_atomic(path, text.as_bytes())?,
+                None => print!("{text}"),
+            }
+            Ok(EXIT_OK)
+        }
         Some(Command::Queries(cli::QueriesCommand::List { queries })) => {
             print!("{}", commands::queries::list(queries.as_deref())?);
             Ok(EXIT_OK)

@@ -117,9 +117,9 @@ fn init_attach_edit_attach_changes_only_blocks() {
             "<!-- leakcollect:end id=symptoms -->\n",
             "<!-- leakcollect:end id=symptoms -->\nNote: pager fired at 08:10 — ünïcødé ✓\n",
         );
-    let lessons = edited.find("## Lessons Learned").unwrap();
     let related = edited.find("## Related Documentation").unwrap();
-    edited.replace_range(lessons..related, "");
+    let appendix = edited.find("## Appendix").unwrap();
+    edited.replace_range(related..appendix, "");
     std::fs::write(&draft, &edited).unwrap();
 
     // A narrower window gives other figures: --check says so and changes nothing…
@@ -143,6 +143,20 @@ fn init_attach_edit_attach_changes_only_blocks() {
     assert_eq!(before, after, "text outside blocks changed");
     assert!(second.contains("Alert rule: HeapGrowth (>10 MB/h for 2h)"));
     assert!(second.contains(&format!(r#""to":"{to}""#)));
+
+    // A deleted section that held a block: the block moves under the Evidence heading.
+    let mut third = second.clone();
+    let lessons = third.find("## Lessons Learned").unwrap();
+    let appendix = third.find("## Appendix").unwrap();
+    third.replace_range(lessons..appendix, "");
+    std::fs::write(&draft, &third).unwrap();
+    assert!(attach(&server, &draft, &[]).status.success());
+    let fourth = std::fs::read_to_string(&draft).unwrap();
+    let heading = fourth
+        .find("\n## Evidence (leakcollect)\n")
+        .expect("evidence heading");
+    assert!(fourth[heading..].contains("<!-- leakcollect:begin id=preventive-alerts"));
+    assert!(fourth.starts_with(&third[..third.find("<!-- leakcollect:begin id=params").unwrap()]));
 }
 
 #[test]
@@ -311,9 +325,10 @@ fn concurrent_attaches_serialize() {
         .iter()
         .filter(|s| matches!(s, leakcollect::draft::blocks::Segment::Block(_)))
         .count();
-    // Every block attach writes (all but validate's own), and params, exactly once.
+    // Every block attach writes (all but validate's own, and the Grafana link, which needs
+    // --grafana-url), and params, exactly once.
     use leakcollect::render::markdown::{BLOCKS, VALIDATION_BLOCKS};
-    assert_eq!(blocks, BLOCKS.len() - VALIDATION_BLOCKS.len() + 1);
+    assert_eq!(blocks, BLOCKS.len() - VALIDATION_BLOCKS.len() - 1 + 1);
     // And it is what a single run produces: a further run changes nothing.
     assert_eq!(attach(&server, &draft, &["--check"]).status.code(), Some(0));
 }

@@ -26,6 +26,9 @@ const IDS: &[&str] = &[
     "improvement",
     "prometheus-queries",
     "warnings",
+    "preventive-alerts",
+    "query-links",
+    "grafana-link",
 ];
 
 fn wanted(version: u32) -> Vec<(String, Option<String>)> {

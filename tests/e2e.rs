@@ -234,6 +234,10 @@ fn markdown_report_follows_the_team_template_and_writes_atomically() {
         "-o",
         report.to_str().unwrap(),
         "--quiet",
+        "--grafana-url",
+        "https://grafana.example",
+        "--grafana-datasource",
+        "prom-uid",
     ]);
     assert!(
         out.status.success(),
@@ -270,6 +274,33 @@ fn markdown_report_follows_the_team_template_and_writes_atomically() {
         "the template's wrong sample query is not repeated"
     );
     assert!(text.contains("MB = 10^6 bytes"));
+    // Links: the Grafana Link line and one graph/explore pair per query, decodable.
+    assert!(
+        text.contains(
+            "**Link**: [Grafana Explore: V8 heap used](<https://grafana.example/explore?"
+        )
+    );
+    let explore = text
+        .split("[explore](<")
+        .nth(1)
+        .and_then(|rest| rest.split(">)").next())
+        .expect("an explore link");
+    let url = reqwest::Url::parse(explore).unwrap();
+    let panes = url
+        .query_pairs()
+        .find(|(k, _)| k == "panes")
+        .unwrap()
+        .1
+        .to_string();
+    let panes: Value = serde_json::from_str(&panes).unwrap();
+    assert_eq!(panes["leakcollect"]["datasource"], "prom-uid");
+    assert!(
+        panes["leakcollect"]["queries"][0]["expr"]
+            .as_str()
+            .unwrap()
+            .contains(r#"job="api""#)
+    );
+    assert!(text.contains(&format!("[graph](<{}/graph?g0.expr=", server.url)));
     // Only the report was written in the folder: no temp file left behind.
     let names: Vec<_> = std::fs::read_dir(out_dir.path())
         .unwrap()

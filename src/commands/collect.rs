@@ -7,7 +7,8 @@ use crate::evidence::{Evidence, Periods, QueryRecord, SCHEMA_ID, Window};
 use crate::pack::{self, Pack, PackQuery, QueryKind, RANGE_PLACEHOLDER, Role};
 use crate::prom::range::choose_step;
 use crate::prom::{Client, PromError, RangeSeries};
-use crate::timespec::{format_duration, unix_seconds};
+use crate::render::links;
+use crate::timespec::{format_duration, from_unix_seconds, unix_seconds};
 use indicatif::{ProgressBar, ProgressStyle};
 use promql_parser::label::Matcher;
 use std::collections::{BTreeMap, HashMap};
@@ -185,6 +186,8 @@ async fn probe_scrape_interval(
         error: None,
         series: answer.data.len(),
         warnings: answer.warnings,
+        graph_url: None,
+        explore_url: None,
     });
     Ok(count.map(|c| Duration::from_secs_f64((span / (c - 1.0)).round().max(1.0))))
 }
@@ -258,6 +261,8 @@ async fn detect_runtime(
         error: None,
         series: answer.data.len(),
         warnings: answer.warnings,
+        graph_url: None,
+        explore_url: None,
     });
     let found: Vec<(usize, &Pack, Vec<String>)> = packs
         .iter()
@@ -426,7 +431,28 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
             error: None,
             series: 0,
             warnings: Vec::new(),
+            graph_url: None,
+            explore_url: None,
         };
+        {
+            let (start, end) = match item.period {
+                Some((_, start, end)) => (start, end),
+                None => (from, to),
+            };
+            let (start, end) = (from_unix_seconds(start), from_unix_seconds(end));
+            let span = (end - start).num_seconds() as f64;
+            record.graph_url =
+                links::prometheus_graph(&config.links.prometheus_ui, &item.promql, end, span);
+            record.explore_url = config.links.grafana.as_deref().and_then(|g| {
+                links::grafana_explore(
+                    g,
+                    config.links.grafana_datasource.as_deref(),
+                    &item.promql,
+                    start,
+                    end,
+                )
+            });
+        }
         match result {
             Err(error) => {
                 if !item.query.optional || matches!(error, PromError::Unreachable { .. }) {

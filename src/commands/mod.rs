@@ -3,5 +3,6 @@
 pub mod attach;
 pub mod collect;
 pub mod queries;
+pub mod rules;
 pub mod synth;
 pub mod validate;

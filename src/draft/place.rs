@@ -46,6 +46,12 @@ fn anchor(id: &str) -> Anchor {
         "prometheus-queries" => Anchor::Fence(&["rate(nodejs_heap_used_bytes[1h])"]),
         "per-instance" => Anchor::After("example-metrics"),
         "next-review" => Anchor::Lines(&["**Next Review**: ["]),
+        "query-links" => Anchor::After("prometheus-queries"),
+        "grafana-link" => Anchor::Lines(&["**Link**: [Dashboard URL]"]),
+        "preventive-alerts" => Anchor::Lines(&[
+            "- [ ] Alert: Memory growth >X MB/hour for >Y hours",
+            "- [ ] Alert: Heap usage >Z% of limit",
+        ]),
         "validation-runs" => Anchor::After("improvement"),
         "warnings" => Anchor::After("prometheus-queries"),
         _ => Anchor::Lines(&[]),
@@ -302,6 +308,9 @@ mod tests {
             "improvement",
             "prometheus-queries",
             "warnings",
+            "preventive-alerts",
+            "query-links",
+            "grafana-link",
         ];
         let first = apply(TEMPLATE, &wanted(&ids), false).unwrap();
         assert!(first.appended.is_empty(), "{:?}", first.appended);

@@ -84,6 +84,18 @@ pub const BLOCKS: &[(&str, &str)] = &[
         include_str!("../../templates/blocks/warnings.md.hbs"),
     ),
     (
+        "preventive-alerts",
+        include_str!("../../templates/blocks/preventive-alerts.md.hbs"),
+    ),
+    (
+        "query-links",
+        include_str!("../../templates/blocks/query-links.md.hbs"),
+    ),
+    (
+        "grafana-link",
+        include_str!("../../templates/blocks/grafana-link.md.hbs"),
+    ),
+    (
         "next-review",
         include_str!("../../templates/blocks/next-review.md.hbs"),
     ),
@@ -326,9 +338,30 @@ fn view(evidence: &Evidence) -> Value {
         "top_instances": top,
         "top_count": top.len(),
         "status": status,
+        "alerts": alerts_view(evidence),
+        "has_explore": evidence.queries.iter().any(|q| q.explore_url.is_some()),
+        "heap_explore": evidence
+            .queries
+            .iter()
+            .find(|q| q.role == "heap")
+            .and_then(|q| q.explore_url.clone()),
         "fence": fence_for(evidence),
         "heap_query": heap_query,
         "runtime_heap": inline_safe(&evidence.runtime_title),
+    })
+}
+
+/// The suggested alert thresholds (the same `leakcollect rules` uses) for Preventive Measures.
+fn alerts_view(evidence: &Evidence) -> Value {
+    let t = crate::commands::rules::suggested(evidence);
+    let prefix = crate::commands::rules::alert_prefix(&evidence.service);
+    json!({
+        "growth_mb": format!("{:.1}", t.growth_bytes_per_hour / 1e6),
+        "growth_for": t.growth_for,
+        "limit_percent": t.limit_percent,
+        "floor_mb": format!("{:.0}", t.memory_floor_bytes / 1e6),
+        "basis": inline_safe(&t.basis),
+        "prefix": prefix,
     })
 }
 
@@ -407,6 +440,10 @@ pub fn render_block_with(
         return None;
     }
     if VALIDATION_BLOCKS.contains(&id) && validation.is_none() {
+        return None;
+    }
+    let has_explore = evidence.queries.iter().any(|q| q.explore_url.is_some());
+    if id == "grafana-link" && !has_explore {
         return None;
     }
     let mut view = view(evidence);
