@@ -34,6 +34,9 @@ pub struct Evidence {
     pub symptoms: Symptoms,
     pub queries: Vec<QueryRecord>,
     pub warnings: Vec<String>,
+    /// Charts written next to the report, by name (`memory`, `gc`), as relative paths.
+    #[serde(default)]
+    pub charts: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

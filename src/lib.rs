@@ -70,7 +70,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
     let config = CollectConfig::from_args(args, chrono::Utc::now())?;
-    let evidence = commands::collect::collect(&config).await?;
+    let mut collected = commands::collect::collect_full(&config).await?;
+    // Charts go next to a Markdown report written to a file: report.md → report-assets/.
+    if let (Format::Markdown, Some(path)) = (config.format, &config.output) {
+        output::check_folder(path)?;
+        let (dir, prefix) = render::chart::assets_for(path);
+        render::chart::write_all(&mut collected, &dir, &prefix)?;
+    }
+    let evidence = collected.evidence;
     let text = match config.format {
         Format::Json => render::json::render(&evidence),
         Format::Markdown => render::markdown::render(&evidence, config.template.as_deref())?,

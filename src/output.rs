@@ -12,6 +12,26 @@ pub struct OutputError {
     pub source: std::io::Error,
 }
 
+/// Fails like [`write_atomic`] would when `path`'s folder is missing, before any other
+/// file (charts) is written next to it.
+pub fn check_folder(path: &Path) -> Result<(), OutputError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        Ok(())
+    } else {
+        Err(OutputError {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("the folder {} does not exist", dir.display()),
+            ),
+        })
+    }
+}
+
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), OutputError> {
     let fail = |source| OutputError {
         path: path.to_path_buf(),

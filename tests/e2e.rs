@@ -301,12 +301,13 @@ fn markdown_report_follows_the_team_template_and_writes_atomically() {
             .contains(r#"job="api""#)
     );
     assert!(text.contains(&format!("[graph](<{}/graph?g0.expr=", server.url)));
-    // Only the report was written in the folder: no temp file left behind.
-    let names: Vec<_> = std::fs::read_dir(out_dir.path())
+    // Only the report and its charts were written: no temp file left behind.
+    let mut names: Vec<_> = std::fs::read_dir(out_dir.path())
         .unwrap()
-        .map(|e| e.unwrap().file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
-    assert_eq!(names.len(), 1, "{names:?}");
+    names.sort();
+    assert_eq!(names, vec!["report-assets", "report.md"]);
 }
 
 #[test]

@@ -159,7 +159,15 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
         &args.prometheus,
     )?;
     let config = CollectConfig::from_args(&collect, chrono::Utc::now())?;
-    let evidence = crate::commands::collect::collect(&config).await?;
+    let mut collected = crate::commands::collect::collect_full(&config).await?;
+    // Charts go next to the draft (DRAFT-assets/), written only when the draft is.
+    let (assets, prefix) = crate::render::chart::assets_for(path);
+    if commit {
+        crate::render::chart::write_all(&mut collected, &assets, &prefix)?;
+    } else {
+        crate::render::chart::plan_all(&mut collected, &prefix);
+    }
+    let evidence = collected.evidence;
     let mut wanted = rendered_blocks(&evidence, &params, None);
     // A Status written by `validate` carries its verdict; a plain refresh keeps it.
     let validated_status = blocks::parse(&text).ok().is_some_and(|segments| {

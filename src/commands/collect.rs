@@ -350,6 +350,18 @@ fn progress_bar(total: usize, quiet: bool) -> ProgressBar {
 
 /// Runs the queries for `config` and returns the evidence.
 pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
+    Ok(collect_full(config).await?.evidence)
+}
+
+/// The evidence with the series it was computed from, for charts.
+pub struct Collected {
+    pub evidence: Evidence,
+    pub data: RangeData,
+    pub boundaries: Vec<Option<period::Boundaries>>,
+}
+
+/// Like [`collect`], keeping the series.
+pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
     let client = Client::new(config.client.clone())?;
     let from = unix_seconds(config.window.from);
     let to = unix_seconds(config.window.to);
@@ -580,7 +592,7 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
     let mut all_matchers = vec![pack::equal_matcher(&config.service_label, &config.service)];
     all_matchers.extend(config.selector.iter().cloned());
 
-    Ok(Evidence {
+    let evidence = Evidence {
         schema: SCHEMA_ID.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: chrono::Utc::now(),
@@ -609,6 +621,12 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
         symptoms,
         queries: records,
         warnings,
+        charts: std::collections::BTreeMap::new(),
+    };
+    Ok(Collected {
+        evidence,
+        data,
+        boundaries,
     })
 }
 

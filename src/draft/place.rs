@@ -47,6 +47,8 @@ fn anchor(id: &str) -> Anchor {
         "per-instance" => Anchor::After("example-metrics"),
         "next-review" => Anchor::Lines(&["**Next Review**: ["]),
         "query-links" => Anchor::After("prometheus-queries"),
+        "memory-chart" => Anchor::After("per-instance"),
+        "gc-chart" => Anchor::After("improvement"),
         "grafana-link" => Anchor::Lines(&["**Link**: [Dashboard URL]"]),
         "preventive-alerts" => Anchor::Lines(&[
             "- [ ] Alert: Memory growth >X MB/hour for >Y hours",

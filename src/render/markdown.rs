@@ -96,6 +96,14 @@ pub const BLOCKS: &[(&str, &str)] = &[
         include_str!("../../templates/blocks/grafana-link.md.hbs"),
     ),
     (
+        "memory-chart",
+        include_str!("../../templates/blocks/memory-chart.md.hbs"),
+    ),
+    (
+        "gc-chart",
+        include_str!("../../templates/blocks/gc-chart.md.hbs"),
+    ),
+    (
         "next-review",
         include_str!("../../templates/blocks/next-review.md.hbs"),
     ),
@@ -440,6 +448,14 @@ pub fn render_block_with(
         return None;
     }
     if VALIDATION_BLOCKS.contains(&id) && validation.is_none() {
+        return None;
+    }
+    let chart = match id {
+        "memory-chart" => Some("memory"),
+        "gc-chart" => Some("gc"),
+        _ => None,
+    };
+    if chart.is_some_and(|c| !evidence.charts.contains_key(c)) {
         return None;
     }
     let has_explore = evidence.queries.iter().any(|q| q.explore_url.is_some());

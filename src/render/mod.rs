@@ -1,5 +1,6 @@
 //! Renderers of the evidence model: Markdown (handlebars) and JSON.
 
+pub mod chart;
 pub mod json;
 pub mod links;
 pub mod markdown;
