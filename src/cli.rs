@@ -73,13 +73,9 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct PrometheusArgs {
     /// Base URL of the Prometheus-compatible API (a path prefix such as /prometheus is kept).
-    #[arg(
-        long,
-        env = "PROMETHEUS_URL",
-        default_value = "http://localhost:9090",
-        value_name = "URL"
-    )]
-    pub prometheus_url: String,
+    /// (Default http://localhost:9090, or `url` in the config file.)
+    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    pub prometheus_url: Option<String>,
     /// Per-request timeout, Prometheus duration syntax.
     #[arg(long, default_value = "60s", value_name = "DURATION")]
     pub timeout: String,
@@ -92,6 +88,32 @@ pub struct PrometheusArgs {
     /// One deadline for all requests of the run, retries included.
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub deadline: String,
+    /// A file with a bearer token sent as `Authorization: Bearer …`.
+    #[arg(long, value_name = "FILE")]
+    pub bearer_token_file: Option<PathBuf>,
+    /// Basic-auth user; the password comes from --basic-auth-password-file or the
+    /// LEAKCOLLECT_BASIC_AUTH_PASSWORD environment variable.
+    #[arg(long, value_name = "USER")]
+    pub basic_auth_user: Option<String>,
+    #[arg(long, value_name = "FILE")]
+    pub basic_auth_password_file: Option<PathBuf>,
+    /// An extra request header, e.g. 'X-Scope-OrgID: tenant-1' (repeatable).
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    pub headers: Vec<String>,
+    /// PEM file with the CA that signs the server's certificate.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate and key for mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+    /// Do not verify the server's certificate (explicit; never the default).
+    #[arg(long)]
+    pub insecure_skip_verify: bool,
+    /// A leakcollect.toml with these settings under [prometheus] (flags win).
+    #[arg(long, env = "LEAKCOLLECT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Prometheus's web UI address for graph links (default: --prometheus-url).
     #[arg(long, value_name = "URL")]
     pub external_url: Option<String>,

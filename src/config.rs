@@ -48,6 +48,18 @@ pub enum ConfigError {
     RulesRuntime,
     #[error("--min-hours must be a number of hours, 0 or more")]
     MinHours,
+    #[error("{flag} {path}: {detail}")]
+    File {
+        flag: &'static str,
+        path: String,
+        detail: String,
+    },
+    #[error(
+        "--basic-auth-user needs a password: --basic-auth-password-file or LEAKCOLLECT_BASIC_AUTH_PASSWORD"
+    )]
+    MissingPassword,
+    #[error("--header {text:?}: expected 'Name: value'")]
+    Header { text: String },
     #[error("--timeout must be positive")]
     Timeout,
     #[error("--queries {path}: not a folder")]
@@ -104,11 +116,76 @@ pub struct LinkConfig {
     pub grafana_datasource: Option<String>,
 }
 
+/// `[prometheus]` in leakcollect.toml: the connection settings, so cron lines stay short.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    #[serde(default)]
+    prometheus: FilePrometheus,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePrometheus {
+    url: Option<String>,
+    bearer_token_file: Option<PathBuf>,
+    basic_auth_user: Option<String>,
+    basic_auth_password_file: Option<PathBuf>,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
+    ca_file: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    #[serde(default)]
+    insecure_skip_verify: bool,
+    timeout: Option<String>,
+}
+
+fn read_secret(flag: &'static str, path: &std::path::Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim().to_string())
+        .map_err(|source| ConfigError::File {
+            flag,
+            path: path.display().to_string(),
+            detail: source.to_string(),
+        })
+}
+
+fn read_bytes(flag: &'static str, path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|source| ConfigError::File {
+        flag,
+        path: path.display().to_string(),
+        detail: source.to_string(),
+    })
+}
+
 pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigError> {
     if args.concurrency == 0 {
         return Err(ConfigError::Concurrency);
     }
-    let timeout = timespec::parse_duration(&args.timeout).map_err(|source| ConfigError::Time {
+    let file: FilePrometheus = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+                flag: "--config",
+                path: path.display().to_string(),
+                detail: e.to_string(),
+            })?;
+            toml::from_str::<FileSettings>(&text)
+                .map_err(|e| ConfigError::File {
+                    flag: "--config",
+                    path: path.display().to_string(),
+                    detail: e.to_string(),
+                })?
+                .prometheus
+        }
+        None => FilePrometheus::default(),
+    };
+    let timeout_text = if args.timeout == "60s" {
+        file.timeout.clone().unwrap_or_else(|| args.timeout.clone())
+    } else {
+        args.timeout.clone()
+    };
+    let timeout = timespec::parse_duration(&timeout_text).map_err(|source| ConfigError::Time {
         flag: "--timeout",
         source,
     })?;
@@ -120,12 +197,75 @@ pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigErro
             flag: "--deadline",
             source,
         })?;
+    let bearer_token = match args
+        .bearer_token_file
+        .as_ref()
+        .or(file.bearer_token_file.as_ref())
+    {
+        Some(path) => Some(read_secret("--bearer-token-file", path)?),
+        None => None,
+    };
+    let basic = match args
+        .basic_auth_user
+        .clone()
+        .or(file.basic_auth_user.clone())
+    {
+        Some(user) => {
+            let password = match args
+                .basic_auth_password_file
+                .as_ref()
+                .or(file.basic_auth_password_file.as_ref())
+            {
+                Some(path) => read_secret("--basic-auth-password-file", path)?,
+                None => std::env::var("LEAKCOLLECT_BASIC_AUTH_PASSWORD")
+                    .map_err(|_| ConfigError::MissingPassword)?,
+            };
+            Some((user, password))
+        }
+        None => None,
+    };
+    let mut headers: Vec<(String, String)> = file.headers.into_iter().collect();
+    for header in &args.headers {
+        let (name, value) = header.split_once(':').ok_or_else(|| ConfigError::Header {
+            text: header.clone(),
+        })?;
+        headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name.trim()));
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let ca_pem = match args.ca_file.as_ref().or(file.ca_file.as_ref()) {
+        Some(path) => Some(read_bytes("--ca-file", path)?),
+        None => None,
+    };
+    let identity_pem = match (
+        args.client_cert.as_ref().or(file.client_cert.as_ref()),
+        args.client_key.as_ref().or(file.client_key.as_ref()),
+    ) {
+        (Some(cert), Some(key)) => {
+            let mut pem = read_bytes("--client-cert", cert)?;
+            pem.push(b'\n');
+            pem.extend(read_bytes("--client-key", key)?);
+            Some(pem)
+        }
+        _ => None,
+    };
     Ok(ClientOptions {
-        base_url: args.prometheus_url.clone(),
+        base_url: args
+            .prometheus_url
+            .clone()
+            .or(file.url)
+            .unwrap_or_else(|| "http://localhost:9090".to_string()),
         timeout,
         deadline,
         retries: args.retries,
         concurrency: args.concurrency,
+        auth: crate::prom::client::Auth {
+            bearer_token,
+            basic,
+            headers,
+            ca_pem,
+            identity_pem,
+            insecure_skip_verify: args.insecure_skip_verify || file.insecure_skip_verify,
+        },
         ..ClientOptions::default()
     })
 }
@@ -236,8 +376,9 @@ impl CollectConfig {
             Some(pack::load(&args.runtime, args.queries.as_deref())?)
         };
         let container = args.container.clone().unwrap_or_else(|| service.clone());
+        let client = client_options(&args.prometheus)?;
         Ok(Self {
-            client: client_options(&args.prometheus)?,
+            client: client.clone(),
             service,
             service_label: args.service_label.clone(),
             container,
@@ -255,7 +396,7 @@ impl CollectConfig {
                     .prometheus
                     .external_url
                     .clone()
-                    .unwrap_or_else(|| args.prometheus.prometheus_url.clone()),
+                    .unwrap_or_else(|| client.base_url.clone()),
                 grafana: args.prometheus.grafana_url.clone(),
                 grafana_datasource: args.prometheus.grafana_datasource.clone(),
             },

@@ -67,6 +67,13 @@ fn healthy(body: &str, path: &str, warnings: &str) -> Reply {
 fn fake(
     script: impl Fn(usize, &str, &str) -> Reply + Send + Sync + 'static,
 ) -> (String, Arc<AtomicUsize>) {
+    fake_with_headers(move |n, _, path, body| script(n, path, body))
+}
+
+/// Like [`fake`], the script also seeing the request head (headers).
+fn fake_with_headers(
+    script: impl Fn(usize, &str, &str, &str) -> Reply + Send + Sync + 'static,
+) -> (String, Arc<AtomicUsize>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let count = Arc::new(AtomicUsize::new(0));
@@ -113,7 +120,7 @@ fn fake(
                 let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
                 let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
                 let body = urlencoding_decode(&String::from_utf8_lossy(&buf[head_end..]));
-                let reply = script(n, &path, &body);
+                let reply = script(n, &head, &path, &body);
                 let bytes = match reply {
                     Reply::Json(status, text) => http(status, &text),
                     Reply::Raw(bytes) => bytes,
@@ -364,4 +371,139 @@ fn credentials_in_the_url_never_appear_in_output() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+}
+
+#[test]
+fn bearer_tokens_tenant_headers_and_basic_auth_are_sent_and_never_printed() {
+    let (url, _) = fake_with_headers(|_, head, path, body| {
+        let head = head.to_lowercase();
+        let bearer = head.contains("authorization: bearer s3cr3t-token\r\n");
+        let basic = head.contains(&format!(
+            "authorization: basic {}\r\n",
+            base64_of("alice:pa55word").to_lowercase()
+        ));
+        if (bearer || basic) && head.contains("x-scope-orgid: tenant-1\r\n") {
+            healthy(body, path, "")
+        } else {
+            Reply::Json(401, "unauthorized".into())
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cr3t-token\n").unwrap();
+    let (code, stdout, stderr) = run(
+        &url,
+        &[
+            "--bearer-token-file",
+            token.to_str().unwrap(),
+            "--header",
+            "X-Scope-OrgID: tenant-1",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stdout.contains("s3cr3t") && !stderr.contains("s3cr3t"));
+    // Without the tenant header: 401 from the server, exit 4, no secret in the message.
+    let (code, _, stderr) = run(
+        &url,
+        &[
+            "--bearer-token-file",
+            token.to_str().unwrap(),
+            "--retries",
+            "0",
+        ],
+    );
+    assert_eq!(code, Some(4));
+    assert!(
+        stderr.contains("HTTP 401") && !stderr.contains("s3cr3t"),
+        "{stderr}"
+    );
+    // Basic auth with the password from the environment, and the same from a config file.
+    let (from, to) = (format!("{FROM}"), format!("{TO}"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leakcollect"))
+        .args([
+            "--prometheus-url",
+            &url,
+            "--service",
+            "api",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--runtime",
+            "nodejs",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .args([
+            "--basic-auth-user",
+            "alice",
+            "--header",
+            "X-Scope-OrgID: tenant-1",
+        ])
+        .env("LEAKCOLLECT_BASIC_AUTH_PASSWORD", "pa55word")
+        .env_remove("PROMETHEUS_URL")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("pa55word"));
+    let password = dir.path().join("password");
+    std::fs::write(&password, "pa55word").unwrap();
+    let config = dir.path().join("leakcollect.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[prometheus]\nurl = \"{}\"\nbasic_auth_user = \"alice\"\nbasic_auth_password_file = \"{}\"\nheaders = {{ \"X-Scope-OrgID\" = \"tenant-1\" }}\n",
+            url,
+            password.display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leakcollect"))
+        .args([
+            "--service",
+            "api",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--runtime",
+            "nodejs",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .env("LEAKCOLLECT_CONFIG", &config)
+        .env_remove("PROMETHEUS_URL")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A user without a password is a usage error, named.
+    let out = leakcollect(&[
+        "--prometheus-url",
+        &url,
+        "--service",
+        "api",
+        "--from",
+        "now-1h",
+        "--basic-auth-user",
+        "bob",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LEAKCOLLECT_BASIC_AUTH_PASSWORD"));
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }

@@ -25,6 +25,40 @@ pub struct ClientOptions {
     pub retries: u32,
     /// One deadline for all the client's requests together, retries included.
     pub deadline: Duration,
+    pub auth: Auth,
+}
+
+/// How to authenticate and trust the server. Secrets live only here and in requests.
+#[derive(Clone, Default)]
+pub struct Auth {
+    pub bearer_token: Option<String>,
+    pub basic: Option<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    /// PEM bytes of extra root certificates.
+    pub ca_pem: Option<Vec<u8>>,
+    /// PEM bytes of a client certificate followed by its key.
+    pub identity_pem: Option<Vec<u8>>,
+    pub insecure_skip_verify: bool,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Auth")
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "basic",
+                &self.basic.as_ref().map(|(u, _)| (u, "<redacted>")),
+            )
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("insecure_skip_verify", &self.insecure_skip_verify)
+            .finish()
+    }
 }
 
 impl Default for ClientOptions {
@@ -37,6 +71,7 @@ impl Default for ClientOptions {
             max_points_per_series: range::PROMETHEUS_MAX_POINTS,
             retries: 2,
             deadline: Duration::from_secs(300),
+            auth: Auth::default(),
         }
     }
 }
@@ -72,15 +107,46 @@ impl Client {
                 detail: "the scheme must be http or https".to_string(),
             });
         }
-        let http = reqwest::Client::builder()
+        let tls_error = |what: &str, e: reqwest::Error| PromError::BadUrl {
+            url: mask_userinfo(&options.base_url),
+            detail: format!("{what}: {e}"),
+        };
+        let mut headers = reqwest::header::HeaderMap::new();
+        for (name, value) in &options.auth.headers {
+            let name = reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|e| {
+                PromError::BadUrl {
+                    url: mask_userinfo(&options.base_url),
+                    detail: format!("--header {name:?}: {e}"),
+                }
+            })?;
+            let mut value =
+                reqwest::header::HeaderValue::from_str(value).map_err(|e| PromError::BadUrl {
+                    url: mask_userinfo(&options.base_url),
+                    detail: format!("--header {name}: {e}"),
+                })?;
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
+        let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("leakcollect/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| PromError::BadUrl {
-                url: mask_userinfo(&options.base_url),
-                detail: e.to_string(),
-            })?;
+            .default_headers(headers)
+            .danger_accept_invalid_certs(options.auth.insecure_skip_verify);
+        if let Some(pem) = &options.auth.ca_pem {
+            for cert in
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| tls_error("--ca-file", e))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(pem) = &options.auth.identity_pem {
+            builder = builder.identity(
+                reqwest::Identity::from_pem(pem)
+                    .map_err(|e| tls_error("--client-cert/--client-key", e))?,
+            );
+        }
+        let http = builder.build().map_err(|e| tls_error("HTTP client", e))?;
         Ok(Self {
             http,
             display_url: redact_url(&parsed),
@@ -211,8 +277,7 @@ impl Client {
         form.push(("end", format_time(end)));
         let url = format!("{}{}", self.base_url, SERIES_PATH);
         let response = self
-            .http
-            .post(&url)
+            .authorize(self.http.post(&url))
             .form(&form)
             .send()
             .await
@@ -254,8 +319,7 @@ impl Client {
             .expect("semaphore never closed");
         let url = format!("{}{}", self.base_url, api::METADATA_PATH);
         let response = self
-            .http
-            .get(&url)
+            .authorize(self.http.get(&url))
             .send()
             .await
             .map_err(|e| self.transport_error("metadata", e))?;
@@ -296,8 +360,7 @@ impl Client {
             .expect("semaphore never closed");
         let url = format!("{}{}", self.base_url, api::label_values_path(name));
         let response = self
-            .http
-            .get(&url)
+            .authorize(self.http.get(&url))
             .query(&[
                 ("match[]", series_match.to_string()),
                 ("start", format_time(start)),
@@ -367,8 +430,7 @@ impl Client {
             });
         }
         let response = self
-            .http
-            .post(&url)
+            .authorize(self.http.post(&url))
             .timeout(self.options.timeout.min(time_left))
             .form(form)
             .send()
@@ -482,6 +544,14 @@ pub fn redact_url(url: &reqwest::Url) -> String {
 }
 
 impl Client {
+    fn authorize(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match (&self.options.auth.bearer_token, &self.options.auth.basic) {
+            (Some(token), _) => request.bearer_auth(token),
+            (None, Some((user, password))) => request.basic_auth(user, Some(password)),
+            (None, None) => request,
+        }
+    }
+
     /// Removes the full base URL (with credentials) from a message, if it appears.
     fn redact(&self, text: &str) -> String {
         if self.base_url == self.display_url {
