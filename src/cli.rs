@@ -62,6 +62,8 @@ pub enum Command {
     /// Write Prometheus alerting rules for the Preventive Measures (thresholds from the
     /// measured leak when --from is given).
     Rules(RulesArgs),
+    /// Rank every service under a selector by growth per instance, flagging the leaking.
+    Scan(ScanArgs),
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
     #[command(subcommand)]
     Queries(QueriesCommand),
@@ -319,6 +321,39 @@ pub struct RulesArgs {
     pub queries: Option<PathBuf>,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ScanArgs {
+    /// Label matchers for the fleet, e.g. 'namespace="prod"'.
+    #[arg(long, value_name = "MATCHERS")]
+    pub selector: Option<String>,
+    /// Label that names services.
+    #[arg(long, default_value = "job", value_name = "LABEL")]
+    pub service_label: String,
+    #[arg(long, value_name = "TIME")]
+    pub from: String,
+    #[arg(long, default_value = "now", value_name = "TIME")]
+    pub to: String,
+    /// Runtime pack, or auto (per service).
+    #[arg(long, default_value = "auto", value_name = "RUNTIME")]
+    pub runtime: String,
+    /// Growth per instance from which a service is flagged.
+    #[arg(long, default_value = "1MB/h", value_name = "RATE")]
+    pub min_growth: String,
+    #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+    pub format: ScanFormat,
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ScanFormat {
+    Table,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

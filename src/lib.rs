@@ -47,6 +47,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Attach(args)) => attach(&args).await,
         Some(Command::Validate(args)) => commands::validate::run(&args).await,
+        Some(Command::Scan(args)) => {
+            let scan = commands::scan::run(&args).await?;
+            match args.format {
+                cli::ScanFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&scan).expect("scan serializes")
+                ),
+                cli::ScanFormat::Table => print!("{}", commands::scan::render_table(&scan, false)),
+                cli::ScanFormat::Markdown => {
+                    print!("{}", commands::scan::render_table(&scan, true))
+                }
+            }
+            Ok(EXIT_OK)
+        }
         Some(Command::Rules(args)) => {
             let text = commands::rules::run(&args).await?;
             match &args.output {

@@ -4,5 +4,6 @@ pub mod attach;
 pub mod collect;
 pub mod queries;
 pub mod rules;
+pub mod scan;
 pub mod synth;
 pub mod validate;

@@ -1,0 +1,294 @@
+//! `scan`: the fleet view. For every service (by the service label) under a selector,
+//! the restart-aware growth per instance over a window, ranked, with the leaking ones
+//! flagged — which report to write first. One series-API call finds each service's
+//! runtime; then one range query per runtime pack covers all its services.
+
+use crate::analysis::period::{self, PeriodInstants, RangeData};
+use crate::config::{self, ConfigError};
+use crate::pack::{self, Pack, Role};
+use crate::prom::range::choose_step;
+use crate::prom::{Client, RangeSeries};
+use crate::timespec::{self, unix_seconds};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceRow {
+    pub service: String,
+    pub runtime: String,
+    pub instances: usize,
+    pub growth_bytes_per_hour: Option<f64>,
+    pub growth_interval_bytes_per_hour: Option<[f64; 2]>,
+    pub growth_bytes_per_hour_total: Option<f64>,
+    pub growth_percent: Option<f64>,
+    pub restarts: u64,
+    pub heap_end_bytes: Option<f64>,
+    /// `leaking` (interval wholly above the threshold), `growing` (median above it, not
+    /// confidently), or `ok`.
+    pub flag: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scan {
+    pub schema: String,
+    pub selector: String,
+    pub service_label: String,
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+    pub step_seconds: f64,
+    pub threshold_bytes_per_hour: f64,
+    pub services: Vec<ServiceRow>,
+    pub warnings: Vec<String>,
+}
+
+pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
+    let now = chrono::Utc::now();
+    let window = config::parse_window(Some(&args.from), &args.to, None, now)?;
+    let selector = match &args.selector {
+        Some(text) => pack::parse_selector(text).map_err(|detail| ConfigError::Selector {
+            text: text.clone(),
+            detail,
+        })?,
+        None => Vec::new(),
+    };
+    let threshold = timespec::parse_rate(&args.min_growth).map_err(|source| ConfigError::Time {
+        flag: "--min-growth",
+        source,
+    })?;
+    let client = Client::new(config::client_options(&args.prometheus)?)?;
+    let from = unix_seconds(window.from);
+    let to = unix_seconds(window.to);
+    let packs: Vec<Pack> = match args.runtime.as_str() {
+        "auto" => pack::builtin_runtimes()
+            .into_iter()
+            .filter(|r| *r != "container")
+            .map(|r| pack::load(r, args.queries.as_deref()))
+            .collect::<Result<_, _>>()?,
+        one => vec![pack::load(one, args.queries.as_deref())?],
+    };
+    let label = &args.service_label;
+    let mut warnings = Vec::new();
+
+    // Which services run which runtime: one series-API call over every pack's markers.
+    let mut runtime_of: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    let mut matches = Vec::new();
+    for p in &packs {
+        let mut m = vec![
+            promql_parser::label::Matcher::new_matcher(
+                promql_parser::parser::token::T_EQL_REGEX,
+                "__name__".into(),
+                p.detect.join("|"),
+            )
+            .map_err(|detail| ConfigError::Selector {
+                text: p.detect.join("|"),
+                detail,
+            })?,
+        ];
+        m.extend(selector.iter().cloned());
+        matches.push(crate::commands::collect::selector_text(&m));
+    }
+    let series = client.series("scan_detection", &matches, from, to).await?;
+    let mut counts: HashMap<(String, String), usize> = HashMap::new();
+    for labels in &series.data {
+        if let (Some(service), Some(name)) = (labels.get(label), labels.get("__name__")) {
+            if let Some(p) = packs.iter().find(|p| p.detect.contains(name)) {
+                *counts
+                    .entry((service.clone(), p.runtime.clone()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    for ((service, runtime), n) in counts {
+        let entry = runtime_of.entry(service).or_insert((0, String::new()));
+        if n > entry.0 {
+            *entry = (n, runtime);
+        }
+    }
+
+    let step =
+        choose_step(Duration::from_secs_f64(to - from), Duration::from_secs(15)).as_secs_f64();
+    let mut rows = Vec::new();
+    for p in &packs {
+        let services: Vec<&String> = runtime_of
+            .iter()
+            .filter(|(_, (_, r))| *r == p.runtime)
+            .map(|(s, _)| s)
+            .collect();
+        if services.is_empty() {
+            continue;
+        }
+        let fetch = |role: Role| {
+            let query = p.by_role(role).next().cloned();
+            let client = client.clone();
+            let selector = selector.clone();
+            async move {
+                let Some(query) = query else {
+                    return Ok(Vec::new());
+                };
+                let promql = pack::inject(&query.promql, &selector).map_err(|detail| {
+                    crate::commands::collect::CollectError::Plan {
+                        query_id: query.id.clone(),
+                        detail,
+                    }
+                })?;
+                anyhow::Ok(
+                    client
+                        .query_range(&query.id, &promql, from, to, step)
+                        .await?
+                        .data,
+                )
+            }
+        };
+        let (heap, starts) = tokio::try_join!(fetch(Role::Heap), fetch(Role::ProcessStart))?;
+        let by_service = |all: &[RangeSeries]| -> HashMap<String, Vec<RangeSeries>> {
+            let mut out: HashMap<String, Vec<RangeSeries>> = HashMap::new();
+            for s in all {
+                if let Some(service) = s.labels.get(label) {
+                    out.entry(service.clone()).or_default().push(s.clone());
+                }
+            }
+            out
+        };
+        let (heap, starts) = (by_service(&heap), by_service(&starts));
+        for service in services {
+            let Some(series) = heap.get(service) else {
+                warnings.push(format!(
+                    "{service}: {} metrics exist, but no {} series",
+                    p.title, p.memory_name
+                ));
+                continue;
+            };
+            let mut data = RangeData {
+                step,
+                by_role: HashMap::new(),
+            };
+            data.by_role.insert(Role::Heap, series.clone());
+            data.by_role.insert(
+                Role::ProcessStart,
+                starts.get(service).cloned().unwrap_or_default(),
+            );
+            period::trim_stale_tails(&mut data, to);
+            let boundaries = period::heap_boundaries(&data);
+            let figures =
+                period::analyze_period(from, to, &data, &boundaries, &PeriodInstants::default());
+            let flag = match (
+                figures.growth_interval_bytes_per_hour,
+                figures.growth_bytes_per_hour,
+            ) {
+                (Some([lo, _]), _) if lo > threshold => "leaking",
+                (_, Some(g)) if g > threshold => "growing",
+                _ => "ok",
+            };
+            rows.push(ServiceRow {
+                service: service.clone(),
+                runtime: p.runtime.clone(),
+                instances: figures.instance_count,
+                growth_bytes_per_hour: figures.growth_bytes_per_hour,
+                growth_interval_bytes_per_hour: figures.growth_interval_bytes_per_hour,
+                growth_bytes_per_hour_total: figures.growth_bytes_per_hour_total,
+                growth_percent: figures.growth_percent,
+                restarts: figures.restarts,
+                heap_end_bytes: figures.heap_end_bytes,
+                flag: flag.to_string(),
+            });
+        }
+    }
+    rows.sort_by(|a, b| {
+        b.growth_bytes_per_hour
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.growth_bytes_per_hour.unwrap_or(f64::NEG_INFINITY))
+    });
+    Ok(Scan {
+        schema: "leakcollect/scan/v1".into(),
+        selector: crate::commands::collect::selector_text(&selector),
+        service_label: label.clone(),
+        from: window.from,
+        to: window.to,
+        step_seconds: step,
+        threshold_bytes_per_hour: threshold,
+        services: rows,
+        warnings,
+    })
+}
+
+fn mbh(v: Option<f64>) -> String {
+    v.map_or("n/a".into(), |b| format!("{:.2}", b / 1e6))
+}
+
+/// A plain table for terminals, or Markdown.
+pub fn render_table(scan: &Scan, markdown: bool) -> String {
+    let mut out = String::new();
+    let header = [
+        "flag",
+        "service",
+        "runtime",
+        "instances",
+        "MB/h per instance",
+        "95% interval",
+        "MB/h total",
+        "restarts",
+    ];
+    let rows: Vec<[String; 8]> = scan
+        .services
+        .iter()
+        .map(|r| {
+            [
+                r.flag.clone(),
+                if markdown {
+                    crate::render::markdown::inline_safe(&r.service)
+                } else {
+                    r.service.clone()
+                },
+                r.runtime.clone(),
+                r.instances.to_string(),
+                mbh(r.growth_bytes_per_hour),
+                r.growth_interval_bytes_per_hour
+                    .map_or("n/a".into(), |[lo, hi]| {
+                        format!("{:.2} to {:.2}", lo / 1e6, hi / 1e6)
+                    }),
+                mbh(r.growth_bytes_per_hour_total),
+                r.restarts.to_string(),
+            ]
+        })
+        .collect();
+    if markdown {
+        out.push_str(&format!(
+            "| {} |\n|{}|\n",
+            header.join(" | "),
+            header.map(|_| "---").join("|")
+        ));
+        for row in &rows {
+            out.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+    } else {
+        let widths: Vec<usize> = (0..8)
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([header[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: Vec<String>| {
+            cells
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+                + "\n"
+        };
+        out.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
+        for row in &rows {
+            out.push_str(&line(row.to_vec()));
+        }
+    }
+    for w in &scan.warnings {
+        out.push_str(&format!("warning: {w}\n"));
+    }
+    out
+}
