@@ -91,12 +91,12 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     let series = client.series("scan_detection", &matches, from, to).await?;
     let mut counts: HashMap<(String, String), usize> = HashMap::new();
     for labels in &series.data {
-        if let (Some(service), Some(name)) = (labels.get(label), labels.get("__name__")) {
-            if let Some(p) = packs.iter().find(|p| p.detect.contains(name)) {
-                *counts
-                    .entry((service.clone(), p.runtime.clone()))
-                    .or_default() += 1;
-            }
+        if let (Some(service), Some(name)) = (labels.get(label), labels.get("__name__"))
+            && let Some(p) = packs.iter().find(|p| p.detect.contains(name))
+        {
+            *counts
+                .entry((service.clone(), p.runtime.clone()))
+                .or_default() += 1;
         }
     }
     for ((service, runtime), n) in counts {
