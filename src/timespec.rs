@@ -37,7 +37,9 @@ pub fn parse_duration(input: &str) -> Result<Duration, TimeError> {
         if !seconds.is_finite() || seconds < 0.0 {
             return Err(bad("must be a finite, non-negative number of seconds"));
         }
-        return Ok(Duration::from_secs_f64(seconds));
+        // try_: a number too large for a Duration is an input error, not a panic (the
+        // fuzzer found "66666666666666666666668.").
+        return Duration::try_from_secs_f64(seconds).map_err(|_| bad("too large"));
     }
     promql_parser::util::parse_duration(trimmed).map_err(|e| bad(&e))
 }
@@ -246,7 +248,15 @@ mod tests {
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
         assert_eq!(parse_duration("1.5").unwrap(), Duration::from_millis(1500));
         assert_eq!(format_duration(Duration::from_secs(5400)), "1h30m");
-        for bad in ["", "5 minutes", "-5m", "1h-30m", "m", "inf"] {
+        for bad in [
+            "",
+            "5 minutes",
+            "-5m",
+            "1h-30m",
+            "m",
+            "inf",
+            "66666666666666666666668.",
+        ] {
             assert!(parse_duration(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -518,3 +518,68 @@ fn after_6h_is_the_value_prometheus_gives_at_start_plus_6h() {
         .unwrap();
     assert_eq!(f(&e["periods"]["window"]["heap_after_6h_bytes"]), direct);
 }
+
+#[test]
+fn unwritable_output_and_a_window_reaching_into_the_future() {
+    let s = scenario("steady-leak", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let from = format!("{}", s.from);
+    // /proc refuses new files even to root: a folder we cannot write is exit 5, nothing written.
+    let out = leakcollect(&[
+        "--prometheus-url",
+        &server.url,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        "now",
+        "--format",
+        "json",
+        "-o",
+        "/proc/leakcollect-report.json",
+        "-q",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("cannot create a file in /proc"), "{stderr}");
+    // A --to in the future (a skewed clock): figures from the data there is, and the
+    // missing end level says why instead of printing a zero.
+    let out = leakcollect(&[
+        "--prometheus-url",
+        &server.url,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        "now+1h",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(within(
+        f(&e["periods"]["window"]["growth_bytes_per_hour"]),
+        50.0 * MB,
+        0.03
+    ));
+    assert!(e["periods"]["window"]["heap_end_bytes"].is_null());
+    let warnings: Vec<&str> = e["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("heap at the end of the window period is missing")),
+        "{warnings:?}"
+    );
+}
