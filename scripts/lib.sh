@@ -4,16 +4,18 @@
 ensure_prometheus() {
   if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
     && command -v prometheus-pushgateway >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 \
-    && command -v chromium >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then
+    && command -v chromium >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 \
+    && command -v victoria-metrics >/dev/null 2>&1; then
     return 0
   fi
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "== installing Debian's prometheus, prometheus-pushgateway, curl, chromium and openssl" >&2
+  echo "== installing Debian's prometheus, prometheus-pushgateway, victoria-metrics, curl, chromium and openssl" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus prometheus-pushgateway curl chromium openssl >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus prometheus-pushgateway victoria-metrics curl chromium openssl >/dev/null
   command -v prometheus >/dev/null && command -v promtool >/dev/null \
-    && command -v prometheus-pushgateway >/dev/null && command -v chromium >/dev/null || {
+    && command -v prometheus-pushgateway >/dev/null && command -v chromium >/dev/null \
+    && command -v victoria-metrics >/dev/null || {
     echo "error: prometheus/promtool/prometheus-pushgateway/chromium still missing after apt-get install" >&2
     return 1
   }
