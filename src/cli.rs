@@ -215,21 +215,12 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+/// How `attach` and `validate` update a draft.
 #[derive(Debug, Args, Clone)]
-pub struct AttachArgs {
-    /// The draft to fill (made by `init`, or any copy of the team template).
-    pub draft: PathBuf,
-    #[command(flatten)]
-    pub params: DraftParamArgs,
+pub struct DraftWriteArgs {
     /// Overwrite blocks edited by hand since leakcollect wrote them.
     #[arg(long)]
     pub force: bool,
-    /// Change nothing; exit 1 if the draft is out of date with the evidence.
-    #[arg(long, conflicts_with = "diff")]
-    pub check: bool,
-    /// Change nothing; print a unified diff of what would change.
-    #[arg(long)]
-    pub diff: bool,
     /// Do not keep the previous version as DRAFT.bak.
     #[arg(long)]
     pub no_backup: bool,
@@ -245,6 +236,22 @@ pub struct AttachArgs {
     /// No summary or warnings on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AttachArgs {
+    /// The draft to fill (made by `init`, or any copy of the team template).
+    pub draft: PathBuf,
+    #[command(flatten)]
+    pub params: DraftParamArgs,
+    /// Change nothing; exit 1 if the draft is out of date with the evidence.
+    #[arg(long, conflicts_with = "diff")]
+    pub check: bool,
+    /// Change nothing; print a unified diff of what would change.
+    #[arg(long)]
+    pub diff: bool,
+    #[command(flatten)]
+    pub write: DraftWriteArgs,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
 }
@@ -278,21 +285,8 @@ pub struct ValidateArgs {
     /// Also push the result to this Pushgateway.
     #[arg(long, value_name = "URL")]
     pub pushgateway: Option<String>,
-    /// Overwrite draft blocks edited by hand.
-    #[arg(long)]
-    pub force: bool,
-    /// Do not keep the previous draft as DRAFT.bak.
-    #[arg(long)]
-    pub no_backup: bool,
-    #[arg(long, default_value = "60s", value_name = "DURATION")]
-    pub lock_timeout: String,
-    #[arg(long, value_name = "DURATION")]
-    pub step: Option<String>,
-    #[arg(long, value_name = "DIR")]
-    pub queries: Option<PathBuf>,
-    /// No warnings on stderr.
-    #[arg(short, long)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub write: DraftWriteArgs,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
 }

@@ -120,7 +120,7 @@ async fn attach(args: &cli::AttachArgs) -> anyhow::Result<i32> {
     if args.diff {
         print!("{diff}");
     }
-    if !args.quiet {
+    if !args.write.quiet {
         for warning in &outcome.evidence.warnings {
             eprintln!("warning: {warning}");
         }

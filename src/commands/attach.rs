@@ -139,7 +139,7 @@ pub fn rendered_blocks(
 /// `commit` and something changed.
 pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOutcome, String)> {
     let path = &args.draft;
-    let wait = crate::timespec::parse_duration(&args.lock_timeout).map_err(|source| {
+    let wait = crate::timespec::parse_duration(&args.write.lock_timeout).map_err(|source| {
         config::ConfigError::Time {
             flag: "--lock-timeout",
             source,
@@ -154,8 +154,8 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     let collect = collect_args(
         path,
         &params,
-        args.queries.clone(),
-        args.step.clone(),
+        args.write.queries.clone(),
+        args.write.step.clone(),
         &args.prometheus,
     )?;
     let config = CollectConfig::from_args(&collect, chrono::Utc::now())?;
@@ -178,7 +178,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     if validated_status {
         wanted.retain(|(id, _)| id != "status");
     }
-    let applied = place::apply(&text, &wanted, args.force).map_err(|e| match e {
+    let applied = place::apply(&text, &wanted, args.write.force).map_err(|e| match e {
         ApplyError::Parse(p) => malformed(path, p),
         ApplyError::Edited { id, diff } => DraftError::EditedBlock {
             path: path.clone(),
@@ -189,7 +189,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     let changed = applied.text != text;
     let diff = place::unified_diff(&text, &applied.text, &path.display().to_string());
     if commit && changed {
-        write::write(path, bom, &applied.text, !args.no_backup)?;
+        write::write(path, bom, &applied.text, !args.write.no_backup)?;
     }
     Ok((
         AttachOutcome {

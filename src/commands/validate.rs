@@ -238,7 +238,7 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     }
     let before = timespec::parse_duration(&args.before).map_err(time_error("--before"))?;
     let wait =
-        timespec::parse_duration(&args.lock_timeout).map_err(time_error("--lock-timeout"))?;
+        timespec::parse_duration(&args.write.lock_timeout).map_err(time_error("--lock-timeout"))?;
 
     // With a draft, hold its folder's lock from reading the parameters to writing.
     let lock = match &args.draft {
@@ -279,8 +279,8 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     let collect = attach::collect_args(
         &label,
         &effective,
-        args.queries.clone(),
-        args.step.clone(),
+        args.write.queries.clone(),
+        args.write.step.clone(),
         &args.prometheus,
     )?;
     let mut config = CollectConfig::from_args(&collect, now)?;
@@ -306,7 +306,7 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         ValidateFormat::Text => print!("{}", text_report(&validation)),
         ValidateFormat::Markdown => print!("{}", markdown_report(&validation, &view)),
     }
-    if !args.quiet {
+    if !args.write.quiet {
         for warning in &validation.evidence.warnings {
             eprintln!("warning: {warning}");
         }
@@ -342,7 +342,7 @@ fn update_draft(
     args: &ValidateArgs,
 ) -> Result<(), anyhow::Error> {
     let wanted = attach::rendered_blocks(&validation.evidence, params, Some(view));
-    let applied = place::apply(text, &wanted, args.force).map_err(|e| match e {
+    let applied = place::apply(text, &wanted, args.write.force).map_err(|e| match e {
         ApplyError::Parse(p) => attach::malformed(path, p),
         ApplyError::Edited { id, diff } => DraftError::EditedBlock {
             path: path.to_path_buf(),
@@ -351,7 +351,7 @@ fn update_draft(
         },
     })?;
     if applied.text != text {
-        write::write(path, bom, &applied.text, !args.no_backup)
+        write::write(path, bom, &applied.text, !args.write.no_backup)
             .map_err(|e: OutputError| anyhow::Error::from(e))?;
     }
     Ok(())

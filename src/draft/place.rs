@@ -291,29 +291,10 @@ mod tests {
 
     #[test]
     fn fresh_template_gets_blocks_in_place_and_is_idempotent() {
-        let ids = [
-            "params",
-            "impact-growth",
-            "impact-oom",
-            "impact-duration",
-            "fix-deployed",
-            "status",
-            "timeline",
-            "symptoms",
-            "monitoring-data",
-            "example-metrics",
-            "per-instance",
-            "load-test",
-            "deployment-time",
-            "before-fix",
-            "after-fix",
-            "improvement",
-            "prometheus-queries",
-            "warnings",
-            "preventive-alerts",
-            "query-links",
-            "grafana-link",
-        ];
+        // Every block the report has, and params.
+        let ids: Vec<&str> = std::iter::once("params")
+            .chain(crate::render::markdown::BLOCKS.iter().map(|(id, _)| *id))
+            .collect();
         let first = apply(TEMPLATE, &wanted(&ids), false).unwrap();
         assert!(first.appended.is_empty(), "{:?}", first.appended);
         assert_eq!(first.placed.len(), ids.len());
