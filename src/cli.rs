@@ -113,6 +113,21 @@ pub struct PrometheusArgs {
     /// Do not verify the server's certificate (explicit; never the default).
     #[arg(long)]
     pub insecure_skip_verify: bool,
+    /// The server behind the URL, for the few places they differ (query parameters,
+    /// freshness): prometheus (default), thanos, mimir or victoriametrics.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub backend: Option<crate::prom::Backend>,
+    /// Thanos: `allow` answers with what the reachable stores have, plus a warning
+    /// (validate is then inconclusive); `deny` fails the query instead.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub partial_response: Option<crate::prom::PartialResponse>,
+    /// An extra parameter sent with every query, e.g. max_source_resolution=5m (repeatable).
+    #[arg(long = "query-param", value_name = "NAME=VALUE")]
+    pub query_params: Vec<String>,
+    /// A window ending closer to now than this ends this much before now instead (the
+    /// newest data is incomplete); default 30s for victoriametrics, else 0s.
+    #[arg(long, value_name = "DURATION")]
+    pub latency_offset: Option<String>,
     /// A leakcollect.toml with these settings under [prometheus] (flags win).
     #[arg(long, env = "LEAKCOLLECT_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -60,6 +60,16 @@ pub enum ConfigError {
     MissingPassword,
     #[error("--header {text:?}: expected 'Name: value'")]
     Header { text: String },
+    #[error("--query-param {text:?}: expected NAME=VALUE, e.g. max_source_resolution=5m")]
+    QueryParam { text: String },
+    #[error(
+        "--query-param {name}: leakcollect sets this parameter itself (use --from/--to/--step, --backend or --partial-response)"
+    )]
+    ReservedParam { name: String },
+    #[error(
+        "the window (or the fix) is too recent: after moving its end from {to} to {newest}, where the server's data is complete, nothing is left"
+    )]
+    TooRecent { to: String, newest: String },
     #[error("--timeout must be positive")]
     Timeout,
     #[error("--queries {path}: not a folder")]
@@ -105,6 +115,9 @@ pub struct CollectConfig {
     pub step: Option<Duration>,
     pub quiet: bool,
     pub links: LinkConfig,
+    /// Things the report should say about how the arguments were taken (a window end
+    /// moved back to where the server's data is complete).
+    pub notes: Vec<String>,
 }
 
 /// Where report links point.
@@ -139,6 +152,11 @@ struct FilePrometheus {
     #[serde(default)]
     insecure_skip_verify: bool,
     timeout: Option<String>,
+    backend: Option<crate::prom::Backend>,
+    partial_response: Option<crate::prom::PartialResponse>,
+    #[serde(default)]
+    query_params: std::collections::BTreeMap<String, String>,
+    latency_offset: Option<String>,
 }
 
 fn read_secret(flag: &'static str, path: &std::path::Path) -> Result<String, ConfigError> {
@@ -248,6 +266,41 @@ pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigErro
         }
         _ => None,
     };
+    let mut query_params: Vec<(String, String)> = file.query_params.into_iter().collect();
+    for param in &args.query_params {
+        let (name, value) = param
+            .split_once('=')
+            .filter(|(name, _)| !name.trim().is_empty())
+            .ok_or_else(|| ConfigError::QueryParam {
+                text: param.clone(),
+            })?;
+        let name = name.trim();
+        if RESERVED_PARAMS.contains(&name) {
+            return Err(ConfigError::ReservedParam {
+                name: name.to_string(),
+            });
+        }
+        query_params.retain(|(n, _)| n != name);
+        query_params.push((name.to_string(), value.to_string()));
+    }
+    if let Some((name, _)) = query_params
+        .iter()
+        .find(|(n, _)| RESERVED_PARAMS.contains(&n.as_str()))
+    {
+        return Err(ConfigError::ReservedParam { name: name.clone() });
+    }
+    let backend = args.backend.or(file.backend).unwrap_or_default();
+    let latency_offset = match args
+        .latency_offset
+        .as_ref()
+        .or(file.latency_offset.as_ref())
+    {
+        Some(text) => timespec::parse_duration(text).map_err(|source| ConfigError::Time {
+            flag: "--latency-offset",
+            source,
+        })?,
+        None => backend.default_latency_offset(),
+    };
     Ok(ClientOptions {
         base_url: args
             .prometheus_url
@@ -266,8 +319,64 @@ pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigErro
             identity_pem,
             insecure_skip_verify: args.insecure_skip_verify || file.insecure_skip_verify,
         },
+        backend,
+        partial_response: args
+            .partial_response
+            .or(file.partial_response)
+            .unwrap_or_default(),
+        query_params,
+        latency_offset,
         ..ClientOptions::default()
     })
+}
+
+/// Parameters leakcollect sends itself; a `--query-param` must not fight them.
+const RESERVED_PARAMS: [&str; 8] = [
+    "query",
+    "time",
+    "start",
+    "end",
+    "step",
+    "match[]",
+    "dedup",
+    "partial_response",
+];
+
+/// Ends a window no later than the newest complete data: `now` minus the backend's
+/// latency offset. A window ending in the future or inside that offset would show a
+/// flat tail (VictoriaMetrics repeats older samples there; every server repeats the
+/// last sample for five minutes). Returns a note for the report when the end moved.
+pub fn hold_back(
+    window: &mut Window,
+    now: DateTime<Utc>,
+    latency_offset: std::time::Duration,
+) -> Result<Option<String>, ConfigError> {
+    let newest = now - chrono::Duration::from_std(latency_offset).unwrap_or_default();
+    if window.to <= newest {
+        return Ok(None);
+    }
+    let asked = window.to;
+    window.to = newest;
+    if window.from >= window.to || window.fix_deployed.is_some_and(|fix| fix >= window.to) {
+        return Err(ConfigError::TooRecent {
+            to: timespec::display(asked),
+            newest: timespec::display(newest),
+        });
+    }
+    Ok(Some(if latency_offset.is_zero() {
+        format!(
+            "the window's end {} is in the future; it ends now ({})",
+            timespec::display(asked),
+            timespec::display(newest)
+        )
+    } else {
+        format!(
+            "the window ends at {} instead of {}: the server's newest {} are incomplete (--latency-offset)",
+            timespec::display(newest),
+            timespec::display(asked),
+            timespec::format_duration(latency_offset)
+        )
+    }))
 }
 
 fn is_label_name(name: &str) -> bool {
@@ -326,12 +435,16 @@ impl CollectConfig {
             .ok_or_else(|| ConfigError::MissingService {
                 label: args.service_label.clone(),
             })?;
-        let window = parse_window(
+        let mut window = parse_window(
             args.from.as_deref(),
             &args.to,
             args.fix_deployed.as_deref(),
             now,
         )?;
+        let client = client_options(&args.prometheus)?;
+        let notes: Vec<String> = hold_back(&mut window, now, client.latency_offset)?
+            .into_iter()
+            .collect();
         let selector = match &args.selector {
             Some(text) => pack::parse_selector(text).map_err(|detail| ConfigError::Selector {
                 text: text.clone(),
@@ -376,7 +489,6 @@ impl CollectConfig {
             Some(pack::load(&args.runtime, args.queries.as_deref())?)
         };
         let container = args.container.clone().unwrap_or_else(|| service.clone());
-        let client = client_options(&args.prometheus)?;
         Ok(Self {
             client: client.clone(),
             service,
@@ -400,6 +512,7 @@ impl CollectConfig {
                 grafana: args.prometheus.grafana_url.clone(),
                 grafana_datasource: args.prometheus.grafana_datasource.clone(),
             },
+            notes,
         })
     }
 }
@@ -426,6 +539,29 @@ mod tests {
         assert!(matches!(
             parse_window(None, "now", None, now),
             Err(ConfigError::MissingFrom)
+        ));
+    }
+
+    #[test]
+    fn window_ends_are_held_back_to_complete_data() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let thirty = std::time::Duration::from_secs(30);
+        let mut w = parse_window(Some("now-6h"), "now-1h", None, now).unwrap();
+        assert_eq!(hold_back(&mut w, now, thirty).unwrap(), None);
+        let mut w = parse_window(Some("now-6h"), "now", None, now).unwrap();
+        let note = hold_back(&mut w, now, thirty).unwrap().unwrap();
+        assert_eq!(w.to, now - chrono::Duration::seconds(30));
+        assert!(note.contains("--latency-offset"), "{note}");
+        let mut w = parse_window(Some("now-6h"), "now+1h", None, now).unwrap();
+        let note = hold_back(&mut w, now, std::time::Duration::ZERO)
+            .unwrap()
+            .unwrap();
+        assert_eq!(w.to, now);
+        assert!(note.contains("in the future"), "{note}");
+        let mut w = parse_window(Some("now-10s"), "now", None, now).unwrap();
+        assert!(matches!(
+            hold_back(&mut w, now, thirty),
+            Err(ConfigError::TooRecent { .. })
         ));
     }
 

@@ -219,4 +219,8 @@ pub struct QueryRecord {
     pub graph_url: Option<String>,
     /// The query in Grafana Explore, with `--grafana-url`.
     pub explore_url: Option<String>,
+    /// HTTP requests the query took: more than one when its range was sliced, or split
+    /// after the server refused it as too large.
+    #[serde(default)]
+    pub requests: usize,
 }

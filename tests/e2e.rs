@@ -582,4 +582,13 @@ fn unwritable_output_and_a_window_reaching_into_the_future() {
             .any(|w| w.contains("heap at the end of the window period is missing")),
         "{warnings:?}"
     );
+    // The window ends now, not in the future, and says so.
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("is in the future; it ends now")),
+        "{warnings:?}"
+    );
+    let end = chrono::DateTime::parse_from_rfc3339(e["window"]["to"].as_str().unwrap()).unwrap();
+    assert!(end.timestamp() <= chrono::Utc::now().timestamp());
 }

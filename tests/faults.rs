@@ -507,3 +507,144 @@ fn base64_of(text: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(text)
 }
+
+/// Every request's path and decoded form, as the fake saw them.
+type Requests = Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+fn recording_fake() -> (String, Requests) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let (url, _) = fake(move |_, path, body| {
+        log.lock()
+            .unwrap()
+            .push((path.to_string(), body.to_string()));
+        healthy(body, path, "")
+    });
+    (url, seen)
+}
+
+#[test]
+fn backends_get_their_parameters() {
+    let (url, seen) = recording_fake();
+    let (code, _, stderr) = run(
+        &url,
+        &[
+            "--backend",
+            "thanos",
+            "--partial-response",
+            "deny",
+            "--query-param",
+            "max_source_resolution=5m",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let queries: Vec<(String, String)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| path.ends_with("/query") || path.ends_with("/query_range"))
+        .cloned()
+        .collect();
+    assert!(queries.len() > 5);
+    for (path, body) in &queries {
+        let fields: Vec<&str> = body.split('&').collect();
+        for wanted in [
+            "dedup=true",
+            "partial_response=false",
+            "max_source_resolution=5m",
+        ] {
+            assert!(fields.contains(&wanted), "{path}: {body}");
+        }
+        assert!(!fields.contains(&"nocache=1"), "{path}: {body}");
+    }
+
+    let (url, seen) = recording_fake();
+    let (code, _, stderr) = run(&url, &["--backend", "victoriametrics"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for (path, body) in seen.lock().unwrap().iter() {
+        let fields: Vec<&str> = body.split('&').collect();
+        // Exact points only matter (and the cache is only bypassed) for ranges.
+        assert_eq!(
+            fields.contains(&"nocache=1"),
+            path.ends_with("/query_range"),
+            "{path}: {body}"
+        );
+        assert!(!fields.iter().any(|f| f.starts_with("dedup=")), "{body}");
+    }
+}
+
+#[test]
+fn query_params_are_checked() {
+    let (url, _) = fake(|_, path, body| healthy(body, path, ""));
+    let (code, _, stderr) = run(&url, &["--query-param", "step=5"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("--query-param step: leakcollect sets this parameter itself"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&url, &["--query-param", "nonsense"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("expected NAME=VALUE"), "{stderr}");
+}
+
+#[test]
+fn a_range_refused_as_too_large_is_split_until_it_fits() {
+    // A server that refuses any range of more than 100 points, as VictoriaMetrics does
+    // with -search.maxPointsPerTimeseries.
+    let (url, seen) = {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let (url, _) = fake(move |_, path, body| {
+            if path.ends_with("/query_range") && body.contains("nodejs_heap_size_used_bytes") {
+                let field = |name: &str| -> f64 {
+                    body.split('&')
+                        .find_map(|f| f.strip_prefix(&format!("{name}=")))
+                        .unwrap()
+                        .parse()
+                        .unwrap()
+                };
+                let points = ((field("end") - field("start")) / field("step")) as u64 + 1;
+                log.lock().unwrap().push(points);
+                if points > 100 {
+                    return Reply::Json(
+                        422,
+                        format!(
+                            r#"{{"status":"error","errorType":"422","error":"too many points for the given step: {points}; cannot exceed -search.maxPointsPerTimeseries=100"}}"#
+                        ),
+                    );
+                }
+            }
+            healthy(body, path, "")
+        });
+        (url, seen)
+    };
+    let (code, stdout, stderr) = run(&url, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let e: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let growth = e["periods"]["window"]["growth_bytes_per_hour"]
+        .as_f64()
+        .unwrap();
+    assert!((growth - 10e6).abs() < 1e4, "growth {growth}");
+    let asked = seen.lock().unwrap().clone();
+    let served: u64 = asked.iter().filter(|p| **p <= 100).sum();
+    assert!(asked[0] > 200, "{asked:?}");
+    assert_eq!(served, asked[0], "every point once: {asked:?}");
+    let heap = e["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == "heap_used")
+        .unwrap();
+    assert_eq!(heap["requests"].as_u64().unwrap() as usize, asked.len());
+}
+
+#[test]
+fn mimir_without_a_tenant_gets_a_hint() {
+    let (url, _) = fake(|_, _, _| Reply::Json(401, "no org id\n".into()));
+    let (code, _, stderr) = run(&url, &["--backend", "mimir", "--retries", "0"]);
+    assert_eq!(code, Some(4));
+    assert!(
+        stderr.contains("no org id") && stderr.contains("--header 'X-Scope-OrgID: <tenant>'"),
+        "{stderr}"
+    );
+}

@@ -66,8 +66,9 @@ struct PlannedQuery {
     period: Option<(PeriodName, f64, f64)>,
 }
 
-/// What a finished query produced, with the warnings Prometheus attached.
-type QueryResult = Result<(Outcome, Vec<String>), PromError>;
+/// What a finished query produced, with the warnings Prometheus attached and the
+/// number of HTTP requests it took.
+type QueryResult = Result<(Outcome, Vec<String>, usize), PromError>;
 
 enum Outcome {
     Range(Vec<RangeSeries>),
@@ -188,6 +189,7 @@ async fn probe_scrape_interval(
         warnings: answer.warnings,
         graph_url: None,
         explore_url: None,
+        requests: answer.requests,
     });
     Ok(count.map(|c| Duration::from_secs_f64((span / (c - 1.0)).round().max(1.0))))
 }
@@ -263,6 +265,7 @@ async fn detect_runtime(
         warnings: answer.warnings,
         graph_url: None,
         explore_url: None,
+        requests: answer.requests,
     });
     let found: Vec<(usize, &Pack, Vec<String>)> = packs
         .iter()
@@ -366,7 +369,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
     let from = unix_seconds(config.window.from);
     let to = unix_seconds(config.window.to);
     let mut records = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = config.notes.clone();
 
     let (pack, runtime_detected_from) = match &config.pack {
         Some(pack) => (
@@ -398,11 +401,11 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
                 None => client
                     .query_range(&item.query.id, &item.promql, from, to, step_seconds)
                     .await
-                    .map(|a| (Outcome::Range(a.data), a.warnings)),
+                    .map(|a| (Outcome::Range(a.data), a.warnings, a.requests)),
                 Some((_, _, end)) => client
                     .query(&item.query.id, &item.promql, end)
                     .await
-                    .map(|a| (Outcome::Instant(a.data), a.warnings)),
+                    .map(|a| (Outcome::Instant(a.data), a.warnings, a.requests)),
             };
             (index, result)
         });
@@ -445,6 +448,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
             warnings: Vec::new(),
             graph_url: None,
             explore_url: None,
+            requests: 0,
         };
         {
             let (start, end) = match item.period {
@@ -473,7 +477,8 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
                 warnings.push(format!("optional query {} failed: {error}", item.query.id));
                 record.error = Some(error.to_string());
             }
-            Ok((outcome, query_warnings)) => {
+            Ok((outcome, query_warnings, requests)) => {
+                record.requests = requests;
                 for w in &query_warnings {
                     warnings.push(format!("Prometheus warned on query {}: {w}", item.query.id));
                 }

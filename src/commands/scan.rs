@@ -44,7 +44,7 @@ pub struct Scan {
 
 pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     let now = chrono::Utc::now();
-    let window = config::parse_window(Some(&args.from), &args.to, None, now)?;
+    let mut window = config::parse_window(Some(&args.from), &args.to, None, now)?;
     let selector = match &args.selector {
         Some(text) => pack::parse_selector(text).map_err(|detail| ConfigError::Selector {
             text: text.clone(),
@@ -56,7 +56,9 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         flag: "--min-growth",
         source,
     })?;
-    let client = Client::new(config::client_options(&args.prometheus)?)?;
+    let options = config::client_options(&args.prometheus)?;
+    let held_back = config::hold_back(&mut window, now, options.latency_offset)?;
+    let client = Client::new(options)?;
     let from = unix_seconds(window.from);
     let to = unix_seconds(window.to);
     let packs: Vec<Pack> = match args.runtime.as_str() {
@@ -68,7 +70,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         one => vec![pack::load(one, args.queries.as_deref())?],
     };
     let label = &args.service_label;
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = held_back.into_iter().collect();
 
     // Which services run which runtime: one series-API call over every pack's markers.
     let mut runtime_of: BTreeMap<String, (usize, String)> = BTreeMap::new();

@@ -5,6 +5,7 @@ use super::api::{
     self, Data, Envelope, InstantSample, Labels, QUERY_PATH, QUERY_RANGE_PATH, RangeSeries,
     SERIES_PATH, SeriesEnvelope,
 };
+use super::backend::{Backend, PartialResponse};
 use super::error::PromError;
 use super::range;
 use std::collections::BTreeMap;
@@ -26,7 +27,19 @@ pub struct ClientOptions {
     /// One deadline for all the client's requests together, retries included.
     pub deadline: Duration,
     pub auth: Auth,
+    pub backend: Backend,
+    /// Sent to Thanos only.
+    pub partial_response: PartialResponse,
+    /// `--query-param`: extra form parameters on every query (e.g. Thanos's
+    /// `max_source_resolution`, VictoriaMetrics's `extra_label`).
+    pub query_params: Vec<(String, String)>,
+    /// How far behind now the server's data is complete; windows end no later.
+    pub latency_offset: Duration,
 }
+
+/// How far a refused range is halved before giving up: 2^12 pieces is more than any
+/// 11,000-point range can be cut into.
+const MAX_SPLIT_DEPTH: u32 = 12;
 
 /// How to authenticate and trust the server. Secrets live only here and in requests.
 #[derive(Clone, Default)]
@@ -72,6 +85,10 @@ impl Default for ClientOptions {
             retries: 2,
             deadline: Duration::from_secs(300),
             auth: Auth::default(),
+            backend: Backend::default(),
+            partial_response: PartialResponse::default(),
+            query_params: Vec::new(),
+            latency_offset: Duration::ZERO,
         }
     }
 }
@@ -81,6 +98,9 @@ impl Default for ClientOptions {
 pub struct Answer<T> {
     pub data: T,
     pub warnings: Vec<String>,
+    /// HTTP requests the answer took: more than one when a range was sliced, or split
+    /// after the server refused it as too large.
+    pub requests: usize,
 }
 
 #[derive(Clone)]
@@ -169,7 +189,11 @@ impl Client {
         promql: &str,
         time: f64,
     ) -> Result<Answer<Vec<InstantSample>>, PromError> {
-        let form = vec![("query", promql.to_string()), ("time", format_time(time))];
+        let mut form = vec![
+            ("query".to_string(), promql.to_string()),
+            ("time".to_string(), format_time(time)),
+        ];
+        self.add_params(&mut form, false);
         let envelope = self.post(query_id, QUERY_PATH, &form).await?;
         let decode = |detail: String| PromError::Decode {
             query_id: query_id.to_string(),
@@ -200,11 +224,13 @@ impl Client {
         Ok(Answer {
             data,
             warnings: envelope.warnings,
+            requests: 1,
         })
     }
 
-    /// A range query, sliced so no request exceeds the per-series point limit;
-    /// slices are fetched in order and merged by label set.
+    /// A range query, sliced so no request exceeds the per-series point limit; slices
+    /// are fetched in order and merged by label set. A slice the server refuses as too
+    /// large (sample, point or chunk limits) is halved on the step grid and asked again.
     pub async fn query_range(
         &self,
         query_id: &str,
@@ -215,16 +241,32 @@ impl Client {
     ) -> Result<Answer<Vec<RangeSeries>>, PromError> {
         let mut merged: BTreeMap<Labels, Vec<(f64, f64)>> = BTreeMap::new();
         let mut warnings = Vec::new();
-        for (slice_start, slice_end) in
+        let mut requests = 0;
+        let mut pending: std::collections::VecDeque<(f64, f64, u32)> =
             range::slices(start, end, step, self.options.max_points_per_series)
-        {
-            let form = vec![
-                ("query", promql.to_string()),
-                ("start", format_time(slice_start)),
-                ("end", format_time(slice_end)),
-                ("step", format_time(step)),
+                .into_iter()
+                .map(|(a, b)| (a, b, 0))
+                .collect();
+        while let Some((slice_start, slice_end, depth)) = pending.pop_front() {
+            let mut form = vec![
+                ("query".to_string(), promql.to_string()),
+                ("start".to_string(), format_time(slice_start)),
+                ("end".to_string(), format_time(slice_end)),
+                ("step".to_string(), format_time(step)),
             ];
-            let envelope = self.post(query_id, QUERY_RANGE_PATH, &form).await?;
+            self.add_params(&mut form, true);
+            requests += 1;
+            let envelope = match self.post(query_id, QUERY_RANGE_PATH, &form).await {
+                Ok(envelope) => envelope,
+                Err(error) => match range::halve(slice_start, slice_end, step) {
+                    Some((first, second)) if depth < MAX_SPLIT_DEPTH && error.is_size_limit() => {
+                        pending.push_front((second.0, second.1, depth + 1));
+                        pending.push_front((first.0, first.1, depth + 1));
+                        continue;
+                    }
+                    _ => return Err(error),
+                },
+            };
             warnings.extend(envelope.warnings);
             let series = match envelope.data {
                 Some(Data::Matrix(series)) => series,
@@ -254,7 +296,21 @@ impl Client {
                 RangeSeries { labels, points }
             })
             .collect();
-        Ok(Answer { data, warnings })
+        Ok(Answer {
+            data,
+            warnings,
+            requests,
+        })
+    }
+
+    /// Appends the backend's and the user's extra parameters to a query's form.
+    fn add_params(&self, form: &mut Vec<(String, String)>, range: bool) {
+        let backend = self.options.backend;
+        form.extend(backend.query_params(self.options.partial_response));
+        if range {
+            form.extend(backend.range_params());
+        }
+        form.extend(self.options.query_params.iter().cloned());
     }
 
     /// Label sets of the series matching any of `matches` in `[start, end]` (index only,
@@ -289,6 +345,7 @@ impl Client {
             Ok(envelope) if status.is_success() && envelope.status == "success" => Ok(Answer {
                 data: envelope.data,
                 warnings: envelope.warnings,
+                requests: 1,
             }),
             Ok(envelope) => Err(PromError::Status {
                 url: self.display_url.clone(),
@@ -389,7 +446,7 @@ impl Client {
         &self,
         query_id: &str,
         path: &str,
-        form: &[(&str, String)],
+        form: &[(String, String)],
     ) -> Result<Envelope, PromError> {
         let mut attempt = 0;
         loop {
@@ -414,7 +471,7 @@ impl Client {
         &self,
         query_id: &str,
         path: &str,
-        form: &[(&str, String)],
+        form: &[(String, String)],
     ) -> Result<Envelope, PromError> {
         let _permit = self
             .permits
@@ -453,12 +510,16 @@ impl Client {
             }
             return Ok(envelope);
         }
-        let message = match envelope {
+        let mut message = match envelope {
             Ok(Envelope {
                 error: Some(text), ..
             }) => text,
             _ => summarize_body(&body),
         };
+        if status.as_u16() == 401 && message.to_ascii_lowercase().contains("no org id") {
+            message
+                .push_str(" (Mimir and Cortex want a tenant: --header 'X-Scope-OrgID: <tenant>')");
+        }
         let query_id = query_id.to_string();
         Err(match status.as_u16() {
             400 => PromError::BadQuery { query_id, message },

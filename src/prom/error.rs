@@ -37,3 +37,16 @@ pub enum PromError {
     )]
     BadUrl { url: String, detail: String },
 }
+
+impl PromError {
+    /// The server refused the request as too large (samples, points, chunks, range).
+    pub fn is_size_limit(&self) -> bool {
+        match self {
+            PromError::BadQuery { message, .. }
+            | PromError::Unprocessable { message, .. }
+            | PromError::Api { message, .. }
+            | PromError::Status { message, .. } => super::backend::is_size_limit(message),
+            _ => false,
+        }
+    }
+}

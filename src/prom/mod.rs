@@ -2,10 +2,12 @@
 //! VictoriaMetrics): API paths, typed responses, range slicing and error classes.
 
 pub mod api;
+pub mod backend;
 pub mod client;
 pub mod error;
 pub mod range;
 
 pub use api::{InstantSample, Labels, RangeSeries};
+pub use backend::{Backend, PartialResponse};
 pub use client::{Client, ClientOptions};
 pub use error::PromError;

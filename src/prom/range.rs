@@ -50,6 +50,16 @@ pub fn slices(start: f64, end: f64, step: f64, max_points: u64) -> Vec<(f64, f64
     out
 }
 
+/// `[start, end]` cut in two on the step grid, or `None` for a single point.
+pub fn halve(start: f64, end: f64, step: f64) -> Option<((f64, f64), (f64, f64))> {
+    let points = ((end - start) / step).floor() as u64 + 1;
+    if points < 2 {
+        return None;
+    }
+    let first_last = start + ((points / 2) - 1) as f64 * step;
+    Some(((start, first_last), (first_last + step, end)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +95,14 @@ mod tests {
         let points: u64 = s.iter().map(|(a, b)| ((b - a) / 1.0) as u64 + 1).sum();
         assert_eq!(points, 101);
         assert_eq!(slices(0.0, 100.0, 1.0, 11_000), vec![(0.0, 100.0)]);
+    }
+
+    #[test]
+    fn halves_keep_the_grid_and_every_point() {
+        assert_eq!(halve(0.0, 100.0, 10.0), Some(((0.0, 40.0), (50.0, 100.0))));
+        assert_eq!(halve(0.0, 10.0, 10.0), Some(((0.0, 0.0), (10.0, 10.0))));
+        assert_eq!(halve(5.0, 5.0, 10.0), None);
+        // An end off the grid stays with the second half.
+        assert_eq!(halve(0.0, 35.0, 10.0), Some(((0.0, 10.0), (20.0, 35.0))));
     }
 }

@@ -58,6 +58,11 @@ impl PromServer {
 
     /// Same, serving the API under a path prefix such as `/prometheus`.
     pub fn start_with_prefix(openmetrics: &[u8], prefix: Option<&str>) -> Self {
+        Self::start_with(openmetrics, prefix, &[])
+    }
+
+    /// Same, with extra command-line flags (e.g. a low `--query.max-samples`).
+    pub fn start_with(openmetrics: &[u8], prefix: Option<&str>, flags: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data.om");
         std::fs::write(&data, openmetrics).expect("write data");
@@ -86,6 +91,7 @@ impl PromServer {
                 .arg(format!("--storage.tsdb.path={}", tsdb.display()))
                 .arg("--storage.tsdb.retention.time=100y")
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+                .args(flags)
                 .stdout(Stdio::null())
                 .stderr(Stdio::from(
                     std::fs::File::create(dir.path().join("prometheus.log")).unwrap(),

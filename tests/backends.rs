@@ -1,0 +1,293 @@
+//! Other backends and server limits, all real processes: the same scenarios on a real
+//! VictoriaMetrics (Debian's `victoria-metrics`, loaded with `POST
+//! /api/v1/import/prometheus`) and a real Prometheus agree within 1 %, also when the
+//! servers refuse ranges as too large (answered by slicing) and when VictoriaMetrics
+//! shifts unaligned ranges and hides its newest 30 s.
+
+mod common;
+
+use common::*;
+use leakcollect::synth::Scenario;
+use serde_json::Value;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Prometheus text with millisecond timestamps, as VictoriaMetrics imports it.
+fn to_exposition(openmetrics: &[u8]) -> String {
+    String::from_utf8_lossy(openmetrics)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (rest, ts) = l.rsplit_once(' ').unwrap();
+            format!(
+                "{rest} {}\n",
+                (ts.parse::<f64>().unwrap() * 1000.0).round() as i64
+            )
+        })
+        .collect()
+}
+
+fn start_victoria(data: &[u8], flags: &[&str]) -> (Guarded, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_loopback_port();
+    let child = Command::new(binary("victoria-metrics"))
+        .arg(format!("-storageDataPath={}", dir.path().display()))
+        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        .arg("-retentionPeriod=100y")
+        .args(flags)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start victoria-metrics");
+    let guard = Guarded(child);
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if Command::new("curl")
+            .args(["-sf", &format!("{url}/health")])
+            .output()
+            .unwrap()
+            .status
+            .success()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let file = dir.path().join("import.txt");
+    std::fs::write(&file, to_exposition(data)).unwrap();
+    let import = Command::new("curl")
+        .args([
+            "-sf",
+            "--data-binary",
+            &format!("@{}", file.display()),
+            &format!("{url}/api/v1/import/prometheus"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "import: {}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let flush = Command::new("curl")
+        .args(["-sf", &format!("{url}/internal/force_flush")])
+        .output()
+        .unwrap();
+    assert!(flush.status.success());
+    (guard, url, dir)
+}
+
+#[test]
+fn prometheus_and_victoriametrics_agree() {
+    let steady = scenario("steady-leak", "api");
+    let oom = scenario("oom-sawtooth", "worker");
+    let data = openmetrics(&[&steady, &oom]);
+    let prometheus = PromServer::start(&data);
+    let (_vm, vm_url, _vm_dir) = start_victoria(&data, &["-search.disableCache"]);
+    for (service, s) in [("api", &steady), ("worker", &oom)] {
+        let on_prometheus = collect_json(&prometheus.url, service, s.from, s.to, &[]);
+        // VictoriaMetrics may need a moment after the flush before search sees everything.
+        let mut on_vm = Value::Null;
+        for _ in 0..20 {
+            let out = leakcollect(&[
+                "--prometheus-url",
+                &vm_url,
+                "--service",
+                service,
+                "--from",
+                &format!("{}", s.from),
+                "--to",
+                &format!("{}", s.to),
+                "--format",
+                "json",
+                "-q",
+            ]);
+            if out.status.success() {
+                on_vm = serde_json::from_slice(&out.stdout).unwrap();
+                if on_vm["periods"]["window"]["instance_count"]
+                    == on_prometheus["periods"]["window"]["instance_count"]
+                {
+                    break;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let (p, v) = (
+            &on_prometheus["periods"]["window"],
+            &on_vm["periods"]["window"],
+        );
+        assert_eq!(on_vm["runtime"], "nodejs", "{on_vm}");
+        let (gp, gv) = (
+            p["growth_bytes_per_hour"].as_f64().unwrap(),
+            v["growth_bytes_per_hour"].as_f64().unwrap(),
+        );
+        eprintln!(
+            "{service}: growth on Prometheus {:.3} MB/h, on VictoriaMetrics {:.3} MB/h",
+            gp / 1e6,
+            gv / 1e6
+        );
+        assert!(
+            within(gv, gp, 0.01),
+            "{service}: Prometheus {gp}, VictoriaMetrics {gv}"
+        );
+        assert_eq!(v["restarts"], p["restarts"], "{service}");
+        assert_eq!(v["oom_kills"], p["oom_kills"], "{service}");
+        assert_eq!(v["instance_count"], p["instance_count"], "{service}");
+    }
+}
+
+/// Collect on VictoriaMetrics, retrying while its search catches up with the import.
+fn collect_on_vm(
+    url: &str,
+    service: &str,
+    from: &str,
+    to: &str,
+    expected_instances: &Value,
+) -> Value {
+    let mut last = String::new();
+    for _ in 0..20 {
+        let out = leakcollect(&[
+            "--prometheus-url",
+            url,
+            "--backend",
+            "victoriametrics",
+            "--service",
+            service,
+            "--from",
+            from,
+            "--to",
+            to,
+            "--format",
+            "json",
+            "-q",
+        ]);
+        if out.status.success() {
+            let on_vm: Value = serde_json::from_slice(&out.stdout).unwrap();
+            if &on_vm["periods"]["window"]["instance_count"] == expected_instances {
+                return on_vm;
+            }
+        }
+        last = String::from_utf8_lossy(&out.stderr).to_string();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("VictoriaMetrics never answered with every instance: {last}");
+}
+
+fn assert_same_figures(label: &str, a: &Value, b: &Value) {
+    let (gp, gv) = (
+        a["growth_bytes_per_hour"].as_f64().unwrap(),
+        b["growth_bytes_per_hour"].as_f64().unwrap(),
+    );
+    eprintln!("{label}: growth {:.3} vs {:.3} MB/h", gp / 1e6, gv / 1e6);
+    assert!(within(gv, gp, 0.01), "{label}: {gp} vs {gv}");
+    assert_eq!(a["restarts"], b["restarts"], "{label}");
+    assert_eq!(a["oom_kills"], b["oom_kills"], "{label}");
+    assert_eq!(a["instance_count"], b["instance_count"], "{label}");
+}
+
+fn requests_of(evidence: &Value, id: &str) -> u64 {
+    evidence["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["id"] == id)
+        .and_then(|q| q["requests"].as_u64())
+        .unwrap_or_else(|| panic!("no query {id}"))
+}
+
+#[test]
+fn prometheus_sample_limit_is_answered_by_slicing() {
+    let s = scenario("oom-sawtooth", "api");
+    let data = openmetrics(&[&s]);
+    let roomy = PromServer::start(&data);
+    // 3 series × 961 points fit; the 5-minute rate windows behind `requests` do not.
+    let tight = PromServer::start_with(&data, None, &["--query.max-samples=3000"]);
+    let normal = collect_json(&roomy.url, "api", s.from, s.to, &[]);
+    let sliced = collect_json(&tight.url, "api", s.from, s.to, &[]);
+    assert!(
+        sliced["warnings"].as_array().unwrap().is_empty(),
+        "{}",
+        sliced["warnings"]
+    );
+    let split = requests_of(&sliced, "requests");
+    assert!(split > 1, "the refused query was not split");
+    assert_eq!(requests_of(&normal, "requests"), 1);
+    assert_eq!(sliced["periods"], normal["periods"]);
+    assert_eq!(sliced["symptoms"], normal["symptoms"]);
+    eprintln!("`requests` took {split} requests under --query.max-samples=3000");
+}
+
+#[test]
+fn victoriametrics_point_limit_and_unaligned_windows() {
+    let s = scenario("oom-sawtooth", "worker");
+    let data = openmetrics(&[&s]);
+    let prometheus = PromServer::start(&data);
+    // The cache stays on (VictoriaMetrics then moves unaligned starts onto the step grid
+    // unless asked not to) and a series may not exceed 400 points.
+    let (_vm, vm_url, _dir) = start_victoria(&data, &["-search.maxPointsPerTimeseries=400"]);
+    // 37 s off the minute, so the start is not a multiple of the 90 s step.
+    let (from, to) = (s.from + 37.0, s.to - 23.0);
+    let on_prometheus = collect_json(&prometheus.url, "worker", from, to, &[]);
+    let on_vm = collect_on_vm(
+        &vm_url,
+        "worker",
+        &format!("{from}"),
+        &format!("{to}"),
+        &on_prometheus["periods"]["window"]["instance_count"],
+    );
+    assert_same_figures(
+        "worker, unaligned, 400-point limit",
+        &on_prometheus["periods"]["window"],
+        &on_vm["periods"]["window"],
+    );
+    assert!(requests_of(&on_vm, "heap_used") > 1);
+    assert_eq!(requests_of(&on_prometheus, "heap_used"), 1);
+    // Levels read at given instants need the points where they were asked for: a
+    // start moved onto the step grid would read the sawtooth at another phase.
+    for level in [
+        "heap_baseline_bytes",
+        "heap_after_6h_bytes",
+        "heap_end_bytes",
+    ] {
+        let (p, v) = (
+            on_prometheus["periods"]["window"][level].as_f64().unwrap(),
+            on_vm["periods"]["window"][level].as_f64().unwrap(),
+        );
+        assert!(
+            within(v, p, 0.001),
+            "{level}: Prometheus {p}, VictoriaMetrics {v}"
+        );
+    }
+}
+
+#[test]
+fn victoriametrics_newest_30s_are_left_out_of_a_window_ending_now() {
+    let now = chrono::Utc::now().timestamp() as f64;
+    let to = (now / 15.0).floor() * 15.0;
+    let from = to - 6.0 * 3600.0;
+    let s = Scenario::preset("steady-leak", "api", from, to, 2, 15.0).unwrap();
+    let (_vm, vm_url, _dir) = start_victoria(&openmetrics(&[&s]), &["-search.disableCache"]);
+    let on_vm = collect_on_vm(&vm_url, "api", "now-6h", "now", &serde_json::json!(2));
+    let end = chrono::DateTime::parse_from_rfc3339(on_vm["window"]["to"].as_str().unwrap())
+        .unwrap()
+        .timestamp() as f64;
+    let after = chrono::Utc::now().timestamp() as f64;
+    assert!(
+        end <= after - 30.0 && end >= now - 40.0,
+        "window end {end}, now {now}"
+    );
+    let warnings = on_vm["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("--latency-offset")),
+        "{warnings:?}"
+    );
+    let growth = on_vm["periods"]["window"]["growth_bytes_per_hour"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        within(growth, s.leak_bytes_per_hour, 0.03),
+        "growth {growth}"
+    );
+}
