@@ -281,3 +281,82 @@ fn victoriametrics_newest_30s_are_left_out_of_a_window_ending_now() {
         "growth {growth}"
     );
 }
+
+/// Every sample twice, as an HA pair of Prometheus servers federated without dedup
+/// would give it: once with `prometheus_replica="r0"`, once with `"r1"`.
+fn as_ha_pair(openmetrics: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    for line in String::from_utf8_lossy(openmetrics).lines() {
+        match line.split_once('{') {
+            Some((name, rest)) if !line.starts_with('#') => {
+                for replica in ["r0", "r1"] {
+                    out.push_str(&format!(
+                        "{name}{{prometheus_replica=\"{replica}\",{rest}\n"
+                    ));
+                }
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn copies_from_an_ha_pair_are_merged_with_a_warning() {
+    let s = scenario("oom-sawtooth", "api");
+    let single = PromServer::start(&openmetrics(&[&s]));
+    let pair = PromServer::start(&as_ha_pair(&openmetrics(&[&s])));
+    let once = collect_json(&single.url, "api", s.from, s.to, &[]);
+    let twice = collect_json(&pair.url, "api", s.from, s.to, &[]);
+    for figure in [
+        "instance_count",
+        "growth_bytes_per_hour",
+        "growth_bytes_per_hour_total",
+        "restarts",
+        "oom_kills",
+        "heap_after_6h_bytes",
+    ] {
+        assert_eq!(
+            twice["periods"]["window"][figure], once["periods"]["window"][figure],
+            "{figure}"
+        );
+    }
+    let warnings = twice["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| {
+            let w = w.as_str().unwrap();
+            w.contains("HA replicas (label prometheus_replica)") && w.contains("--backend thanos")
+        }),
+        "{warnings:?}"
+    );
+    // The fleet view counts each process once too.
+    let out = leakcollect(&[
+        "scan",
+        "--prometheus-url",
+        &pair.url,
+        "--from",
+        &format!("{}", s.from),
+        "--to",
+        &format!("{}", s.to),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(scan["services"][0]["instances"], 3, "{scan}");
+    assert!(
+        scan["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("prometheus_replica")),
+        "{scan}"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod growth;
 pub mod period;
+pub mod replicas;
 pub mod restarts;
 pub mod stats;
 pub mod verdict;

@@ -516,6 +516,15 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
         .into());
     }
     explain_missing(config, pack, &data, &mut warnings);
+    let replica_labels = crate::analysis::replicas::merge_replicas(&mut data);
+    if !replica_labels.is_empty() {
+        let names: Vec<&str> = replica_labels.iter().map(String::as_str).collect();
+        warnings.push(format!(
+            "series came in copies from HA replicas (label {}): the copies were merged for the per-instance figures, but GC collection counts summed on the server may be doubled; use --backend thanos (dedup) or --selector '{}=\"…\"'",
+            names.join(", "),
+            names[0]
+        ));
+    }
     period::trim_stale_tails(&mut data, to);
 
     let boundaries = period::heap_boundaries(&data);

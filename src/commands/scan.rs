@@ -71,6 +71,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     };
     let label = &args.service_label;
     let mut warnings: Vec<String> = held_back.into_iter().collect();
+    let mut replica_labels = std::collections::BTreeSet::new();
 
     // Which services run which runtime: one series-API call over every pack's markers.
     let mut runtime_of: BTreeMap<String, (usize, String)> = BTreeMap::new();
@@ -170,6 +171,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 Role::ProcessStart,
                 starts.get(service).cloned().unwrap_or_default(),
             );
+            replica_labels.extend(crate::analysis::replicas::merge_replicas(&mut data));
             period::trim_stale_tails(&mut data, to);
             let boundaries = period::heap_boundaries(&data);
             let figures =
@@ -195,6 +197,13 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 flag: flag.to_string(),
             });
         }
+    }
+    if !replica_labels.is_empty() {
+        let names: Vec<&str> = replica_labels.iter().map(String::as_str).collect();
+        warnings.push(format!(
+            "series came in copies from HA replicas (label {}); the copies were merged (--backend thanos lets Thanos do it)",
+            names.join(", ")
+        ));
     }
     rows.sort_by(|a, b| {
         b.growth_bytes_per_hour
