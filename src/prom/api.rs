@@ -49,11 +49,65 @@ pub enum Data {
     Matrix(Vec<RawRangeSeries>),
     Vector(Vec<RawInstantSample>),
     Scalar(RawPoint),
-    String(RawPoint),
+    String((f64, String)),
 }
 
-/// `[unix_seconds, "value"]`: Prometheus sends values as strings so NaN and ±Inf survive JSON.
-pub type RawPoint = (f64, String);
+/// `[unix_seconds, "value"]`: Prometheus sends values as strings so NaN and ±Inf survive
+/// JSON. Parsed while decoding, straight from the response's bytes: a long range holds
+/// no per-sample string at any point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawPoint(pub f64, pub f64);
+
+impl<'de> Deserialize<'de> for RawPoint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PointVisitor;
+        impl<'de> serde::de::Visitor<'de> for PointVisitor {
+            type Value = RawPoint;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a [time, \"value\"] pair")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<RawPoint, A::Error> {
+                use serde::de::Error;
+                let time: f64 = seq
+                    .next_element()?
+                    .ok_or_else(|| A::Error::invalid_length(0, &self))?;
+                let value = seq
+                    .next_element::<ValueText>()?
+                    .ok_or_else(|| A::Error::invalid_length(1, &self))?
+                    .0;
+                if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(A::Error::invalid_length(3, &self));
+                }
+                Ok(RawPoint(time, value))
+            }
+        }
+        deserializer.deserialize_seq(PointVisitor)
+    }
+}
+
+/// A sample value given as a string, parsed without keeping the string.
+struct ValueText(f64);
+
+impl<'de> Deserialize<'de> for ValueText {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl serde::de::Visitor<'_> for TextVisitor {
+            type Value = ValueText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sample value as a string (\"1.5\", \"NaN\", \"+Inf\")")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<ValueText, E> {
+                parse_value(text)
+                    .map(ValueText)
+                    .ok_or_else(|| E::custom(format!("sample value {text:?} is not a number")))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
 
 #[derive(Debug, Deserialize)]
 pub struct RawRangeSeries {
@@ -95,12 +149,6 @@ pub fn parse_value(text: &str) -> Option<f64> {
     }
 }
 
-pub fn parse_point(raw: &RawPoint) -> Result<(f64, f64), String> {
-    parse_value(&raw.1)
-        .map(|v| (raw.0, v))
-        .ok_or_else(|| format!("sample value {:?} is not a number", raw.1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,7 +172,8 @@ mod tests {
         match ok.data.unwrap() {
             Data::Matrix(series) => {
                 assert_eq!(series[0].metric["job"], "api");
-                assert!(parse_point(&series[0].values[1]).unwrap().1.is_nan());
+                assert!(series[0].values[1].1.is_nan());
+                assert_eq!(series[0].values[0], RawPoint(1.5, 1.0));
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -134,5 +183,16 @@ mod tests {
         .unwrap();
         assert_eq!(err.error_type.as_deref(), Some("bad_data"));
         assert!(err.data.is_none());
+        let bad = serde_json::from_str::<Envelope>(
+            r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"x"]]}]}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            bad.to_string()
+                .contains(r#"sample value "x" is not a number"#),
+            "{bad}"
+        );
+        assert!(serde_json::from_str::<RawPoint>(r#"[1,"2",3]"#).is_err());
+        assert!(serde_json::from_str::<RawPoint>(r#"[1]"#).is_err());
     }
 }

@@ -203,7 +203,7 @@ impl Client {
             Some(Data::Vector(samples)) => samples
                 .into_iter()
                 .map(|s| {
-                    let (time, value) = api::parse_point(&s.value).map_err(decode)?;
+                    let api::RawPoint(time, value) = s.value;
                     Ok(InstantSample {
                         labels: s.metric,
                         time,
@@ -212,7 +212,7 @@ impl Client {
                 })
                 .collect::<Result<Vec<_>, PromError>>()?,
             Some(Data::Scalar(point)) => {
-                let (time, value) = api::parse_point(&point).map_err(decode)?;
+                let api::RawPoint(time, value) = point;
                 vec![InstantSample {
                     labels: Labels::new(),
                     time,
@@ -279,12 +279,12 @@ impl Client {
             };
             for raw in series {
                 let points = merged.entry(raw.metric).or_default();
-                for point in &raw.values {
-                    let parsed = api::parse_point(point).map_err(|detail| PromError::Decode {
-                        query_id: query_id.to_string(),
-                        detail,
-                    })?;
-                    points.push(parsed);
+                // Same layout: the first slice's vector is reused in place, not copied.
+                let parsed = raw.values.into_iter().map(|api::RawPoint(t, v)| (t, v));
+                if points.is_empty() {
+                    *points = parsed.collect();
+                } else {
+                    points.extend(parsed);
                 }
             }
         }
