@@ -45,8 +45,18 @@ pub fn theil_sen(points: &[(f64, f64)]) -> Option<f64> {
 /// It assumes independent residuals, so a strong sawtooth makes it optimistic.
 pub fn theil_sen_interval(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
     let mut slopes = pairwise_slopes(points);
-    let slope = median(&slopes)?;
-    slopes.sort_by(f64::total_cmp);
+    slopes.retain(|s| s.is_finite());
+    if slopes.is_empty() {
+        return None;
+    }
+    // One sort gives the median and both interval ranks.
+    slopes.sort_unstable_by(f64::total_cmp);
+    let mid = slopes.len() / 2;
+    let slope = if slopes.len() % 2 == 1 {
+        slopes[mid]
+    } else {
+        (slopes[mid - 1] + slopes[mid]) / 2.0
+    };
     let n = points.len() as f64;
     let count = slopes.len() as f64;
     let spread = 1.96 * (n * (n - 1.0) * (2.0 * n + 5.0) / 18.0).sqrt();
