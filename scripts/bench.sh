@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark: leakcollect end to end vs a parallel curl of exactly the queries it sends
+# Benchmark 1: leakcollect end to end vs a parallel curl of exactly the queries it sends
 # (the floor), against the same local Prometheus, alternating runs.
 # Usage: ./scripts/bench.sh [runs] [instances]     (defaults: 15 runs, 10 instances)
 set -euo pipefail
@@ -22,39 +22,20 @@ start_prometheus "$work" "$work/data.om"
 
 args=(--prometheus-url "$PROM_URL" --service api --from "$from" --to "$to" --quiet)
 "$bin" "${args[@]}" --format json >"$work/evidence.json"
-
-# One curl command line per query leakcollect sent, with the same parameters.
-python3 - "$work/evidence.json" "$PROM_URL" >"$work/curls" <<'PY'
-import json, shlex, sys
-evidence = json.load(open(sys.argv[1])); url = sys.argv[2]
-for q in evidence["queries"]:
-    if q["kind"] == "range":
-        params = ["start=%s" % q["start"], "end=%s" % q["end"], "step=%s" % q["step_seconds"]]
-        path = "/api/v1/query_range"
-    else:
-        params = ["time=%s" % q["time"]]
-        path = "/api/v1/query"
-    cmd = ["curl", "-sS", "-o", "/dev/null", "--data-urlencode", "query=" + q["promql"]]
-    for p in params:
-        cmd += ["--data-urlencode", p]
-    print(" ".join(shlex.quote(c) for c in cmd + [url + path]))
-PY
+floor_curls "$work/evidence.json" "$PROM_URL" >"$work/curls"
 nq=$(wc -l <"$work/curls")
 
-now_ms() { date +%s%3N; }
-floor_run() { xargs -d '\n' -P 8 -n 1 sh -c 'eval "$1"' _ <"$work/curls"; }
 tool_run() { "$bin" "${args[@]}" --format json >/dev/null; }
 # Warm both paths (page cache, Prometheus chunk cache).
-floor_run; tool_run
+run_floor "$work/curls"; tool_run
 : >"$work/floor.ms"; : >"$work/tool.ms"
 for _ in $(seq 1 "$runs"); do
-  t0=$(now_ms); floor_run; t1=$(now_ms); echo $((t1 - t0)) >>"$work/floor.ms"
+  t0=$(now_ms); run_floor "$work/curls"; t1=$(now_ms); echo $((t1 - t0)) >>"$work/floor.ms"
   t0=$(now_ms); tool_run; t1=$(now_ms); echo $((t1 - t0)) >>"$work/tool.ms"
 done
-rss_kb=$( { /usr/bin/time -f '%M' "$bin" "${args[@]}" --format json >/dev/null; } 2>&1 | tail -1 || echo "?")
-median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+rss_kb=$(peak_rss_kb "$bin" "${args[@]}" --format json)
 f=$(median "$work/floor.ms"); t=$(median "$work/tool.ms")
-echo "queries: $nq (24 h window, $instances instances, 15 s samples, step $(python3 -c "import json;print(json.load(open('$work/evidence.json'))['window']['step_seconds'])") s)"
+echo "requests: $nq (24 h window, $instances instances, 15 s samples, step $(python3 -c "import json;print(json.load(open('$work/evidence.json'))['window']['step_seconds'])") s)"
 echo "floor (parallel curl, 8 at once): median ${f} ms over $runs runs"
 echo "leakcollect end to end:           median ${t} ms over $runs runs (peak RSS ${rss_kb} KB)"
 python3 -c "print('ratio leakcollect / floor: %.2fx' % ($t / $f))"

@@ -31,18 +31,72 @@ start_prometheus() {
   local dir=$1 data=$2
   rm -rf "$dir/tsdb"
   promtool tsdb create-blocks-from openmetrics "$data" "$dir/tsdb" >/dev/null
+  serve_prometheus "$dir"
+}
+
+# serve_prometheus DIR [FLAGS…] → starts Prometheus on DIR/tsdb; sets PROM_URL and PROM_PID.
+serve_prometheus() {
+  local dir=$1
+  shift
   printf 'global:\n  scrape_interval: 15s\nscrape_configs: []\n' >"$dir/prometheus.yml"
   local port
   port=$(free_port)
   prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/tsdb" \
-    --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" \
+    --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" "$@" \
     >"$dir/prometheus.log" 2>&1 &
   PROM_PID=$!
   PROM_URL="http://127.0.0.1:$port"
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 600); do
     if curl -fsS "$PROM_URL/-/ready" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done
   echo "error: prometheus did not start; see $dir/prometheus.log" >&2
   return 1
+}
+
+# floor_curls EVIDENCE_JSON URL → one curl command line per query leakcollect sent
+# (same parameters, output discarded): the floor the benchmarks compare against.
+floor_curls() {
+  python3 - "$1" "$2" <<'PY'
+import json, shlex, sys
+evidence = json.load(open(sys.argv[1])); url = sys.argv[2]
+for q in evidence["queries"]:
+    if q["kind"] == "range":
+        params = ["start=%s" % q["start"], "end=%s" % q["end"], "step=%s" % q["step_seconds"]]
+        path = "/api/v1/query_range"
+    elif q["kind"] == "instant":
+        params = ["time=%s" % q["time"]]
+        path = "/api/v1/query"
+    else:
+        params = ["start=%s" % q["start"], "end=%s" % q["end"]]
+        path = "/api/v1/series"
+        cmd = ["curl", "-sS", "-o", "/dev/null"]
+        for m in q["promql"].split(" "):
+            cmd += ["--data-urlencode", "match[]=" + m]
+        for p in params:
+            cmd += ["--data-urlencode", p]
+        print(" ".join(shlex.quote(c) for c in cmd + [url + path]))
+        continue
+    cmd = ["curl", "-sS", "-o", "/dev/null", "--data-urlencode", "query=" + q["promql"]]
+    for p in params:
+        cmd += ["--data-urlencode", p]
+    print(" ".join(shlex.quote(c) for c in cmd + [url + path]))
+PY
+}
+
+# run_floor CURLS_FILE → runs the curls 8 at once (leakcollect's default concurrency).
+run_floor() {
+  xargs -d '\n' -P 8 -n 1 sh -c 'eval "$1"' _ <"$1"
+}
+
+# median FILE → the median of the numbers in FILE, one per line.
+median() {
+  sort -n "$1" | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'
+}
+
+now_ms() { date +%s%3N; }
+
+# peak_rss_kb CMD… → the command's peak resident set in KB (GNU time).
+peak_rss_kb() {
+  { /usr/bin/time -f '%M' "$@" >/dev/null; } 2>&1 | tail -1
 }

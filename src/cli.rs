@@ -434,6 +434,13 @@ pub struct SynthArgs {
     /// Scrape interval of the generated samples.
     #[arg(long, default_value = "60s")]
     pub interval: String,
+    /// Write only instances START..END (0-based, END excluded), for loading a large
+    /// fleet in pieces.
+    #[arg(long, value_name = "START:END")]
+    pub only_instances: Option<String>,
+    /// Write only samples from START (included) to END (excluded), same syntax as --from.
+    #[arg(long, value_names = ["START", "END"], num_args = 2)]
+    pub only_times: Option<Vec<String>>,
     /// Output file (OpenMetrics text with # EOF).
     #[arg(short, long)]
     pub output: PathBuf,

@@ -37,6 +37,12 @@ pub struct Scenario {
     /// Requests per second each instance serves (a cumulative counter is emitted).
     pub requests_per_second: f64,
     pub memory_limit_bytes: f64,
+    /// Write only instances `start..end` of the scenario (same data as the whole run
+    /// gives them), so a large fleet can be generated and loaded in pieces.
+    pub only_instances: Option<(usize, usize)>,
+    /// Write only samples with a time in `[start, end)` (Unix seconds), for the same
+    /// reason: a week of a large fleet is loaded a day at a time.
+    pub only_times: Option<(f64, f64)>,
 }
 
 pub const RUNTIMES: &[&str] = &["nodejs", "python", "jvm", "go", "dotnet", "container"];
@@ -68,6 +74,8 @@ impl Scenario {
             runtime: "nodejs".to_string(),
             requests_per_second: 10.0,
             memory_limit_bytes: 1e9,
+            only_instances: None,
+            only_times: None,
         };
         Some(match name {
             "steady-leak" => Scenario {
@@ -138,7 +146,10 @@ impl Scenario {
     }
 
     pub fn write_openmetrics(&self, out: &mut impl Write) -> io::Result<()> {
-        let mut families = Families::default();
+        let mut families = Families {
+            text: Vec::new(),
+            times: self.only_times,
+        };
         let generations = if self.fix_at.is_some() { 2 } else { 1 };
         for generation in 0..generations {
             let (g_from, g_to) = match (generation, self.fix_at) {
@@ -146,7 +157,8 @@ impl Scenario {
                 (1, Some(fix)) => (fix, self.to),
                 _ => (self.from, self.to),
             };
-            for index in 0..self.instances {
+            let (first, last) = self.only_instances.unwrap_or((0, self.instances));
+            for index in first..last.min(self.instances) {
                 let (pod, instance) = self.pod(index, generation);
                 let ooms: Vec<f64> = if generation == 0 {
                     self.oom_times(index)
@@ -527,7 +539,11 @@ struct Sample {
 /// Metric families in first-seen order, each with its series written one after another
 /// (every series in time order, as promtool requires).
 #[derive(Default)]
-struct Families(Vec<(String, &'static str, String)>);
+struct Families {
+    text: Vec<(String, &'static str, String)>,
+    /// Only samples with a time in `[start, end)` are written.
+    times: Option<(f64, f64)>,
+}
 
 impl Families {
     fn series(
@@ -539,15 +555,16 @@ impl Families {
         samples: &[Sample],
         value: impl Fn(&Sample) -> f64,
     ) {
-        let index = match self.0.iter().position(|f| f.0 == family) {
+        let index = match self.text.iter().position(|f| f.0 == family) {
             Some(i) => i,
             None => {
-                self.0.push((family.to_string(), kind, String::new()));
-                self.0.len() - 1
+                self.text.push((family.to_string(), kind, String::new()));
+                self.text.len() - 1
             }
         };
-        let text = &mut self.0[index].2;
-        for s in samples {
+        let text = &mut self.text[index].2;
+        let (start, end) = self.times.unwrap_or((f64::NEG_INFINITY, f64::INFINITY));
+        for s in samples.iter().filter(|s| s.t >= start && s.t < end) {
             let _ = writeln!(text, "{sample}{{{labels}}} {} {}", fmt(value(s)), fmt(s.t));
         }
     }
@@ -626,7 +643,7 @@ impl Families {
     }
 
     fn write(self, out: &mut impl Write) -> io::Result<()> {
-        for (name, kind, text) in self.0 {
+        for (name, kind, text) in self.text {
             writeln!(out, "# TYPE {name} {kind}")?;
             out.write_all(text.as_bytes())?;
         }

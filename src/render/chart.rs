@@ -126,7 +126,13 @@ pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Bounda
             .filter_map(|t| {
                 let values: Vec<f64> = heap
                     .iter()
-                    .filter_map(|s| s.points.iter().find(|p| p.0 == *t).map(|p| p.1))
+                    .filter_map(|s| {
+                        // Points are in time order (the client sorts them).
+                        s.points
+                            .binary_search_by(|p| p.0.total_cmp(t))
+                            .ok()
+                            .map(|i| s.points[i].1)
+                    })
                     .collect();
                 median(&values).map(|m| (*t, m / 1e6))
             })
