@@ -100,3 +100,25 @@ now_ms() { date +%s%3N; }
 peak_rss_kb() {
   { /usr/bin/time -f '%M' "$@" >/dev/null; } 2>&1 | tail -1
 }
+
+# settle_compaction DIR → starts Prometheus on DIR/tsdb, waits until it has compacted the
+# backfilled blocks (block count unchanged and no .tmp folder for 30 s, at least 90 s after
+# the start: compaction first runs a minute in), stops it; prints the block count.
+settle_compaction() {
+  local dir=$1 t0 stable=0 last="" blocks
+  t0=$(now_ms)
+  serve_prometheus "$dir"
+  while [ "$stable" -lt 3 ] || [ $(( $(now_ms) - t0 )) -lt 90000 ]; do
+    sleep 10
+    blocks=$(find "$dir/tsdb" -maxdepth 1 -name '01*' | wc -l)
+    if [ "$blocks" = "$last" ] && ! find "$dir/tsdb" -maxdepth 1 -name '*tmp*' | grep -q .; then
+      stable=$((stable + 1))
+    else
+      stable=0
+    fi
+    last=$blocks
+  done
+  kill "$PROM_PID"
+  wait "$PROM_PID" 2>/dev/null || true
+  echo "$last"
+}
