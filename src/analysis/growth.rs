@@ -49,20 +49,41 @@ pub fn theil_sen_interval(points: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
     if slopes.is_empty() {
         return None;
     }
-    // One sort gives the median and both interval ranks.
-    slopes.sort_unstable_by(f64::total_cmp);
-    let mid = slopes.len() / 2;
-    let slope = if slopes.len() % 2 == 1 {
-        slopes[mid]
-    } else {
-        (slopes[mid - 1] + slopes[mid]) / 2.0
-    };
+    let len = slopes.len();
+    let mid = len / 2;
     let n = points.len() as f64;
-    let count = slopes.len() as f64;
+    let count = len as f64;
     let spread = 1.96 * (n * (n - 1.0) * (2.0 * n + 5.0) / 18.0).sqrt();
-    let lower = (((count - spread) / 2.0).floor().max(0.0) as usize).min(slopes.len() - 1);
-    let upper = (((count + spread) / 2.0).ceil() as usize).min(slopes.len() - 1);
-    Some((slope, slopes[lower], slopes[upper]))
+    let lower = (((count - spread) / 2.0).floor().max(0.0) as usize).min(len - 1);
+    let upper = (((count + spread) / 2.0).ceil() as usize).min(len - 1);
+    // Selecting four ranks is linear; sorting the ~n²/2 slopes is what made a scan slow.
+    let ranks = [lower, mid.saturating_sub(1), mid, upper];
+    let [low, below_mid, at_mid, high] = values_at_ranks(&mut slopes, ranks);
+    let slope = if len % 2 == 1 {
+        at_mid
+    } else {
+        (below_mid + at_mid) / 2.0
+    };
+    Some((slope, low, high))
+}
+
+/// The values a full sort would put at `ranks` (ascending, each < `values.len()`), by
+/// successive selections, each on the part right of the previous rank.
+fn values_at_ranks<const K: usize>(values: &mut [f64], ranks: [usize; K]) -> [f64; K] {
+    let mut out = [f64::NAN; K];
+    let mut settled = 0;
+    for (slot, &rank) in out.iter_mut().zip(&ranks) {
+        debug_assert!(
+            rank < values.len() && rank + 1 >= settled,
+            "ranks out of order"
+        );
+        if rank >= settled {
+            values[settled..].select_nth_unstable_by(rank - settled, f64::total_cmp);
+            settled = rank + 1;
+        }
+        *slot = values[rank];
+    }
+    out
 }
 
 /// The post-GC floor: the lowest sample in each of up to `MAX_FLOOR_POINTS` equal time
@@ -325,5 +346,18 @@ mod tests {
         let parts = split_lifetimes(&points, &[3.0, 3.5, 7.0]);
         let lens: Vec<usize> = parts.iter().map(Vec::len).collect();
         assert_eq!(lens, vec![3, 1, 3, 3]);
+    }
+
+    #[test]
+    fn ranks_by_selection_match_a_full_sort() {
+        for len in [1usize, 2, 3, 7, 100, 1001] {
+            // Many ties (the modulus) and both signs, as pairwise slopes of a floor have.
+            let values: Vec<f64> = (0..len).map(|i| (noise(i) * 50.0).round()).collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let ranks = [0, len / 3, len / 3, len / 2, len - 1];
+            let picked = values_at_ranks(&mut values.clone(), ranks);
+            assert_eq!(picked, ranks.map(|r| sorted[r]), "len {len}");
+        }
     }
 }

@@ -144,58 +144,38 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             }
         };
         let (heap, starts) = tokio::try_join!(fetch(Role::Heap), fetch(Role::ProcessStart))?;
-        let by_service = |all: &[RangeSeries]| -> HashMap<String, Vec<RangeSeries>> {
-            let mut out: HashMap<String, Vec<RangeSeries>> = HashMap::new();
-            for s in all {
-                if let Some(service) = s.labels.get(label) {
-                    out.entry(service.clone()).or_default().push(s.clone());
-                }
-            }
-            out
-        };
-        let (heap, starts) = (by_service(&heap), by_service(&starts));
+        let (mut heap, mut starts) = (by_service(heap, label), by_service(starts, label));
+        let mut jobs = Vec::new();
         for service in services {
-            let Some(series) = heap.get(service) else {
+            let Some(series) = heap.remove(service) else {
                 warnings.push(format!(
                     "{service}: {} metrics exist, but no {} series",
                     p.title, p.memory_name
                 ));
                 continue;
             };
+            jobs.push((service, series, starts.remove(service).unwrap_or_default()));
+        }
+        // The fetch is over; what is left is CPU (Theil–Sen per lifetime), one service
+        // independent of the next, so it uses every core.
+        let analysed = parallel_map(jobs, |(service, heap, starts)| {
             let mut data = RangeData {
                 step,
-                by_role: HashMap::new(),
+                by_role: HashMap::from([(Role::Heap, heap), (Role::ProcessStart, starts)]),
             };
-            data.by_role.insert(Role::Heap, series.clone());
-            data.by_role.insert(
-                Role::ProcessStart,
-                starts.get(service).cloned().unwrap_or_default(),
-            );
-            replica_labels.extend(crate::analysis::replicas::merge_replicas(&mut data));
+            let replicas = crate::analysis::replicas::merge_replicas(&mut data);
             period::trim_stale_tails(&mut data, to);
             let boundaries = period::heap_boundaries(&data);
             let figures =
                 period::analyze_period(from, to, &data, &boundaries, &PeriodInstants::default());
-            let flag = match (
-                figures.growth_interval_bytes_per_hour,
-                figures.growth_bytes_per_hour,
-            ) {
-                (Some([lo, _]), _) if lo > threshold => "leaking",
-                (_, Some(g)) if g > threshold => "growing",
-                _ => "ok",
-            };
-            rows.push(ServiceRow {
-                service: service.clone(),
-                runtime: p.runtime.clone(),
-                instances: figures.instance_count,
-                growth_bytes_per_hour: figures.growth_bytes_per_hour,
-                growth_interval_bytes_per_hour: figures.growth_interval_bytes_per_hour,
-                growth_bytes_per_hour_total: figures.growth_bytes_per_hour_total,
-                growth_percent: figures.growth_percent,
-                restarts: figures.restarts,
-                heap_end_bytes: figures.heap_end_bytes,
-                flag: flag.to_string(),
-            });
+            (
+                service_row(service, &p.runtime, &figures, threshold),
+                replicas,
+            )
+        });
+        for (row, replicas) in analysed {
+            rows.push(row);
+            replica_labels.extend(replicas);
         }
     }
     if !replica_labels.is_empty() {
@@ -220,6 +200,70 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         threshold_bytes_per_hour: threshold,
         services: rows,
         warnings,
+    })
+}
+
+/// Groups series by the service label, moving them (a fleet's answers are large).
+fn by_service(all: Vec<RangeSeries>, label: &str) -> HashMap<String, Vec<RangeSeries>> {
+    let mut out: HashMap<String, Vec<RangeSeries>> = HashMap::new();
+    for s in all {
+        if let Some(service) = s.labels.get(label) {
+            out.entry(service.clone()).or_default().push(s);
+        }
+    }
+    out
+}
+
+fn service_row(
+    service: &str,
+    runtime: &str,
+    figures: &crate::evidence::Period,
+    threshold: f64,
+) -> ServiceRow {
+    let flag = match (
+        figures.growth_interval_bytes_per_hour,
+        figures.growth_bytes_per_hour,
+    ) {
+        (Some([lo, _]), _) if lo > threshold => "leaking",
+        (_, Some(g)) if g > threshold => "growing",
+        _ => "ok",
+    };
+    ServiceRow {
+        service: service.to_string(),
+        runtime: runtime.to_string(),
+        instances: figures.instance_count,
+        growth_bytes_per_hour: figures.growth_bytes_per_hour,
+        growth_interval_bytes_per_hour: figures.growth_interval_bytes_per_hour,
+        growth_bytes_per_hour_total: figures.growth_bytes_per_hour_total,
+        growth_percent: figures.growth_percent,
+        restarts: figures.restarts,
+        heap_end_bytes: figures.heap_end_bytes,
+        flag: flag.to_string(),
+    }
+}
+
+/// `items.map(f)` in order, spread over the machine's cores in contiguous chunks.
+fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    if threads < 2 || items.len() < 2 {
+        return items.into_iter().map(f).collect();
+    }
+    let chunk_len = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(chunk_len).collect());
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scan analysis thread panicked"))
+            .collect()
     })
 }
 
@@ -302,4 +346,18 @@ pub fn render_table(scan: &Scan, markdown: bool) -> String {
         out.push_str(&format!("warning: {w}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parallel_map_keeps_the_order_and_every_item() {
+        for len in [0usize, 1, 2, 3, 17, 1000] {
+            let items: Vec<usize> = (0..len).collect();
+            let mapped = parallel_map(items, |i| i * 3 + 1);
+            assert_eq!(mapped, (0..len).map(|i| i * 3 + 1).collect::<Vec<_>>());
+        }
+    }
 }
