@@ -22,6 +22,11 @@ fn validate(server: &str, args: &[&str]) -> (Option<i32>, Value, String) {
     let out = leakcollect(&all);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let json = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    // Every verdict a test sees is also checked against the published schema.
+    if !json.is_null() {
+        let errors = schema_errors("validation.schema.json", &json);
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
     (out.status.code(), json, stderr)
 }
 
@@ -59,6 +64,16 @@ fn fix_worked_failed_and_too_recent() {
             > 70e6
     );
     assert!(v["hours_after_fix"].as_f64().unwrap() > 11.0);
+    // The schema is not vacuous, down to the evidence it refers to.
+    let mut broken = v.clone();
+    broken["verdict"] = "fixed".into();
+    assert!(!schema_errors("validation.schema.json", &broken).is_empty());
+    let mut broken = v.clone();
+    broken["evidence"]["periods"]
+        .as_object_mut()
+        .unwrap()
+        .remove("window");
+    assert!(!schema_errors("validation.schema.json", &broken).is_empty());
 
     // The same service with a fix that did not fix anything: still 120 MB/h and OOMs.
     let mid = failed.from + 12.0 * HOUR;

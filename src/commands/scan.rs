@@ -108,6 +108,32 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             *entry = (n, runtime);
         }
     }
+    if runtime_of.is_empty() {
+        let markers: Vec<String> = packs.iter().flat_map(|p| p.detect.clone()).collect();
+        let hint = if !series.data.is_empty() {
+            format!(
+                "; {} series matched, but none has the label `{label}` (is --service-label right?)",
+                series.data.len()
+            )
+        } else if !selector.is_empty() {
+            let anywhere = vec![format!("{{__name__=~\"{}\"}}", markers.join("|"))];
+            match client.series("scan_hint", &anywhere, from, to).await {
+                Ok(any) if !any.data.is_empty() => {
+                    "; runtime metrics exist in the window, but not under this selector".into()
+                }
+                Ok(_) => "; no runtime metrics exist in the window at all".into(),
+                Err(_) => String::new(),
+            }
+        } else {
+            "; no runtime metrics exist in the window at all".into()
+        };
+        return Err(crate::commands::collect::CollectError::NoRuntime {
+            selector: crate::commands::collect::selector_text(&selector),
+            checked: markers.join(", "),
+            hint,
+        }
+        .into());
+    }
 
     let step =
         choose_step(Duration::from_secs_f64(to - from), Duration::from_secs(15)).as_secs_f64();

@@ -289,3 +289,36 @@ impl Drop for Guarded {
 pub fn free_loopback_port() -> u16 {
     free_port()
 }
+
+/// Why `doc` does not match `schema/NAME` (empty when it does). Every file in `schema/`
+/// is registered under its `$id`, so one schema may refer to another.
+pub fn schema_errors(name: &str, doc: &serde_json::Value) -> Vec<String> {
+    let load = |file: &str| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(repo_path(&format!("schema/{file}"))).unwrap(),
+        )
+        .unwrap_or_else(|e| panic!("schema/{file}: {e}"))
+    };
+    let mut registry = jsonschema::Registry::new();
+    for file in [
+        "evidence.schema.json",
+        "scan.schema.json",
+        "validation.schema.json",
+    ] {
+        let schema = load(file);
+        let id = schema["$id"]
+            .as_str()
+            .expect("every schema has an $id")
+            .to_string();
+        registry = registry.add(id, schema).expect("schema registers");
+    }
+    let registry = registry.prepare().expect("schemas resolve");
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .build(&load(name))
+        .expect("schema compiles");
+    validator
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}
