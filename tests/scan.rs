@@ -20,27 +20,12 @@ fn scan_ranks_and_flags_the_fleet() {
     };
     let server = PromServer::start(&openmetrics(&[&api, &billing, &worker, &jvm]));
     let (from, to) = (format!("{}", api.from), format!("{}", api.to));
-    let out = leakcollect(&[
-        "scan",
-        "--prometheus-url",
+    let scan = scan_json(
         &server.url,
-        "--selector",
-        r#"namespace="prod""#,
-        "--from",
-        &from,
-        "--to",
-        &to,
-        "--format",
-        "json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        api.from,
+        api.to,
+        &["--selector", r#"namespace="prod""#],
     );
-    let scan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let errors = schema_errors("scan.schema.json", &scan);
-    assert!(errors.is_empty(), "{errors:#?}");
     let mut broken = scan.clone();
     broken["services"][0]["flag"] = "maybe".into();
     assert!(!schema_errors("scan.schema.json", &broken).is_empty());
@@ -111,13 +96,7 @@ fn scan_ranks_and_flags_the_fleet() {
     );
 
     // A threshold above every growth flags nothing; the ranking stays.
-    let high = leakcollect(&scan_args(
-        &server.url,
-        &from,
-        &to,
-        &["--format", "json", "--min-growth", "500MB/h"],
-    ));
-    let high: serde_json::Value = serde_json::from_slice(&high.stdout).unwrap();
+    let high = scan_json(&server.url, api.from, api.to, &["--min-growth", "500MB/h"]);
     assert_eq!(high["threshold_bytes_per_hour"], 500e6);
     let flags: Vec<&str> = high["services"]
         .as_array()

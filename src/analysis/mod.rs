@@ -4,6 +4,7 @@
 pub mod growth;
 pub mod period;
 pub mod replicas;
+pub mod resolution;
 pub mod restarts;
 pub mod stats;
 pub mod verdict;

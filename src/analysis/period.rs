@@ -19,9 +19,21 @@ const MB: f64 = 1e6;
 pub struct RangeData {
     pub step: f64,
     pub by_role: HashMap<Role, Vec<RangeSeries>>,
+    /// Roles fetched at another step than `step` (a finer one, for short lifetimes).
+    pub role_steps: HashMap<Role, f64>,
 }
 
 impl RangeData {
+    pub fn new(step: f64) -> Self {
+        RangeData {
+            step,
+            ..Default::default()
+        }
+    }
+    /// The step `role`'s series were evaluated at.
+    pub fn step_of(&self, role: Role) -> f64 {
+        self.role_steps.get(&role).copied().unwrap_or(self.step)
+    }
     pub fn series(&self, role: Role) -> &[RangeSeries] {
         self.by_role.get(&role).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -52,13 +64,14 @@ const LOOKBACK_SECONDS: f64 = 300.0;
 /// read as a flat stretch of a process that no longer exists. Only level gauges are
 /// trimmed: flags and counters stay flat for real, and their last value matters.
 pub fn trim_stale_tails(data: &mut RangeData, window_end: f64) {
-    let step = data.step;
     let levels = [Role::Heap, Role::HeapTotal, Role::Rss, Role::ActiveHandles];
-    for (_, all) in data
+    let steps: HashMap<Role, f64> = levels.iter().map(|r| (*r, data.step_of(*r))).collect();
+    for (role, all) in data
         .by_role
         .iter_mut()
         .filter(|(role, _)| levels.contains(role))
     {
+        let step = steps[role];
         for series in all.iter_mut() {
             let Some(&(last_t, last_v)) = series.points.last() else {
                 continue;
@@ -172,8 +185,9 @@ pub fn analyze_period(
     boundaries: &[Option<Boundaries>],
     instants: &PeriodInstants,
 ) -> Period {
-    let step = data.step;
-    let tolerance = (3.0 * step).max(0.05 * (end - start));
+    // Levels are read within the coarsest step of the window; the heap may be finer.
+    let tolerance = (3.0 * data.step).max(0.05 * (end - start));
+    let heap_step = data.step_of(Role::Heap);
     let hours = (end - start) / HOUR;
     let mut instances = Vec::new();
     let mut baselines = Vec::new();
@@ -190,7 +204,7 @@ pub fn analyze_period(
     let mut coverages = Vec::new();
     for (heap, bounds) in data.series(Role::Heap).iter().zip(boundaries) {
         let points = clip(&heap.points, start, end);
-        if !belongs_to_period(&points, step) {
+        if !belongs_to_period(&points, heap_step) {
             continue;
         }
         let no_bounds = Vec::new();
@@ -202,8 +216,8 @@ pub fn analyze_period(
         }
         let span = points[points.len() - 1].0 - points[0].0;
         observed_hours = observed_hours.max(span / HOUR);
-        if span > 0.0 && step > 0.0 {
-            coverages.push((points.len() as f64 / (span / step + 1.0)).min(1.0));
+        if span > 0.0 && heap_step > 0.0 {
+            coverages.push((points.len() as f64 / (span / heap_step + 1.0)).min(1.0));
         }
         let growth = instance_growth(&points, cut);
         let level = levels(&points, start, end, tolerance);
@@ -251,7 +265,8 @@ pub fn analyze_period(
                 data.series(Role::K8sOomReason),
                 start,
                 end,
-                step,
+                data.step_of(Role::K8sRestarts)
+                    .max(data.step_of(Role::K8sOomReason)),
             )
         });
     let oom_events = data.has_data(Role::OomEvents).then(|| {
@@ -270,6 +285,7 @@ pub fn analyze_period(
     } else {
         Role::Heap
     };
+    let memory_step = data.step_of(memory_role);
     let limits: Vec<f64> = data
         .series(Role::MemoryLimit)
         .iter()
@@ -281,7 +297,7 @@ pub fn analyze_period(
         .series(memory_role)
         .iter()
         .map(|s| clip(&s.points, start, end))
-        .filter(|points| belongs_to_period(points, step))
+        .filter(|points| belongs_to_period(points, memory_step))
         .collect();
 
     let restarts_visible = boundaries.iter().any(Option::is_some);
@@ -297,7 +313,7 @@ pub fn analyze_period(
             memory_series.iter().any(|points| {
                 points
                     .iter()
-                    .filter(|(t, _)| *t < at && *t >= at - 3.0 * step)
+                    .filter(|(t, _)| *t < at && *t >= at - 3.0 * memory_step)
                     .any(|(_, v)| *v >= 0.95 * limit)
             })
         };
@@ -333,7 +349,7 @@ pub fn analyze_period(
         data.series(role)
             .iter()
             .map(|s| clip(&s.points, start, end))
-            .filter(|points| belongs_to_period(points, step))
+            .filter(|points| belongs_to_period(points, data.step_of(role)))
             .filter_map(|points| levels(&points, start, end, tolerance).last)
             .collect()
     };
@@ -343,7 +359,7 @@ pub fn analyze_period(
         .series(Role::Rss)
         .iter()
         .map(|s| clip(&s.points, start, end))
-        .filter(|points| belongs_to_period(points, step))
+        .filter(|points| belongs_to_period(points, data.step_of(Role::Rss)))
         .flatten()
         .map(|p| p.1)
         .max_by(f64::total_cmp);

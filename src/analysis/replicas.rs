@@ -79,6 +79,7 @@ mod tests {
     fn copies_from_replicas_are_merged_and_named() {
         let mut data = RangeData {
             step: 1.0,
+            role_steps: Default::default(),
             by_role: HashMap::from([(
                 Role::Heap,
                 vec![
@@ -116,6 +117,7 @@ mod tests {
     fn distinct_processes_are_left_alone() {
         let mut data = RangeData {
             step: 1.0,
+            role_steps: Default::default(),
             by_role: HashMap::from([(
                 Role::Heap,
                 vec![

@@ -2,6 +2,7 @@
 //! answers into [`Evidence`] and render it.
 
 use crate::analysis::period::{self, PeriodInstants, RangeData};
+use crate::analysis::resolution::{self, GROWTH_ROLES};
 use crate::config::CollectConfig;
 use crate::evidence::{Evidence, Periods, QueryRecord, SCHEMA_ID, Window};
 use crate::pack::{self, Pack, PackQuery, QueryKind, RANGE_PLACEHOLDER, Role};
@@ -379,14 +380,17 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
         None => detect_runtime(&client, config, &mut records, &mut warnings).await?,
     };
     let pack = &pack;
-    let step = match config.step {
-        Some(step) => step,
+    // With an unknown scrape interval no finer step is tried: below the interval, points
+    // repeat samples and flatten the slope.
+    let (step, scrape_interval) = match config.step {
+        Some(step) => (step, None),
         None => {
             let interval = probe_scrape_interval(&client, config, pack, &mut records).await?;
-            choose_step(
+            let step = choose_step(
                 Duration::from_secs_f64(to - from),
                 interval.unwrap_or(Duration::from_secs(1)),
-            )
+            );
+            (step, interval)
         }
     };
     let step_seconds = step.as_secs_f64();
@@ -420,6 +424,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
 
     let mut data = RangeData {
         step: step_seconds,
+        role_steps: Default::default(),
         by_role: HashMap::new(),
     };
     let mut instants: HashMap<PeriodName, PeriodInstants> = HashMap::new();
@@ -527,7 +532,55 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
     }
     period::trim_stale_tails(&mut data, to);
 
-    let boundaries = period::heap_boundaries(&data);
+    let mut boundaries = period::heap_boundaries(&data);
+    if let Some(interval) = scrape_interval {
+        let series = GROWTH_ROLES.iter().map(|r| data.series(*r).len()).sum();
+        if let Some(lifetime) = resolution::median_lifetime(&data, &boundaries, from, to)
+            && let Some(fine) =
+                resolution::finer_growth_step(&data, &boundaries, (from, to), interval, series)
+        {
+            let growth_queries: Vec<&PlannedQuery> = planned
+                .iter()
+                .filter(|i| i.period.is_none() && GROWTH_ROLES.contains(&i.query.role))
+                .collect();
+            let (fine, coarse) = (fine.as_secs_f64(), step_seconds);
+            match fetch_ranges(&client, &growth_queries, from, to, fine).await {
+                Ok(answers) => {
+                    let mut finer = RangeData::new(fine);
+                    for (item, answer) in growth_queries.iter().zip(answers) {
+                        if let Some(record) =
+                            records.iter_mut().find(|r| r.id == item.query.id && r.kind == "range")
+                        {
+                            record.step_seconds = Some(fine);
+                            record.requests += answer.requests;
+                            record.series = answer.data.len();
+                        }
+                        for w in &answer.warnings {
+                            warnings.push(format!("Prometheus warned on query {}: {w}", item.query.id));
+                        }
+                        finer.by_role.entry(item.query.role).or_default().extend(answer.data);
+                    }
+                    crate::analysis::replicas::merge_replicas(&mut finer);
+                    period::trim_stale_tails(&mut finer, to);
+                    for (role, series) in finer.by_role {
+                        data.by_role.insert(role, series);
+                        data.role_steps.insert(role, fine);
+                    }
+                    boundaries = period::heap_boundaries(&data);
+                    warnings.push(format!(
+                        "process lifetimes are short for this window (median {}): the memory and restart series were fetched again at a {} step (the rest at {}), so each lifetime has points enough for a slope",
+                        format_duration(Duration::from_secs_f64(lifetime.round())),
+                        format_duration(Duration::from_secs_f64(fine)),
+                        format_duration(Duration::from_secs_f64(coarse)),
+                    ));
+                }
+                Err(error) => warnings.push(format!(
+                    "process lifetimes are short for this window (median {}), but fetching the memory series at a finer step failed ({error}); growth may be missing",
+                    format_duration(Duration::from_secs_f64(lifetime.round())),
+                )),
+            }
+        }
+    }
     let analyze = |name: PeriodName, start: f64, end: f64| {
         let inst = instants.get(&name).cloned().unwrap_or_default();
         period::analyze_period(start, end, &data, &boundaries, &inst)
@@ -702,6 +755,35 @@ fn explain_missing(
 }
 
 /// "did you mean …" from the values the service label does take in the window.
+/// Range queries at `step`, all at once (the client bounds the concurrency), in order.
+async fn fetch_ranges(
+    client: &Client,
+    queries: &[&PlannedQuery],
+    from: f64,
+    to: f64,
+    step: f64,
+) -> Result<Vec<crate::prom::Answer<Vec<RangeSeries>>>, PromError> {
+    let mut tasks = JoinSet::new();
+    for (index, item) in queries.iter().enumerate() {
+        let (client, id, promql) = (client.clone(), item.query.id.clone(), item.promql.clone());
+        tasks.spawn(async move {
+            (
+                index,
+                client.query_range(&id, &promql, from, to, step).await,
+            )
+        });
+    }
+    let mut answers: Vec<Option<_>> = queries.iter().map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        let (index, answer) = joined.expect("query tasks do not panic");
+        answers[index] = Some(answer?);
+    }
+    Ok(answers
+        .into_iter()
+        .map(|a| a.expect("every task reported"))
+        .collect())
+}
+
 async fn suggestion(
     client: &Client,
     config: &CollectConfig,

@@ -4,11 +4,15 @@
 //! runtime; then one range query per runtime pack covers all its services.
 
 use crate::analysis::period::{self, PeriodInstants, RangeData};
+use crate::analysis::resolution;
 use crate::config::{self, ConfigError};
 use crate::pack::{self, Pack, Role};
-use crate::prom::range::choose_step;
+use crate::prom::range::{choose_step, finer_step};
 use crate::prom::{Client, RangeSeries};
+use crate::timespec::format_duration;
 use crate::timespec::{self, unix_seconds};
+use promql_parser::label::Matcher;
+use promql_parser::parser::token::T_EQL_REGEX;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -25,7 +29,7 @@ pub struct ServiceRow {
     pub restarts: u64,
     pub heap_end_bytes: Option<f64>,
     /// `leaking` (interval wholly above the threshold), `growing` (median above it, not
-    /// confidently), or `ok`.
+    /// confidently), `unknown` (no growth figure: too few points per lifetime), or `ok`.
     pub flag: String,
 }
 
@@ -147,15 +151,14 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         if services.is_empty() {
             continue;
         }
-        let fetch = |role: Role| {
+        let fetch = |role: Role, matchers: Vec<Matcher>, step: f64| {
             let query = p.by_role(role).next().cloned();
             let client = client.clone();
-            let selector = selector.clone();
             async move {
                 let Some(query) = query else {
                     return Ok(Vec::new());
                 };
-                let promql = pack::inject(&query.promql, &selector).map_err(|detail| {
+                let promql = pack::inject(&query.promql, &matchers).map_err(|detail| {
                     crate::commands::collect::CollectError::Plan {
                         query_id: query.id.clone(),
                         detail,
@@ -169,7 +172,10 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 )
             }
         };
-        let (heap, starts) = tokio::try_join!(fetch(Role::Heap), fetch(Role::ProcessStart))?;
+        let (heap, starts) = tokio::try_join!(
+            fetch(Role::Heap, selector.clone(), step),
+            fetch(Role::ProcessStart, selector.clone(), step)
+        )?;
         let (mut heap, mut starts) = (by_service(heap, label), by_service(starts, label));
         let mut jobs = Vec::new();
         for service in services {
@@ -184,24 +190,92 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         }
         // The fetch is over; what is left is CPU (Theil–Sen per lifetime), one service
         // independent of the next, so it uses every core.
-        let analysed = parallel_map(jobs, |(service, heap, starts)| {
-            let mut data = RangeData {
-                step,
-                by_role: HashMap::from([(Role::Heap, heap), (Role::ProcessStart, starts)]),
-            };
-            let replicas = crate::analysis::replicas::merge_replicas(&mut data);
-            period::trim_stale_tails(&mut data, to);
-            let boundaries = period::heap_boundaries(&data);
-            let figures =
-                period::analyze_period(from, to, &data, &boundaries, &PeriodInstants::default());
-            (
-                service_row(service, &p.runtime, &figures, threshold),
-                replicas,
+        let mut analysed = parallel_map(jobs, |(service, heap, starts)| {
+            analyse_service(
+                service,
+                &p.runtime,
+                heap,
+                starts,
+                (from, to, step),
+                threshold,
             )
         });
-        for (row, replicas) in analysed {
-            rows.push(row);
-            replica_labels.extend(replicas);
+
+        // Services whose lifetimes are too short for the step are asked again, finer.
+        let short: Vec<(usize, f64)> = analysed
+            .iter()
+            .enumerate()
+            .filter_map(|(i, a)| a.short_lifetime.map(|l| (i, l)))
+            .collect();
+        if !short.is_empty() {
+            let names: Vec<&str> = short
+                .iter()
+                .map(|(i, _)| analysed[*i].row.service.as_str())
+                .collect();
+            let mut narrowed = selector.clone();
+            narrowed.push(service_matcher(label, &names)?);
+            let shortest = short.iter().map(|(_, l)| *l).fold(f64::INFINITY, f64::min);
+            let series: usize = short.iter().map(|(i, _)| analysed[*i].series).sum();
+            let budget = Duration::from_secs_f64(
+                (series as f64 * (to - from) / resolution::MAX_FINER_POINTS).ceil(),
+            );
+            let interval = scrape_interval(&client, p, &narrowed, to).await;
+            let fine = interval.and_then(|interval| {
+                finer_step(
+                    Duration::from_secs_f64(step),
+                    shortest / resolution::POINTS_PER_LIFETIME,
+                    interval.max(budget),
+                )
+            });
+            if let Some(fine) = fine {
+                let fine = fine.as_secs_f64();
+                let (heap, starts) = tokio::try_join!(
+                    fetch(Role::Heap, narrowed.clone(), fine),
+                    fetch(Role::ProcessStart, narrowed.clone(), fine)
+                )?;
+                let (mut heap, mut starts) = (by_service(heap, label), by_service(starts, label));
+                let jobs: Vec<_> = short
+                    .iter()
+                    .filter_map(|(i, _)| {
+                        let name = &analysed[*i].row.service;
+                        let series = heap.remove(name)?;
+                        Some((
+                            *i,
+                            (
+                                name.clone(),
+                                series,
+                                starts.remove(name).unwrap_or_default(),
+                            ),
+                        ))
+                    })
+                    .collect();
+                let (slots, jobs): (Vec<usize>, Vec<_>) = jobs.into_iter().unzip();
+                let again = parallel_map(jobs, |(service, heap, starts)| {
+                    analyse_service(
+                        &service,
+                        &p.runtime,
+                        heap,
+                        starts,
+                        (from, to, fine),
+                        threshold,
+                    )
+                });
+                for (slot, result) in slots.into_iter().zip(again) {
+                    analysed[slot] = result;
+                }
+                warnings.push(format!(
+                    "{} {} service(s) have short process lifetimes (shortest median {}): their memory series were fetched again at a {} step (the scan's step is {})",
+                    short.len(),
+                    p.title,
+                    format_duration(Duration::from_secs_f64(shortest.round())),
+                    format_duration(Duration::from_secs_f64(fine)),
+                    format_duration(Duration::from_secs_f64(step)),
+                ));
+            }
+        }
+        for a in analysed {
+            rows.push(a.row);
+            replica_labels.extend(a.replicas);
         }
     }
     if !replica_labels.is_empty() {
@@ -229,6 +303,81 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     })
 }
 
+/// One service's figures from its heap and process-start series at `step`.
+struct Analysed {
+    row: ServiceRow,
+    replicas: Vec<String>,
+    /// The median lifetime, when it has too few points at this step for a slope.
+    short_lifetime: Option<f64>,
+    /// Series the analysis read, for sizing a finer fetch.
+    series: usize,
+}
+
+fn analyse_service(
+    service: &str,
+    runtime: &str,
+    heap: Vec<RangeSeries>,
+    starts: Vec<RangeSeries>,
+    (from, to, step): (f64, f64, f64),
+    threshold: f64,
+) -> Analysed {
+    let series = heap.len() + starts.len();
+    let mut data = RangeData::new(step);
+    data.by_role = HashMap::from([(Role::Heap, heap), (Role::ProcessStart, starts)]);
+    let replicas = crate::analysis::replicas::merge_replicas(&mut data);
+    period::trim_stale_tails(&mut data, to);
+    let boundaries = period::heap_boundaries(&data);
+    let figures = period::analyze_period(from, to, &data, &boundaries, &PeriodInstants::default());
+    let short_lifetime = resolution::median_lifetime(&data, &boundaries, from, to)
+        .filter(|l| l / step < resolution::POINTS_PER_LIFETIME);
+    Analysed {
+        row: service_row(service, runtime, &figures, threshold),
+        replicas: replicas.into_iter().collect(),
+        short_lifetime,
+        series,
+    }
+}
+
+/// `label=~"a|b|c"`, each name matched literally.
+fn service_matcher(label: &str, names: &[&str]) -> Result<Matcher, ConfigError> {
+    const META: &str = "\\.+*?()|[]{}^$";
+    let escaped: Vec<String> = names
+        .iter()
+        .map(|name| {
+            name.chars()
+                .flat_map(|c| META.contains(c).then_some('\\').into_iter().chain([c]))
+                .collect()
+        })
+        .collect();
+    Matcher::new_matcher(T_EQL_REGEX, label.to_string(), escaped.join("|")).map_err(|detail| {
+        ConfigError::Selector {
+            text: escaped.join("|"),
+            detail,
+        }
+    })
+}
+
+/// The scrape interval of the pack's heap series under `matchers`, from the samples in
+/// the window's last hour; `None` when unknown (then no finer step is tried).
+async fn scrape_interval(
+    client: &Client,
+    p: &Pack,
+    matchers: &[Matcher],
+    to: f64,
+) -> Option<Duration> {
+    let heap = p.by_role(Role::Heap).next()?;
+    let selector = pack::first_selector(&heap.promql)?;
+    let promql = pack::inject(&format!("max(count_over_time({selector}[1h]))"), matchers).ok()?;
+    let answer = client
+        .query("scan_scrape_interval_probe", &promql, to)
+        .await
+        .ok()?;
+    let count = answer.data.first().map(|s| s.value).filter(|v| *v >= 2.0)?;
+    Some(Duration::from_secs_f64(
+        (3600.0 / (count - 1.0)).round().max(1.0),
+    ))
+}
+
 /// Groups series by the service label, moving them (a fleet's answers are large).
 fn by_service(all: Vec<RangeSeries>, label: &str) -> HashMap<String, Vec<RangeSeries>> {
     let mut out: HashMap<String, Vec<RangeSeries>> = HashMap::new();
@@ -252,6 +401,7 @@ fn service_row(
     ) {
         (Some([lo, _]), _) if lo > threshold => "leaking",
         (_, Some(g)) if g > threshold => "growing",
+        (_, None) => "unknown",
         _ => "ok",
     };
     ServiceRow {

@@ -9,5 +9,5 @@ pub mod range;
 
 pub use api::{InstantSample, Labels, RangeSeries};
 pub use backend::{Backend, PartialResponse};
-pub use client::{Client, ClientOptions};
+pub use client::{Answer, Client, ClientOptions};
 pub use error::PromError;

@@ -28,6 +28,21 @@ pub fn choose_step(range: Duration, floor: Duration) -> Duration {
     Duration::from_secs(step)
 }
 
+/// A step finer than `current` that still divides six hours: the largest such step at or
+/// below `wanted` and at or above `floor` (the scrape interval), or, when `wanted` is below
+/// `floor`, the smallest at or above `floor`. `None` when that is not finer than `current`.
+pub fn finer_step(current: Duration, wanted: f64, floor: Duration) -> Option<Duration> {
+    let floor = floor.as_secs_f64().ceil().max(1.0) as u64;
+    let wanted = wanted.floor().max(0.0) as u64;
+    let divisors = (1..=SIX_HOURS).filter(|s| SIX_HOURS.is_multiple_of(*s));
+    let step = if wanted >= floor {
+        divisors.filter(|s| *s >= floor && *s <= wanted).max()
+    } else {
+        divisors.filter(|s| *s >= floor).min()
+    }?;
+    (step < current.as_secs()).then(|| Duration::from_secs(step))
+}
+
 /// Splits `[start, end]` into consecutive slices of at most `max_points` evaluation
 /// points each at `step`; slice boundaries fall on the step grid so that no point is
 /// evaluated twice or skipped.
@@ -63,6 +78,21 @@ pub fn halve(start: f64, end: f64, step: f64) -> Option<((f64, f64), (f64, f64))
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finer_steps_divide_six_hours_and_respect_the_scrape_interval() {
+        let secs = Duration::from_secs;
+        // 3 h lifetimes / 30 points = 360 s, a divisor of 6 h.
+        assert_eq!(finer_step(secs(2700), 360.0, secs(60)), Some(secs(360)));
+        // 370 s is no divisor: the next one down.
+        assert_eq!(finer_step(secs(2700), 370.0, secs(60)), Some(secs(360)));
+        // Lifetimes too short for the scrape interval: the interval it is.
+        assert_eq!(finer_step(secs(2700), 5.0, secs(60)), Some(secs(60)));
+        assert_eq!(finer_step(secs(2700), 5.0, secs(61)), Some(secs(72)));
+        // Nothing finer than what we have.
+        assert_eq!(finer_step(secs(360), 400.0, secs(60)), None);
+        assert_eq!(finer_step(secs(60), 5.0, secs(60)), None);
+    }
 
     #[test]
     fn step_aims_near_target_points_and_respects_floor() {

@@ -322,3 +322,30 @@ pub fn schema_errors(name: &str, doc: &serde_json::Value) -> Vec<String> {
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect()
 }
+
+/// `leakcollect scan --format json` over `[from, to]`: the JSON, checked against its
+/// schema; panics with stderr when scan fails.
+pub fn scan_json(server_url: &str, from: f64, to: f64, extra: &[&str]) -> serde_json::Value {
+    let (from, to) = (format!("{from}"), format!("{to}"));
+    let mut args = vec![
+        "scan",
+        "--prometheus-url",
+        server_url,
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ];
+    args.extend_from_slice(&["--format", "json"]);
+    args.extend_from_slice(extra);
+    let out = leakcollect(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = schema_errors("scan.schema.json", &scan);
+    assert!(errors.is_empty(), "{errors:#?}");
+    scan
+}
