@@ -69,11 +69,7 @@ else
   t1=$(now_ms)
   rm -rf "$dir/pieces"
   echo "== generated and backfilled $(awk -v b="$om_bytes" 'BEGIN {printf "%.2f GB", b/1e9}') of OpenMetrics in $(( (t1 - t0) / 1000 )) s; TSDB $(du -sh "$dir/tsdb" | cut -f1)"
-  t0=$(now_ms)
-  blocks=$(settle_compaction "$dir")
-  t1=$(now_ms)
-  echo "== Prometheus compacted them to $blocks blocks in $(( (t1 - t0) / 1000 )) s (waits at least 90 s)"
-  printf '%s\n%s %s\n%s\n' "$params" "$from" "$to" "$(date -u +%FT%TZ)" >"$dir/loaded"
+  finish_loading "$dir" "$params" "$from" "$to"
 fi
 
 serve_prometheus "$dir"

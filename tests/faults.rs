@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::leakcollect;
+use common::{leakcollect, query_record};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -629,12 +629,7 @@ fn a_range_refused_as_too_large_is_split_until_it_fits() {
     let served: u64 = asked.iter().filter(|p| **p <= 100).sum();
     assert!(asked[0] > 200, "{asked:?}");
     assert_eq!(served, asked[0], "every point once: {asked:?}");
-    let heap = e["queries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["id"] == "heap_used")
-        .unwrap();
+    let heap = query_record(&e, "heap_used");
     assert_eq!(heap["requests"].as_u64().unwrap() as usize, asked.len());
 }
 

@@ -32,12 +32,7 @@ fn short_lifetimes_get_a_finer_step_in_collect_and_scan() {
         e["warnings"]
     );
     assert_eq!(window["restarts"], s.expected_oom_kills(s.from, s.to));
-    let heap = e["queries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["id"] == "heap_used")
-        .unwrap();
+    let heap = query_record(&e, "heap_used");
     // 8 min / 30 points = 16 s: a divisor of 6 h, above the 15 s scrape interval.
     assert_eq!(heap["step_seconds"], 16.0, "{heap}");
     let warnings = e["warnings"].to_string();

@@ -6,7 +6,7 @@ use crate::analysis::resolution::{self, GROWTH_ROLES};
 use crate::config::CollectConfig;
 use crate::evidence::{Evidence, Periods, QueryRecord, SCHEMA_ID, Window};
 use crate::pack::{self, Pack, PackQuery, QueryKind, RANGE_PLACEHOLDER, Role};
-use crate::prom::range::choose_step;
+use crate::prom::range::{choose_step, interval_from_samples};
 use crate::prom::{Client, PromError, RangeSeries};
 use crate::render::links;
 use crate::timespec::{format_duration, from_unix_seconds, unix_seconds};
@@ -172,7 +172,7 @@ async fn probe_scrape_interval(
         }
     })?;
     let answer = client.query(PROBE_ID, &promql, to).await?;
-    let count = answer.data.first().map(|s| s.value).filter(|v| *v >= 2.0);
+    let count = answer.data.first().map(|s| s.value);
     records.push(QueryRecord {
         id: PROBE_ID.into(),
         role: "probe".into(),
@@ -192,7 +192,7 @@ async fn probe_scrape_interval(
         explore_url: None,
         requests: answer.requests,
     });
-    Ok(count.map(|c| Duration::from_secs_f64((span / (c - 1.0)).round().max(1.0))))
+    Ok(count.and_then(|c| interval_from_samples(span, c)))
 }
 
 const PROBE_ID: &str = "scrape_interval_probe";

@@ -7,7 +7,7 @@ use crate::analysis::period::{self, PeriodInstants, RangeData};
 use crate::analysis::resolution;
 use crate::config::{self, ConfigError};
 use crate::pack::{self, Pack, Role};
-use crate::prom::range::{choose_step, finer_step};
+use crate::prom::range::{choose_step, finer_step, interval_from_samples};
 use crate::prom::{Client, RangeSeries};
 use crate::timespec::format_duration;
 use crate::timespec::{self, unix_seconds};
@@ -372,10 +372,7 @@ async fn scrape_interval(
         .query("scan_scrape_interval_probe", &promql, to)
         .await
         .ok()?;
-    let count = answer.data.first().map(|s| s.value).filter(|v| *v >= 2.0)?;
-    Some(Duration::from_secs_f64(
-        (3600.0 / (count - 1.0)).round().max(1.0),
-    ))
+    interval_from_samples(3600.0, answer.data.first()?.value)
 }
 
 /// Groups series by the service label, moving them (a fleet's answers are large).

@@ -28,6 +28,12 @@ pub fn choose_step(range: Duration, floor: Duration) -> Duration {
     Duration::from_secs(step)
 }
 
+/// The scrape interval implied by `count` samples of one series in `span` seconds
+/// (`count_over_time` on the raw selector); `None` below two samples.
+pub fn interval_from_samples(span: f64, count: f64) -> Option<Duration> {
+    (count >= 2.0).then(|| Duration::from_secs_f64((span / (count - 1.0)).round().max(1.0)))
+}
+
 /// A step finer than `current` that still divides six hours: the largest such step at or
 /// below `wanted` and at or above `floor` (the scrape interval), or, when `wanted` is below
 /// `floor`, the smallest at or above `floor`. `None` when that is not finer than `current`.

@@ -349,3 +349,13 @@ pub fn scan_json(server_url: &str, from: f64, to: f64, extra: &[&str]) -> serde_
     assert!(errors.is_empty(), "{errors:#?}");
     scan
 }
+
+/// The record of query `id` in an evidence JSON's `queries`.
+pub fn query_record<'a>(evidence: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    evidence["queries"]
+        .as_array()
+        .expect("queries is a list")
+        .iter()
+        .find(|q| q["id"] == id)
+        .unwrap_or_else(|| panic!("no query {id} in the evidence"))
+}
