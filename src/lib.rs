@@ -166,7 +166,8 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
         if let Some(e) = cause.downcast_ref::<commands::collect::CollectError>() {
             return match e {
                 commands::collect::CollectError::NoData { .. }
-                | commands::collect::CollectError::NoRuntime { .. } => EXIT_NO_DATA,
+                | commands::collect::CollectError::NoRuntime { .. }
+                | commands::collect::CollectError::NoFleet { .. } => EXIT_NO_DATA,
                 commands::collect::CollectError::Plan { .. } => EXIT_USAGE,
             };
         }

@@ -30,6 +30,15 @@ fn healthy(body: &str, path: &str, warnings: &str) -> Reply {
     if path.contains("/label/") {
         return Reply::Json(200, r#"{"status":"success","data":[]}"#.into());
     }
+    if path.ends_with("/series") {
+        return Reply::Json(
+            200,
+            ok_json(
+                r#"[{"__name__":"nodejs_heap_size_used_bytes","job":"api","instance":"a:1"}]"#,
+                warnings,
+            ),
+        );
+    }
     if path.ends_with("/query") {
         let data = if body.contains("count_over_time") {
             format!(r#"{{"resultType":"vector","result":[{{"metric":{{}},"value":[{TO},"60"]}}]}}"#)
@@ -150,7 +159,7 @@ fn urlencoding_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len()
+            && i + 3 <= bytes.len()
             && let Ok(b) = u8::from_str_radix(&String::from_utf8_lossy(&bytes[i + 1..i + 3]), 16)
         {
             out.push(b);
@@ -164,22 +173,33 @@ fn urlencoding_decode(text: &str) -> String {
 }
 
 fn run(url: &str, extra: &[&str]) -> (Option<i32>, String, String) {
+    run_as(url, "api", Some("nodejs"), extra)
+}
+
+/// Collect for `service` as JSON; `runtime: None` leaves the runtime to detection.
+fn run_as(
+    url: &str,
+    service: &str,
+    runtime: Option<&str>,
+    extra: &[&str],
+) -> (Option<i32>, String, String) {
     let (from, to) = (format!("{FROM}"), format!("{TO}"));
     let mut args = vec![
         "--prometheus-url",
         url,
         "--service",
-        "api",
+        service,
         "--from",
         &from,
         "--to",
         &to,
-        "--runtime",
-        "nodejs",
         "--format",
         "json",
         "-q",
     ];
+    if let Some(runtime) = runtime {
+        args.extend(["--runtime", runtime]);
+    }
     args.extend_from_slice(extra);
     let out = leakcollect(&args);
     (
@@ -512,13 +532,22 @@ fn base64_of(text: &str) -> String {
 type Requests = Arc<std::sync::Mutex<Vec<(String, String)>>>;
 
 fn recording_fake() -> (String, Requests) {
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    recording_fake_with(|_, path, body| healthy(body, path, ""))
+}
+
+/// Like [`recording_fake`], answering with `script(nth request to this path, path, body)`.
+fn recording_fake_with(
+    script: impl Fn(usize, &str, &str) -> Reply + Send + Sync + 'static,
+) -> (String, Requests) {
+    let seen: Requests = Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
     let (url, _) = fake(move |_, path, body| {
-        log.lock()
-            .unwrap()
-            .push((path.to_string(), body.to_string()));
-        healthy(body, path, "")
+        let nth = {
+            let mut log = log.lock().unwrap();
+            log.push((path.to_string(), body.to_string()));
+            log.iter().filter(|(p, _)| p == path).count() - 1
+        };
+        script(nth, path, body)
     });
     (url, seen)
 }
@@ -570,6 +599,91 @@ fn backends_get_their_parameters() {
             "{path}: {body}"
         );
         assert!(!fields.iter().any(|f| f.starts_with("dedup=")), "{body}");
+    }
+}
+
+/// Runtime detection asks the series API, not a query: it must get the same treatment
+/// (backend and user parameters, retries) or a Thanos/VictoriaMetrics tenant filter and
+/// a passing 503 would make detection differ from the queries it chooses.
+#[test]
+fn runtime_detection_gets_parameters_and_retries_like_queries() {
+    let (url, seen) = recording_fake_with(|nth, path, body| {
+        if path.ends_with("/series") && nth == 0 {
+            return Reply::Json(
+                503,
+                r#"{"status":"error","errorType":"unavailable","error":"store gateway warming up"}"#
+                    .into(),
+            );
+        }
+        healthy(body, path, "")
+    });
+    let (code, stdout, stderr) = run_as(
+        &url,
+        "api",
+        None,
+        &[
+            "--backend",
+            "thanos",
+            "--query-param",
+            "extra_label=tenant=a",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let evidence: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(evidence["runtime"], "nodejs", "{evidence}");
+    let series: Vec<(String, String)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| path.ends_with("/series"))
+        .cloned()
+        .collect();
+    assert_eq!(series.len(), 2, "one 503, one retry: {series:?}");
+    for (_, body) in &series {
+        let fields: Vec<&str> = body.split('&').collect();
+        for wanted in [
+            "dedup=true",
+            "partial_response=true",
+            "extra_label=tenant=a",
+        ] {
+            assert!(fields.contains(&wanted), "{body}");
+        }
+    }
+
+    // Label values (service suggestions for an empty answer) are a GET: the parameters
+    // ride in the URL.
+    let (url, seen) = recording_fake_with(|_, path, _| {
+        if path.contains("/label/") {
+            return Reply::Json(200, r#"{"status":"success","data":["api"]}"#.into());
+        }
+        let kind = if path.ends_with("/query") {
+            "vector"
+        } else {
+            "matrix"
+        };
+        Reply::Json(
+            200,
+            ok_json(&format!(r#"{{"resultType":"{kind}","result":[]}}"#), ""),
+        )
+    });
+    let (code, _, stderr) = run_as(
+        &url,
+        "apx",
+        Some("nodejs"),
+        &["--query-param", "extra_label=tenant=a"],
+    );
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains(r#"did you mean job="api"?"#), "{stderr}");
+    let label_calls: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| path.contains("/label/"))
+        .map(|(path, _)| urlencoding_decode(path))
+        .collect();
+    assert!(!label_calls.is_empty(), "no label-values call");
+    for path in &label_calls {
+        assert!(path.contains("extra_label=tenant=a"), "{path}");
     }
 }
 

@@ -130,8 +130,13 @@ fn an_empty_fleet_says_why_with_exit_3() {
     assert_eq!(typo.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains(r#"{namespace="prdo"}"#), "{stderr}");
     assert!(
-        stderr.contains("exist in the window, but not under this selector"),
+        stderr
+            .contains(r#"no runtime series has namespace="prdo": did you mean namespace="prod"?"#),
         "{stderr}"
+    );
+    assert!(
+        !stderr.contains("--service,"),
+        "scan has no --service: {stderr}"
     );
     assert!(typo.stdout.is_empty());
 
@@ -160,4 +165,129 @@ fn an_empty_fleet_says_why_with_exit_3() {
         stderr.contains("no runtime metrics exist in the window at all"),
         "{stderr}"
     );
+}
+
+/// Drops every sample line of the metric `name` from OpenMetrics text.
+fn without_metric(text: &str, name: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with(&format!("{name}{{")) && !l.ends_with(&format!(" {name} gauge")))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Each sample of `name` for `service` split into two series by a `space` label, 3:1.
+fn split_by_space(text: &str, name: &str, service: &str) -> String {
+    let mut out = String::new();
+    let prefix = format!("{name}{{job=\"{service}\",");
+    for line in text.lines() {
+        let Some(rest) = line.strip_prefix(&prefix) else {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        };
+        let (labels, sample) = rest.split_once("} ").unwrap();
+        let (value, time) = sample.split_once(' ').unwrap();
+        let value: f64 = value.parse().unwrap();
+        for (space, share) in [("old", 0.75), ("new", 0.25)] {
+            out.push_str(&format!(
+                "{prefix}{labels},space=\"{space}\"}} {} {time}\n",
+                value * share
+            ));
+        }
+    }
+    out
+}
+
+/// Three shapes the plain fixtures do not have: a service whose exporter has no start
+/// time (restarts seen only as counter resets), one leaking pod among healthy ones, and
+/// a heap metric split by a label into parts of one process.
+#[test]
+fn counter_resets_one_bad_pod_and_split_heaps() {
+    let (from, to) = window();
+    let nostart = leakcollect::synth::Scenario {
+        kube: false,
+        ..scenario("oom-sawtooth", "nostart")
+    };
+    let healthy = leakcollect::synth::Scenario {
+        instances: 4,
+        only_instances: Some((0, 3)),
+        ..scenario("no-leak", "cart")
+    };
+    let bad_pod = leakcollect::synth::Scenario {
+        instances: 4,
+        only_instances: Some((3, 4)),
+        ..scenario("steady-leak", "cart")
+    };
+    let split = scenario("steady-leak", "spaces");
+    let text = String::from_utf8(openmetrics(&[&nostart, &healthy, &bad_pod, &split])).unwrap();
+    let text = split_by_space(&text, "nodejs_heap_size_used_bytes", "spaces");
+    // The start-time gauge is dropped for the whole file: every service's restarts must
+    // come from counter resets (the CPU counter) alone.
+    let text = without_metric(&text, "process_start_time_seconds");
+    assert!(text.contains(r#"space="old""#));
+    let server = PromServer::start(text.as_bytes());
+
+    let scan = scan_json(&server.url, from, to, &[]);
+    let services = scan["services"].as_array().unwrap();
+    let get = |name: &str| {
+        services
+            .iter()
+            .find(|s| s["service"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {scan}"))
+    };
+
+    let row = get("nostart");
+    let growth = row["growth_bytes_per_hour"].as_f64().unwrap();
+    assert!(
+        within(growth, 120.0 * MB, 0.03),
+        "restart-aware from resets: {row}"
+    );
+    assert_eq!(row["flag"], "leaking", "{row}");
+    assert_eq!(
+        row["restarts"],
+        nostart.expected_oom_kills(nostart.from, nostart.to),
+        "{row}"
+    );
+    let percent = row["growth_percent"].as_f64().unwrap();
+    assert!(
+        percent < 200.0,
+        "growth over one lifetime, not over 24 h of lifetimes: {percent}"
+    );
+
+    let row = get("cart");
+    assert_eq!(row["instances"], 4, "{row}");
+    assert_eq!(row["instances_leaking"], 1, "{row}");
+    assert_eq!(row["flag"], "partial", "{row}");
+
+    let row = get("spaces");
+    assert_eq!(row["instances"], 3, "parts summed per process: {row}");
+    let growth = row["growth_bytes_per_hour"].as_f64().unwrap();
+    assert!(within(growth, 50.0 * MB, 0.03), "{row}");
+    assert!(
+        scan["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("split by space")),
+        "{scan}"
+    );
+
+    let table = leakcollect(&scan_args(
+        &server.url,
+        &format!("{from}"),
+        &format!("{to}"),
+        &[],
+    ));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("partial (1 of 4)  cart"), "{text}");
+
+    // collect agrees on the split service: three instances at the whole heap's growth.
+    let evidence = collect_json(&server.url, "spaces", from, to, &[]);
+    let leak = &evidence["periods"]["window"];
+    assert_eq!(leak["instance_count"], 3, "{leak}");
+    assert!(within(
+        leak["growth_bytes_per_hour"].as_f64().unwrap(),
+        50.0 * MB,
+        0.03
+    ));
 }

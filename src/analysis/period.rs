@@ -201,6 +201,7 @@ pub fn analyze_period(
     let mut restart_times = Vec::new();
     let mut process_restarts: Option<u64> = None;
     let mut observed_hours: f64 = 0.0;
+    let mut lifetime_hours = Vec::new();
     let mut coverages = Vec::new();
     for (heap, bounds) in data.series(Role::Heap).iter().zip(boundaries) {
         let points = clip(&heap.points, start, end);
@@ -216,6 +217,7 @@ pub fn analyze_period(
         }
         let span = points[points.len() - 1].0 - points[0].0;
         observed_hours = observed_hours.max(span / HOUR);
+        lifetime_hours.push(span / HOUR / (restarts_here as f64 + 1.0));
         if span > 0.0 && heap_step > 0.0 {
             coverages.push((points.len() as f64 / (span / heap_step + 1.0)).min(1.0));
         }
@@ -333,8 +335,15 @@ pub fn analyze_period(
             .sum::<f64>()
     });
     let baseline = median(&baselines);
+    // What the heap gains in one process lifetime: over the period when nothing
+    // restarts, else over the median lifetime (a restart gives the gain back).
+    let lifetime = if restart_times.is_empty() {
+        hours
+    } else {
+        median(&lifetime_hours).map_or(hours, |l| l.min(hours))
+    };
     let growth_percent = match (growth_median, baseline) {
-        (Some(g), Some(b)) if b > 0.0 => Some(g * hours / b * 100.0),
+        (Some(g), Some(b)) if b > 0.0 => Some(g * lifetime / b * 100.0),
         _ => None,
     };
     let growth_interval = (!intervals.is_empty()).then(|| {

@@ -2,9 +2,15 @@
 //! told apart only by an external label such as `prometheus_replica`. Counted as they
 //! are, instance counts and fleet totals double. Thanos merges them (`dedup=true`); on
 //! any other backend the range series are merged here, and the report says so.
+//!
+//! Parts: a memory metric split by a label such as `space` or `pool` gives one process
+//! several series. Counted as they are, each part reads as an instance; they are summed
+//! per process here, and the report says by which label.
 
 use super::period::RangeData;
-use crate::prom::Labels;
+use super::restarts::instance_key;
+use crate::pack::Role;
+use crate::prom::{Labels, RangeSeries};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a label name is an HA replica label (`replica`, `prometheus_replica`,
@@ -54,6 +60,73 @@ pub fn merge_replicas(data: &mut RangeData) -> BTreeSet<String> {
         let mut flags = keep.into_iter();
         series.retain(|_| flags.next().unwrap_or(true));
     }
+    found
+}
+
+/// Roles whose series are amounts of one process's memory, so parts of one add up.
+const MEMORY_ROLES: &[Role] = &[Role::Heap, Role::HeapTotal, Role::Rss];
+
+/// Sums, per process ([`instance_key`]), memory series split by other labels, at the
+/// timestamps every part has. Returns the labels that told the parts apart (empty: none).
+pub fn sum_memory_parts(data: &mut RangeData) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for role in MEMORY_ROLES {
+        let Some(series) = data.by_role.get_mut(role) else {
+            continue;
+        };
+        let mut keys = BTreeSet::new();
+        if series
+            .iter()
+            .all(|one| keys.insert(instance_key(&one.labels)))
+        {
+            continue; // one series per process: nothing to sum, order kept
+        }
+        let mut groups: BTreeMap<String, Vec<RangeSeries>> = BTreeMap::new();
+        for one in series.drain(..) {
+            groups
+                .entry(instance_key(&one.labels))
+                .or_default()
+                .push(one);
+        }
+        for (_, mut parts) in groups {
+            if parts.len() == 1 {
+                series.append(&mut parts);
+                continue;
+            }
+            let mut labels = parts[0].labels.clone();
+            for part in &parts[1..] {
+                labels.retain(|name, value| {
+                    let same = part.labels.get(name) == Some(value);
+                    if !same {
+                        found.insert(name.clone());
+                    }
+                    same
+                });
+                found.extend(
+                    part.labels
+                        .keys()
+                        .filter(|name| !parts[0].labels.contains_key(*name))
+                        .cloned(),
+                );
+            }
+            let mut sums: BTreeMap<u64, (f64, usize)> = BTreeMap::new();
+            for part in &parts {
+                for (t, v) in &part.points {
+                    let slot = sums.entry(t.to_bits()).or_insert((0.0, 0));
+                    slot.0 += v;
+                    slot.1 += 1;
+                }
+            }
+            let mut points: Vec<(f64, f64)> = sums
+                .into_iter()
+                .filter(|(_, (_, n))| *n == parts.len())
+                .map(|(t, (sum, _))| (f64::from_bits(t), sum))
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            series.push(RangeSeries { labels, points });
+        }
+    }
+    found.remove("__name__");
     found
 }
 
@@ -128,5 +201,44 @@ mod tests {
         };
         assert!(merge_replicas(&mut data).is_empty());
         assert_eq!(data.by_role[&Role::Heap].len(), 2);
+    }
+
+    #[test]
+    fn parts_of_one_process_are_summed_where_all_have_a_sample() {
+        let part = |instance: &str, space: &str, points: Vec<(f64, f64)>| RangeSeries {
+            labels: [
+                ("__name__", "heap_space_used"),
+                ("instance", instance),
+                ("space", space),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            points,
+        };
+        let mut data = RangeData::new(1.0);
+        data.by_role.insert(
+            Role::Heap,
+            vec![
+                part("a", "old", vec![(0.0, 10.0), (1.0, 11.0), (2.0, 12.0)]),
+                part("a", "new", vec![(0.0, 1.0), (2.0, 3.0)]),
+                part("b", "old", vec![(0.0, 5.0)]),
+            ],
+        );
+        let found = sum_memory_parts(&mut data);
+        assert_eq!(found, BTreeSet::from(["space".to_string()]));
+        let heap = &data.by_role[&Role::Heap];
+        assert_eq!(heap.len(), 2);
+        assert_eq!(heap[0].labels.get("space"), None);
+        assert_eq!(heap[0].labels["instance"], "a");
+        assert_eq!(heap[0].points, vec![(0.0, 11.0), (2.0, 15.0)]);
+        assert_eq!(
+            heap[1].labels["space"], "old",
+            "a single part keeps its labels"
+        );
+
+        let before = data.clone();
+        assert!(sum_memory_parts(&mut data).is_empty());
+        assert_eq!(data.by_role[&Role::Heap], before.by_role[&Role::Heap]);
     }
 }

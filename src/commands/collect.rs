@@ -37,6 +37,14 @@ pub enum CollectError {
         checked: String,
         hint: String,
     },
+    #[error(
+        "no runtime metrics found under --selector {selector} in the window{hint} (looked for {checked}); check --selector, --service-label and the window, or name a pack with --runtime"
+    )]
+    NoFleet {
+        selector: String,
+        checked: String,
+        hint: String,
+    },
     #[error("query {query_id} could not be prepared: {detail}")]
     Plan { query_id: String, detail: String },
 }
@@ -530,6 +538,10 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
             names[0]
         ));
     }
+    let part_labels = crate::analysis::replicas::sum_memory_parts(&mut data);
+    if !part_labels.is_empty() {
+        warnings.push(parts_warning(&part_labels));
+    }
     period::trim_stale_tails(&mut data, to);
 
     let mut boundaries = period::heap_boundaries(&data);
@@ -561,6 +573,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
                         finer.by_role.entry(item.query.role).or_default().extend(answer.data);
                     }
                     crate::analysis::replicas::merge_replicas(&mut finer);
+                    crate::analysis::replicas::sum_memory_parts(&mut finer);
                     period::trim_stale_tails(&mut finer, to);
                     for (role, series) in finer.by_role {
                         data.by_role.insert(role, series);
@@ -815,7 +828,7 @@ async fn suggestion(
     }
 }
 
-fn closest<'a>(wanted: &str, candidates: &'a [String]) -> Option<&'a String> {
+pub(crate) fn closest<'a>(wanted: &str, candidates: &'a [String]) -> Option<&'a String> {
     candidates
         .iter()
         .map(|c| (strsim_distance(wanted, c), c))
@@ -842,6 +855,15 @@ fn strsim_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// The warning for memory series that came in parts (see `replicas::sum_memory_parts`).
+pub fn parts_warning(labels: &std::collections::BTreeSet<String>) -> String {
+    let names: Vec<&str> = labels.iter().map(String::as_str).collect();
+    format!(
+        "the memory series come in parts per process (split by {}): the parts were summed per process, so each instance counts once",
+        names.join(", ")
+    )
 }
 
 #[cfg(test)]

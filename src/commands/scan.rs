@@ -28,8 +28,12 @@ pub struct ServiceRow {
     pub growth_percent: Option<f64>,
     pub restarts: u64,
     pub heap_end_bytes: Option<f64>,
-    /// `leaking` (interval wholly above the threshold), `growing` (median above it, not
-    /// confidently), `unknown` (no growth figure: too few points per lifetime), or `ok`.
+    /// Instances whose own growth interval is wholly above the threshold.
+    pub instances_leaking: usize,
+    /// `leaking` (the service's interval wholly above the threshold), `growing` (its
+    /// median above it, not confidently), `partial` (neither, but some instances leak
+    /// confidently: one bad pod among healthy ones), `unknown` (no growth figure: too few
+    /// points per lifetime), or `ok`.
     pub flag: String,
 }
 
@@ -76,6 +80,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     let label = &args.service_label;
     let mut warnings: Vec<String> = held_back.into_iter().collect();
     let mut replica_labels = std::collections::BTreeSet::new();
+    let mut part_labels = std::collections::BTreeSet::new();
 
     // Which services run which runtime: one series-API call over every pack's markers.
     let mut runtime_of: BTreeMap<String, (usize, String)> = BTreeMap::new();
@@ -120,18 +125,11 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 series.data.len()
             )
         } else if !selector.is_empty() {
-            let anywhere = vec![format!("{{__name__=~\"{}\"}}", markers.join("|"))];
-            match client.series("scan_hint", &anywhere, from, to).await {
-                Ok(any) if !any.data.is_empty() => {
-                    "; runtime metrics exist in the window, but not under this selector".into()
-                }
-                Ok(_) => "; no runtime metrics exist in the window at all".into(),
-                Err(_) => String::new(),
-            }
+            selector_hint(&client, &selector, &markers, from, to).await
         } else {
             "; no runtime metrics exist in the window at all".into()
         };
-        return Err(crate::commands::collect::CollectError::NoRuntime {
+        return Err(crate::commands::collect::CollectError::NoFleet {
             selector: crate::commands::collect::selector_text(&selector),
             checked: markers.join(", "),
             hint,
@@ -153,52 +151,65 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         }
         let fetch = |role: Role, matchers: Vec<Matcher>, step: f64| {
             let query = p.by_role(role).next().cloned();
+            let start_query = p
+                .by_role(Role::ProcessStart)
+                .next()
+                .map(|q| q.promql.clone());
             let client = client.clone();
             async move {
                 let Some(query) = query else {
-                    return Ok(Vec::new());
+                    return Ok(HashMap::new());
                 };
-                let promql = pack::inject(&query.promql, &matchers).map_err(|detail| {
-                    crate::commands::collect::CollectError::Plan {
-                        query_id: query.id.clone(),
-                        detail,
-                    }
-                })?;
-                anyhow::Ok(
-                    client
-                        .query_range(&query.id, &promql, from, to, step)
-                        .await?
-                        .data,
-                )
+                let plan = |promql: &str| {
+                    pack::inject(promql, &matchers).map_err(|detail| {
+                        crate::commands::collect::CollectError::Plan {
+                            query_id: query.id.clone(),
+                            detail,
+                        }
+                    })
+                };
+                let mut promql = plan(&query.promql)?;
+                // A counter reset only matters where there is no start time (the
+                // analysis prefers it), so the server leaves the others out; `unless`
+                // matches on every label but the metric name: the same target's.
+                if let (Role::ResetCounter, Some(start)) = (role, &start_query) {
+                    promql = format!("({promql}) unless ({})", plan(start)?);
+                }
+                let answer = client
+                    .query_range(&query.id, &promql, from, to, step)
+                    .await?;
+                anyhow::Ok(by_service(answer.data, label))
             }
         };
-        let (heap, starts) = tokio::try_join!(
-            fetch(Role::Heap, selector.clone(), step),
-            fetch(Role::ProcessStart, selector.clone(), step)
-        )?;
-        let (mut heap, mut starts) = (by_service(heap, label), by_service(starts, label));
+        // The memory series and both signs of a restart: a start time where the
+        // exporter has one, else a counter reset.
+        let fetch_all = |matchers: Vec<Matcher>, step: f64| async move {
+            let (heap, starts, counters) = tokio::try_join!(
+                fetch(Role::Heap, matchers.clone(), step),
+                fetch(Role::ProcessStart, matchers.clone(), step),
+                fetch(Role::ResetCounter, matchers, step)
+            )?;
+            anyhow::Ok(HashMap::from([
+                (Role::Heap, heap),
+                (Role::ProcessStart, starts),
+                (Role::ResetCounter, counters),
+            ]))
+        };
+        let mut fetched = fetch_all(selector.clone(), step).await?;
         let mut jobs = Vec::new();
         for service in services {
-            let Some(series) = heap.remove(service) else {
-                warnings.push(format!(
+            match take_service(&mut fetched, service) {
+                Some(series) => jobs.push((service.clone(), series)),
+                None => warnings.push(format!(
                     "{service}: {} metrics exist, but no {} series",
                     p.title, p.memory_name
-                ));
-                continue;
-            };
-            jobs.push((service, series, starts.remove(service).unwrap_or_default()));
+                )),
+            }
         }
         // The fetch is over; what is left is CPU (Theil–Sen per lifetime), one service
         // independent of the next, so it uses every core.
-        let mut analysed = parallel_map(jobs, |(service, heap, starts)| {
-            analyse_service(
-                service,
-                &p.runtime,
-                heap,
-                starts,
-                (from, to, step),
-                threshold,
-            )
+        let mut analysed = parallel_map(jobs, |(service, series)| {
+            analyse_service(&service, &p.runtime, series, (from, to, step), threshold)
         });
 
         // Services whose lifetimes are too short for the step are asked again, finer.
@@ -229,36 +240,18 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             });
             if let Some(fine) = fine {
                 let fine = fine.as_secs_f64();
-                let (heap, starts) = tokio::try_join!(
-                    fetch(Role::Heap, narrowed.clone(), fine),
-                    fetch(Role::ProcessStart, narrowed.clone(), fine)
-                )?;
-                let (mut heap, mut starts) = (by_service(heap, label), by_service(starts, label));
+                let mut fetched = fetch_all(narrowed, fine).await?;
                 let jobs: Vec<_> = short
                     .iter()
                     .filter_map(|(i, _)| {
-                        let name = &analysed[*i].row.service;
-                        let series = heap.remove(name)?;
-                        Some((
-                            *i,
-                            (
-                                name.clone(),
-                                series,
-                                starts.remove(name).unwrap_or_default(),
-                            ),
-                        ))
+                        let name = analysed[*i].row.service.clone();
+                        let series = take_service(&mut fetched, &name)?;
+                        Some((*i, (name, series)))
                     })
                     .collect();
                 let (slots, jobs): (Vec<usize>, Vec<_>) = jobs.into_iter().unzip();
-                let again = parallel_map(jobs, |(service, heap, starts)| {
-                    analyse_service(
-                        &service,
-                        &p.runtime,
-                        heap,
-                        starts,
-                        (from, to, fine),
-                        threshold,
-                    )
+                let again = parallel_map(jobs, |(service, series)| {
+                    analyse_service(&service, &p.runtime, series, (from, to, fine), threshold)
                 });
                 for (slot, result) in slots.into_iter().zip(again) {
                     analysed[slot] = result;
@@ -276,6 +269,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         for a in analysed {
             rows.push(a.row);
             replica_labels.extend(a.replicas);
+            part_labels.extend(a.parts);
         }
     }
     if !replica_labels.is_empty() {
@@ -284,6 +278,9 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             "series came in copies from HA replicas (label {}); the copies were merged (--backend thanos lets Thanos do it)",
             names.join(", ")
         ));
+    }
+    if !part_labels.is_empty() {
+        warnings.push(crate::commands::collect::parts_warning(&part_labels));
     }
     rows.sort_by(|a, b| {
         b.growth_bytes_per_hour
@@ -303,10 +300,12 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     })
 }
 
-/// One service's figures from its heap and process-start series at `step`.
+/// One service's figures from its memory and restart series at `step`.
 struct Analysed {
     row: ServiceRow,
     replicas: Vec<String>,
+    /// Labels that split one process's memory series into parts (summed).
+    parts: Vec<String>,
     /// The median lifetime, when it has too few points at this step for a slope.
     short_lifetime: Option<f64>,
     /// Series the analysis read, for sizing a finer fetch.
@@ -316,15 +315,15 @@ struct Analysed {
 fn analyse_service(
     service: &str,
     runtime: &str,
-    heap: Vec<RangeSeries>,
-    starts: Vec<RangeSeries>,
+    by_role: HashMap<Role, Vec<RangeSeries>>,
     (from, to, step): (f64, f64, f64),
     threshold: f64,
 ) -> Analysed {
-    let series = heap.len() + starts.len();
+    let series = by_role.values().map(Vec::len).sum();
     let mut data = RangeData::new(step);
-    data.by_role = HashMap::from([(Role::Heap, heap), (Role::ProcessStart, starts)]);
+    data.by_role = by_role;
     let replicas = crate::analysis::replicas::merge_replicas(&mut data);
+    let parts = crate::analysis::replicas::sum_memory_parts(&mut data);
     period::trim_stale_tails(&mut data, to);
     let boundaries = period::heap_boundaries(&data);
     let figures = period::analyze_period(from, to, &data, &boundaries, &PeriodInstants::default());
@@ -333,9 +332,83 @@ fn analyse_service(
     Analysed {
         row: service_row(service, runtime, &figures, threshold),
         replicas: replicas.into_iter().collect(),
+        parts: parts.into_iter().collect(),
         short_lifetime,
         series,
     }
+}
+
+/// Moves one service's series out of every role's answer; `None` without memory series.
+fn take_service(
+    fetched: &mut HashMap<Role, HashMap<String, Vec<RangeSeries>>>,
+    service: &str,
+) -> Option<HashMap<Role, Vec<RangeSeries>>> {
+    let heap = fetched.get_mut(&Role::Heap)?.remove(service)?;
+    let mut by_role = HashMap::from([(Role::Heap, heap)]);
+    for (role, services) in fetched.iter_mut() {
+        if *role != Role::Heap {
+            by_role.insert(*role, services.remove(service).unwrap_or_default());
+        }
+    }
+    Some(by_role)
+}
+
+/// Why a selector matched no runtime metrics: none in the window at all, or which of its
+/// `label="value"` matchers has no such value, with the nearest one that exists.
+async fn selector_hint(
+    client: &Client,
+    selector: &[Matcher],
+    markers: &[String],
+    from: f64,
+    to: f64,
+) -> String {
+    let runtime_series = format!("{{__name__=~\"{}\"}}", markers.join("|"));
+    match client
+        .series("scan_hint", std::slice::from_ref(&runtime_series), from, to)
+        .await
+    {
+        Ok(any) if any.data.is_empty() => {
+            return "; no runtime metrics exist in the window at all".into();
+        }
+        Ok(_) => {}
+        Err(_) => return String::new(),
+    }
+    for matcher in selector {
+        if matcher.op != promql_parser::label::MatchOp::Equal || matcher.value.is_empty() {
+            continue;
+        }
+        let Ok(values) = client
+            .label_values(&matcher.name, &runtime_series, from, to)
+            .await
+        else {
+            continue;
+        };
+        if values.contains(&matcher.value) {
+            continue;
+        }
+        return match crate::commands::collect::closest(&matcher.value, &values) {
+            Some(best) => format!(
+                "; no runtime series has {}={:?}: did you mean {}={best:?}?",
+                matcher.name, matcher.value, matcher.name
+            ),
+            None if values.is_empty() => {
+                format!("; no runtime series has the label {}", matcher.name)
+            }
+            None => {
+                let mut shown: Vec<&str> = values.iter().take(5).map(String::as_str).collect();
+                if values.len() > 5 {
+                    shown.push("…");
+                }
+                format!(
+                    "; no runtime series has {}={:?} (it has {})",
+                    matcher.name,
+                    matcher.value,
+                    shown.join(", ")
+                )
+            }
+        };
+    }
+    "; runtime metrics exist in the window, but not under this selector".into()
 }
 
 /// `label=~"a|b|c"`, each name matched literally.
@@ -392,12 +465,21 @@ fn service_row(
     figures: &crate::evidence::Period,
     threshold: f64,
 ) -> ServiceRow {
+    let instances_leaking = figures
+        .instances
+        .iter()
+        .filter(|i| {
+            i.growth_interval_bytes_per_hour
+                .is_some_and(|[lo, _]| lo > threshold)
+        })
+        .count();
     let flag = match (
         figures.growth_interval_bytes_per_hour,
         figures.growth_bytes_per_hour,
     ) {
         (Some([lo, _]), _) if lo > threshold => "leaking",
         (_, Some(g)) if g > threshold => "growing",
+        _ if instances_leaking > 0 => "partial",
         (_, None) => "unknown",
         _ => "ok",
     };
@@ -411,6 +493,7 @@ fn service_row(
         growth_percent: figures.growth_percent,
         restarts: figures.restarts,
         heap_end_bytes: figures.heap_end_bytes,
+        instances_leaking,
         flag: flag.to_string(),
     }
 }
@@ -462,7 +545,11 @@ pub fn render_table(scan: &Scan, markdown: bool) -> String {
         .iter()
         .map(|r| {
             [
-                r.flag.clone(),
+                if r.flag == "partial" {
+                    format!("partial ({} of {})", r.instances_leaking, r.instances)
+                } else {
+                    r.flag.clone()
+                },
                 if markdown {
                     crate::render::markdown::inline_safe(&r.service)
                 } else {

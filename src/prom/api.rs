@@ -15,12 +15,13 @@ pub fn label_values_path(name: &str) -> String {
 
 pub type Labels = BTreeMap<String, String>;
 
-/// The envelope every API answer shares.
+/// The envelope every API answer shares; `T` is the endpoint's `data` (query results,
+/// label sets, label values, metadata).
 #[derive(Debug, Deserialize)]
-pub struct Envelope {
+pub struct Envelope<T = Data> {
     pub status: String,
-    #[serde(default)]
-    pub data: Option<Data>,
+    #[serde(default = "Option::default")]
+    pub data: Option<T>,
     #[serde(default, rename = "errorType")]
     pub error_type: Option<String>,
     #[serde(default)]
@@ -29,18 +30,6 @@ pub struct Envelope {
     pub warnings: Vec<String>,
     #[serde(default)]
     pub infos: Vec<String>,
-}
-
-/// The answer of the series endpoint: label sets, not samples.
-#[derive(Debug, Deserialize)]
-pub struct SeriesEnvelope {
-    pub status: String,
-    #[serde(default)]
-    pub data: Vec<Labels>,
-    #[serde(default)]
-    pub error: Option<String>,
-    #[serde(default)]
-    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

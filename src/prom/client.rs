@@ -3,7 +3,7 @@
 
 use super::api::{
     self, Data, Envelope, InstantSample, Labels, QUERY_PATH, QUERY_RANGE_PATH, RangeSeries,
-    SERIES_PATH, SeriesEnvelope,
+    SERIES_PATH,
 };
 use super::backend::{Backend, PartialResponse};
 use super::error::PromError;
@@ -35,6 +35,14 @@ pub struct ClientOptions {
     pub query_params: Vec<(String, String)>,
     /// How far behind now the server's data is complete; windows end no later.
     pub latency_offset: Duration,
+}
+
+/// The two HTTP methods the API is called with: POST where the endpoint takes a form
+/// (queries can be longer than a URL may be), GET where it takes only a query string.
+#[derive(Debug, Clone, Copy)]
+enum Method {
+    Get,
+    Post,
 }
 
 /// How far a refused range is halved before giving up: 2^12 pieces is more than any
@@ -317,7 +325,8 @@ impl Client {
     }
 
     /// Label sets of the series matching any of `matches` in `[start, end]` (index only,
-    /// no samples: cheap even over long windows).
+    /// no samples: cheap even over long windows). Sent with the same backend and user
+    /// parameters as queries, so `dedup`, tenant filters and `extra_label` apply here too.
     pub async fn series(
         &self,
         query_id: &str,
@@ -325,81 +334,37 @@ impl Client {
         start: f64,
         end: f64,
     ) -> Result<Answer<Vec<Labels>>, PromError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
-        let mut form: Vec<(&str, String)> =
-            matches.iter().map(|m| ("match[]", m.clone())).collect();
-        form.push(("start", format_time(start)));
-        form.push(("end", format_time(end)));
-        let url = format!("{}{}", self.base_url, SERIES_PATH);
-        let response = self
-            .authorize(self.http.post(&url))
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| self.transport_error(query_id, e))?;
-        let status = response.status();
-        let body = self.read_capped(query_id, response).await?;
-        let parsed: Result<SeriesEnvelope, _> = serde_json::from_slice(&body);
-        match parsed {
-            Ok(envelope) if status.is_success() && envelope.status == "success" => Ok(Answer {
-                data: envelope.data,
-                warnings: envelope.warnings,
-                requests: 1,
-            }),
-            Ok(envelope) => Err(PromError::Status {
-                url: self.display_url.clone(),
-                query_id: query_id.to_string(),
-                status: status.as_u16(),
-                message: envelope.error.unwrap_or_else(|| summarize_body(&body)),
-            }),
-            Err(e) if status.is_success() => Err(PromError::Decode {
-                query_id: query_id.to_string(),
-                detail: e.to_string(),
-            }),
-            Err(_) => Err(PromError::Status {
-                url: self.display_url.clone(),
-                query_id: query_id.to_string(),
-                status: status.as_u16(),
-                message: summarize_body(&body),
-            }),
-        }
+        let mut form: Vec<(String, String)> = matches
+            .iter()
+            .map(|m| ("match[]".to_string(), m.clone()))
+            .collect();
+        form.push(("start".into(), format_time(start)));
+        form.push(("end".into(), format_time(end)));
+        self.add_params(&mut form, false);
+        let envelope: Envelope<Vec<Labels>> = self
+            .call(query_id, Method::Post, SERIES_PATH, &form)
+            .await?;
+        Ok(Answer {
+            data: envelope.data.unwrap_or_default(),
+            warnings: envelope.warnings,
+            requests: 1,
+        })
     }
 
     /// Metric types by name from `/api/v1/metadata` (empty when the server keeps none,
     /// as for backfilled data).
     pub async fn metadata(&self) -> Result<BTreeMap<String, String>, PromError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
-        let url = format!("{}{}", self.base_url, api::METADATA_PATH);
-        let response = self
-            .authorize(self.http.get(&url))
-            .send()
-            .await
-            .map_err(|e| self.transport_error("metadata", e))?;
-        let body = self.read_capped("metadata", response).await?;
         #[derive(serde::Deserialize)]
         struct Entry {
             #[serde(rename = "type")]
             kind: String,
         }
-        #[derive(serde::Deserialize)]
-        struct Metadata {
-            #[serde(default)]
-            data: BTreeMap<String, Vec<Entry>>,
-        }
-        let parsed: Metadata = serde_json::from_slice(&body).map_err(|e| PromError::Decode {
-            query_id: "metadata".into(),
-            detail: e.to_string(),
-        })?;
-        Ok(parsed
+        let envelope: Envelope<BTreeMap<String, Vec<Entry>>> = self
+            .call("metadata", Method::Get, api::METADATA_PATH, &[])
+            .await?;
+        Ok(envelope
             .data
+            .unwrap_or_default()
             .into_iter()
             .filter_map(|(name, entries)| entries.into_iter().next().map(|e| (name, e.kind)))
             .collect())
@@ -413,47 +378,46 @@ impl Client {
         start: f64,
         end: f64,
     ) -> Result<Vec<String>, PromError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("semaphore never closed");
-        let url = format!("{}{}", self.base_url, api::label_values_path(name));
-        let response = self
-            .authorize(self.http.get(&url))
-            .query(&[
-                ("match[]", series_match.to_string()),
-                ("start", format_time(start)),
-                ("end", format_time(end)),
-            ])
-            .send()
-            .await
-            .map_err(|e| self.transport_error("label_values", e))?;
-        let body = self.read_capped("label_values", response).await?;
-        #[derive(serde::Deserialize)]
-        struct Values {
-            #[serde(default)]
-            data: Vec<String>,
-        }
-        serde_json::from_slice::<Values>(&body)
-            .map(|v| v.data)
-            .map_err(|e| PromError::Decode {
-                query_id: "label_values".into(),
-                detail: e.to_string(),
-            })
+        let mut form = vec![
+            ("match[]".to_string(), series_match.to_string()),
+            ("start".to_string(), format_time(start)),
+            ("end".to_string(), format_time(end)),
+        ];
+        self.add_params(&mut form, false);
+        let envelope: Envelope<Vec<String>> = self
+            .call(
+                "label_values",
+                Method::Get,
+                &api::label_values_path(name),
+                &form,
+            )
+            .await?;
+        Ok(envelope.data.unwrap_or_default())
     }
 
-    /// POSTs with bounded retries and exponential backoff for transient failures, within
-    /// the client's overall deadline.
+    /// POSTs a query form (see [`Client::call`]).
     async fn post(
         &self,
         query_id: &str,
         path: &str,
         form: &[(String, String)],
     ) -> Result<Envelope, PromError> {
+        self.call(query_id, Method::Post, path, form).await
+    }
+
+    /// One API call with bounded retries and exponential backoff for transient failures,
+    /// within the client's overall deadline. Every endpoint goes through here, so auth,
+    /// retries, size caps and error classes are the same for all of them.
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        query_id: &str,
+        method: Method,
+        path: &str,
+        form: &[(String, String)],
+    ) -> Result<Envelope<T>, PromError> {
         let mut attempt = 0;
         loop {
-            let result = self.post_once(query_id, path, form).await;
+            let result = self.call_once(query_id, method, path, form).await;
             let transient = matches!(
                 &result,
                 Err(PromError::Unreachable { .. }
@@ -470,12 +434,13 @@ impl Client {
         }
     }
 
-    async fn post_once(
+    async fn call_once<T: serde::de::DeserializeOwned>(
         &self,
         query_id: &str,
+        method: Method,
         path: &str,
         form: &[(String, String)],
-    ) -> Result<Envelope, PromError> {
+    ) -> Result<Envelope<T>, PromError> {
         let _permit = self
             .permits
             .acquire()
@@ -489,16 +454,19 @@ impl Client {
                 seconds: self.options.deadline.as_secs(),
             });
         }
+        let request = match method {
+            Method::Post => self.http.post(&url).form(form),
+            Method::Get => self.http.get(&url).query(form),
+        };
         let response = self
-            .authorize(self.http.post(&url))
+            .authorize(request)
             .timeout(self.options.timeout.min(time_left))
-            .form(form)
             .send()
             .await
             .map_err(|e| self.transport_error(query_id, e))?;
         let status = response.status();
         let body = self.read_capped(query_id, response).await?;
-        let envelope: Result<Envelope, _> = serde_json::from_slice(&body);
+        let envelope: Result<Envelope<T>, _> = serde_json::from_slice(&body);
         if status.is_success() {
             let envelope = envelope.map_err(|e| PromError::Decode {
                 query_id: query_id.to_string(),
@@ -513,7 +481,8 @@ impl Client {
             }
             return Ok(envelope);
         }
-        let mut message = match envelope {
+        // An error body's `data` may not have the success shape; read only its message.
+        let mut message = match serde_json::from_slice::<Envelope<serde::de::IgnoredAny>>(&body) {
             Ok(Envelope {
                 error: Some(text), ..
             }) => text,
