@@ -76,6 +76,33 @@ pub enum Role {
     OomEvents,
     /// Run and listed in the report, but feeds no figure.
     Info,
+    /// Derived from a `process_start` query, never written in a pack: restarts between
+    /// raw samples per evaluation step (`changes()`), where two restarts between two
+    /// steps show in the step-sampled series as one.
+    #[serde(skip_deserializing)]
+    StartChanges,
+    /// The same from a `reset_counter` query (`resets()`).
+    #[serde(skip_deserializing)]
+    CounterResets,
+}
+
+impl Role {
+    /// The derived per-step restart count of a restart-marking role, with the PromQL
+    /// function that counts its changes between raw samples.
+    pub fn restart_count(self) -> Option<(Role, &'static str)> {
+        match self {
+            Role::ProcessStart => Some((Role::StartChanges, "changes")),
+            Role::ResetCounter => Some((Role::CounterResets, "resets")),
+            _ => None,
+        }
+    }
+
+    /// For a derived restart count, the role it is derived from.
+    pub fn restart_count_source(self) -> Option<Role> {
+        [Role::ProcessStart, Role::ResetCounter]
+            .into_iter()
+            .find(|source| source.restart_count().map(|(count, _)| count) == Some(self))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -301,6 +328,27 @@ pub fn inject(promql: &str, matchers: &[Matcher]) -> Result<String, String> {
     Ok(expr.to_string())
 }
 
+/// Restarts first seen in each `(t - step, t]` at evaluation step `step`, counted between
+/// raw samples: `f(x[2 step]) - f(x[step] offset step)` is the changes whose second sample
+/// falls in the last step, whether a range includes its left edge (Prometheus 2) or not
+/// (Prometheus 3), or counts the change into it (VictoriaMetrics). `None` unless the
+/// query is a plain selector: a range over an expression would be a subquery, evaluated
+/// at its own resolution instead of the raw samples.
+pub fn restart_count_promql(selector_promql: &str, function: &str, step: f64) -> Option<String> {
+    let expr = promql_parser::parser::parse(selector_promql).ok()?;
+    if !matches!(expr, promql_parser::parser::Expr::VectorSelector(_)) {
+        return None;
+    }
+    let ms = (step * 1000.0).round() as u64;
+    if ms == 0 {
+        return None;
+    }
+    Some(format!(
+        "{function}({selector_promql}[{double}ms]) - {function}({selector_promql}[{ms}ms] offset {ms}ms)",
+        double = 2 * ms
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,5 +486,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("\"h\""), "{err}");
+    }
+
+    #[test]
+    fn restart_counts_only_for_plain_selectors() {
+        assert_eq!(
+            restart_count_promql(r#"process_start_time_seconds{job="api"}"#, "changes", 240.0)
+                .as_deref(),
+            Some(
+                r#"changes(process_start_time_seconds{job="api"}[480000ms]) - changes(process_start_time_seconds{job="api"}[240000ms] offset 240000ms)"#
+            )
+        );
+        assert_eq!(
+            restart_count_promql("max by (pod) (process_start_time_seconds)", "changes", 60.0),
+            None
+        );
+        assert_eq!(restart_count_promql("up", "resets", 0.0), None);
     }
 }

@@ -194,7 +194,8 @@ fn chart_structure_snapshot() {
     let boundaries = vec![
         Some(Boundaries {
             times: vec![from + 14_400.0, from + 28_800.0],
-            from_process: true
+            from_process: true,
+            counts: Vec::new(),
         });
         3
     ];

@@ -102,6 +102,21 @@ pub struct Boundaries {
     pub times: Vec<f64>,
     /// From the process itself (start time or counter reset), not from kube-state-metrics.
     pub from_process: bool,
+    /// Restarts each time stands for (several between two steps are one boundary);
+    /// empty: one each.
+    pub counts: Vec<u64>,
+}
+
+impl Boundaries {
+    /// Restarts in `(start, end]`.
+    pub fn restarts_in(&self, start: f64, end: f64) -> u64 {
+        self.times
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| **t > start && **t <= end)
+            .map(|(i, _)| self.counts.get(i).copied().unwrap_or(1))
+            .sum()
+    }
 }
 
 /// Restart boundaries of each heap series, by index, found once for the whole window:
@@ -111,23 +126,46 @@ pub fn heap_boundaries(data: &RangeData) -> Vec<Option<Boundaries>> {
     data.series(Role::Heap)
         .iter()
         .map(|heap| {
+            let from_process = |role: Role, times: Vec<f64>| {
+                let counted = role
+                    .restart_count()
+                    .and_then(|(count_role, _)| {
+                        restarts::matching(&heap.labels, data.series(count_role))
+                    })
+                    .and_then(|c| {
+                        restarts::restarts_per_boundary(
+                            &times,
+                            &c.points,
+                            role == Role::ResetCounter,
+                        )
+                    });
+                match counted {
+                    Some(counted) => Boundaries {
+                        times: counted.iter().map(|(t, _)| *t).collect(),
+                        from_process: true,
+                        counts: counted.iter().map(|(_, n)| *n).collect(),
+                    },
+                    None => Boundaries {
+                        times,
+                        from_process: true,
+                        counts: Vec::new(),
+                    },
+                }
+            };
             if let Some(start) = restarts::matching(&heap.labels, data.series(Role::ProcessStart)) {
-                return Some(Boundaries {
-                    times: restarts::boundaries_from_start_times(&start.points),
-                    from_process: true,
-                });
+                let times = restarts::boundaries_from_start_times(&start.points);
+                return Some(from_process(Role::ProcessStart, times));
             }
             if let Some(counter) = restarts::matching(&heap.labels, data.series(Role::ResetCounter))
             {
-                return Some(Boundaries {
-                    times: restarts::boundaries_from_counter_resets(&counter.points),
-                    from_process: true,
-                });
+                let times = restarts::boundaries_from_counter_resets(&counter.points);
+                return Some(from_process(Role::ResetCounter, times));
             }
             restarts::matching_container(&heap.labels, data.series(Role::K8sRestarts)).map(|k| {
                 Boundaries {
                     times: restarts::boundaries_from_counter_increments(&k.points),
                     from_process: false,
+                    counts: Vec::new(),
                 }
             })
         })
@@ -210,7 +248,7 @@ pub fn analyze_period(
         }
         let no_bounds = Vec::new();
         let cut = bounds.as_ref().map_or(&no_bounds, |b| &b.times);
-        let restarts_here = cut.iter().filter(|b| **b > start && **b <= end).count() as u64;
+        let restarts_here = bounds.as_ref().map_or(0, |b| b.restarts_in(start, end));
         restart_times.extend(cut.iter().copied().filter(|b| *b > start && *b <= end));
         if bounds.as_ref().is_some_and(|b| b.from_process) {
             *process_restarts.get_or_insert(0) += restarts_here;

@@ -15,10 +15,12 @@ pub const POINTS_PER_LIFETIME: f64 = 30.0;
 /// What the finer fetch may bring in, over all its series (16 bytes a point: ~100 MB).
 pub const MAX_FINER_POINTS: f64 = 6_000_000.0;
 /// The roles the growth and its restart boundaries read; only these are fetched again.
-pub const GROWTH_ROLES: [Role; 6] = [
+pub const GROWTH_ROLES: [Role; 8] = [
     Role::Heap,
     Role::ProcessStart,
     Role::ResetCounter,
+    Role::StartChanges,
+    Role::CounterResets,
     Role::K8sRestarts,
     Role::K8sOomReason,
     Role::Requests,
@@ -114,6 +116,7 @@ mod tests {
             Some(Boundaries {
                 times: every_3h.clone(),
                 from_process: true,
+                counts: Vec::new(),
             });
             2
         ];
@@ -132,6 +135,7 @@ mod tests {
             Some(Boundaries {
                 times: vec![15.0 * 86_400.0],
                 from_process: true,
+                counts: Vec::new(),
             });
             2
         ];

@@ -90,6 +90,41 @@ pub fn boundaries_from_counter_resets(counter: &[(f64, f64)]) -> Vec<f64> {
         .collect()
 }
 
+/// Restart boundaries with how many restarts each stands for, from per-step counts of
+/// changes between raw samples (`pack::restart_count_promql`): a boundary's count is the
+/// one at the first step at or after it, since several restarts between two steps are
+/// one boundary but as many changes. Counts at a step with no boundary are either new
+/// boundaries (`unseen_are_restarts`: a counter fell between raw samples, then climbed
+/// back above its value at the step before) or a reason to distrust the counts (`None`:
+/// a start time jittering between scrapes, which the boundaries deliberately ignore).
+pub fn restarts_per_boundary(
+    times: &[f64],
+    counts: &[(f64, f64)],
+    unseen_are_restarts: bool,
+) -> Option<Vec<(f64, u64)>> {
+    let mut out: Vec<(f64, u64)> = times.iter().map(|t| (*t, 1)).collect();
+    let mut claimed = vec![false; counts.len()];
+    for (time, weight) in out.iter_mut() {
+        let at = counts.partition_point(|(t, _)| *t < *time);
+        if let Some((_, n)) = counts.get(at) {
+            claimed[at] = true;
+            if n.is_finite() && *n >= 1.0 {
+                *weight = n.round() as u64;
+            }
+        }
+    }
+    for ((t, n), claimed) in counts.iter().zip(&claimed) {
+        if !claimed && n.is_finite() && *n >= 0.5 {
+            if !unseen_are_restarts {
+                return None;
+            }
+            out.push((*t, n.round() as u64));
+        }
+    }
+    out.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Some(out)
+}
+
 /// Restart and OOM-kill counts from kube-state-metrics over `[start, end)`.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct KubeCounts {
@@ -228,5 +263,50 @@ mod tests {
         assert_eq!(instance_key(&heap.labels), instance_key(&start.labels));
         assert!(matching(&heap.labels, std::slice::from_ref(&start)).is_some());
         assert_eq!(instance_name(&heap.labels), "h:1");
+    }
+
+    #[test]
+    fn several_restarts_between_two_steps_count_each() {
+        // Steps every 60 s; restarts seen at 120 (two of them) and 300 (one).
+        let counts: Vec<(f64, f64)> = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+            .iter()
+            .map(|t| {
+                (
+                    *t,
+                    if *t == 120.0 {
+                        2.0
+                    } else if *t == 300.0 {
+                        1.0
+                    } else {
+                        0.0
+                    },
+                )
+            })
+            .collect();
+        for unseen_are_restarts in [false, true] {
+            assert_eq!(
+                restarts_per_boundary(&[95.0, 300.0], &counts, unseen_are_restarts),
+                Some(vec![(95.0, 2), (300.0, 1)])
+            );
+        }
+        // A zero or missing count never makes a seen restart vanish.
+        let zeros: Vec<(f64, f64)> = counts.iter().map(|(t, _)| (*t, 0.0)).collect();
+        assert_eq!(
+            restarts_per_boundary(&[170.0], &zeros, false),
+            Some(vec![(170.0, 1)])
+        );
+        assert_eq!(
+            restarts_per_boundary(&[400.0], &[], false),
+            Some(vec![(400.0, 1)])
+        );
+        // A counted restart no boundary explains: a start time's jitter, not trusted...
+        assert_eq!(restarts_per_boundary(&[200.0], &counts[..4], false), None);
+        let jitter: Vec<(f64, f64)> = (0..6).map(|i| (i as f64 * 60.0, 4.0)).collect();
+        assert_eq!(restarts_per_boundary(&[120.0], &jitter, false), None);
+        // ...but a counter that fell between steps and climbed back: a restart.
+        assert_eq!(
+            restarts_per_boundary(&[300.0], &counts, true),
+            Some(vec![(120.0, 2), (300.0, 1)])
+        );
     }
 }

@@ -73,6 +73,24 @@ struct PlannedQuery {
     query: PackQuery,
     promql: String,
     period: Option<(PeriodName, f64, f64)>,
+    /// For a derived restart count: the selector and function it counts with, so the
+    /// PromQL can be written again for another step.
+    count_of: Option<(String, &'static str)>,
+}
+
+impl PlannedQuery {
+    /// This query as sent at evaluation step `step` (only restart counts depend on it).
+    fn at_step(&self, step: f64) -> PlannedQuery {
+        let mut item = self.clone();
+        if let Some(promql) = self
+            .count_of
+            .as_ref()
+            .and_then(|(selector, function)| pack::restart_count_promql(selector, function, step))
+        {
+            item.promql = promql;
+        }
+        item
+    }
 }
 
 /// What a finished query produced, with the warnings Prometheus attached and the
@@ -121,7 +139,7 @@ fn periods(config: &CollectConfig) -> Vec<(PeriodName, f64, f64)> {
     out
 }
 
-fn plan(config: &CollectConfig, pack: &Pack) -> Result<Vec<PlannedQuery>, CollectError> {
+fn plan(config: &CollectConfig, pack: &Pack, step: f64) -> Result<Vec<PlannedQuery>, CollectError> {
     let mut planned = Vec::new();
     for query in &pack.queries {
         let matchers = matchers_for(config, pack, query);
@@ -132,11 +150,36 @@ fn plan(config: &CollectConfig, pack: &Pack) -> Result<Vec<PlannedQuery>, Collec
             })
         };
         match query.kind {
-            QueryKind::Range => planned.push(PlannedQuery {
-                query: query.clone(),
-                promql: prepare(&query.promql)?,
-                period: None,
-            }),
+            QueryKind::Range => {
+                let promql = prepare(&query.promql)?;
+                if let Some((role, function)) = query.role.restart_count()
+                    && let Some(count) = pack::restart_count_promql(&promql, function, step)
+                {
+                    planned.push(PlannedQuery {
+                        query: PackQuery {
+                            id: format!("{}_restarts", query.id),
+                            role,
+                            promql: count.clone(),
+                            unit: "restarts".into(),
+                            description: format!(
+                                "Restarts per step counted between raw samples ({function}()), so two in one step count twice; derived from {}.",
+                                query.id
+                            ),
+                            optional: true,
+                            ..query.clone()
+                        },
+                        promql: count,
+                        period: None,
+                        count_of: Some((promql.clone(), function)),
+                    });
+                }
+                planned.push(PlannedQuery {
+                    query: query.clone(),
+                    promql,
+                    period: None,
+                    count_of: None,
+                });
+            }
             QueryKind::Instant => {
                 for (name, start, end) in periods(config) {
                     let seconds = (end - start).round().max(1.0);
@@ -145,6 +188,7 @@ fn plan(config: &CollectConfig, pack: &Pack) -> Result<Vec<PlannedQuery>, Collec
                         query: query.clone(),
                         promql: prepare(&query.promql.replace(RANGE_PLACEHOLDER, &range))?,
                         period: Some((name, start, end)),
+                        count_of: None,
                     });
                 }
             }
@@ -403,7 +447,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
     };
     let step_seconds = step.as_secs_f64();
 
-    let planned = plan(config, pack)?;
+    let planned = plan(config, pack, step_seconds)?;
     let bar = progress_bar(planned.len(), config.quiet);
     let mut tasks = JoinSet::new();
     for (index, item) in planned.iter().cloned().enumerate() {
@@ -551,11 +595,13 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
             && let Some(fine) =
                 resolution::finer_growth_step(&data, &boundaries, (from, to), interval, series)
         {
-            let growth_queries: Vec<&PlannedQuery> = planned
+            let (fine, coarse) = (fine.as_secs_f64(), step_seconds);
+            let growth_queries: Vec<PlannedQuery> = planned
                 .iter()
                 .filter(|i| i.period.is_none() && GROWTH_ROLES.contains(&i.query.role))
+                .map(|i| i.at_step(fine))
                 .collect();
-            let (fine, coarse) = (fine.as_secs_f64(), step_seconds);
+            let growth_queries: Vec<&PlannedQuery> = growth_queries.iter().collect();
             match fetch_ranges(&client, &growth_queries, from, to, fine).await {
                 Ok(answers) => {
                     let mut finer = RangeData::new(fine);
@@ -564,6 +610,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
                             records.iter_mut().find(|r| r.id == item.query.id && r.kind == "range")
                         {
                             record.step_seconds = Some(fine);
+                            record.promql = item.promql.clone();
                             record.requests += answer.requests;
                             record.series = answer.data.len();
                         }

@@ -150,7 +150,8 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             continue;
         }
         let fetch = |role: Role, matchers: Vec<Matcher>, step: f64| {
-            let query = p.by_role(role).next().cloned();
+            let source = role.restart_count_source();
+            let query = p.by_role(source.unwrap_or(role)).next().cloned();
             let start_query = p
                 .by_role(Role::ProcessStart)
                 .next()
@@ -169,31 +170,45 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                     })
                 };
                 let mut promql = plan(&query.promql)?;
+                let mut id = query.id.clone();
+                if let Some((_, function)) = source.and_then(Role::restart_count) {
+                    let Some(count) = pack::restart_count_promql(&promql, function, step) else {
+                        return Ok(HashMap::new());
+                    };
+                    promql = count;
+                    id.push_str("_restarts");
+                }
                 // A counter reset only matters where there is no start time (the
                 // analysis prefers it), so the server leaves the others out; `unless`
                 // matches on every label but the metric name: the same target's.
-                if let (Role::ResetCounter, Some(start)) = (role, &start_query) {
+                if let (Role::ResetCounter | Role::CounterResets, Some(start)) =
+                    (role, &start_query)
+                {
                     promql = format!("({promql}) unless ({})", plan(start)?);
                 }
-                let answer = client
-                    .query_range(&query.id, &promql, from, to, step)
-                    .await?;
+                let answer = client.query_range(&id, &promql, from, to, step).await?;
                 anyhow::Ok(by_service(answer.data, label))
             }
         };
-        // The memory series and both signs of a restart: a start time where the
-        // exporter has one, else a counter reset.
+        // The memory series and both signs of a restart (a start time where the exporter
+        // has one, else a counter reset), each with its per-step restart count.
         let fetch_all = |matchers: Vec<Matcher>, step: f64| async move {
-            let (heap, starts, counters) = tokio::try_join!(
-                fetch(Role::Heap, matchers.clone(), step),
-                fetch(Role::ProcessStart, matchers.clone(), step),
-                fetch(Role::ResetCounter, matchers, step)
+            let roles = [
+                Role::Heap,
+                Role::ProcessStart,
+                Role::StartChanges,
+                Role::ResetCounter,
+                Role::CounterResets,
+            ];
+            let (heap, starts, start_changes, counters, counter_resets) = tokio::try_join!(
+                fetch(roles[0], matchers.clone(), step),
+                fetch(roles[1], matchers.clone(), step),
+                fetch(roles[2], matchers.clone(), step),
+                fetch(roles[3], matchers.clone(), step),
+                fetch(roles[4], matchers, step)
             )?;
-            anyhow::Ok(HashMap::from([
-                (Role::Heap, heap),
-                (Role::ProcessStart, starts),
-                (Role::ResetCounter, counters),
-            ]))
+            let answers = [heap, starts, start_changes, counters, counter_resets];
+            anyhow::Ok(roles.into_iter().zip(answers).collect::<HashMap<_, _>>())
         };
         let mut fetched = fetch_all(selector.clone(), step).await?;
         let mut jobs = Vec::new();
