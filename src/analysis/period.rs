@@ -240,6 +240,7 @@ pub fn analyze_period(
     let mut process_restarts: Option<u64> = None;
     let mut observed_hours: f64 = 0.0;
     let mut lifetime_hours = Vec::new();
+    let (mut seen_from, mut seen_to): (Option<f64>, Option<f64>) = (None, None);
     let mut coverages = Vec::new();
     for (heap, bounds) in data.series(Role::Heap).iter().zip(boundaries) {
         let points = clip(&heap.points, start, end);
@@ -255,6 +256,10 @@ pub fn analyze_period(
         }
         let span = points[points.len() - 1].0 - points[0].0;
         observed_hours = observed_hours.max(span / HOUR);
+        seen_from = Some(seen_from.map_or(points[0].0, |f: f64| f.min(points[0].0)));
+        seen_to = Some(seen_to.map_or(points[points.len() - 1].0, |l: f64| {
+            l.max(points[points.len() - 1].0)
+        }));
         lifetime_hours.push(span / HOUR / (restarts_here as f64 + 1.0));
         if span > 0.0 && heap_step > 0.0 {
             coverages.push((points.len() as f64 / (span / heap_step + 1.0)).min(1.0));
@@ -366,10 +371,16 @@ pub fn analyze_period(
     // Weighted by hours observed, so a pod that lived ten minutes counts for ten
     // minutes, and the total is the service's growth averaged over the period.
     let growth_median = weighted_median(&growths);
-    let growth_total = (!growths.is_empty() && hours > 0.0).then(|| {
+    // Averaged over the hours the service was seen, not the period: a window reaching
+    // past the data (or before the service existed) must not dilute the total.
+    let seen_hours = match (seen_from, seen_to) {
+        (Some(first), Some(last)) if last > first => (last - first) / HOUR,
+        _ => hours,
+    };
+    let growth_total = (!growths.is_empty() && seen_hours > 0.0).then(|| {
         growths
             .iter()
-            .map(|(g, h)| g * (h / hours).min(1.0))
+            .map(|(g, h)| g * (h / seen_hours).min(1.0))
             .sum::<f64>()
     });
     let baseline = median(&baselines);
@@ -683,5 +694,50 @@ mod tests {
         assert_eq!(p.instances[0].instance, "b:1");
         // b ends its second lifetime at 100 + 30 × 6 MB.
         assert_eq!(p.heap_peak_bytes, Some(280.0 * MB));
+    }
+
+    #[test]
+    fn the_total_is_not_diluted_by_a_window_longer_than_the_data() {
+        // 24 h window, two instances seen only in its second half, each 10 MB/h.
+        let step = 60.0;
+        let heap: Vec<RangeSeries> = ["a:1", "b:1"]
+            .iter()
+            .map(|i| RangeSeries {
+                labels: labels(i, "heap"),
+                points: (720..=1440)
+                    .map(|k| {
+                        let t = k as f64 * step;
+                        (t, 100.0 * MB + 10.0 * MB * (t - 12.0 * HOUR) / HOUR)
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut data = RangeData::new(step);
+        data.by_role.insert(Role::Heap, heap);
+        let bounds = heap_boundaries(&data);
+        let p = analyze_period(0.0, 24.0 * HOUR, &data, &bounds, &PeriodInstants::default());
+        let total = p.growth_bytes_per_hour_total.unwrap();
+        assert!((total - 20.0 * MB).abs() < 0.01 * MB, "{total}");
+        // A pod replaced halfway: each half-lived pod counts for half.
+        let mut data = RangeData::new(step);
+        let half = |name: &str, range: std::ops::RangeInclusive<i32>| RangeSeries {
+            labels: labels(name, "heap"),
+            points: range
+                .map(|k| {
+                    (
+                        k as f64 * step,
+                        100.0 * MB + 10.0 * MB * k as f64 * step / HOUR,
+                    )
+                })
+                .collect(),
+        };
+        data.by_role.insert(
+            Role::Heap,
+            vec![half("old:1", 0..=720), half("new:1", 721..=1440)],
+        );
+        let bounds = heap_boundaries(&data);
+        let p = analyze_period(0.0, 24.0 * HOUR, &data, &bounds, &PeriodInstants::default());
+        let total = p.growth_bytes_per_hour_total.unwrap();
+        assert!((total - 10.0 * MB).abs() < 0.05 * MB, "{total}");
     }
 }
