@@ -29,7 +29,7 @@ dir=$(cd "$dir" && pwd)
 trap 'kill ${PROM_PID:-0} 2>/dev/null || true' EXIT
 
 params="oom-sawtooth instances=$instances days=$days interval=60s"
-if [ -f "$dir/loaded" ] && [ "$(sed -n 1p "$dir/loaded")" = "$params" ]; then
+if [ -f "$dir/loaded" ] && [ "$(sed -n 1p "$dir/loaded")" = "$params" ] && ls "$dir/tsdb"/01* >/dev/null 2>&1; then
   read -r from to <<<"$(sed -n 2p "$dir/loaded")"
   echo "== reusing the TSDB in $dir ($params, loaded $(sed -n 3p "$dir/loaded"))"
 else

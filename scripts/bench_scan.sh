@@ -4,9 +4,9 @@
 # 1 fix-mid-window, 6 no-leak). Checks that scan flags exactly the leaking ones (every
 # steady-leak, oom-sawtooth and fix-mid-window service `leaking`, every no-leak one `ok`),
 # and measures scan's wall time and peak RSS against a floor: a parallel curl (8 at once)
-# of the requests scan sends — scan does not list them, so they are rebuilt here from
-# src/commands/scan.rs (one series-API call over every pack's marker metrics, then the
-# heap and process-start range queries of the Node.js pack at scan's step).
+# of the requests scan sent, from its JSON's `queries` (one series-API call over every
+# pack's marker metrics, then the Node.js pack's memory and restart range queries at
+# scan's step).
 #
 # Usage: ./scripts/bench_scan.sh [runs] [services]   (defaults: 9 runs, 200 services)
 #
@@ -38,7 +38,7 @@ scenario_of() {
 }
 
 params="services=$services instances=3 hours=24 interval=60s mix=2steady,1oom,1fix,6none"
-if [ -f "$dir/loaded" ] && [ "$(sed -n 1p "$dir/loaded")" = "$params" ]; then
+if [ -f "$dir/loaded" ] && [ "$(sed -n 1p "$dir/loaded")" = "$params" ] && ls "$dir/tsdb"/01* >/dev/null 2>&1; then
   read -r from to <<<"$(sed -n 2p "$dir/loaded")"
   echo "== reusing the TSDB in $dir ($params, loaded $(sed -n 3p "$dir/loaded"))"
 else
@@ -100,28 +100,11 @@ else:
     print("flags: every leaking service flagged `leaking`, every other `ok`")
 PY
 
-# The floor: scan's requests, rebuilt from src/commands/scan.rs.
-python3 - "$PROM_URL" "$from" "$to" "$(python3 -c "import json;print(json.load(open('$work/scan.json'))['step_seconds'])")" >"$work/curls" <<'PY'
-import shlex, sys, tomllib
-url, start, end, step = sys.argv[1:]
-sel = 'namespace="prod"'
-matches = []
-for runtime in ["nodejs", "python", "jvm", "go", "dotnet"]:
-    pack = tomllib.load(open("queries/%s.toml" % runtime, "rb"))
-    matches.append('{__name__=~"%s",%s}' % ("|".join(pack["detect"]), sel))
-def curl(path, params):
-    cmd = ["curl", "-sS", "-o", "/dev/null"]
-    for p in params:
-        cmd += ["--data-urlencode", p]
-    return " ".join(shlex.quote(c) for c in cmd + [url + path])
-print(curl("/api/v1/series", ["match[]=" + m for m in matches] + ["start=" + start, "end=" + end]))
-for q in ["nodejs_heap_size_used_bytes{%s}" % sel, "process_start_time_seconds{%s}" % sel]:
-    print(curl("/api/v1/query_range", ["query=" + q, "start=" + start, "end=" + end, "step=" + step]))
-PY
-
+# The floor: the requests scan sent, as its JSON lists them.
+floor_curls "$work/scan.json" "$PROM_URL" >"$work/curls"
 tool_run() { "$bin" "${args[@]}" >/dev/null; }
 # Scan needs the series call's answer before it can send the range queries; this floor
-# keeps that order (the series call, then the two range queries at once).
+# keeps that order (the series call, then the range queries at once).
 head -1 "$work/curls" >"$work/curls.first"; tail -n +2 "$work/curls" >"$work/curls.rest"
 ordered_floor() { run_floor "$work/curls.first"; run_floor "$work/curls.rest"; }
 run_floor "$work/curls"; ordered_floor; tool_run
@@ -135,9 +118,10 @@ done
 for _ in 1 2 3; do peak_rss_kb "$bin" "${args[@]}" >>"$work/rss"; done
 f=$(median "$work/floor.ms"); o=$(median "$work/ordered.ms"); t=$(median "$work/tool.ms"); rss_kb=$(median "$work/rss")
 echo "fleet: $services services × 3 instances, 24 h, 60 s samples"
-echo "floor (curl of scan's 3 requests, rebuilt): median ${f} ms over $runs runs [$(sort -n "$work/floor.ms" | tr '\n' ' ')]"
-echo "floor, series call first:                   median ${o} ms over $runs runs [$(sort -n "$work/ordered.ms" | tr '\n' ' ')]"
-echo "leakcollect scan end to end:                median ${t} ms over $runs runs [$(sort -n "$work/tool.ms" | tr '\n' ' ')]"
-echo "leakcollect scan peak RSS:                  median ${rss_kb} KB over 3 runs [$(sort -n "$work/rss" | tr '\n' ' ')]"
-python3 -c "print('ratio scan / floor: %.2fx (all 3 at once), %.2fx (series call first)' % ($t / $f, $t / $o))"
+n=$(wc -l <"$work/curls")
+echo "floor (curl of scan's $n requests, all at once): median ${f} ms over $runs runs [$(sort -n "$work/floor.ms" | tr '\n' ' ')]"
+echo "floor, series call first:                        median ${o} ms over $runs runs [$(sort -n "$work/ordered.ms" | tr '\n' ' ')]"
+echo "leakcollect scan end to end:                     median ${t} ms over $runs runs [$(sort -n "$work/tool.ms" | tr '\n' ' ')]"
+echo "leakcollect scan peak RSS:                       median ${rss_kb} KB over 3 runs [$(sort -n "$work/rss" | tr '\n' ' ')]"
+python3 -c "print('ratio scan / floor: %.2fx (all at once), %.2fx (series call first)' % ($t / $f, $t / $o))"
 if [ -n "${BENCH_KEEP:-}" ]; then cp "$work/scan.json" "$work/curls" "$BENCH_KEEP"/; fi

@@ -196,7 +196,7 @@ pub struct Symptoms {
     pub gc_pressure: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct QueryRecord {
     pub id: String,
     pub role: String,

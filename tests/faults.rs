@@ -365,6 +365,36 @@ fn warnings_reach_the_report_and_make_validate_inconclusive() {
         "{}",
         v["reason"]
     );
+
+    // scan ranks on the same partial data: it must say so too, naming the query.
+    let from = format!("{FROM}");
+    let out = leakcollect(&[
+        "scan",
+        "--prometheus-url",
+        &url,
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--runtime",
+        "nodejs",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let scan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(scan["services"][0]["service"], "api", "{scan}");
+    let warned = scan["warnings"].to_string();
+    assert!(
+        warned.contains("Prometheus warned on query heap_used: partial response: store eu-1"),
+        "{warned}"
+    );
+    assert!(warned.contains("query scan_detection"), "{warned}");
 }
 
 #[test]

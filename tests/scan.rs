@@ -26,6 +26,23 @@ fn scan_ranks_and_flags_the_fleet() {
         api.to,
         &["--selector", r#"namespace="prod""#],
     );
+    // Every request is listed as sent: the series call first, then the range queries
+    // at the scan's step.
+    let queries = scan["queries"].as_array().unwrap();
+    assert_eq!(queries[0]["kind"], "series", "{}", queries[0]);
+    assert!(queries.iter().all(|q| q["ok"] == true));
+    let heap = queries
+        .iter()
+        .find(|q| q["id"] == "heap_used")
+        .expect("the Node.js heap query");
+    assert_eq!(heap["step_seconds"], scan["step_seconds"]);
+    assert!(
+        heap["promql"]
+            .as_str()
+            .unwrap()
+            .contains(r#"namespace="prod""#),
+        "{heap}"
+    );
     let mut broken = scan.clone();
     broken["services"][0]["flag"] = "maybe".into();
     assert!(!schema_errors("scan.schema.json", &broken).is_empty());

@@ -6,6 +6,7 @@
 use crate::analysis::period::{self, PeriodInstants, RangeData};
 use crate::analysis::resolution;
 use crate::config::{self, ConfigError};
+use crate::evidence::QueryRecord;
 use crate::pack::{self, Pack, Role};
 use crate::prom::range::{choose_step, finer_step, interval_from_samples};
 use crate::prom::{Client, RangeSeries};
@@ -47,6 +48,9 @@ pub struct Scan {
     pub step_seconds: f64,
     pub threshold_bytes_per_hour: f64,
     pub services: Vec<ServiceRow>,
+    /// Every request scan sent, as collect lists its own (the floor benchmarks replay
+    /// them; people paste them into Grafana).
+    pub queries: Vec<QueryRecord>,
     pub warnings: Vec<String>,
 }
 
@@ -101,6 +105,21 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         matches.push(crate::commands::collect::selector_text(&m));
     }
     let series = client.series("scan_detection", &matches, from, to).await?;
+    let mut queries = vec![QueryRecord {
+        id: "scan_detection".into(),
+        role: "detect".into(),
+        kind: "series".into(),
+        description: "Which services run which runtime under the selector (series API).".into(),
+        promql: matches.join(" "),
+        start: Some(from),
+        end: Some(to),
+        ok: true,
+        series: series.data.len(),
+        warnings: series.warnings.clone(),
+        requests: series.requests,
+        ..Default::default()
+    }];
+    warnings.extend(prometheus_warnings("scan_detection", &series.warnings));
     let mut counts: HashMap<(String, String), usize> = HashMap::new();
     for labels in &series.data {
         if let (Some(service), Some(name)) = (labels.get(label), labels.get("__name__"))
@@ -159,7 +178,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             let client = client.clone();
             async move {
                 let Some(query) = query else {
-                    return Ok(HashMap::new());
+                    return Ok((None, HashMap::new()));
                 };
                 let plan = |promql: &str| {
                     pack::inject(promql, &matchers).map_err(|detail| {
@@ -173,7 +192,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 let mut id = query.id.clone();
                 if let Some((_, function)) = source.and_then(Role::restart_count) {
                     let Some(count) = pack::restart_count_promql(&promql, function, step) else {
-                        return Ok(HashMap::new());
+                        return Ok((None, HashMap::new()));
                     };
                     promql = count;
                     id.push_str("_restarts");
@@ -187,7 +206,25 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                     promql = format!("({promql}) unless ({})", plan(start)?);
                 }
                 let answer = client.query_range(&id, &promql, from, to, step).await?;
-                anyhow::Ok(by_service(answer.data, label))
+                let record = QueryRecord {
+                    role: serde_json::to_value(role)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    kind: "range".into(),
+                    description: query.description.clone(),
+                    start: Some(from),
+                    end: Some(to),
+                    step_seconds: Some(step),
+                    ok: true,
+                    series: answer.data.len(),
+                    warnings: answer.warnings,
+                    requests: answer.requests,
+                    promql,
+                    id,
+                    ..Default::default()
+                };
+                anyhow::Ok((Some(record), by_service(answer.data, label)))
             }
         };
         // The memory series and both signs of a restart (a start time where the exporter
@@ -208,9 +245,16 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 fetch(roles[4], matchers, step)
             )?;
             let answers = [heap, starts, start_changes, counters, counter_resets];
-            anyhow::Ok(roles.into_iter().zip(answers).collect::<HashMap<_, _>>())
+            let mut records = Vec::new();
+            let mut by_role = HashMap::new();
+            for (role, (record, series)) in roles.into_iter().zip(answers) {
+                records.extend(record);
+                by_role.insert(role, series);
+            }
+            anyhow::Ok((records, by_role))
         };
-        let mut fetched = fetch_all(selector.clone(), step).await?;
+        let (records, mut fetched) = fetch_all(selector.clone(), step).await?;
+        note_queries(&mut queries, &mut warnings, records);
         let mut jobs = Vec::new();
         for service in services {
             match take_service(&mut fetched, service) {
@@ -245,7 +289,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             let budget = Duration::from_secs_f64(
                 (series as f64 * (to - from) / resolution::MAX_FINER_POINTS).ceil(),
             );
-            let interval = scrape_interval(&client, p, &narrowed, to).await;
+            let interval = scrape_interval(&client, p, &narrowed, to, &mut queries).await;
             let fine = interval.and_then(|interval| {
                 finer_step(
                     Duration::from_secs_f64(step),
@@ -255,7 +299,8 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             });
             if let Some(fine) = fine {
                 let fine = fine.as_secs_f64();
-                let mut fetched = fetch_all(narrowed, fine).await?;
+                let (records, mut fetched) = fetch_all(narrowed, fine).await?;
+                note_queries(&mut queries, &mut warnings, records);
                 let jobs: Vec<_> = short
                     .iter()
                     .filter_map(|(i, _)| {
@@ -311,6 +356,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         step_seconds: step,
         threshold_bytes_per_hour: threshold,
         services: rows,
+        queries,
         warnings,
     })
 }
@@ -452,15 +498,50 @@ async fn scrape_interval(
     p: &Pack,
     matchers: &[Matcher],
     to: f64,
+    queries: &mut Vec<QueryRecord>,
 ) -> Option<Duration> {
+    const ID: &str = "scan_scrape_interval_probe";
     let heap = p.by_role(Role::Heap).next()?;
     let selector = pack::first_selector(&heap.promql)?;
     let promql = pack::inject(&format!("max(count_over_time({selector}[1h]))"), matchers).ok()?;
-    let answer = client
-        .query("scan_scrape_interval_probe", &promql, to)
-        .await
-        .ok()?;
-    interval_from_samples(3600.0, answer.data.first()?.value)
+    let answer = client.query(ID, &promql, to).await;
+    queries.push(QueryRecord {
+        id: ID.into(),
+        role: "scrape_interval".into(),
+        kind: "instant".into(),
+        description:
+            "Samples in the last hour, for the scrape interval (a finer step never goes below it)."
+                .into(),
+        promql,
+        time: Some(to),
+        ok: answer.is_ok(),
+        error: answer.as_ref().err().map(ToString::to_string),
+        series: answer.as_ref().map_or(0, |a| a.data.len()),
+        requests: 1,
+        ..Default::default()
+    });
+    interval_from_samples(3600.0, answer.ok()?.data.first()?.value)
+}
+
+/// Adds a fetch's records to the scan's, and the server's warnings on them to its own.
+fn note_queries(
+    queries: &mut Vec<QueryRecord>,
+    warnings: &mut Vec<String>,
+    records: Vec<QueryRecord>,
+) {
+    for record in records {
+        warnings.extend(prometheus_warnings(&record.id, &record.warnings));
+        queries.push(record);
+    }
+}
+
+/// The server's warnings on a query (Thanos's partial responses among them), as scan
+/// warnings: a ranking on partial data must say so.
+fn prometheus_warnings(id: &str, server_warnings: &[String]) -> Vec<String> {
+    server_warnings
+        .iter()
+        .map(|w| format!("Prometheus warned on query {id}: {w}"))
+        .collect()
 }
 
 /// Groups series by the service label, moving them (a fleet's answers are large).
