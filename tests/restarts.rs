@@ -1,7 +1,8 @@
 //! Restart counts when two restarts fall between two evaluation steps (a crash loop:
 //! the process dies again 30 s after starting). Step-sampled, the start time (or the
 //! CPU counter) changes once; between raw samples it changes twice. collect and scan
-//! must count both, from start times and from counter resets, on a real Prometheus.
+//! must count both, from start times and from counter resets, on a real Prometheus, and
+//! VictoriaMetrics (whose `changes()` also counts the change into its window) the same.
 
 mod common;
 
@@ -130,6 +131,24 @@ fn two_restarts_between_steps_count_twice() {
         );
         let errors = schema_errors("evidence.schema.json", &e);
         assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    let (_vm, vm_url, _vm_dir) = start_victoria(text.as_bytes(), &["-search.disableCache"]);
+    let (vm_from, vm_to) = (format!("{from}"), format!("{to}"));
+    for service in ["loop", "loopreset"] {
+        let e = collect_on_vm(
+            &vm_url,
+            service,
+            &vm_from,
+            &vm_to,
+            &["--runtime", "nodejs"],
+            &serde_json::json!(2),
+        );
+        assert_eq!(
+            e["periods"]["window"]["restarts"], truth,
+            "VictoriaMetrics, {service}: {}",
+            e["warnings"]
+        );
     }
 
     let scan = scan_json(&server.url, from, to, &["--runtime", "nodejs"]);

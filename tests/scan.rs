@@ -43,6 +43,16 @@ fn scan_ranks_and_flags_the_fleet() {
             .contains(r#"namespace="prod""#),
         "{heap}"
     );
+    // Restarts between raw samples are asked only for the services seen restarting.
+    let counts: Vec<&str> = queries
+        .iter()
+        .filter(|q| q["id"].as_str().unwrap().ends_with("_restarts"))
+        .map(|q| q["promql"].as_str().unwrap())
+        .collect();
+    assert!(!counts.is_empty(), "{queries:?}");
+    for promql in &counts {
+        assert!(promql.contains(r#"job=~"worker""#), "{promql}");
+    }
     let mut broken = scan.clone();
     broken["services"][0]["flag"] = "maybe".into();
     assert!(!schema_errors("scan.schema.json", &broken).is_empty());

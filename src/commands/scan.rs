@@ -227,34 +227,46 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 anyhow::Ok((Some(record), by_service(answer.data, label)))
             }
         };
-        // The memory series and both signs of a restart (a start time where the exporter
-        // has one, else a counter reset), each with its per-step restart count.
-        let fetch_all = |matchers: Vec<Matcher>, step: f64| async move {
-            let roles = [
-                Role::Heap,
-                Role::ProcessStart,
-                Role::StartChanges,
-                Role::ResetCounter,
-                Role::CounterResets,
-            ];
-            let (heap, starts, start_changes, counters, counter_resets) = tokio::try_join!(
-                fetch(roles[0], matchers.clone(), step),
-                fetch(roles[1], matchers.clone(), step),
-                fetch(roles[2], matchers.clone(), step),
-                fetch(roles[3], matchers.clone(), step),
-                fetch(roles[4], matchers, step)
+        // The memory series and both signs of a restart: a start time where the exporter
+        // has one, else a counter reset.
+        let fetch_series = |matchers: Vec<Matcher>, step: f64| async move {
+            let (heap, starts, counters) = tokio::try_join!(
+                fetch(Role::Heap, matchers.clone(), step),
+                fetch(Role::ProcessStart, matchers.clone(), step),
+                fetch(Role::ResetCounter, matchers, step)
             )?;
-            let answers = [heap, starts, start_changes, counters, counter_resets];
-            let mut records = Vec::new();
-            let mut by_role = HashMap::new();
-            for (role, (record, series)) in roles.into_iter().zip(answers) {
-                records.extend(record);
-                by_role.insert(role, series);
-            }
-            anyhow::Ok((records, by_role))
+            anyhow::Ok(gather([
+                (Role::Heap, heap),
+                (Role::ProcessStart, starts),
+                (Role::ResetCounter, counters),
+            ]))
         };
-        let (records, mut fetched) = fetch_all(selector.clone(), step).await?;
+        // Restarts per step counted between raw samples: heavier on the server than the
+        // series themselves, so asked only for the services seen restarting.
+        let fetch_counts = |matchers: Vec<Matcher>, step: f64| async move {
+            let (start_changes, counter_resets) = tokio::try_join!(
+                fetch(Role::StartChanges, matchers.clone(), step),
+                fetch(Role::CounterResets, matchers, step)
+            )?;
+            anyhow::Ok(gather([
+                (Role::StartChanges, start_changes),
+                (Role::CounterResets, counter_resets),
+            ]))
+        };
+        let (records, mut fetched) = fetch_series(selector.clone(), step).await?;
         note_queries(&mut queries, &mut warnings, records);
+        let restarting: Vec<&str> = services
+            .iter()
+            .filter(|s| seen_restarting(&fetched, s))
+            .map(|s| s.as_str())
+            .collect();
+        if !restarting.is_empty() {
+            let mut narrowed = selector.clone();
+            narrowed.push(service_matcher(label, &restarting)?);
+            let (records, counts) = fetch_counts(narrowed, step).await?;
+            note_queries(&mut queries, &mut warnings, records);
+            fetched.extend(counts);
+        }
         let mut jobs = Vec::new();
         for service in services {
             match take_service(&mut fetched, service) {
@@ -299,8 +311,13 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             });
             if let Some(fine) = fine {
                 let fine = fine.as_secs_f64();
-                let (records, mut fetched) = fetch_all(narrowed, fine).await?;
+                let ((records, mut fetched), (count_records, counts)) = tokio::try_join!(
+                    fetch_series(narrowed.clone(), fine),
+                    fetch_counts(narrowed, fine)
+                )?;
                 note_queries(&mut queries, &mut warnings, records);
+                note_queries(&mut queries, &mut warnings, count_records);
+                fetched.extend(counts);
                 let jobs: Vec<_> = short
                     .iter()
                     .filter_map(|(i, _)| {
@@ -399,11 +416,43 @@ fn analyse_service(
     }
 }
 
+/// Answers by role, each grouped by service, with the requests that fetched them.
+type Fetched = HashMap<Role, HashMap<String, Vec<RangeSeries>>>;
+
+/// Records and answers of several roles' fetches, as one.
+fn gather<const N: usize>(answers: [(Role, FetchedRole); N]) -> (Vec<QueryRecord>, Fetched) {
+    let mut records = Vec::new();
+    let mut fetched = HashMap::new();
+    for (role, (record, by_service)) in answers {
+        records.extend(record);
+        fetched.insert(role, by_service);
+    }
+    (records, fetched)
+}
+
+/// One role's fetch: its request (none when the pack has no such query) and answer.
+type FetchedRole = (Option<QueryRecord>, HashMap<String, Vec<RangeSeries>>);
+
+/// Whether a service's start times changed or its counters fell anywhere in the window,
+/// as its step-sampled series show.
+fn seen_restarting(fetched: &Fetched, service: &str) -> bool {
+    let series = |role: Role| {
+        fetched
+            .get(&role)
+            .and_then(|by_service| by_service.get(service))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    };
+    series(Role::ProcessStart)
+        .iter()
+        .any(|s| !crate::analysis::restarts::boundaries_from_start_times(&s.points).is_empty())
+        || series(Role::ResetCounter).iter().any(|s| {
+            !crate::analysis::restarts::boundaries_from_counter_resets(&s.points).is_empty()
+        })
+}
+
 /// Moves one service's series out of every role's answer; `None` without memory series.
-fn take_service(
-    fetched: &mut HashMap<Role, HashMap<String, Vec<RangeSeries>>>,
-    service: &str,
-) -> Option<HashMap<Role, Vec<RangeSeries>>> {
+fn take_service(fetched: &mut Fetched, service: &str) -> Option<HashMap<Role, Vec<RangeSeries>>> {
     let heap = fetched.get_mut(&Role::Heap)?.remove(service)?;
     let mut by_role = HashMap::from([(Role::Heap, heap)]);
     for (role, services) in fetched.iter_mut() {

@@ -359,3 +359,109 @@ pub fn query_record<'a>(evidence: &'a serde_json::Value, id: &str) -> &'a serde_
         .find(|q| q["id"] == id)
         .unwrap_or_else(|| panic!("no query {id} in the evidence"))
 }
+
+/// Prometheus text with millisecond timestamps, as VictoriaMetrics imports it.
+pub fn to_exposition(openmetrics: &[u8]) -> String {
+    String::from_utf8_lossy(openmetrics)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (rest, ts) = l.rsplit_once(' ').unwrap();
+            format!(
+                "{rest} {}\n",
+                (ts.parse::<f64>().unwrap() * 1000.0).round() as i64
+            )
+        })
+        .collect()
+}
+
+/// A real VictoriaMetrics on a free loopback port, loaded with `data` (OpenMetrics).
+pub fn start_victoria(data: &[u8], flags: &[&str]) -> (Guarded, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_loopback_port();
+    let child = Command::new(binary("victoria-metrics"))
+        .arg(format!("-storageDataPath={}", dir.path().display()))
+        .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
+        .arg("-retentionPeriod=100y")
+        .args(flags)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start victoria-metrics");
+    let guard = Guarded(child);
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if Command::new("curl")
+            .args(["-sf", &format!("{url}/health")])
+            .output()
+            .unwrap()
+            .status
+            .success()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let file = dir.path().join("import.txt");
+    std::fs::write(&file, to_exposition(data)).unwrap();
+    let import = Command::new("curl")
+        .args([
+            "-sf",
+            "--data-binary",
+            &format!("@{}", file.display()),
+            &format!("{url}/api/v1/import/prometheus"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "import: {}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let flush = Command::new("curl")
+        .args(["-sf", &format!("{url}/internal/force_flush")])
+        .output()
+        .unwrap();
+    assert!(flush.status.success());
+    (guard, url, dir)
+}
+
+/// Collect on VictoriaMetrics, retrying while its search catches up with the import.
+pub fn collect_on_vm(
+    url: &str,
+    service: &str,
+    from: &str,
+    to: &str,
+    extra: &[&str],
+    expected_instances: &serde_json::Value,
+) -> serde_json::Value {
+    let mut last = String::new();
+    for _ in 0..20 {
+        let mut args = vec![
+            "--prometheus-url",
+            url,
+            "--backend",
+            "victoriametrics",
+            "--service",
+            service,
+            "--from",
+            from,
+            "--to",
+            to,
+            "--format",
+            "json",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        let out = leakcollect(&args);
+        if out.status.success() {
+            let on_vm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            if &on_vm["periods"]["window"]["instance_count"] == expected_instances {
+                return on_vm;
+            }
+        }
+        last = String::from_utf8_lossy(&out.stderr).to_string();
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    panic!("VictoriaMetrics never answered with every instance: {last}");
+}
