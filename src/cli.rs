@@ -352,6 +352,13 @@ pub struct ScanArgs {
     pub min_growth: String,
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub format: ScanFormat,
+    /// Range-query step (default: about 1,000 points, never below 15 s); a given step
+    /// is kept, so short-lived services are not fetched again at a finer one.
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// No warning lines under the table (JSON keeps them in `warnings`).
+    #[arg(short, long)]
+    pub quiet: bool,
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
     #[command(flatten)]

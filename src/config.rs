@@ -452,30 +452,8 @@ impl CollectConfig {
             })?,
             None => Vec::new(),
         };
-        let step = args
-            .step
-            .as_deref()
-            .map(|s| {
-                timespec::parse_duration(s).map_err(|source| ConfigError::Time {
-                    flag: "--step",
-                    source,
-                })
-            })
-            .transpose()?;
-        if step.is_some_and(|s| s.is_zero()) {
-            return Err(ConfigError::Step);
-        }
         let window_seconds = (window.to - window.from).num_milliseconds() as f64 / 1000.0;
-        if let Some(step) = step
-            && window_seconds / step.as_secs_f64() < 10.0
-        {
-            return Err(ConfigError::StepTooLarge {
-                step: timespec::format_duration(step),
-                window: timespec::format_duration(std::time::Duration::from_secs_f64(
-                    window_seconds,
-                )),
-            });
-        }
+        let step = parse_step(args.step.as_deref(), window_seconds)?;
         if let Some(dir) = &args.queries
             && !dir.is_dir()
         {
@@ -515,6 +493,30 @@ impl CollectConfig {
             notes,
         })
     }
+}
+
+/// `--step`: positive, and leaving at least 10 points in the window.
+pub fn parse_step(
+    text: Option<&str>,
+    window_seconds: f64,
+) -> Result<Option<std::time::Duration>, ConfigError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let step = timespec::parse_duration(text).map_err(|source| ConfigError::Time {
+        flag: "--step",
+        source,
+    })?;
+    if step.is_zero() {
+        return Err(ConfigError::Step);
+    }
+    if window_seconds / step.as_secs_f64() < 10.0 {
+        return Err(ConfigError::StepTooLarge {
+            step: timespec::format_duration(step),
+            window: timespec::format_duration(std::time::Duration::from_secs_f64(window_seconds)),
+        });
+    }
+    Ok(Some(step))
 }
 
 #[cfg(test)]

@@ -48,7 +48,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Attach(args)) => attach(&args).await,
         Some(Command::Validate(args)) => commands::validate::run(&args).await,
         Some(Command::Scan(args)) => {
-            let scan = commands::scan::run(&args).await?;
+            let mut scan = commands::scan::run(&args).await?;
+            if args.quiet && args.format != cli::ScanFormat::Json {
+                scan.warnings.clear();
+            }
             match args.format {
                 cli::ScanFormat::Json => println!(
                     "{}",

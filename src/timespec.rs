@@ -15,6 +15,10 @@ pub enum TimeError {
         "invalid growth rate {input:?}: expected a positive size per hour such as 1MB/h or 500KiB/h"
     )]
     BadRate { input: String },
+    #[error(
+        "growth rate {input:?} has no unit, so it means {input} bytes per hour, below anything measurable; write {input}MB/h, or {input}B/h if bytes are meant"
+    )]
+    UnitlessRate { input: String },
     #[error("invalid time {input:?}: this looks like Unix milliseconds; give seconds")]
     Milliseconds { input: String },
     #[error(
@@ -66,6 +70,13 @@ pub fn parse_rate(input: &str) -> Result<f64, TimeError> {
     };
     let (number, unit) = amount.split_at(split);
     let number: f64 = number.trim().parse().map_err(|_| bad())?;
+    // A bare `5` is far more likely "5 MB/h" with the unit forgotten than 5 bytes an
+    // hour; bare numbers stay bytes (1e6 is 1 MB/h) only where that is plausible.
+    if unit.trim().is_empty() && number.abs() < 1000.0 {
+        return Err(TimeError::UnitlessRate {
+            input: text.to_string(),
+        });
+    }
     let factor = match unit.trim() {
         "" | "B" => 1.0,
         "KB" | "kB" => 1e3,
@@ -235,6 +246,11 @@ mod tests {
         assert_eq!(parse_rate("500KiB/h").unwrap(), 512_000.0);
         assert_eq!(parse_rate("2 MB/hour").unwrap(), 2e6);
         assert_eq!(parse_rate("1e6").unwrap(), 1e6);
+        assert_eq!(parse_rate("5B/h").unwrap(), 5.0);
+        assert!(matches!(
+            parse_rate("5"),
+            Err(TimeError::UnitlessRate { .. })
+        ));
         for bad in ["", "MB/h", "1XB/h", "-1MB/h", "0"] {
             assert!(parse_rate(bad).is_err(), "{bad:?}");
         }

@@ -32,9 +32,12 @@ fn short_lifetimes_get_a_finer_step_in_collect_and_scan() {
         e["warnings"]
     );
     assert_eq!(window["restarts"], s.expected_oom_kills(s.from, s.to));
-    let heap = query_record(&e, "heap_used");
-    // 8 min / 30 points = 16 s: a divisor of 6 h, above the 15 s scrape interval.
+    // Both rounds are listed as sent: the window's step, then the finer one the figures
+    // come from (8 min / 30 points = 16 s: a divisor of 6 h, above the 15 s scrape interval).
+    assert_eq!(query_record(&e, "heap_used")["step_seconds"], 90.0);
+    let heap = query_record(&e, "heap_used_finer");
     assert_eq!(heap["step_seconds"], 16.0, "{heap}");
+    assert_eq!(heap["ok"], true, "{heap}");
     let warnings = e["warnings"].to_string();
     assert!(
         warnings.contains("fetched again at a 16s step"),
@@ -57,4 +60,26 @@ fn short_lifetimes_get_a_finer_step_in_collect_and_scan() {
             .contains("fetched again at a 16s step"),
         "{scan}"
     );
+
+    // A given --step is kept: no second round at a finer step.
+    let fixed = scan_json(&server.url, s.from, s.to, &["--step", "90s"]);
+    assert_eq!(fixed["step_seconds"], 90.0);
+    assert!(!fixed["warnings"].to_string().contains("fetched again"));
+    let steps: Vec<f64> = fixed["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|q| q["step_seconds"].as_f64())
+        .collect();
+    assert!(steps.iter().all(|s| *s == 90.0), "{steps:?}");
+    // -q drops the warning lines under the table, not the rows.
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    let table = |extra: &[&str]| {
+        let out = leakcollect(&scan_args(&server.url, &from, &to, extra));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert!(table(&[]).contains("warning: "));
+    let quiet = table(&["-q"]);
+    assert!(!quiet.contains("warning: "), "{quiet}");
+    assert!(quiet.contains("leaking  api"), "{quiet}");
 }

@@ -135,12 +135,6 @@ fn scan_ranks_and_flags_the_fleet() {
     assert_eq!(high["services"][0]["service"], "worker");
 }
 
-fn scan_args<'a>(url: &'a str, from: &'a str, to: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["scan", "--prometheus-url", url, "--from", from, "--to", to];
-    args.extend_from_slice(extra);
-    args
-}
-
 #[test]
 fn an_empty_fleet_says_why_with_exit_3() {
     let api = scenario("steady-leak", "api");
@@ -276,8 +270,10 @@ fn counter_resets_one_bad_pod_and_split_heaps() {
         "{row}"
     );
     let percent = row["growth_percent"].as_f64().unwrap();
+    // 120 MB/h over one 3 h lifetime on a ~170 MB baseline: about 210 %, not the
+    // ~1,700 % that 24 h of lifetimes would read.
     assert!(
-        percent < 200.0,
+        (150.0..300.0).contains(&percent),
         "growth over one lifetime, not over 24 h of lifetimes: {percent}"
     );
 

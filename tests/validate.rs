@@ -55,6 +55,30 @@ fn fix_worked_failed_and_too_recent() {
     assert_eq!(code, Some(0), "{err}\n{v}");
     assert_eq!(v["verdict"], "resolved");
     assert_eq!(v["schema"], "leakcollect/validation/v1");
+
+    // The same service, asked 3 h past its last sample (it stopped reporting): each
+    // instance is fully covered up to its end, but the period is not.
+    let (code, late, err) = validate(
+        &server.url,
+        &[
+            "--service",
+            "api",
+            "--fix-deployed",
+            &t(fix),
+            "--to",
+            &t(fixed.to + 3.0 * HOUR),
+        ],
+    );
+    assert_eq!(code, Some(3), "{err}\n{late}");
+    assert_eq!(late["verdict"], "inconclusive");
+    assert!(
+        late["reason"]
+            .as_str()
+            .unwrap()
+            .contains("did the service stop reporting"),
+        "{}",
+        late["reason"]
+    );
     assert!(v["reason"].as_str().unwrap().contains("below 1.00 MB/hour"));
     assert_eq!(v["thresholds"]["max_growth_bytes_per_hour"], 1e6);
     assert!(

@@ -104,6 +104,19 @@ pub fn judge(evidence: Evidence, thresholds: Thresholds, now: DateTime<Utc>) -> 
                     ),
                     hours,
                 )
+            } else if after.heap_end_bytes.is_none()
+                || after.observed_hours < MIN_COVERAGE * after.hours
+            {
+                // Coverage is measured within each instance's own span: a service that
+                // stopped reporting looks perfectly covered up to its last sample.
+                (
+                    Verdict::Inconclusive,
+                    format!(
+                        "the data after the fix covers {:.1} h of the {:.1} h period and none reaches its end: did the service stop reporting, or does the window reach past the data?",
+                        after.observed_hours, after.hours
+                    ),
+                    hours,
+                )
             } else if !straddling.is_empty() {
                 (
                     Verdict::Inconclusive,
@@ -141,10 +154,15 @@ pub fn judge(evidence: Evidence, thresholds: Thresholds, now: DateTime<Utc>) -> 
                 (
                     Verdict::Resolved,
                     format!(
-                        "growth after the fix is below {} with 95% confidence on all {} instances (median {}) over {hours:.1} h, and no OOM kills",
+                        "growth after the fix is below {} with 95% confidence on all {} instances (median {}) over {hours:.1} h, and {}",
                         mb(limit),
                         instances.len(),
-                        growth.map_or("n/a".into(), mb)
+                        growth.map_or("n/a".into(), mb),
+                        if oom.is_some() {
+                            "no OOM kills"
+                        } else {
+                            "no restarts (OOM kills themselves are unknown: no OOM source)"
+                        }
                     ),
                     hours,
                 )

@@ -67,6 +67,9 @@ impl PeriodName {
     }
 }
 
+/// Appended to a range query's id for its second round at a finer step.
+pub const FINER_SUFFIX: &str = "_finer";
+
 /// One request to send.
 #[derive(Debug, Clone)]
 struct PlannedQuery {
@@ -606,16 +609,30 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
                 Ok(answers) => {
                     let mut finer = RangeData::new(fine);
                     for (item, answer) in growth_queries.iter().zip(answers) {
-                        if let Some(record) =
-                            records.iter_mut().find(|r| r.id == item.query.id && r.kind == "range")
+                        // Listed as a request of its own: both rounds were sent, and the
+                        // figures come from this one.
+                        let id = format!("{}{FINER_SUFFIX}", item.query.id);
+                        if let Some(first) = records
+                            .iter()
+                            .find(|r| r.id == item.query.id && r.kind == "range")
+                            .cloned()
                         {
-                            record.step_seconds = Some(fine);
-                            record.promql = item.promql.clone();
-                            record.requests += answer.requests;
-                            record.series = answer.data.len();
+                            records.push(QueryRecord {
+                                id: id.clone(),
+                                description: format!(
+                                    "{} Fetched again at a finer step: process lifetimes are short for the window's step.",
+                                    first.description
+                                ),
+                                promql: item.promql.clone(),
+                                step_seconds: Some(fine),
+                                requests: answer.requests,
+                                series: answer.data.len(),
+                                warnings: answer.warnings.clone(),
+                                ..first
+                            });
                         }
                         for w in &answer.warnings {
-                            warnings.push(format!("Prometheus warned on query {}: {w}", item.query.id));
+                            warnings.push(format!("Prometheus warned on query {id}: {w}"));
                         }
                         finer.by_role.entry(item.query.role).or_default().extend(answer.data);
                     }
@@ -698,7 +715,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
             ));
         } else if p.gc_pause_p95_seconds.is_none() && pack.by_role(Role::GcP95).next().is_some() {
             warnings.push(format!(
-                "GC pause p95 for the {name} period is missing: the GC histogram has no observations in it"
+                "GC pause p95 for the {name} period is missing: the GC histogram is absent or has no observations in the period"
             ));
         }
         if let (Some(a), Some(b)) = (

@@ -10,6 +10,7 @@ use crate::evidence::QueryRecord;
 use crate::pack::{self, Pack, Role};
 use crate::prom::range::{choose_step, finer_step, interval_from_samples};
 use crate::prom::{Client, RangeSeries};
+use crate::render::markdown::fixed;
 use crate::timespec::format_duration;
 use crate::timespec::{self, unix_seconds};
 use promql_parser::label::Matcher;
@@ -156,8 +157,10 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         .into());
     }
 
-    let step =
-        choose_step(Duration::from_secs_f64(to - from), Duration::from_secs(15)).as_secs_f64();
+    let given_step = config::parse_step(args.step.as_deref(), to - from)?;
+    let step = given_step
+        .unwrap_or_else(|| choose_step(Duration::from_secs_f64(to - from), Duration::from_secs(15)))
+        .as_secs_f64();
     let mut rows = Vec::new();
     for p in &packs {
         let services: Vec<&String> = runtime_of
@@ -288,6 +291,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
             .iter()
             .enumerate()
             .filter_map(|(i, a)| a.short_lifetime.map(|l| (i, l)))
+            .filter(|_| given_step.is_none())
             .collect();
         if !short.is_empty() {
             let names: Vec<&str> = short
@@ -669,7 +673,7 @@ fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> V
 }
 
 fn mbh(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |b| format!("{:.2}", b / 1e6))
+    v.map_or("n/a".into(), |b| fixed(b / 1e6, 2))
 }
 
 /// A plain table for terminals, or Markdown.
@@ -705,7 +709,7 @@ pub fn render_table(scan: &Scan, markdown: bool) -> String {
                 mbh(r.growth_bytes_per_hour),
                 r.growth_interval_bytes_per_hour
                     .map_or("n/a".into(), |[lo, hi]| {
-                        format!("{:.2} to {:.2}", lo / 1e6, hi / 1e6)
+                        format!("{} to {}", fixed(lo / 1e6, 2), fixed(hi / 1e6, 2))
                     }),
                 mbh(r.growth_bytes_per_hour_total),
                 r.restarts.to_string(),

@@ -143,11 +143,20 @@ fn number(v: &Value) -> Option<f64> {
 
 const NA: &str = "n/a";
 
+/// `value` with `places` decimals, never `-0.00`: a slope of -0.0004 MB/h is no growth,
+/// not a negative one.
+pub fn fixed(value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => text,
+    }
+}
 pub fn format_mb(v: &Value) -> String {
-    number(v).map_or(NA.into(), |b| format!("{:.1} MB", b / 1e6))
+    number(v).map_or(NA.into(), |b| format!("{} MB", fixed(b / 1e6, 1)))
 }
 pub fn format_mb_per_hour(v: &Value) -> String {
-    number(v).map_or(NA.into(), |b| format!("{:.2} MB/hour", b / 1e6))
+    number(v).map_or(NA.into(), |b| format!("{} MB/hour", fixed(b / 1e6, 2)))
 }
 fn format_percent(v: &Value) -> String {
     number(v).map_or(NA.into(), |p| {
@@ -485,6 +494,18 @@ mod tests {
         assert!(!safe.contains('\n'));
         assert!(safe.contains("\\|"));
         assert!(safe.contains("\\[x\\]"));
+    }
+
+    #[test]
+    fn no_negative_zero() {
+        assert_eq!(fixed(-0.0004, 2), "0.00");
+        assert_eq!(fixed(-0.004, 2), "0.00");
+        assert_eq!(fixed(-0.006, 2), "-0.01");
+        assert_eq!(fixed(1.234, 1), "1.2");
+        assert_eq!(
+            format_mb_per_hour(&serde_json::json!(-400.0)),
+            "0.00 MB/hour"
+        );
     }
 
     #[test]

@@ -465,3 +465,10 @@ pub fn collect_on_vm(
     }
     panic!("VictoriaMetrics never answered with every instance: {last}");
 }
+
+/// `scan` arguments for a server and window, plus `extra`.
+pub fn scan_args<'a>(url: &'a str, from: &'a str, to: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["scan", "--prometheus-url", url, "--from", from, "--to", to];
+    args.extend_from_slice(extra);
+    args
+}
