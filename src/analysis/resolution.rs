@@ -14,17 +14,22 @@ use std::time::Duration;
 pub const POINTS_PER_LIFETIME: f64 = 30.0;
 /// What the finer fetch may bring in, over all its series (16 bytes a point: ~100 MB).
 pub const MAX_FINER_POINTS: f64 = 6_000_000.0;
-/// The roles the growth and its restart boundaries read; only these are fetched again.
-pub const GROWTH_ROLES: [Role; 8] = [
-    Role::Heap,
-    Role::ProcessStart,
-    Role::ResetCounter,
-    Role::StartChanges,
-    Role::CounterResets,
-    Role::K8sRestarts,
-    Role::K8sOomReason,
-    Role::Requests,
-];
+/// The roles fetched again at a finer step: the memory, the requests (bytes per request
+/// pairs them point by point with the memory), and the one source of restart boundaries
+/// the analysis will use (start times, else counter resets, else kube-state-metrics), with
+/// its restart count. The others are not read per lifetime, so the coarse step serves.
+pub fn roles_to_refine(data: &RangeData) -> Vec<Role> {
+    let mut roles = vec![Role::Heap, Role::Requests];
+    roles.extend(if data.has_data(Role::ProcessStart) {
+        vec![Role::ProcessStart, Role::StartChanges]
+    } else if data.has_data(Role::ResetCounter) {
+        vec![Role::ResetCounter, Role::CounterResets]
+    } else {
+        vec![Role::K8sRestarts, Role::K8sOomReason]
+    });
+    roles.retain(|role| data.has_data(*role));
+    roles
+}
 
 /// Median length, in seconds, of the process lifetimes the heap series show within
 /// `[from, to]` (the first and last of each series cut by the window or the data).
@@ -148,5 +153,31 @@ mod tests {
             finer_growth_step(&data, &bounds, (from, to), Duration::from_secs(3600), 10),
             None
         );
+    }
+
+    #[test]
+    fn only_the_boundary_source_in_use_is_refined() {
+        let mut data = RangeData::new(60.0);
+        for role in [
+            Role::Heap,
+            Role::ProcessStart,
+            Role::StartChanges,
+            Role::ResetCounter,
+            Role::CounterResets,
+            Role::K8sRestarts,
+        ] {
+            data.by_role.insert(role, vec![heap(60.0, 0.0, 600.0)]);
+        }
+        assert_eq!(
+            roles_to_refine(&data),
+            [Role::Heap, Role::ProcessStart, Role::StartChanges]
+        );
+        data.by_role.remove(&Role::ProcessStart);
+        assert_eq!(
+            roles_to_refine(&data),
+            [Role::Heap, Role::ResetCounter, Role::CounterResets]
+        );
+        data.by_role.remove(&Role::ResetCounter);
+        assert_eq!(roles_to_refine(&data), [Role::Heap, Role::K8sRestarts]);
     }
 }

@@ -2,7 +2,7 @@
 //! answers into [`Evidence`] and render it.
 
 use crate::analysis::period::{self, PeriodInstants, RangeData};
-use crate::analysis::resolution::{self, GROWTH_ROLES};
+use crate::analysis::resolution;
 use crate::config::CollectConfig;
 use crate::evidence::{Evidence, Periods, QueryRecord, SCHEMA_ID, Window};
 use crate::pack::{self, Pack, PackQuery, QueryKind, RANGE_PLACEHOLDER, Role};
@@ -593,7 +593,8 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
 
     let mut boundaries = period::heap_boundaries(&data);
     if let Some(interval) = scrape_interval {
-        let series = GROWTH_ROLES.iter().map(|r| data.series(*r).len()).sum();
+        let refine = resolution::roles_to_refine(&data);
+        let series = refine.iter().map(|r| data.series(*r).len()).sum();
         if let Some(lifetime) = resolution::median_lifetime(&data, &boundaries, from, to)
             && let Some(fine) =
                 resolution::finer_growth_step(&data, &boundaries, (from, to), interval, series)
@@ -601,7 +602,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
             let (fine, coarse) = (fine.as_secs_f64(), step_seconds);
             let growth_queries: Vec<PlannedQuery> = planned
                 .iter()
-                .filter(|i| i.period.is_none() && GROWTH_ROLES.contains(&i.query.role))
+                .filter(|i| i.period.is_none() && refine.contains(&i.query.role))
                 .map(|i| i.at_step(fine))
                 .collect();
             let growth_queries: Vec<&PlannedQuery> = growth_queries.iter().collect();
