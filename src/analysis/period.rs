@@ -133,9 +133,13 @@ pub fn heap_boundaries(data: &RangeData) -> Vec<Option<Boundaries>> {
                         restarts::matching(&heap.labels, data.series(count_role))
                     })
                     .and_then(|c| {
+                        let first_seen = restarts::matching(&heap.labels, data.series(role))
+                            .and_then(|source| source.points.first())
+                            .map_or(f64::NEG_INFINITY, |p| p.0);
                         restarts::restarts_per_boundary(
                             &times,
                             &c.points,
+                            first_seen,
                             role == Role::ResetCounter,
                         )
                     });
@@ -239,8 +243,7 @@ pub fn analyze_period(
     let mut restart_times = Vec::new();
     let mut process_restarts: Option<u64> = None;
     let mut observed_hours: f64 = 0.0;
-    let mut whole_lifetimes = Vec::new();
-    let mut cut_lifetimes = Vec::new();
+    let mut lifetime_hours = Vec::new();
     let (mut seen_from, mut seen_to): (Option<f64>, Option<f64>) = (None, None);
     let mut coverages = Vec::new();
     for (heap, bounds) in data.series(Role::Heap).iter().zip(boundaries) {
@@ -270,14 +273,21 @@ pub fn analyze_period(
             .copied()
             .filter(|t| *t > first_t && *t < last_t)
             .collect();
-        whole_lifetimes.extend(inside.windows(2).map(|w| (w[1] - w[0]) / HOUR));
-        let edges = [first_t]
-            .into_iter()
-            .chain(inside.iter().copied())
-            .chain([last_t])
-            .collect::<Vec<f64>>();
-        if let Some(longest) = edges.windows(2).map(|w| w[1] - w[0]).max_by(f64::total_cmp) {
-            cut_lifetimes.push(longest / HOUR);
+        // Each instance speaks once per lifetime it shows: its whole lifetimes when it
+        // restarted at least twice, else its longest stretch (the whole span when it
+        // never restarted), so a fleet that mostly runs uninterrupted is not judged by
+        // one pod's crash loop.
+        if inside.len() >= 2 {
+            lifetime_hours.extend(inside.windows(2).map(|w| (w[1] - w[0]) / HOUR));
+        } else {
+            let edges = [first_t]
+                .into_iter()
+                .chain(inside.iter().copied())
+                .chain([last_t])
+                .collect::<Vec<f64>>();
+            if let Some(longest) = edges.windows(2).map(|w| w[1] - w[0]).max_by(f64::total_cmp) {
+                lifetime_hours.push(longest / HOUR);
+            }
         }
         if span > 0.0 && heap_step > 0.0 {
             coverages.push((points.len() as f64 / (span / heap_step + 1.0)).min(1.0));
@@ -406,10 +416,8 @@ pub fn analyze_period(
     // restarts, else over the median lifetime (a restart gives the gain back).
     let lifetime = if restart_times.is_empty() {
         hours
-    } else if !whole_lifetimes.is_empty() {
-        median(&whole_lifetimes).map_or(hours, |l| l.min(hours))
     } else {
-        median(&cut_lifetimes).map_or(hours, |l| l.min(hours))
+        median(&lifetime_hours).map_or(hours, |l| l.min(hours))
     };
     let growth_percent = match (growth_median, baseline) {
         (Some(g), Some(b)) if b > 0.0 => Some(g * lifetime / b * 100.0),
@@ -804,5 +812,55 @@ mod tests {
         assert_eq!(p.restarts, 8);
         let percent = p.growth_percent.unwrap();
         assert!((percent - 30.0).abs() < 0.5, "{percent}");
+    }
+
+    #[test]
+    fn one_crash_looping_pod_does_not_set_the_fleet_lifetime() {
+        // 10 instances over 7 days at 1 MB/h from 100 MB; one restarts twice, 10 min apart.
+        let step = 600.0;
+        let n = (7.0 * 24.0 * HOUR / step) as usize;
+        let mut data = RangeData::new(step);
+        let mut heap = Vec::new();
+        let mut starts = Vec::new();
+        for i in 0..10 {
+            let name = format!("i{i}:1");
+            let start_at = |t: f64| -> f64 {
+                if i == 0 && t >= 3600.0 * 50.0 + 600.0 {
+                    3600.0 * 50.0 + 600.0
+                } else if i == 0 && t >= 3600.0 * 50.0 {
+                    3600.0 * 50.0
+                } else {
+                    -1.0
+                }
+            };
+            let times: Vec<f64> = (0..=n).map(|k| k as f64 * step).collect();
+            heap.push(RangeSeries {
+                labels: labels(&name, "heap"),
+                points: times
+                    .iter()
+                    .map(|t| (*t, 100.0 * MB + MB * (t - start_at(*t).max(0.0)) / HOUR))
+                    .collect(),
+            });
+            starts.push(RangeSeries {
+                labels: labels(&name, "start"),
+                points: times.iter().map(|t| (*t, start_at(*t))).collect(),
+            });
+        }
+        data.by_role.insert(Role::Heap, heap);
+        data.by_role.insert(Role::ProcessStart, starts);
+        let bounds = heap_boundaries(&data);
+        let p = analyze_period(
+            0.0,
+            7.0 * 24.0 * HOUR,
+            &data,
+            &bounds,
+            &PeriodInstants::default(),
+        );
+        assert_eq!(p.restarts, 2);
+        let percent = p.growth_percent.unwrap();
+        assert!(
+            percent > 150.0,
+            "the nine uninterrupted pods' 168 %: {percent}"
+        );
     }
 }

@@ -66,6 +66,30 @@ pub fn merge_replicas(data: &mut RangeData) -> BTreeSet<String> {
 /// Roles whose series are amounts of one process's memory, so parts of one add up.
 const MEMORY_ROLES: &[Role] = &[Role::Heap, Role::HeapTotal, Role::Rss];
 
+/// Whether series of one process are parts of its memory, to be summed: scraped by the
+/// same job (two jobs scraping one target are copies, not parts) and side by side in time
+/// (a label that changed mid-window, such as a version, gives series one after another).
+fn are_parts(series: &[RangeSeries]) -> bool {
+    let job = series[0].labels.get("job");
+    if series.iter().any(|s| s.labels.get("job") != job) {
+        return false;
+    }
+    let span = |s: &RangeSeries| match (s.points.first(), s.points.last()) {
+        (Some(a), Some(b)) => Some((a.0, b.0)),
+        _ => None,
+    };
+    let Some(spans) = series.iter().map(span).collect::<Option<Vec<_>>>() else {
+        return false;
+    };
+    let shared_from = spans.iter().map(|s| s.0).fold(f64::NEG_INFINITY, f64::max);
+    let shared_to = spans.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+    let shortest = spans
+        .iter()
+        .map(|s| s.1 - s.0)
+        .fold(f64::INFINITY, f64::min);
+    shared_to - shared_from >= 0.5 * shortest
+}
+
 /// Sums, per process ([`instance_key`]), memory series split by other labels, at the
 /// timestamps every part has. Returns the labels that told the parts apart (empty: none).
 pub fn sum_memory_parts(data: &mut RangeData) -> BTreeSet<String> {
@@ -89,7 +113,7 @@ pub fn sum_memory_parts(data: &mut RangeData) -> BTreeSet<String> {
                 .push(one);
         }
         for (_, mut parts) in groups {
-            if parts.len() == 1 {
+            if parts.len() == 1 || !are_parts(&parts) {
                 series.append(&mut parts);
                 continue;
             }
@@ -240,5 +264,29 @@ mod tests {
         let before = data.clone();
         assert!(sum_memory_parts(&mut data).is_empty());
         assert_eq!(data.by_role[&Role::Heap], before.by_role[&Role::Heap]);
+    }
+
+    #[test]
+    fn copies_from_two_jobs_and_series_one_after_another_are_not_parts() {
+        let one = |job: &str, version: &str, range: std::ops::Range<i32>| RangeSeries {
+            labels: [("instance", "a"), ("job", job), ("version", version)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            points: range.map(|t| (t as f64, 5.0)).collect(),
+        };
+        let mut data = RangeData::new(1.0);
+        data.by_role.insert(
+            Role::Heap,
+            vec![one("api", "1", 0..100), one("api-annotations", "1", 0..100)],
+        );
+        assert!(sum_memory_parts(&mut data).is_empty());
+        assert_eq!(data.by_role[&Role::Heap].len(), 2);
+        data.by_role.insert(
+            Role::Heap,
+            vec![one("api", "1", 0..50), one("api", "2", 50..100)],
+        );
+        assert!(sum_memory_parts(&mut data).is_empty());
+        assert_eq!(data.by_role[&Role::Heap][0].points.len(), 50);
     }
 }

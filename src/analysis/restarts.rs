@@ -92,29 +92,37 @@ pub fn boundaries_from_counter_resets(counter: &[(f64, f64)]) -> Vec<f64> {
 
 /// Restart boundaries with how many restarts each stands for, from per-step counts of
 /// changes between raw samples (`pack::restart_count_promql`): a boundary's count is the
-/// one at the first step at or after it, since several restarts between two steps are
-/// one boundary but as many changes. Counts at a step with no boundary are either new
-/// boundaries (`unseen_are_restarts`: a counter fell between raw samples, then climbed
-/// back above its value at the step before) or a reason to distrust the counts (`None`:
-/// a start time jittering between scrapes, which the boundaries deliberately ignore).
+/// first non-zero one at or after it and before the next boundary, since several
+/// restarts between two steps are one boundary but as many changes. Counts at or before
+/// `first_seen` (the source series' first point: restarts before the window) are
+/// ignored. Other counts with no boundary are either new boundaries
+/// (`unseen_are_restarts`: a counter fell between raw samples, then climbed back above
+/// its value at the step before) or a reason to distrust the counts (`None`: a start
+/// time jittering between scrapes, which the boundaries deliberately ignore).
 pub fn restarts_per_boundary(
     times: &[f64],
     counts: &[(f64, f64)],
+    first_seen: f64,
     unseen_are_restarts: bool,
 ) -> Option<Vec<(f64, u64)>> {
+    let counted = |n: f64| n.is_finite() && n >= 0.5;
     let mut out: Vec<(f64, u64)> = times.iter().map(|t| (*t, 1)).collect();
     let mut claimed = vec![false; counts.len()];
-    for (time, weight) in out.iter_mut() {
-        let at = counts.partition_point(|(t, _)| *t < *time);
-        if let Some((_, n)) = counts.get(at) {
-            claimed[at] = true;
-            if n.is_finite() && *n >= 1.0 {
-                *weight = n.round() as u64;
-            }
+    let mut next_free = 0;
+    for (i, (time, weight)) in out.iter_mut().enumerate() {
+        let before = times.get(i + 1).copied().unwrap_or(f64::INFINITY);
+        let first = counts.partition_point(|(t, _)| *t < *time).max(next_free);
+        let found = (first..counts.len())
+            .take_while(|j| counts[*j].0 < before)
+            .find(|j| counted(counts[*j].1));
+        if let Some(j) = found {
+            claimed[j] = true;
+            *weight = (counts[j].1.round() as u64).max(1);
+            next_free = j + 1;
         }
     }
     for ((t, n), claimed) in counts.iter().zip(&claimed) {
-        if !claimed && n.is_finite() && *n >= 0.5 {
+        if !claimed && *t > first_seen && counted(*n) {
             if !unseen_are_restarts {
                 return None;
             }
@@ -285,27 +293,43 @@ mod tests {
             .collect();
         for unseen_are_restarts in [false, true] {
             assert_eq!(
-                restarts_per_boundary(&[95.0, 300.0], &counts, unseen_are_restarts),
+                restarts_per_boundary(&[95.0, 300.0], &counts, 0.0, unseen_are_restarts),
                 Some(vec![(95.0, 2), (300.0, 1)])
             );
         }
         // A zero or missing count never makes a seen restart vanish.
         let zeros: Vec<(f64, f64)> = counts.iter().map(|(t, _)| (*t, 0.0)).collect();
         assert_eq!(
-            restarts_per_boundary(&[170.0], &zeros, false),
+            restarts_per_boundary(&[170.0], &zeros, 0.0, false),
             Some(vec![(170.0, 1)])
         );
         assert_eq!(
-            restarts_per_boundary(&[400.0], &[], false),
+            restarts_per_boundary(&[400.0], &[], 0.0, false),
             Some(vec![(400.0, 1)])
         );
         // A counted restart no boundary explains: a start time's jitter, not trusted...
-        assert_eq!(restarts_per_boundary(&[200.0], &counts[..4], false), None);
+        assert_eq!(
+            restarts_per_boundary(&[200.0], &counts[..4], 0.0, false),
+            None
+        );
         let jitter: Vec<(f64, f64)> = (0..6).map(|i| (i as f64 * 60.0, 4.0)).collect();
-        assert_eq!(restarts_per_boundary(&[120.0], &jitter, false), None);
+        assert_eq!(restarts_per_boundary(&[120.0], &jitter, 0.0, false), None);
+        // A restart just before the window, counted at its first step: not this window's.
+        let early: Vec<(f64, f64)> = vec![(0.0, 1.0), (60.0, 0.0), (120.0, 2.0)];
+        assert_eq!(
+            restarts_per_boundary(&[100.0], &early, 0.0, false),
+            Some(vec![(100.0, 2)])
+        );
+        // A boundary far from its count (a gap in the start times) still finds it, and
+        // does not take the next boundary's.
+        let gap: Vec<(f64, f64)> = vec![(60.0, 0.0), (120.0, 0.0), (180.0, 2.0), (240.0, 3.0)];
+        assert_eq!(
+            restarts_per_boundary(&[70.0, 230.0], &gap, 0.0, false),
+            Some(vec![(70.0, 2), (230.0, 3)])
+        );
         // ...but a counter that fell between steps and climbed back: a restart.
         assert_eq!(
-            restarts_per_boundary(&[300.0], &counts, true),
+            restarts_per_boundary(&[300.0], &counts, 0.0, true),
             Some(vec![(120.0, 2), (300.0, 1)])
         );
     }

@@ -104,16 +104,15 @@ pub fn judge(evidence: Evidence, thresholds: Thresholds, now: DateTime<Utc>) -> 
                     ),
                     hours,
                 )
-            } else if after.heap_end_bytes.is_none()
-                || after.observed_hours < MIN_COVERAGE * after.hours
-            {
+            } else if after.heap_end_bytes.is_none() {
                 // Coverage is measured within each instance's own span: a service that
-                // stopped reporting looks perfectly covered up to its last sample.
+                // stopped reporting looks perfectly covered up to its last sample. (Pods
+                // replaced later in the period are fine: the new ones reach the end.)
                 (
                     Verdict::Inconclusive,
                     format!(
-                        "the data after the fix covers {:.1} h of the {:.1} h period and none reaches its end: did the service stop reporting, or does the window reach past the data?",
-                        after.observed_hours, after.hours
+                        "no instance has data near the end of the {:.1} h after the fix (the longest ran {:.1} h): did the service stop reporting, or does the window reach past the data?",
+                        after.hours, after.observed_hours
                     ),
                     hours,
                 )
