@@ -97,6 +97,14 @@ impl Role {
         }
     }
 
+    /// The role's name as packs and the evidence's `queries[].role` spell it.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
     /// For a derived restart count, the role it is derived from.
     pub fn restart_count_source(self) -> Option<Role> {
         [Role::ProcessStart, Role::ResetCounter]
@@ -327,6 +335,9 @@ pub fn inject(promql: &str, matchers: &[Matcher]) -> Result<String, String> {
     walk_expr_mut(&mut Injector(matchers), &mut expr)?;
     Ok(expr.to_string())
 }
+
+/// Appended to a restart-marking query's id for its derived per-step restart count.
+pub const RESTART_COUNT_SUFFIX: &str = "_restarts";
 
 /// Restarts first seen in each `(t - step, t]` at evaluation step `step`, counted between
 /// raw samples: `f(x[2 step]) - f(x[step] offset step)` is the changes whose second sample

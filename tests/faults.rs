@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{leakcollect, query_record};
+use common::{leakcollect, query_record, scan_json};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -367,27 +367,7 @@ fn warnings_reach_the_report_and_make_validate_inconclusive() {
     );
 
     // scan ranks on the same partial data: it must say so too, naming the query.
-    let from = format!("{FROM}");
-    let out = leakcollect(&[
-        "scan",
-        "--prometheus-url",
-        &url,
-        "--from",
-        &from,
-        "--to",
-        &to,
-        "--runtime",
-        "nodejs",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let scan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scan = scan_json(&url, FROM, TO, &["--runtime", "nodejs"]);
     assert_eq!(scan["services"][0]["service"], "api", "{scan}");
     let warned = scan["warnings"].to_string();
     assert!(

@@ -41,34 +41,27 @@ fn fix_worked_failed_and_too_recent() {
     let server = PromServer::start(&openmetrics(&[&fixed, &failed]));
     let fix = fixed.fix_at.unwrap();
 
-    let (code, v, err) = validate(
-        &server.url,
-        &[
-            "--service",
-            "api",
-            "--fix-deployed",
-            &t(fix),
-            "--to",
-            &t(fixed.to),
-        ],
-    );
+    let api_until = |to: f64| {
+        validate(
+            &server.url,
+            &[
+                "--service",
+                "api",
+                "--fix-deployed",
+                &t(fix),
+                "--to",
+                &t(to),
+            ],
+        )
+    };
+    let (code, v, err) = api_until(fixed.to);
     assert_eq!(code, Some(0), "{err}\n{v}");
     assert_eq!(v["verdict"], "resolved");
     assert_eq!(v["schema"], "leakcollect/validation/v1");
 
     // The same service, asked 3 h past its last sample (it stopped reporting): each
     // instance is fully covered up to its end, but the period is not.
-    let (code, late, err) = validate(
-        &server.url,
-        &[
-            "--service",
-            "api",
-            "--fix-deployed",
-            &t(fix),
-            "--to",
-            &t(fixed.to + 3.0 * HOUR),
-        ],
-    );
+    let (code, late, err) = api_until(fixed.to + 3.0 * HOUR);
     assert_eq!(code, Some(3), "{err}\n{late}");
     assert_eq!(late["verdict"], "inconclusive");
     assert!(

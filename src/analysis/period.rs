@@ -126,16 +126,16 @@ pub fn heap_boundaries(data: &RangeData) -> Vec<Option<Boundaries>> {
     data.series(Role::Heap)
         .iter()
         .map(|heap| {
-            let from_process = |role: Role, times: Vec<f64>| {
+            // Boundaries from the process's own series, each weighted by its restart
+            // count between raw samples when that count is there and trustworthy.
+            let from_process = |role: Role, source: &RangeSeries, times: Vec<f64>| {
+                let first_seen = source.points.first().map_or(f64::NEG_INFINITY, |p| p.0);
                 let counted = role
                     .restart_count()
                     .and_then(|(count_role, _)| {
                         restarts::matching(&heap.labels, data.series(count_role))
                     })
                     .and_then(|c| {
-                        let first_seen = restarts::matching(&heap.labels, data.series(role))
-                            .and_then(|source| source.points.first())
-                            .map_or(f64::NEG_INFINITY, |p| p.0);
                         restarts::restarts_per_boundary(
                             &times,
                             &c.points,
@@ -143,27 +143,24 @@ pub fn heap_boundaries(data: &RangeData) -> Vec<Option<Boundaries>> {
                             role == Role::ResetCounter,
                         )
                     });
-                match counted {
-                    Some(counted) => Boundaries {
-                        times: counted.iter().map(|(t, _)| *t).collect(),
-                        from_process: true,
-                        counts: counted.iter().map(|(_, n)| *n).collect(),
-                    },
-                    None => Boundaries {
-                        times,
-                        from_process: true,
-                        counts: Vec::new(),
-                    },
+                let (times, counts) = match counted {
+                    Some(counted) => counted.into_iter().unzip(),
+                    None => (times, Vec::new()),
+                };
+                Boundaries {
+                    times,
+                    from_process: true,
+                    counts,
                 }
             };
             if let Some(start) = restarts::matching(&heap.labels, data.series(Role::ProcessStart)) {
                 let times = restarts::boundaries_from_start_times(&start.points);
-                return Some(from_process(Role::ProcessStart, times));
+                return Some(from_process(Role::ProcessStart, start, times));
             }
             if let Some(counter) = restarts::matching(&heap.labels, data.series(Role::ResetCounter))
             {
                 let times = restarts::boundaries_from_counter_resets(&counter.points);
-                return Some(from_process(Role::ResetCounter, times));
+                return Some(from_process(Role::ResetCounter, counter, times));
             }
             restarts::matching_container(&heap.labels, data.series(Role::K8sRestarts)).map(|k| {
                 Boundaries {

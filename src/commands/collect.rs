@@ -160,7 +160,7 @@ fn plan(config: &CollectConfig, pack: &Pack, step: f64) -> Result<Vec<PlannedQue
                 {
                     planned.push(PlannedQuery {
                         query: PackQuery {
-                            id: format!("{}_restarts", query.id),
+                            id: format!("{}{}", query.id, pack::RESTART_COUNT_SUFFIX),
                             role,
                             promql: count.clone(),
                             unit: "restarts".into(),
@@ -487,10 +487,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
         let result = result.expect("every task reported");
         let mut record = QueryRecord {
             id: item.query.id.clone(),
-            role: serde_json::to_value(item.query.role)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            role: item.query.role.name(),
             kind: match item.query.kind {
                 QueryKind::Range => "range".into(),
                 QueryKind::Instant => "instant".into(),
@@ -540,7 +537,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
             Ok((outcome, query_warnings, requests)) => {
                 record.requests = requests;
                 for w in &query_warnings {
-                    warnings.push(format!("Prometheus warned on query {}: {w}", item.query.id));
+                    warnings.push(prometheus_warning(&item.query.id, w));
                 }
                 record.ok = true;
                 record.warnings = query_warnings;
@@ -633,7 +630,7 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
                             });
                         }
                         for w in &answer.warnings {
-                            warnings.push(format!("Prometheus warned on query {id}: {w}"));
+                            warnings.push(prometheus_warning(&id, w));
                         }
                         finer.by_role.entry(item.query.role).or_default().extend(answer.data);
                     }
@@ -920,6 +917,12 @@ fn strsim_distance(a: &str, b: &str) -> usize {
         }
     }
     row[b.len()]
+}
+
+/// A warning the server attached to a query (Thanos's partial responses among them), as
+/// the report and scan show it; `validate` looks for this prefix.
+pub fn prometheus_warning(query_id: &str, warning: &str) -> String {
+    format!("Prometheus warned on query {query_id}: {warning}")
 }
 
 /// The warning for memory series that came in parts (see `replicas::sum_memory_parts`).

@@ -120,7 +120,12 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         requests: series.requests,
         ..Default::default()
     }];
-    warnings.extend(prometheus_warnings("scan_detection", &series.warnings));
+    warnings.extend(
+        series
+            .warnings
+            .iter()
+            .map(|w| crate::commands::collect::prometheus_warning("scan_detection", w)),
+    );
     let mut counts: HashMap<(String, String), usize> = HashMap::new();
     for labels in &series.data {
         if let (Some(service), Some(name)) = (labels.get(label), labels.get("__name__"))
@@ -198,7 +203,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                         return Ok((None, HashMap::new()));
                     };
                     promql = count;
-                    id.push_str("_restarts");
+                    id.push_str(pack::RESTART_COUNT_SUFFIX);
                 }
                 // A counter reset only matters where there is no start time (the
                 // analysis prefers it), so the server leaves the others out; `unless`
@@ -210,10 +215,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 }
                 let answer = client.query_range(&id, &promql, from, to, step).await?;
                 let record = QueryRecord {
-                    role: serde_json::to_value(role)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
+                    role: role.name(),
                     kind: "range".into(),
                     description: query.description.clone(),
                     start: Some(from),
@@ -287,12 +289,16 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
         });
 
         // Services whose lifetimes are too short for the step are asked again, finer.
-        let short: Vec<(usize, f64)> = analysed
-            .iter()
-            .enumerate()
-            .filter_map(|(i, a)| a.short_lifetime.map(|l| (i, l)))
-            .filter(|_| given_step.is_none())
-            .collect();
+        // Unless the step was given: then it is kept.
+        let short: Vec<(usize, f64)> = if given_step.is_some() {
+            Vec::new()
+        } else {
+            analysed
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| a.short_lifetime.map(|l| (i, l)))
+                .collect()
+        };
         if !short.is_empty() {
             let names: Vec<&str> = short
                 .iter()
@@ -583,18 +589,14 @@ fn note_queries(
     records: Vec<QueryRecord>,
 ) {
     for record in records {
-        warnings.extend(prometheus_warnings(&record.id, &record.warnings));
+        warnings.extend(
+            record
+                .warnings
+                .iter()
+                .map(|w| crate::commands::collect::prometheus_warning(&record.id, w)),
+        );
         queries.push(record);
     }
-}
-
-/// The server's warnings on a query (Thanos's partial responses among them), as scan
-/// warnings: a ranking on partial data must say so.
-fn prometheus_warnings(id: &str, server_warnings: &[String]) -> Vec<String> {
-    server_warnings
-        .iter()
-        .map(|w| format!("Prometheus warned on query {id}: {w}"))
-        .collect()
 }
 
 /// Groups series by the service label, moving them (a fleet's answers are large).
