@@ -9,14 +9,15 @@ runs=${1:-15}
 instances=${2:-10}
 
 ensure_prometheus
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --workspace
 bin=target/release/leakcollect
+synth=target/release/synth
 work=$(mktemp -d)
 trap 'kill ${PROM_PID:-0} 2>/dev/null || true; rm -rf "$work"' EXIT
 
 to=$(( ($(date +%s) - 4*3600) / 60 * 60 ))
 from=$(( to - 24*3600 ))
-"$bin" synth --scenario oom-sawtooth --service api --instances "$instances" --interval 15s \
+"$synth" --scenario oom-sawtooth --service api --instances "$instances" --interval 15s \
   --from "$from" --to "$to" -o "$work/data.om"
 start_prometheus "$work" "$work/data.om"
 

@@ -22,8 +22,9 @@ days=${3:-7}
 dir=${BENCH_FLEET_DIR:-target/bench-fleet}
 
 ensure_prometheus
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --workspace
 bin=$PWD/target/release/leakcollect
+synth=$PWD/target/release/synth
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 trap 'kill ${PROM_PID:-0} 2>/dev/null || true' EXIT
@@ -45,12 +46,12 @@ else
     set -e
     bin=$1; dir=$2; from=$3; to=$4; n=$5; at=$6
     end=$((at + 7200)); [ "$end" -ge "$to" ] && end=$((to + 1))
-    "$bin" synth --scenario oom-sawtooth --service api --instances "$n" --interval 60s \
+    "$synth" --scenario oom-sawtooth --service api --instances "$n" --interval 60s \
       --from "$from" --to "$to" --only-times "$at" "$end" -o "$dir/pieces/$at.om"
     wc -c <"$dir/pieces/$at.om" >"$dir/pieces/$at.bytes"
     promtool tsdb create-blocks-from openmetrics -q "$dir/pieces/$at.om" "$dir/tsdb" >/dev/null
     rm -f "$dir/pieces/$at.om"
-  ' _ "$bin" "$dir" "$from" "$to" "$instances" {}
+  ' _ "$synth" "$dir" "$from" "$to" "$instances" {}
   t1=$(now_ms)
   om_bytes=$(cat "$dir"/pieces/*.bytes | awk '{s+=$1} END {print s}')
   rm -rf "$dir/pieces"

@@ -22,8 +22,9 @@ services=${2:-200}
 dir=${BENCH_SCAN_DIR:-target/bench-scan}
 
 ensure_prometheus
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --workspace
 bin=$PWD/target/release/leakcollect
+synth=$PWD/target/release/synth
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 trap 'kill ${PROM_PID:-0} 2>/dev/null || true' EXIT
@@ -55,9 +56,9 @@ else
   for at in $(seq "$from" 7200 $((to - 1))); do
     end=$((at + 7200)); [ "$end" -ge "$to" ] && end=$((to + 1))
     mkdir -p "$dir/pieces/$at"
-    xargs -P 2 -L 1 sh -c '"$0" synth --scenario "$2" --service "$1" --instances 3 \
+    xargs -P 2 -L 1 sh -c '"$0" --scenario "$2" --service "$1" --instances 3 \
       --interval 60s --from "$3" --to "$4" --only-times "$5" "$6" -o "$7/$1.om"' \
-      "$bin" <<<"$(awk -v f="$from" -v t="$to" -v a="$at" -v e="$end" -v d="$dir/pieces/$at" \
+      "$synth" <<<"$(awk -v f="$from" -v t="$to" -v a="$at" -v e="$end" -v d="$dir/pieces/$at" \
         '{print $1, $2, f, t, a, e, d}' "$dir/services")"
     # One file per piece: the services' families one after another, a single # EOF.
     { cat "$dir/pieces/$at"/*.om | grep -v '^# EOF'; echo '# EOF'; } >"$dir/pieces/$at.om"

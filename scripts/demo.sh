@@ -10,8 +10,9 @@ out=${1:-demo-report.md}
 
 ensure_prometheus
 echo "== building leakcollect (release)" >&2
-cargo build --release --locked --quiet
+cargo build --release --locked --workspace
 bin=target/release/leakcollect
+synth=target/release/synth
 
 work=.demo
 mkdir -p "$work"
@@ -19,7 +20,7 @@ mkdir -p "$work"
 to=$(( ($(date +%s) - 4*3600) / 60 * 60 ))
 from=$(( to - 24*3600 ))
 fix=$(( from + 12*3600 ))
-"$bin" synth --scenario fix-mid-window --service api --from "$from" --to "$to" -o "$work/demo.om"
+"$synth" --scenario fix-mid-window --service api --from "$from" --to "$to" -o "$work/demo.om"
 start_prometheus "$work" "$work/demo.om"
 trap 'kill $PROM_PID 2>/dev/null || true' EXIT
 echo "== Prometheus with the demo data at $PROM_URL" >&2

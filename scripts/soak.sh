@@ -10,15 +10,16 @@ duration=${1:-180}
 interval=${2:-2}
 
 ensure_prometheus
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --workspace
 bin=$PWD/target/release/leakcollect
+synth=$PWD/target/release/synth
 work=$(mktemp -d)
 trap 'kill ${PROM_PID:-0} 2>/dev/null || true; rm -rf "$work"' EXIT
 
 to=$(( ($(date +%s) - 4*3600) / 60 * 60 ))
 from=$(( to - 24*3600 ))
 fix=$(( from + 12*3600 ))
-"$bin" synth --scenario fix-mid-window --service api --from "$from" --to "$to" -o "$work/data.om"
+"$synth" --scenario fix-mid-window --service api --from "$from" --to "$to" -o "$work/data.om"
 start_prometheus "$work" "$work/data.om"
 export PROMETHEUS_URL=$PROM_URL
 mkdir "$work/drafts"

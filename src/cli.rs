@@ -67,9 +67,6 @@ pub enum Command {
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
     #[command(subcommand)]
     Queries(QueriesCommand),
-    /// Write synthetic exporter data in OpenMetrics text (for demos, tests and benchmarks).
-    #[command(hide = true)]
-    Synth(SynthArgs),
 }
 
 #[derive(Debug, Args, Clone)]
@@ -419,36 +416,4 @@ pub struct CheckArgs {
 pub enum Format {
     Markdown,
     Json,
-}
-
-#[derive(Debug, Args, Clone)]
-pub struct SynthArgs {
-    /// Scenario: steady-leak, oom-sawtooth, fix-mid-window, no-leak.
-    #[arg(long)]
-    pub scenario: String,
-    /// Service (job label) the series belong to.
-    #[arg(long, default_value = "api")]
-    pub service: String,
-    /// Window start (same syntax as --from).
-    #[arg(long)]
-    pub from: String,
-    /// Window end.
-    #[arg(long)]
-    pub to: String,
-    /// Instances of the service.
-    #[arg(long, default_value_t = 3)]
-    pub instances: usize,
-    /// Scrape interval of the generated samples.
-    #[arg(long, default_value = "60s")]
-    pub interval: String,
-    /// Write only instances START..END (0-based, END excluded), for loading a large
-    /// fleet in pieces.
-    #[arg(long, value_name = "START:END")]
-    pub only_instances: Option<String>,
-    /// Write only samples from START (included) to END (excluded), same syntax as --from.
-    #[arg(long, value_names = ["START", "END"], num_args = 2)]
-    pub only_times: Option<Vec<String>>,
-    /// Output file (OpenMetrics text with # EOF).
-    #[arg(short, long)]
-    pub output: PathBuf,
 }

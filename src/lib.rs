@@ -12,7 +12,6 @@ pub mod output;
 pub mod pack;
 pub mod prom;
 pub mod render;
-pub mod synth;
 pub mod timespec;
 
 use anyhow::Context;
@@ -31,10 +30,6 @@ pub const EXIT_OUTPUT: i32 = 5;
 /// Runs a parsed command line; the caller prints errors and exits with [`exit_code`].
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Some(Command::Synth(args)) => {
-            commands::synth::run(&args)?;
-            Ok(EXIT_OK)
-        }
         Some(Command::Collect(args)) => collect(&args).await,
         Some(Command::Init(args)) => {
             commands::attach::init(&args)?;

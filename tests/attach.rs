@@ -35,7 +35,7 @@ fn outside_blocks(text: &str) -> Vec<String> {
 }
 
 fn setup() -> (
-    leakcollect::synth::Scenario,
+    synth::Scenario,
     PromServer,
     tempfile::TempDir,
     std::path::PathBuf,

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use leakcollect::synth::Scenario;
+use synth::Scenario;
 use serde_json::Value;
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use leakcollect::synth::Scenario;
+use synth::Scenario;
 use std::path::Path;
 use std::process::{Command, Stdio};
 

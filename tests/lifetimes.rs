@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use leakcollect::synth::Scenario;
+use synth::Scenario;
 
 fn short_lived() -> Scenario {
     Scenario {

@@ -190,7 +190,7 @@ fn queries_list_and_check() {
     let out = leakcollect(&["queries", "list"]);
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for runtime in leakcollect::synth::RUNTIMES {
+    for runtime in synth::RUNTIMES {
         assert!(
             text.lines().any(|l| l.starts_with(runtime)),
             "{runtime} missing:\n{text}"
@@ -252,4 +252,4 @@ fn queries_list_and_check() {
     );
 }
 
-use leakcollect::synth::Scenario;
+use synth::Scenario;

@@ -10,11 +10,11 @@ use common::*;
 fn scan_ranks_and_flags_the_fleet() {
     let api = scenario("steady-leak", "api");
     let billing = scenario("no-leak", "billing");
-    let worker = leakcollect::synth::Scenario {
+    let worker = synth::Scenario {
         kube: false,
         ..runtime_scenario("oom-sawtooth", "worker", "go")
     };
-    let jvm = leakcollect::synth::Scenario {
+    let jvm = synth::Scenario {
         kube: false,
         ..runtime_scenario("no-leak", "orders", "jvm")
     };
@@ -225,16 +225,16 @@ fn split_by_space(text: &str, name: &str, service: &str) -> String {
 #[test]
 fn counter_resets_one_bad_pod_and_split_heaps() {
     let (from, to) = window();
-    let nostart = leakcollect::synth::Scenario {
+    let nostart = synth::Scenario {
         kube: false,
         ..scenario("oom-sawtooth", "nostart")
     };
-    let healthy = leakcollect::synth::Scenario {
+    let healthy = synth::Scenario {
         instances: 4,
         only_instances: Some((0, 3)),
         ..scenario("no-leak", "cart")
     };
-    let bad_pod = leakcollect::synth::Scenario {
+    let bad_pod = synth::Scenario {
         instances: 4,
         only_instances: Some((3, 4)),
         ..scenario("steady-leak", "cart")

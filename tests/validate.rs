@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use leakcollect::synth::Scenario;
+use synth::Scenario;
 use serde_json::Value;
 use std::process::{Command, Stdio};
 

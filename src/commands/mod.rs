@@ -5,5 +5,4 @@ pub mod collect;
 pub mod queries;
 pub mod rules;
 pub mod scan;
-pub mod synth;
 pub mod validate;

@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-use leakcollect::synth::Scenario;
+use synth::Scenario;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
