@@ -12,7 +12,9 @@ Exit codes:
   3  no data: the heap query matched no series for the selector in the window
   4  Prometheus unreachable, timed out, or a query failed
   5  the output file or draft could not be updated (not UTF-8, a block edited by hand,
-     another run holding the lock, a write failure); the draft is left as it was";
+     another run holding the lock, a write failure); the draft is left as it was
+  70 internal error: a bug in leakcollect (please report it)
+A reader that closes standard output early (| head) ends the run quietly with 0.";
 
 pub const VALIDATE_EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -23,7 +25,8 @@ Exit codes:
   3  inconclusive: too little data after the fix, too many gaps, an interval straddling the
      threshold, or Prometheus warnings (the reason says which, and when data will suffice)
   4  Prometheus unreachable, timed out, or a query failed
-  5  the draft, textfile or Pushgateway could not be updated";
+  5  the draft, textfile or Pushgateway could not be updated
+  70 internal error: a bug in leakcollect (please report it)";
 
 /// Turns Prometheus data into the evidence section of a memory-leak report.
 ///

@@ -78,6 +78,12 @@ pub enum ConfigError {
     Pack(#[from] PackError),
 }
 
+impl ConfigError {
+    pub fn code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Window {
     pub from: DateTime<Utc>,
@@ -177,27 +183,26 @@ fn read_bytes(flag: &'static str, path: &std::path::Path) -> Result<Vec<u8>, Con
     })
 }
 
+/// `[prometheus]` of `--config`'s file; empty without one.
+fn read_config_file(path: Option<&std::path::Path>) -> Result<FilePrometheus, ConfigError> {
+    let Some(path) = path else {
+        return Ok(FilePrometheus::default());
+    };
+    let fail = |detail: String| ConfigError::File {
+        flag: "--config",
+        path: path.display().to_string(),
+        detail,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let settings = toml::from_str::<FileSettings>(&text).map_err(|e| fail(e.to_string()))?;
+    Ok(settings.prometheus)
+}
+
 pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigError> {
     if args.concurrency == 0 {
         return Err(ConfigError::Concurrency);
     }
-    let file: FilePrometheus = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
-                flag: "--config",
-                path: path.display().to_string(),
-                detail: e.to_string(),
-            })?;
-            toml::from_str::<FileSettings>(&text)
-                .map_err(|e| ConfigError::File {
-                    flag: "--config",
-                    path: path.display().to_string(),
-                    detail: e.to_string(),
-                })?
-                .prometheus
-        }
-        None => FilePrometheus::default(),
-    };
+    let file = read_config_file(args.config.as_deref())?;
     let timeout_text = if args.timeout == "60s" {
         file.timeout.clone().unwrap_or_else(|| args.timeout.clone())
     } else {

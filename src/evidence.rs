@@ -86,10 +86,14 @@ pub struct Period {
     /// 95 % interval of `growth_bytes_per_hour` (weighted medians of the instances'
     /// Sen intervals).
     pub growth_interval_bytes_per_hour: Option<[f64; 2]>,
-    /// Median growth × period hours, as a percentage of the median baseline.
+    /// What the median instance gains over one process lifetime, as a percentage of the
+    /// median baseline: median growth × `growth_percent_over_hours` / baseline.
     pub growth_percent: Option<f64>,
-    /// `none`, `gradual`, `staircase` or `sawtooth-to-oom`.
-    pub leak_pattern: String,
+    /// The span `growth_percent` is taken over, in hours: the period when nothing
+    /// restarted, else the median whole process lifetime (at most the period).
+    #[serde(default)]
+    pub growth_percent_over_hours: Option<f64>,
+    pub leak_pattern: LeakPattern,
     /// Memory retained per 1,000 requests, from the cumulative request counter.
     pub bytes_per_1k_requests: Option<f64>,
     /// From a histogram; null for runtimes that publish summaries (see mean/max/quantiles).
@@ -114,13 +118,37 @@ pub struct Period {
     pub restarts_by_source: RestartSources,
     /// Null when no source can tell an OOM kill from another restart.
     pub oom_kills: Option<u64>,
-    /// `kube-state-metrics`, `cadvisor`, `memory at limit` or `unknown`.
-    pub oom_kills_source: String,
+    pub oom_kills_source: OomSource,
     pub oom_kills_per_week: Option<f64>,
     /// Sum across instances of the last active-handles sample.
     pub active_handles_end: Option<f64>,
     /// Every instance, highest growth first.
     pub instances: Vec<InstanceFigures>,
+}
+
+/// The shape of a period's growth (`analysis::pattern::leak_pattern`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum LeakPattern {
+    #[default]
+    None,
+    Gradual,
+    Staircase,
+    SawtoothToOom,
+}
+
+/// Where an OOM-kill count comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum OomSource {
+    #[serde(rename = "kube-state-metrics")]
+    KubeStateMetrics,
+    #[serde(rename = "cadvisor")]
+    Cadvisor,
+    #[serde(rename = "memory at limit")]
+    MemoryAtLimit,
+    #[default]
+    #[serde(rename = "unknown")]
+    Unknown,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -196,12 +224,24 @@ pub struct Symptoms {
     pub gc_pressure: bool,
 }
 
+/// What kind of request a query record is.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestKind {
+    /// A range query over the window.
+    #[default]
+    Range,
+    /// An instant query at a period's end.
+    Instant,
+    /// A series-API call (runtime detection).
+    Series,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct QueryRecord {
     pub id: String,
     pub role: String,
-    /// `range` or `instant`.
-    pub kind: String,
+    pub kind: RequestKind,
     /// For instant queries: the period they were evaluated for.
     pub period: Option<String>,
     pub description: String,

@@ -2,30 +2,25 @@
 //! investigation report. `run` is the whole program minus process setup, so tests can
 //! call it in-process; `exit_code` maps any error to the documented exit code.
 
+pub mod acquire;
 pub mod analysis;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod draft;
 pub mod evidence;
+pub mod exit;
 pub mod output;
 pub mod pack;
 pub mod prom;
 pub mod render;
+pub mod stats;
 pub mod timespec;
 
-use anyhow::Context;
 use cli::{Cli, Command, Format};
 use config::CollectConfig;
-use std::io::Write;
 
-pub const EXIT_OK: i32 = 0;
-/// `queries check` found a problem.
-pub const EXIT_FINDINGS: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
-pub const EXIT_NO_DATA: i32 = 3;
-pub const EXIT_PROMETHEUS: i32 = 4;
-pub const EXIT_OUTPUT: i32 = 5;
+pub use exit::{FINDINGS as EXIT_FINDINGS, OK as EXIT_OK};
 
 /// Runs a parsed command line; the caller prints errors and exits with [`exit_code`].
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
@@ -48,13 +43,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 scan.warnings.clear();
             }
             match args.format {
-                cli::ScanFormat::Json => println!(
-                    "{}",
+                cli::ScanFormat::Json => output::print(&format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&scan).expect("scan serializes")
-                ),
-                cli::ScanFormat::Table => print!("{}", commands::scan::render_table(&scan, false)),
+                ))?,
+                cli::ScanFormat::Table => {
+                    output::print(&commands::scan::render_table(&scan, false))?
+                }
                 cli::ScanFormat::Markdown => {
-                    print!("{}", commands::scan::render_table(&scan, true))
+                    output::print(&commands::scan::render_table(&scan, true))?
                 }
             }
             Ok(EXIT_OK)
@@ -63,17 +60,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             let text = commands::rules::run(&args).await?;
             match &args.output {
                 Some(path) => output::write_atomic(path, text.as_bytes())?,
-                None => print!("{text}"),
+                None => output::print(&text)?,
             }
             Ok(EXIT_OK)
         }
         Some(Command::Queries(cli::QueriesCommand::List { queries })) => {
-            print!("{}", commands::queries::list(queries.as_deref())?);
+            output::print(&commands::queries::list(queries.as_deref())?)?;
             Ok(EXIT_OK)
         }
         Some(Command::Queries(cli::QueriesCommand::Check(args))) => {
             let (report, ok) = commands::queries::check(&args).await?;
-            print!("{report}");
+            output::print(&report)?;
             Ok(if ok { EXIT_OK } else { EXIT_FINDINGS })
         }
         None => collect(&cli.collect).await,
@@ -101,13 +98,7 @@ async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
     }
     match &config.output {
         Some(path) => output::write_atomic(path, text.as_bytes())?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                .context("writing the report to stdout")?;
-        }
+        None => output::print(&text)?,
     }
     Ok(EXIT_OK)
 }
@@ -116,7 +107,7 @@ async fn attach(args: &cli::AttachArgs) -> anyhow::Result<i32> {
     let dry_run = args.check || args.diff;
     let (outcome, diff) = commands::attach::attach(args, !dry_run).await?;
     if args.diff {
-        print!("{diff}");
+        output::print(&diff)?;
     }
     if !args.write.quiet {
         for warning in &outcome.evidence.warnings {
@@ -144,47 +135,38 @@ async fn attach(args: &cli::AttachArgs) -> anyhow::Result<i32> {
     })
 }
 
-/// The documented exit code for an error (see `--help`).
+/// The documented exit code for an error (see `--help` and [`exit`]): the first error
+/// in the chain whose type knows its code says it; an error no type claims is a bug in
+/// leakcollect, `exit::INTERNAL` — never 1, which means "leaking" to a cron job.
 pub fn exit_code(error: &anyhow::Error) -> i32 {
-    for cause in error.chain() {
-        if cause.is::<config::ConfigError>()
-            || cause.is::<pack::PackError>()
-            || cause.is::<timespec::TimeError>()
-            || cause.is::<render::markdown::TemplateError>()
-        {
-            return EXIT_USAGE;
-        }
-        if let Some(e) = cause.downcast_ref::<prom::PromError>() {
-            return if matches!(e, prom::PromError::BadUrl { .. }) {
-                EXIT_USAGE
-            } else {
-                EXIT_PROMETHEUS
-            };
-        }
-        if let Some(e) = cause.downcast_ref::<commands::collect::CollectError>() {
-            return match e {
-                commands::collect::CollectError::NoData { .. }
-                | commands::collect::CollectError::NoRuntime { .. }
-                | commands::collect::CollectError::NoFleet { .. } => EXIT_NO_DATA,
-                commands::collect::CollectError::Plan { .. } => EXIT_USAGE,
-            };
-        }
-        if cause.is::<commands::validate::PushError>() {
-            return EXIT_OUTPUT;
-        }
-        if cause.is::<output::OutputError>() {
-            return EXIT_OUTPUT;
-        }
-        if let Some(e) = cause.downcast_ref::<draft::DraftError>() {
-            return match e {
-                draft::DraftError::MissingParam { .. } | draft::DraftError::Exists { .. } => {
-                    EXIT_USAGE
-                }
-                _ => EXIT_OUTPUT,
-            };
-        }
+    if error.is::<output::StdoutClosed>() {
+        return exit::OK;
     }
-    1
+    for cause in error.chain() {
+        let code = if let Some(e) = cause.downcast_ref::<config::ConfigError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<pack::PackError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<timespec::TimeError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<render::markdown::TemplateError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<prom::PromError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<acquire::AcquireError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<commands::validate::PushError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<output::OutputError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<draft::DraftError>() {
+            e.code()
+        } else {
+            continue;
+        };
+        return code;
+    }
+    exit::INTERNAL
 }
 
 /// The error and its causes on one line each, as printed to stderr.
@@ -200,4 +182,37 @@ pub fn describe(error: &anyhow::Error) -> String {
         previous = current;
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_says_its_own_code_and_nothing_falls_through_to_1() {
+        let usage = anyhow::Error::from(config::ConfigError::Concurrency);
+        assert_eq!(exit_code(&usage), exit::USAGE);
+        let no_data = anyhow::Error::from(acquire::AcquireError::NoData {
+            selector: "{}".into(),
+            from: "a".into(),
+            to: "b".into(),
+            hint: String::new(),
+        });
+        assert_eq!(exit_code(&no_data), exit::NO_DATA);
+        // Context added on top keeps the cause's code.
+        assert_eq!(
+            exit_code(&no_data.context("while collecting")),
+            exit::NO_DATA
+        );
+        let output = anyhow::Error::from(output::OutputError {
+            path: "x".into(),
+            source: std::io::Error::other("disk full"),
+        });
+        assert_eq!(exit_code(&output), exit::OUTPUT);
+        // An error no type claims is a bug, never "leaking".
+        let unknown = anyhow::anyhow!("something unexpected");
+        assert_eq!(exit_code(&unknown), exit::INTERNAL);
+        assert_ne!(exit::INTERNAL, exit::FINDINGS);
+        assert_eq!(exit_code(&output::StdoutClosed.into()), exit::OK);
+    }
 }

@@ -1,5 +1,7 @@
-//! Writing output files atomically: a temporary file in the same folder, flushed to
-//! disk, then renamed over the target, so a reader never sees half a report.
+//! Where output goes. Files are written atomically: a temporary file in the same folder,
+//! flushed to disk, then renamed over the target, so a reader never sees half a report.
+//! Standard output is written by [`print`] alone; a reader that closed it
+//! (`leakcollect … | head -1`) ends the run quietly with exit code 0, as ripgrep does.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,6 +12,35 @@ use thiserror::Error;
 pub struct OutputError {
     pub path: PathBuf,
     pub source: std::io::Error,
+}
+
+impl OutputError {
+    pub fn code(&self) -> i32 {
+        crate::exit::OUTPUT
+    }
+}
+
+/// Standard output was closed by its reader: the run ends at once, quietly, with 0.
+#[derive(Debug, Error)]
+#[error("standard output was closed")]
+pub struct StdoutClosed;
+
+/// Writes `text` to standard output and flushes it. A closed pipe is [`StdoutClosed`];
+/// any other failure an [`OutputError`] naming standard output.
+pub fn print(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(source) => Err(OutputError {
+            path: PathBuf::from("standard output"),
+            source,
+        }
+        .into()),
+    }
 }
 
 /// Fails like [`write_atomic`] would when `path`'s folder is missing, before any other

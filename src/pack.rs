@@ -49,6 +49,12 @@ pub enum PackError {
     Pack { origin: String, message: String },
 }
 
+impl PackError {
+    pub fn code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -27,6 +27,12 @@ pub enum TimeError {
     BadDuration { input: String, detail: String },
 }
 
+impl TimeError {
+    pub fn code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
+
 /// Parses a Prometheus duration (`1h30m`, `5m`, `2d`, `1w`) or a plain number of seconds.
 pub fn parse_duration(input: &str) -> Result<Duration, TimeError> {
     let trimmed = input.trim();

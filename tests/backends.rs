@@ -7,8 +7,8 @@
 mod common;
 
 use common::*;
-use synth::Scenario;
 use serde_json::Value;
+use synth::Scenario;
 
 #[test]
 fn prometheus_and_victoriametrics_agree() {
@@ -31,7 +31,12 @@ fn prometheus_and_victoriametrics_agree() {
         ),
         ("search", &flat, &["window"][..], &[][..]),
     ] {
-        let on_prometheus = collect_json(&prometheus.url, service, s.from, s.to, extra);
+        let on_prometheus = lc()
+            .server(&prometheus.url)
+            .service(service)
+            .window(s.from, s.to)
+            .args(extra)
+            .json();
         let on_vm = collect_on_vm(
             &vm_url,
             service,
@@ -84,8 +89,16 @@ fn prometheus_sample_limit_is_answered_by_slicing() {
     let roomy = PromServer::start(&data);
     // 3 series × 961 points fit; the 5-minute rate windows behind `requests` do not.
     let tight = PromServer::start_with(&data, None, &["--query.max-samples=3000"]);
-    let normal = collect_json(&roomy.url, "api", s.from, s.to, &[]);
-    let sliced = collect_json(&tight.url, "api", s.from, s.to, &[]);
+    let normal = lc()
+        .server(&roomy.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
+    let sliced = lc()
+        .server(&tight.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
     assert!(
         sliced["warnings"].as_array().unwrap().is_empty(),
         "{}",
@@ -109,7 +122,11 @@ fn victoriametrics_point_limit_and_unaligned_windows() {
     let (_vm, vm_url, _dir) = start_victoria(&data, &["-search.maxPointsPerTimeseries=400"]);
     // 37 s off the minute, so the start is not a multiple of the 90 s step.
     let (from, to) = (s.from + 37.0, s.to - 23.0);
-    let on_prometheus = collect_json(&prometheus.url, "worker", from, to, &[]);
+    let on_prometheus = lc()
+        .server(&prometheus.url)
+        .service("worker")
+        .window(from, to)
+        .json();
     let on_vm = collect_on_vm(
         &vm_url,
         "worker",
@@ -202,8 +219,16 @@ fn copies_from_an_ha_pair_are_merged_with_a_warning() {
     let s = scenario("oom-sawtooth", "api");
     let single = PromServer::start(&openmetrics(&[&s]));
     let pair = PromServer::start(&as_ha_pair(&openmetrics(&[&s])));
-    let once = collect_json(&single.url, "api", s.from, s.to, &[]);
-    let twice = collect_json(&pair.url, "api", s.from, s.to, &[]);
+    let once = lc()
+        .server(&single.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
+    let twice = lc()
+        .server(&pair.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
     for figure in [
         "instance_count",
         "growth_bytes_per_hour",

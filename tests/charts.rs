@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
-use synth::Scenario;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use synth::Scenario;
 
 /// Renders `svg` in headless Chromium at `width`×`height`; returns the PNG bytes.
 fn screenshot(svg: &Path, width: u32, height: u32) -> Vec<u8> {
@@ -160,7 +160,8 @@ fn a_large_fleet_draws_the_top_instances_and_the_median() {
 /// window), so the snapshot does not move with the clock.
 #[test]
 fn chart_structure_snapshot() {
-    use leakcollect::analysis::period::{Boundaries, RangeData};
+    use leakcollect::acquire::RangeData;
+    use leakcollect::acquire::lifetimes::Boundaries;
     use leakcollect::pack::Role;
     use leakcollect::prom::RangeSeries;
     let path = repo_path("tests/fixtures/evidence-fix.json");

@@ -19,7 +19,11 @@ fn f(v: &Value) -> f64 {
 fn steady_leak_growth_and_levels() {
     let s = scenario("steady-leak", "checkout");
     let server = PromServer::start(&openmetrics(&[&s]));
-    let e = collect_json(&server.url, "checkout", s.from, s.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service("checkout")
+        .window(s.from, s.to)
+        .json();
     let w = period(&e, "window");
     assert!(
         within(f(&w["growth_bytes_per_hour"]), 50.0 * MB, 0.03),
@@ -52,7 +56,11 @@ fn steady_leak_growth_and_levels() {
 fn oom_sawtooth_reports_the_leak_rate_and_exact_counts() {
     let s = scenario("oom-sawtooth", "api");
     let server = PromServer::start(&openmetrics(&[&s]));
-    let e = collect_json(&server.url, "api", s.from, s.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
     let w = period(&e, "window");
     let growth = f(&w["growth_bytes_per_hour"]);
     assert!(within(growth, 120.0 * MB, 0.03), "growth {growth}");
@@ -77,13 +85,12 @@ fn fix_mid_window_splits_periods_and_measures_improvement() {
     let fix = s.fix_at.unwrap();
     let server = PromServer::start(&openmetrics(&[&s]));
     let fix_text = format!("{fix}");
-    let e = collect_json(
-        &server.url,
-        "api",
-        s.from,
-        s.to,
-        &["--fix-deployed", &fix_text],
-    );
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .args(["--fix-deployed", &fix_text])
+        .json();
     let before = period(&e, "before");
     let after = period(&e, "after");
     assert!(
@@ -116,7 +123,11 @@ fn fix_mid_window_splits_periods_and_measures_improvement() {
 fn no_leak_sawtooth_reports_flat() {
     let s = scenario("no-leak", "billing");
     let server = PromServer::start(&openmetrics(&[&s]));
-    let e = collect_json(&server.url, "billing", s.from, s.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service("billing")
+        .window(s.from, s.to)
+        .json();
     let w = period(&e, "window");
     let growth = f(&w["growth_bytes_per_hour"]);
     assert!(growth.abs() < 0.5 * MB, "flat service grew {growth}");
@@ -141,7 +152,11 @@ fn services_selectors_and_hostile_values() {
     ];
 
     // The service matcher keeps the two services apart.
-    let e = collect_json(&server.url, "billing", api.from, api.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service("billing")
+        .window(api.from, api.to)
+        .json();
     assert!(f(&e["periods"]["window"]["growth_bytes_per_hour"]).abs() < 0.5 * MB);
     for q in e["queries"].as_array().unwrap() {
         let promql = q["promql"].as_str().unwrap();
@@ -152,13 +167,12 @@ fn services_selectors_and_hostile_values() {
     }
 
     // --selector narrows every query.
-    let e = collect_json(
-        &server.url,
-        "api",
-        api.from,
-        api.to,
-        &["--selector", r#"namespace="prod""#],
-    );
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(api.from, api.to)
+        .args(["--selector", r#"namespace="prod""#])
+        .json();
     assert!(
         e["queries"][1]["promql"]
             .as_str()
@@ -201,7 +215,11 @@ fn base_path_prefix_keeps_working() {
     let s = scenario("steady-leak", "api");
     let server = PromServer::start_with_prefix(&openmetrics(&[&s]), Some("/prometheus"));
     assert!(server.url.ends_with("/prometheus"));
-    let e = collect_json(&format!("{}/", server.url), "api", s.from, s.to, &[]);
+    let e = lc()
+        .server(&format!("{}/", server.url))
+        .service("api")
+        .window(s.from, s.to)
+        .json();
     assert!(within(
         f(&e["periods"]["window"]["growth_bytes_per_hour"]),
         50.0 * MB,
@@ -315,8 +333,17 @@ fn json_output_matches_its_schema() {
     let s = scenario("fix-mid-window", "api");
     let server = PromServer::start(&openmetrics(&[&s]));
     let fix = format!("{}", s.fix_at.unwrap());
-    let with_fix = collect_json(&server.url, "api", s.from, s.to, &["--fix-deployed", &fix]);
-    let without = collect_json(&server.url, "api", s.from, s.to, &[]);
+    let with_fix = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .args(["--fix-deployed", &fix])
+        .json();
+    let without = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
     for doc in [&with_fix, &without] {
         let errors = schema_errors("evidence.schema.json", doc);
         assert!(errors.is_empty(), "{errors:#?}");
@@ -453,15 +480,19 @@ fn figures_do_not_move_with_the_step() {
     let s = scenario("fix-mid-window", "api");
     let server = PromServer::start(&openmetrics(&[&s]));
     let fix = format!("{}", s.fix_at.unwrap());
-    let auto = collect_json(&server.url, "api", s.from, s.to, &["--fix-deployed", &fix]);
+    let auto = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .args(["--fix-deployed", &fix])
+        .json();
     for step in ["60s", "2m", "5m"] {
-        let e = collect_json(
-            &server.url,
-            "api",
-            s.from,
-            s.to,
-            &["--fix-deployed", &fix, "--step", step],
-        );
+        let e = lc()
+            .server(&server.url)
+            .service("api")
+            .window(s.from, s.to)
+            .args(["--fix-deployed", &fix, "--step", step])
+            .json();
         for name in ["before", "after"] {
             let (a, b) = (&auto["periods"][name], &e["periods"][name]);
             // Pods that died at the fix (or started at it) never count on the other side.
@@ -489,7 +520,11 @@ fn figures_do_not_move_with_the_step() {
 fn after_6h_is_the_value_prometheus_gives_at_start_plus_6h() {
     let s = scenario("steady-leak", "api");
     let server = PromServer::start(&openmetrics(&[&s]));
-    let e = collect_json(&server.url, "api", s.from, s.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
     // The median of three instances is what quantile(0.5, …) answers at that instant.
     let at = s.from + 6.0 * HOUR;
     let out = std::process::Command::new("curl")
@@ -583,4 +618,53 @@ fn unwritable_output_and_a_window_reaching_into_the_future() {
     );
     let end = chrono::DateTime::parse_from_rfc3339(e["window"]["to"].as_str().unwrap()).unwrap();
     assert!(end.timestamp() <= chrono::Utc::now().timestamp());
+}
+
+/// Runs leakcollect with a standard output whose reader is already gone.
+fn with_closed_stdout(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    std::process::Command::new(env!("CARGO_BIN_EXE_leakcollect"))
+        .args(args)
+        .env_remove("PROMETHEUS_URL")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("run leakcollect")
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly_with_0() {
+    // Local output (no server) and a whole report from a real server.
+    let out = with_closed_stdout(&["queries", "list"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = scenario("steady-leak", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    for format in ["markdown", "json"] {
+        let out = with_closed_stdout(&[
+            "--prometheus-url",
+            &server.url,
+            "--service",
+            "api",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--format",
+            format,
+            "-q",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{format}: {out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{stderr}"
+        );
+    }
 }

@@ -22,7 +22,11 @@ fn short_lived() -> Scenario {
 fn short_lifetimes_get_a_finer_step_in_collect_and_scan() {
     let s = short_lived();
     let server = PromServer::start(&openmetrics(&[&s]));
-    let e = collect_json(&server.url, "api", s.from, s.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
     let window = &e["periods"]["window"];
     assert_eq!(e["window"]["step_seconds"], 90.0, "{}", e["window"]);
     let growth = window["growth_bytes_per_hour"].as_f64().unwrap_or(f64::NAN);
@@ -75,7 +79,12 @@ fn short_lifetimes_get_a_finer_step_in_collect_and_scan() {
     // -q drops the warning lines under the table, not the rows.
     let (from, to) = (format!("{}", s.from), format!("{}", s.to));
     let table = |extra: &[&str]| {
-        let out = leakcollect(&scan_args(&server.url, &from, &to, extra));
+        let out = lc()
+            .arg("scan")
+            .server(&server.url)
+            .args(["--from", &from, "--to", &to])
+            .args(extra)
+            .run();
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     assert!(table(&[]).contains("warning: "));

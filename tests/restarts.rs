@@ -101,7 +101,12 @@ fn two_restarts_between_steps_count_twice() {
     assert_eq!(truth, 28, "11 restarts and 3 doubles per instance");
 
     for service in ["loop", "loopreset"] {
-        let e = collect_json(&server.url, service, from, to, &["--runtime", "nodejs"]);
+        let e = lc()
+            .server(&server.url)
+            .service(service)
+            .window(from, to)
+            .args(["--runtime", "nodejs"])
+            .json();
         let window = &e["periods"]["window"];
         let heap = query_record(&e, "heap_used");
         assert!(

@@ -16,7 +16,11 @@ fn check_runtime(runtime: &str) {
     let service = format!("svc-{runtime}");
     let s = runtime_scenario("oom-sawtooth", &service, runtime);
     let server = PromServer::start(&openmetrics(&[&s]));
-    let e = collect_json(&server.url, &service, s.from, s.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service(&service)
+        .window(s.from, s.to)
+        .json();
     assert_eq!(
         e["runtime"], runtime,
         "detected {}",
@@ -118,7 +122,11 @@ fn container_without_kube_state_metrics_sees_restarts_from_cadvisor() {
         ..runtime_scenario("oom-sawtooth", "worker", "container")
     };
     let server = PromServer::start(&openmetrics(&[&s]));
-    let e = collect_json(&server.url, "worker", s.from, s.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service("worker")
+        .window(s.from, s.to)
+        .json();
     let w = &e["periods"]["window"];
     assert_eq!(e["runtime"], "container");
     assert_eq!(w["restarts"], s.expected_oom_kills(s.from, s.to));
@@ -144,7 +152,11 @@ fn sidecar_runtimes_are_reported_not_mixed() {
         ..runtime_scenario("no-leak", "api", "go")
     };
     let server = PromServer::start(&openmetrics(&[&app, &sidecar]));
-    let e = collect_json(&server.url, "api", app.from, app.to, &[]);
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(app.from, app.to)
+        .json();
     assert_eq!(e["runtime"], "nodejs");
     let warnings: Vec<&str> = e["warnings"]
         .as_array()
@@ -159,7 +171,12 @@ fn sidecar_runtimes_are_reported_not_mixed() {
         "{warnings:?}"
     );
     // Explicitly asking for the sidecar's pack reports the sidecar alone.
-    let go = collect_json(&server.url, "api", app.from, app.to, &["--runtime", "go"]);
+    let go = lc()
+        .server(&server.url)
+        .service("api")
+        .window(app.from, app.to)
+        .args(["--runtime", "go"])
+        .json();
     assert_eq!(go["periods"]["window"]["instance_count"], 1);
     assert!(f(&go["periods"]["window"]["growth_bytes_per_hour"]).abs() < 0.5 * MB);
 }

@@ -105,12 +105,12 @@ fn scan_ranks_and_flags_the_fleet() {
     );
 
     // Markdown: a header, a separator, one row per service, the leader first.
-    let markdown = leakcollect(&scan_args(
-        &server.url,
-        &from,
-        &to,
-        &["--format", "markdown"],
-    ));
+    let markdown = lc()
+        .arg("scan")
+        .server(&server.url)
+        .args(["--from", &from, "--to", &to])
+        .args(["--format", "markdown"])
+        .run();
     let text = String::from_utf8_lossy(&markdown.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("| flag | service |"), "{text}");
@@ -141,12 +141,12 @@ fn an_empty_fleet_says_why_with_exit_3() {
     let server = PromServer::start(&openmetrics(&[&api]));
     let (from, to) = (format!("{}", api.from), format!("{}", api.to));
 
-    let typo = leakcollect(&scan_args(
-        &server.url,
-        &from,
-        &to,
-        &["--selector", r#"namespace="prdo""#],
-    ));
+    let typo = lc()
+        .arg("scan")
+        .server(&server.url)
+        .args(["--from", &from, "--to", &to])
+        .args(["--selector", r#"namespace="prdo""#])
+        .run();
     let stderr = String::from_utf8_lossy(&typo.stderr);
     assert_eq!(typo.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains(r#"{namespace="prdo"}"#), "{stderr}");
@@ -161,12 +161,12 @@ fn an_empty_fleet_says_why_with_exit_3() {
     );
     assert!(typo.stdout.is_empty());
 
-    let label = leakcollect(&scan_args(
-        &server.url,
-        &from,
-        &to,
-        &["--service-label", "app"],
-    ));
+    let label = lc()
+        .arg("scan")
+        .server(&server.url)
+        .args(["--from", &from, "--to", &to])
+        .args(["--service-label", "app"])
+        .run();
     let stderr = String::from_utf8_lossy(&label.stderr);
     assert_eq!(label.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("none has the label `app`"), "{stderr}");
@@ -174,12 +174,12 @@ fn an_empty_fleet_says_why_with_exit_3() {
     // A window before any data: nothing anywhere.
     let early = (api.from - 30.0 * 86_400.0, api.from - 29.0 * 86_400.0);
     let (early_from, early_to) = (format!("{}", early.0), format!("{}", early.1));
-    let none = leakcollect(&scan_args(
-        &server.url,
-        &early_from,
-        &early_to,
-        &["--selector", r#"namespace="prod""#],
-    ));
+    let none = lc()
+        .arg("scan")
+        .server(&server.url)
+        .args(["--from", &early_from, "--to", &early_to])
+        .args(["--selector", r#"namespace="prod""#])
+        .run();
     let stderr = String::from_utf8_lossy(&none.stderr);
     assert_eq!(none.status.code(), Some(3), "{stderr}");
     assert!(
@@ -295,17 +295,20 @@ fn counter_resets_one_bad_pod_and_split_heaps() {
         "{scan}"
     );
 
-    let table = leakcollect(&scan_args(
-        &server.url,
-        &format!("{from}"),
-        &format!("{to}"),
-        &[],
-    ));
+    let table = lc()
+        .arg("scan")
+        .server(&server.url)
+        .args(["--from", &format!("{from}"), "--to", &format!("{to}")])
+        .run();
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("partial (1 of 4)  cart"), "{text}");
 
     // collect agrees on the split service: three instances at the whole heap's growth.
-    let evidence = collect_json(&server.url, "spaces", from, to, &[]);
+    let evidence = lc()
+        .server(&server.url)
+        .service("spaces")
+        .window(from, to)
+        .json();
     let leak = &evidence["periods"]["window"];
     assert_eq!(leak["instance_count"], 3, "{leak}");
     assert!(within(

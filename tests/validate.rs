@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
-use synth::Scenario;
 use serde_json::Value;
 use std::process::{Command, Stdio};
+use synth::Scenario;
 
 fn validate(server: &str, args: &[&str]) -> (Option<i32>, Value, String) {
     let mut all = vec![

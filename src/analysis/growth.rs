@@ -3,7 +3,7 @@
 //! So each series is cut into process lifetimes, a robust (Theil–Sen) slope is fitted
 //! to each lifetime's floor, and the slopes are combined weighted by lifetime length.
 
-use super::stats::median;
+use crate::stats::median;
 
 /// Fewer samples than this in a lifetime give no slope worth reporting.
 pub const MIN_LIFETIME_POINTS: usize = 6;

@@ -1,10 +1,258 @@
-//! Turning raw series into figures: restart-aware growth, levels, counts and quantiles.
-//! Each figure is computed in exactly one place, here or in a submodule.
+//! Turning acquired series into figures: one named function per figure, each returning
+//! its value and, when missing, why — so every command says the same thing. No I/O.
+//!
+//! | figure | function |
+//! | --- | --- |
+//! | baseline, after 6 h, end, peak, RSS, handles | [`levels::level_figures`] |
+//! | growth per instance | [`growth::instance_growth`] |
+//! | service growth, interval, total, growth % | [`service_growth::growth_summary`] |
+//! | restarts | [`restarts::restart_figures`] |
+//! | OOM kills and their source | [`oom::oom_kills`] |
+//! | GC p95, mean, max, quantiles, collections | [`gc::gc_summary`] |
+//! | leak pattern | [`pattern::leak_pattern`] |
+//! | % of the limit, hours to the limit | [`limit::percent_of_limit`], [`limit::hours_to_limit`] |
+//! | retained per 1,000 requests | [`requests::bytes_per_1k_requests`] |
+//! | improvement, symptoms | [`period::improvement`], [`period::symptoms`] |
+//! | alert thresholds | [`thresholds::suggested`] |
+//! | validate's verdict | [`verdict::judge`] |
 
+pub mod gc;
 pub mod growth;
+pub mod levels;
+pub mod limit;
+pub mod oom;
+pub mod pattern;
 pub mod period;
-pub mod replicas;
-pub mod resolution;
+pub mod requests;
 pub mod restarts;
-pub mod stats;
+pub mod service_growth;
+pub mod thresholds;
 pub mod verdict;
+
+use crate::acquire::lifetimes::Boundaries;
+use crate::acquire::{Acquired, PeriodName, RangeData};
+use crate::config::CollectConfig;
+use crate::evidence::{Evidence, Periods, SCHEMA_ID, Window};
+use crate::pack::{Pack, Role};
+use crate::prom::RangeSeries;
+use crate::timespec::unix_seconds;
+use growth::GrowthEstimate;
+use levels::Levels;
+
+const HOUR: f64 = 3600.0;
+
+/// One instance's memory series within a period, with what every figure reads of it.
+#[derive(Debug)]
+pub struct InstanceView<'a> {
+    pub heap: &'a RangeSeries,
+    /// The samples within the period.
+    pub points: Vec<(f64, f64)>,
+    /// Where its lifetimes begin (whole window).
+    pub cut: &'a [f64],
+    /// Restarts in the period.
+    pub restarts: u64,
+    /// The boundaries come from the process itself (start time or counter reset).
+    pub from_process: bool,
+    pub growth: Option<GrowthEstimate>,
+    pub levels: Levels,
+}
+
+impl InstanceView<'_> {
+    /// Seconds between its first and last sample in the period.
+    pub fn span(&self) -> f64 {
+        self.points[self.points.len() - 1].0 - self.points[0].0
+    }
+}
+
+/// One period of the acquired data, with the instances that belong to it.
+#[derive(Debug)]
+pub struct PeriodView<'a> {
+    pub name: PeriodName,
+    pub start: f64,
+    pub end: f64,
+    /// How far from an edge a sample may be and still stand for the level there.
+    pub tolerance: f64,
+    pub data: &'a RangeData,
+    pub boundaries: &'a [Option<Boundaries>],
+    pub pack: &'a Pack,
+    pub instances: Vec<InstanceView<'a>>,
+}
+
+impl<'a> PeriodView<'a> {
+    pub fn new(
+        name: PeriodName,
+        (start, end): (f64, f64),
+        data: &'a RangeData,
+        boundaries: &'a [Option<Boundaries>],
+        pack: &'a Pack,
+    ) -> Self {
+        // Levels are read within the coarsest step of the window; the heap may be finer.
+        let tolerance = levels::tolerance(data.step, start, end);
+        let heap_step = data.step_of(Role::Heap);
+        let mut instances = Vec::new();
+        for (heap, bounds) in data.series(Role::Heap).iter().zip(boundaries) {
+            let points = levels::clip(&heap.points, start, end);
+            if !levels::belongs_to_period(&points, heap_step) {
+                continue;
+            }
+            let cut = bounds.as_ref().map_or(&[][..], |b| &b.times);
+            instances.push(InstanceView {
+                heap,
+                growth: growth::instance_growth(&points, cut),
+                levels: levels::levels(&points, start, end, tolerance),
+                restarts: bounds.as_ref().map_or(0, |b| b.restarts_in(start, end)),
+                from_process: bounds.as_ref().is_some_and(|b| b.from_process),
+                cut,
+                points,
+            });
+        }
+        PeriodView {
+            name,
+            start,
+            end,
+            tolerance,
+            data,
+            boundaries,
+            pack,
+            instances,
+        }
+    }
+
+    pub fn hours(&self) -> f64 {
+        (self.end - self.start) / HOUR
+    }
+
+    /// First and last sample time of any instance.
+    pub fn seen(&self) -> Option<(f64, f64)> {
+        let first = self
+            .instances
+            .iter()
+            .map(|i| i.points[0].0)
+            .reduce(f64::min)?;
+        let last = self
+            .instances
+            .iter()
+            .map(|i| i.points[i.points.len() - 1].0)
+            .reduce(f64::max)?;
+        Some((first, last))
+    }
+
+    /// Longest span of samples any instance has in the period, in hours.
+    pub fn observed_hours(&self) -> f64 {
+        self.instances
+            .iter()
+            .map(|i| i.span() / HOUR)
+            .fold(0.0, f64::max)
+    }
+
+    /// Median across instances of the share of evaluation steps with a sample.
+    pub fn sample_coverage(&self) -> Option<f64> {
+        let step = self.data.step_of(Role::Heap);
+        let coverages: Vec<f64> = self
+            .instances
+            .iter()
+            .filter(|i| i.span() > 0.0 && step > 0.0)
+            .map(|i| (i.points.len() as f64 / (i.span() / step + 1.0)).min(1.0))
+            .collect();
+        crate::stats::median(&coverages)
+    }
+}
+
+/// The evidence with the acquisition it was computed from (charts draw its series).
+#[derive(Debug)]
+pub struct Analysed {
+    pub evidence: Evidence,
+    pub acquired: Acquired,
+}
+
+/// Warnings for optional evidence that is absent, so the report says why restarts or
+/// OOM kills cannot be seen.
+fn explain_missing(config: &CollectConfig, acquired: &Acquired) -> Vec<String> {
+    let (pack, data) = (&acquired.pack, &acquired.data);
+    let missing = |role: Role| pack.by_role(role).next().is_some() && !data.has_data(role);
+    let mut out = Vec::new();
+    if missing(Role::ProcessStart) && !data.has_data(Role::ResetCounter) {
+        out.push("no process start times or counter resets found: restarts cannot be seen, so growth is fitted across the whole window per instance".to_string());
+    }
+    if !data.has_data(Role::K8sRestarts) && !data.has_data(Role::OomEvents) {
+        out.push(format!(
+            "no kube-state-metrics restart series or cAdvisor OOM events for container={:?}: OOM kills are {}",
+            config.container,
+            if data.has_data(Role::MemoryLimit) {
+                "counted from restarts right after memory reached 95% of the limit"
+            } else {
+                "unknown"
+            }
+        ));
+    }
+    out
+}
+
+/// The evidence for one service's window: every period's figures, the improvement and
+/// the symptoms, with the acquisition's requests and warnings.
+pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
+    let (from, to) = (
+        unix_seconds(config.window.from),
+        unix_seconds(config.window.to),
+    );
+    let mut warnings = acquired.warnings.clone();
+    warnings.extend(explain_missing(config, acquired));
+    let mut analyze = |name: PeriodName, start: f64, end: f64| {
+        let view = PeriodView::new(
+            name,
+            (start, end),
+            &acquired.data,
+            &acquired.boundaries,
+            &acquired.pack,
+        );
+        let answers = acquired.instants.get(&name).map_or(&[][..], Vec::as_slice);
+        let (period, missing) = period::analyze_period(&view, answers);
+        warnings.extend(missing);
+        period
+    };
+    let whole = analyze(PeriodName::Window, from, to);
+    let before = config
+        .window
+        .fix_deployed
+        .map(|fix| analyze(PeriodName::Before, from, unix_seconds(fix)));
+    let after = config
+        .window
+        .after_start()
+        .map(|start| analyze(PeriodName::After, unix_seconds(start), to));
+    let improvement = match (&before, &after) {
+        (Some(b), Some(a)) => Some(period::improvement(b, a)),
+        _ => None,
+    };
+    let pack = &acquired.pack;
+    Evidence {
+        schema: SCHEMA_ID.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        generated_at: chrono::Utc::now(),
+        service: config.service.clone(),
+        service_label: config.service_label.clone(),
+        selector: crate::acquire::plan::selector_text(&crate::acquire::plan::base_matchers(config)),
+        runtime: pack.runtime.clone(),
+        runtime_title: pack.title.clone(),
+        memory_name: pack.memory_name.clone(),
+        handles_name: pack.handles_name.clone(),
+        runtime_detected_from: acquired.runtime_detected_from.clone(),
+        prometheus_url: acquired.prometheus_url.clone(),
+        window: Window {
+            from: config.window.from,
+            to: config.window.to,
+            hours: (to - from) / HOUR,
+            step_seconds: acquired.step,
+        },
+        fix_deployed: config.window.fix_deployed,
+        symptoms: period::symptoms(before.as_ref().unwrap_or(&whole)),
+        periods: Periods {
+            window: whole,
+            before,
+            after,
+        },
+        improvement,
+        queries: acquired.records.clone(),
+        warnings,
+        charts: Default::default(),
+    }
+}

@@ -1,7 +1,7 @@
 //! `init` and `attach`: create a draft from the team template with recorded parameters,
 //! and fill its metrics sections with fresh evidence, safely (locked, atomic, backed up).
 
-use crate::cli::{AttachArgs, CollectArgs, DraftParamArgs, Format, InitArgs, PrometheusArgs};
+use crate::cli::{AttachArgs, InitArgs};
 use crate::config::{self, CollectConfig};
 use crate::draft::blocks::{self, Segment};
 use crate::draft::params::Params;
@@ -22,19 +22,6 @@ pub struct AttachOutcome {
     pub evidence: Evidence,
 }
 
-pub fn given_params(args: &DraftParamArgs) -> Params {
-    Params {
-        service: args.service.clone(),
-        service_label: args.service_label.clone(),
-        selector: args.selector.clone(),
-        container: args.container.clone(),
-        from: args.from.clone(),
-        to: args.to.clone(),
-        fix_deployed: args.fix_deployed.clone(),
-        runtime: args.runtime.clone(),
-    }
-}
-
 /// The parameters recorded in a draft's params block, if it has one.
 pub fn recorded_params(text: &str) -> Option<Params> {
     blocks::parse(text).ok()?.iter().find_map(|s| match s {
@@ -52,7 +39,7 @@ pub fn malformed(path: &Path, error: blocks::ParseError) -> DraftError {
 }
 
 pub fn init(args: &InitArgs) -> anyhow::Result<()> {
-    let params = given_params(&args.params);
+    let params = Params::given(&args.params);
     let service = params.service.as_deref().ok_or(DraftError::MissingParam {
         path: args.draft.clone(),
         flag: "--service",
@@ -87,37 +74,6 @@ pub fn init(args: &InitArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The collect arguments for a draft's parameters (recorded, overridden by those given).
-pub fn collect_args(
-    path: &Path,
-    params: &Params,
-    queries: Option<std::path::PathBuf>,
-    step: Option<String>,
-    prometheus: &PrometheusArgs,
-) -> Result<CollectArgs, DraftError> {
-    let missing = |flag| DraftError::MissingParam {
-        path: path.to_path_buf(),
-        flag,
-    };
-    Ok(CollectArgs {
-        service: Some(params.service.clone().ok_or_else(|| missing("--service"))?),
-        service_label: params.service_label.clone().unwrap_or_else(|| "job".into()),
-        selector: params.selector.clone(),
-        container: params.container.clone(),
-        from: Some(params.from.clone().ok_or_else(|| missing("--from"))?),
-        to: params.to.clone().unwrap_or_else(|| "now".into()),
-        fix_deployed: params.fix_deployed.clone(),
-        runtime: params.runtime.clone().unwrap_or_else(|| "auto".into()),
-        format: Format::Markdown,
-        output: None,
-        template: None,
-        queries,
-        step,
-        quiet: true,
-        prometheus: prometheus.clone(),
-    })
-}
-
 /// Every block the evidence fills, rendered; `None` for those it has nothing for.
 /// `validation` is `validate`'s verdict view, for the blocks that show it.
 pub fn rendered_blocks(
@@ -150,10 +106,9 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     blocks::parse(&text).map_err(|e| malformed(path, e))?;
     let params = recorded_params(&text)
         .unwrap_or_default()
-        .merged_with(&given_params(&args.params));
-    let collect = collect_args(
+        .merged_with(&Params::given(&args.params));
+    let collect = params.collect_args(
         path,
-        &params,
         args.write.queries.clone(),
         args.write.step.clone(),
         &args.prometheus,

@@ -182,7 +182,7 @@ pub async fn check(args: &CheckArgs) -> anyhow::Result<(String, bool)> {
                     QueryKind::Instant => q.promql.replace(RANGE_PLACEHOLDER, &range),
                 };
                 let promql = pack::inject(&text, &these).map_err(|detail| {
-                    crate::commands::collect::CollectError::Plan {
+                    crate::acquire::AcquireError::Plan {
                         query_id: q.id.clone(),
                         detail,
                     }
@@ -200,7 +200,7 @@ pub async fn check(args: &CheckArgs) -> anyhow::Result<(String, bool)> {
                 "{}: {found}/{} queries return data for {}\n",
                 p.runtime,
                 p.queries.len(),
-                crate::commands::collect::selector_text(&matchers)
+                crate::acquire::plan::selector_text(&matchers)
             ));
             for line in lines {
                 out.push_str(&line);

@@ -3,21 +3,48 @@
 //! flagged — which report to write first. One series-API call finds each service's
 //! runtime; then one range query per runtime pack covers all its services.
 
-use crate::analysis::period::{self, PeriodInstants, RangeData};
-use crate::analysis::resolution;
+use crate::acquire::fleet::{self, Span};
+use crate::acquire::normalise::Normalised;
+use crate::acquire::plan::selector_text;
+use crate::acquire::{PeriodName, detect, fetch, probe, steps};
+use crate::analysis::{PeriodView, period};
 use crate::config::{self, ConfigError};
 use crate::evidence::QueryRecord;
-use crate::pack::{self, Pack, Role};
-use crate::prom::range::{choose_step, finer_step, interval_from_samples};
-use crate::prom::{Client, RangeSeries};
+use crate::pack::{self, Pack};
+use crate::prom::Client;
 use crate::render::markdown::fixed;
 use crate::timespec::format_duration;
 use crate::timespec::{self, unix_seconds};
 use promql_parser::label::Matcher;
-use promql_parser::parser::token::T_EQL_REGEX;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+
+/// How a service's growth reads against `--min-growth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flag {
+    /// The service's 95 % interval lies wholly above the threshold.
+    Leaking,
+    /// Its median is above the threshold, not confidently.
+    Growing,
+    /// Neither, but some instances' own intervals are wholly above it (one bad pod).
+    Partial,
+    /// No growth figure (too few points per lifetime).
+    Unknown,
+    Ok,
+}
+
+impl Flag {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flag::Leaking => "leaking",
+            Flag::Growing => "growing",
+            Flag::Partial => "partial",
+            Flag::Unknown => "unknown",
+            Flag::Ok => "ok",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ServiceRow {
@@ -32,11 +59,7 @@ pub struct ServiceRow {
     pub heap_end_bytes: Option<f64>,
     /// Instances whose own growth interval is wholly above the threshold.
     pub instances_leaking: usize,
-    /// `leaking` (the service's interval wholly above the threshold), `growing` (its
-    /// median above it, not confidently), `partial` (neither, but some instances leak
-    /// confidently: one bad pod among healthy ones), `unknown` (no growth figure: too few
-    /// points per lifetime), or `ok`.
-    pub flag: String,
+    pub flag: Flag,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,291 +107,55 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     };
     let label = &args.service_label;
     let mut warnings: Vec<String> = held_back.into_iter().collect();
-    let mut replica_labels = std::collections::BTreeSet::new();
-    let mut part_labels = std::collections::BTreeSet::new();
-
-    // Which services run which runtime: one series-API call over every pack's markers.
-    let mut runtime_of: BTreeMap<String, (usize, String)> = BTreeMap::new();
-    let mut matches = Vec::new();
-    for p in &packs {
-        let mut m = vec![
-            promql_parser::label::Matcher::new_matcher(
-                promql_parser::parser::token::T_EQL_REGEX,
-                "__name__".into(),
-                p.detect.join("|"),
-            )
-            .map_err(|detail| ConfigError::Selector {
-                text: p.detect.join("|"),
-                detail,
-            })?,
-        ];
-        m.extend(selector.iter().cloned());
-        matches.push(crate::commands::collect::selector_text(&m));
-    }
-    let series = client.series("scan_detection", &matches, from, to).await?;
-    let mut queries = vec![QueryRecord {
-        id: "scan_detection".into(),
-        role: "detect".into(),
-        kind: "series".into(),
-        description: "Which services run which runtime under the selector (series API).".into(),
-        promql: matches.join(" "),
-        start: Some(from),
-        end: Some(to),
-        ok: true,
-        series: series.data.len(),
-        warnings: series.warnings.clone(),
-        requests: series.requests,
-        ..Default::default()
-    }];
-    warnings.extend(
-        series
-            .warnings
-            .iter()
-            .map(|w| crate::commands::collect::prometheus_warning("scan_detection", w)),
-    );
-    let mut counts: HashMap<(String, String), usize> = HashMap::new();
-    for labels in &series.data {
-        if let (Some(service), Some(name)) = (labels.get(label), labels.get("__name__"))
-            && let Some(p) = packs.iter().find(|p| p.detect.contains(name))
-        {
-            *counts
-                .entry((service.clone(), p.runtime.clone()))
-                .or_default() += 1;
-        }
-    }
-    for ((service, runtime), n) in counts {
-        let entry = runtime_of.entry(service).or_insert((0, String::new()));
-        if n > entry.0 {
-            *entry = (n, runtime);
-        }
-    }
-    if runtime_of.is_empty() {
-        let markers: Vec<String> = packs.iter().flat_map(|p| p.detect.clone()).collect();
-        let hint = if !series.data.is_empty() {
-            format!(
-                "; {} series matched, but none has the label `{label}` (is --service-label right?)",
-                series.data.len()
-            )
-        } else if !selector.is_empty() {
-            selector_hint(&client, &selector, &markers, from, to).await
-        } else {
-            "; no runtime metrics exist in the window at all".into()
-        };
-        return Err(crate::commands::collect::CollectError::NoFleet {
-            selector: crate::commands::collect::selector_text(&selector),
-            checked: markers.join(", "),
-            hint,
-        }
-        .into());
-    }
+    let mut queries = Vec::new();
+    let runtime_of =
+        detect::detect_fleet(&client, &packs, &selector, label, (from, to), &mut queries).await?;
+    note_warnings(&mut warnings, &queries);
 
     let given_step = config::parse_step(args.step.as_deref(), to - from)?;
     let step = given_step
-        .unwrap_or_else(|| choose_step(Duration::from_secs_f64(to - from), Duration::from_secs(15)))
+        .unwrap_or_else(|| steps::window_step(to - from, None))
         .as_secs_f64();
     let mut rows = Vec::new();
+    let mut normalised = Normalised::default();
     for p in &packs {
         let services: Vec<&String> = runtime_of
             .iter()
-            .filter(|(_, (_, r))| *r == p.runtime)
+            .filter(|(_, r)| **r == p.runtime)
             .map(|(s, _)| s)
             .collect();
         if services.is_empty() {
             continue;
         }
-        let fetch = |role: Role, matchers: Vec<Matcher>, step: f64| {
-            let source = role.restart_count_source();
-            let query = p.by_role(source.unwrap_or(role)).next().cloned();
-            let start_query = p
-                .by_role(Role::ProcessStart)
-                .next()
-                .map(|q| q.promql.clone());
-            let client = client.clone();
-            async move {
-                let Some(query) = query else {
-                    return Ok((None, HashMap::new()));
-                };
-                let plan = |promql: &str| {
-                    pack::inject(promql, &matchers).map_err(|detail| {
-                        crate::commands::collect::CollectError::Plan {
-                            query_id: query.id.clone(),
-                            detail,
-                        }
-                    })
-                };
-                let mut promql = plan(&query.promql)?;
-                let mut id = query.id.clone();
-                if let Some((_, function)) = source.and_then(Role::restart_count) {
-                    let Some(count) = pack::restart_count_promql(&promql, function, step) else {
-                        return Ok((None, HashMap::new()));
-                    };
-                    promql = count;
-                    id.push_str(pack::RESTART_COUNT_SUFFIX);
-                }
-                // A counter reset only matters where there is no start time (the
-                // analysis prefers it), so the server leaves the others out; `unless`
-                // matches on every label but the metric name: the same target's.
-                if let (Role::ResetCounter | Role::CounterResets, Some(start)) =
-                    (role, &start_query)
-                {
-                    promql = format!("({promql}) unless ({})", plan(start)?);
-                }
-                let answer = client.query_range(&id, &promql, from, to, step).await?;
-                let record = QueryRecord {
-                    role: role.name(),
-                    kind: "range".into(),
-                    description: query.description.clone(),
-                    start: Some(from),
-                    end: Some(to),
-                    step_seconds: Some(step),
-                    ok: true,
-                    series: answer.data.len(),
-                    warnings: answer.warnings,
-                    requests: answer.requests,
-                    promql,
-                    id,
-                    ..Default::default()
-                };
-                anyhow::Ok((Some(record), by_service(answer.data, label)))
-            }
+        let fleet = Fleet {
+            client: &client,
+            pack: p,
+            selector: &selector,
+            span: Span {
+                from,
+                to,
+                step,
+                label,
+            },
+            threshold,
         };
-        // The memory series and both signs of a restart: a start time where the exporter
-        // has one, else a counter reset.
-        let fetch_series = |matchers: Vec<Matcher>, step: f64| async move {
-            let (heap, starts, counters) = tokio::try_join!(
-                fetch(Role::Heap, matchers.clone(), step),
-                fetch(Role::ProcessStart, matchers.clone(), step),
-                fetch(Role::ResetCounter, matchers, step)
-            )?;
-            anyhow::Ok(gather([
-                (Role::Heap, heap),
-                (Role::ProcessStart, starts),
-                (Role::ResetCounter, counters),
-            ]))
-        };
-        // Restarts per step counted between raw samples: heavier on the server than the
-        // series themselves, so asked only for the services seen restarting.
-        let fetch_counts = |matchers: Vec<Matcher>, step: f64| async move {
-            let (start_changes, counter_resets) = tokio::try_join!(
-                fetch(Role::StartChanges, matchers.clone(), step),
-                fetch(Role::CounterResets, matchers, step)
-            )?;
-            anyhow::Ok(gather([
-                (Role::StartChanges, start_changes),
-                (Role::CounterResets, counter_resets),
-            ]))
-        };
-        let (records, mut fetched) = fetch_series(selector.clone(), step).await?;
-        note_queries(&mut queries, &mut warnings, records);
-        let restarting: Vec<&str> = services
-            .iter()
-            .filter(|s| seen_restarting(&fetched, s))
-            .map(|s| s.as_str())
-            .collect();
-        if !restarting.is_empty() {
-            let mut narrowed = selector.clone();
-            narrowed.push(service_matcher(label, &restarting)?);
-            let (records, counts) = fetch_counts(narrowed, step).await?;
-            note_queries(&mut queries, &mut warnings, records);
-            fetched.extend(counts);
-        }
-        let mut jobs = Vec::new();
-        for service in services {
-            match take_service(&mut fetched, service) {
-                Some(series) => jobs.push((service.clone(), series)),
-                None => warnings.push(format!(
-                    "{service}: {} metrics exist, but no {} series",
-                    p.title, p.memory_name
-                )),
-            }
-        }
-        // The fetch is over; what is left is CPU (Theil–Sen per lifetime), one service
-        // independent of the next, so it uses every core.
-        let mut analysed = parallel_map(jobs, |(service, series)| {
-            analyse_service(&service, &p.runtime, series, (from, to, step), threshold)
-        });
-
+        let mut analysed = fleet
+            .fetch_and_analyse(&services, (step, false), &mut queries, &mut warnings)
+            .await?;
         // Services whose lifetimes are too short for the step are asked again, finer.
         // Unless the step was given: then it is kept.
-        let short: Vec<(usize, f64)> = if given_step.is_some() {
-            Vec::new()
-        } else {
-            analysed
-                .iter()
-                .enumerate()
-                .filter_map(|(i, a)| a.short_lifetime.map(|l| (i, l)))
-                .collect()
-        };
-        if !short.is_empty() {
-            let names: Vec<&str> = short
-                .iter()
-                .map(|(i, _)| analysed[*i].row.service.as_str())
-                .collect();
-            let mut narrowed = selector.clone();
-            narrowed.push(service_matcher(label, &names)?);
-            let shortest = short.iter().map(|(_, l)| *l).fold(f64::INFINITY, f64::min);
-            let series: usize = short.iter().map(|(i, _)| analysed[*i].series).sum();
-            let budget = Duration::from_secs_f64(
-                (series as f64 * (to - from) / resolution::MAX_FINER_POINTS).ceil(),
-            );
-            let interval = scrape_interval(&client, p, &narrowed, to, &mut queries).await;
-            let fine = interval.and_then(|interval| {
-                finer_step(
-                    Duration::from_secs_f64(step),
-                    shortest / resolution::POINTS_PER_LIFETIME,
-                    interval.max(budget),
-                )
-            });
-            if let Some(fine) = fine {
-                let fine = fine.as_secs_f64();
-                let ((records, mut fetched), (count_records, counts)) = tokio::try_join!(
-                    fetch_series(narrowed.clone(), fine),
-                    fetch_counts(narrowed, fine)
-                )?;
-                note_queries(&mut queries, &mut warnings, records);
-                note_queries(&mut queries, &mut warnings, count_records);
-                fetched.extend(counts);
-                let jobs: Vec<_> = short
-                    .iter()
-                    .filter_map(|(i, _)| {
-                        let name = analysed[*i].row.service.clone();
-                        let series = take_service(&mut fetched, &name)?;
-                        Some((*i, (name, series)))
-                    })
-                    .collect();
-                let (slots, jobs): (Vec<usize>, Vec<_>) = jobs.into_iter().unzip();
-                let again = parallel_map(jobs, |(service, series)| {
-                    analyse_service(&service, &p.runtime, series, (from, to, fine), threshold)
-                });
-                for (slot, result) in slots.into_iter().zip(again) {
-                    analysed[slot] = result;
-                }
-                warnings.push(format!(
-                    "{} {} service(s) have short process lifetimes (shortest median {}): their memory series were fetched again at a {} step (the scan's step is {})",
-                    short.len(),
-                    p.title,
-                    format_duration(Duration::from_secs_f64(shortest.round())),
-                    format_duration(Duration::from_secs_f64(fine)),
-                    format_duration(Duration::from_secs_f64(step)),
-                ));
-            }
+        if given_step.is_none() {
+            fleet
+                .refine(&mut analysed, &mut queries, &mut warnings)
+                .await?;
         }
         for a in analysed {
             rows.push(a.row);
-            replica_labels.extend(a.replicas);
-            part_labels.extend(a.parts);
+            normalised.extend(a.normalised);
+            warnings.extend(a.missing);
         }
     }
-    if !replica_labels.is_empty() {
-        let names: Vec<&str> = replica_labels.iter().map(String::as_str).collect();
-        warnings.push(format!(
-            "series came in copies from HA replicas (label {}); the copies were merged (--backend thanos lets Thanos do it)",
-            names.join(", ")
-        ));
-    }
-    if !part_labels.is_empty() {
-        warnings.push(crate::commands::collect::parts_warning(&part_labels));
-    }
+    warnings.extend(normalised.warnings());
     rows.sort_by(|a, b| {
         b.growth_bytes_per_hour
             .unwrap_or(f64::NEG_INFINITY)
@@ -376,7 +163,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     });
     Ok(Scan {
         schema: "leakcollect/scan/v1".into(),
-        selector: crate::commands::collect::selector_text(&selector),
+        selector: selector_text(&selector),
         service_label: label.clone(),
         from: window.from,
         to: window.to,
@@ -388,12 +175,138 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     })
 }
 
+/// One runtime's services under the selector.
+struct Fleet<'a> {
+    client: &'a Client,
+    pack: &'a Pack,
+    selector: &'a [Matcher],
+    span: Span<'a>,
+    threshold: f64,
+}
+
+impl Fleet<'_> {
+    /// Fetches `services` at `step` (restart counts only for those seen restarting) and
+    /// analyses each; a service without memory series becomes a warning. `narrow`: ask
+    /// for these services by name rather than for everything under the selector.
+    async fn fetch_and_analyse(
+        &self,
+        services: &[&String],
+        (step, narrow): (f64, bool),
+        queries: &mut Vec<QueryRecord>,
+        warnings: &mut Vec<String>,
+    ) -> anyhow::Result<Vec<Analysed>> {
+        let span = Span { step, ..self.span };
+        let mut matchers = self.selector.to_vec();
+        if narrow {
+            let names: Vec<&str> = services.iter().map(|s| s.as_str()).collect();
+            matchers.push(fleet::service_matcher(span.label, &names)?);
+        }
+        let (records, mut fetched) =
+            fleet::fetch_series(self.client, self.pack, &matchers, span).await?;
+        note_queries(queries, warnings, records);
+        let restarting: Vec<&str> = services
+            .iter()
+            .filter(|s| fleet::seen_restarting(&fetched, s))
+            .map(|s| s.as_str())
+            .collect();
+        if !restarting.is_empty() {
+            let mut narrowed = self.selector.to_vec();
+            narrowed.push(fleet::service_matcher(span.label, &restarting)?);
+            let (records, counts) =
+                fleet::fetch_counts(self.client, self.pack, &narrowed, span).await?;
+            note_queries(queries, warnings, records);
+            fetched.extend(counts);
+        }
+        let mut jobs = Vec::new();
+        for service in services {
+            match fleet::take_service(&mut fetched, service, step, span.to) {
+                Some(data) => jobs.push(((*service).clone(), data)),
+                None => warnings.push(format!(
+                    "{service}: {} metrics exist, but no {} series",
+                    self.pack.title, self.pack.memory_name
+                )),
+            }
+        }
+        // The fetch is over; what is left is CPU (Theil–Sen per lifetime), one service
+        // independent of the next, so it uses every core.
+        Ok(parallel_map(jobs, |(service, data)| {
+            analyse_service(&service, self.pack, data, span, self.threshold)
+        }))
+    }
+
+    /// The second round for services whose median lifetime has too few points at the
+    /// scan's step, by the rule collect uses (`steps::finer_step_for`).
+    async fn refine(
+        &self,
+        analysed: &mut [Analysed],
+        queries: &mut Vec<QueryRecord>,
+        warnings: &mut Vec<String>,
+    ) -> anyhow::Result<()> {
+        let step = self.span.step;
+        let short: Vec<usize> = (0..analysed.len())
+            .filter(|i| analysed[*i].short_lifetime.is_some())
+            .collect();
+        if short.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<&String> = short.iter().map(|i| &analysed[*i].row.service).collect();
+        let shortest = short
+            .iter()
+            .filter_map(|i| analysed[*i].short_lifetime)
+            .fold(f64::INFINITY, f64::min);
+        let series: usize = short.iter().map(|i| analysed[*i].series).sum();
+        let mut narrowed = self.selector.to_vec();
+        let plain: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        narrowed.push(fleet::service_matcher(self.span.label, &plain)?);
+        let (interval, record) = probe::scrape_interval(
+            self.client,
+            self.pack,
+            &narrowed,
+            (self.span.from, self.span.to),
+        )
+        .await?;
+        queries.extend(record);
+        let Some(fine) = interval.and_then(|interval| {
+            steps::finer_step_for(
+                step,
+                shortest,
+                interval,
+                series,
+                self.span.to - self.span.from,
+            )
+        }) else {
+            return Ok(());
+        };
+        let fine = fine.as_secs_f64();
+        let again = self
+            .fetch_and_analyse(&names, (fine, true), queries, warnings)
+            .await?;
+        let count = again.len();
+        for result in again {
+            if let Some(slot) = analysed
+                .iter_mut()
+                .find(|a| a.row.service == result.row.service)
+            {
+                *slot = result;
+            }
+        }
+        warnings.push(format!(
+            "{count} {} service(s) have short process lifetimes (shortest median {}): their memory series were fetched again at a {} step (the scan's step is {})",
+            self.pack.title,
+            format_duration(Duration::from_secs_f64(shortest.round())),
+            format_duration(Duration::from_secs_f64(fine)),
+            format_duration(Duration::from_secs_f64(step)),
+        ));
+        Ok(())
+    }
+}
+
 /// One service's figures from its memory and restart series at `step`.
 struct Analysed {
     row: ServiceRow,
-    replicas: Vec<String>,
-    /// Labels that split one process's memory series into parts (summed).
-    parts: Vec<String>,
+    normalised: Normalised,
+    /// Why figures are missing, named after the service.
+    missing: Vec<String>,
     /// The median lifetime, when it has too few points at this step for a slope.
     short_lifetime: Option<f64>,
     /// Series the analysis read, for sizing a finer fetch.
@@ -402,184 +315,46 @@ struct Analysed {
 
 fn analyse_service(
     service: &str,
-    runtime: &str,
-    by_role: HashMap<Role, Vec<RangeSeries>>,
-    (from, to, step): (f64, f64, f64),
+    pack: &Pack,
+    fetched: fleet::ServiceData,
+    span: Span<'_>,
     threshold: f64,
 ) -> Analysed {
-    let series = by_role.values().map(Vec::len).sum();
-    let mut data = RangeData::new(step);
-    data.by_role = by_role;
-    let replicas = crate::analysis::replicas::merge_replicas(&mut data);
-    let parts = crate::analysis::replicas::sum_memory_parts(&mut data);
-    period::trim_stale_tails(&mut data, to);
-    let boundaries = period::heap_boundaries(&data);
-    let figures = period::analyze_period(from, to, &data, &boundaries, &PeriodInstants::default());
-    let short_lifetime = resolution::median_lifetime(&data, &boundaries, from, to)
-        .filter(|l| l / step < resolution::POINTS_PER_LIFETIME);
+    let (from, to, step) = (span.from, span.to, span.step);
+    let view = PeriodView::new(
+        PeriodName::Window,
+        (from, to),
+        &fetched.data,
+        &fetched.boundaries,
+        pack,
+    );
+    let (figures, missing) = period::analyze_period(&view, &[]);
+    let short_lifetime = steps::median_lifetime(&fetched.data, &fetched.boundaries, from, to)
+        .filter(|l| l / step < steps::POINTS_PER_LIFETIME);
     Analysed {
-        row: service_row(service, runtime, &figures, threshold),
-        replicas: replicas.into_iter().collect(),
-        parts: parts.into_iter().collect(),
+        row: service_row(service, &pack.runtime, &figures, threshold),
+        normalised: fetched.normalised,
+        // Scan reads only the memory and restarts: only the growth's reason applies.
+        missing: missing
+            .into_iter()
+            .filter(|m| m.starts_with("growth "))
+            .map(|m| format!("{service}: {m}"))
+            .collect(),
         short_lifetime,
-        series,
+        series: fetched.series,
     }
 }
 
-/// Answers by role, each grouped by service, with the requests that fetched them.
-type Fetched = HashMap<Role, HashMap<String, Vec<RangeSeries>>>;
-
-/// Records and answers of several roles' fetches, as one.
-fn gather<const N: usize>(answers: [(Role, FetchedRole); N]) -> (Vec<QueryRecord>, Fetched) {
-    let mut records = Vec::new();
-    let mut fetched = HashMap::new();
-    for (role, (record, by_service)) in answers {
-        records.extend(record);
-        fetched.insert(role, by_service);
+/// The server's warnings on the records noted so far.
+fn note_warnings(warnings: &mut Vec<String>, records: &[QueryRecord]) {
+    for record in records {
+        warnings.extend(
+            record
+                .warnings
+                .iter()
+                .map(|w| fetch::prometheus_warning(&record.id, w)),
+        );
     }
-    (records, fetched)
-}
-
-/// One role's fetch: its request (none when the pack has no such query) and answer.
-type FetchedRole = (Option<QueryRecord>, HashMap<String, Vec<RangeSeries>>);
-
-/// Whether a service's start times changed or its counters fell anywhere in the window,
-/// as its step-sampled series show.
-fn seen_restarting(fetched: &Fetched, service: &str) -> bool {
-    let series = |role: Role| {
-        fetched
-            .get(&role)
-            .and_then(|by_service| by_service.get(service))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-    };
-    series(Role::ProcessStart)
-        .iter()
-        .any(|s| !crate::analysis::restarts::boundaries_from_start_times(&s.points).is_empty())
-        || series(Role::ResetCounter).iter().any(|s| {
-            !crate::analysis::restarts::boundaries_from_counter_resets(&s.points).is_empty()
-        })
-}
-
-/// Moves one service's series out of every role's answer; `None` without memory series.
-fn take_service(fetched: &mut Fetched, service: &str) -> Option<HashMap<Role, Vec<RangeSeries>>> {
-    let heap = fetched.get_mut(&Role::Heap)?.remove(service)?;
-    let mut by_role = HashMap::from([(Role::Heap, heap)]);
-    for (role, services) in fetched.iter_mut() {
-        if *role != Role::Heap {
-            by_role.insert(*role, services.remove(service).unwrap_or_default());
-        }
-    }
-    Some(by_role)
-}
-
-/// Why a selector matched no runtime metrics: none in the window at all, or which of its
-/// `label="value"` matchers has no such value, with the nearest one that exists.
-async fn selector_hint(
-    client: &Client,
-    selector: &[Matcher],
-    markers: &[String],
-    from: f64,
-    to: f64,
-) -> String {
-    let runtime_series = format!("{{__name__=~\"{}\"}}", markers.join("|"));
-    match client
-        .series("scan_hint", std::slice::from_ref(&runtime_series), from, to)
-        .await
-    {
-        Ok(any) if any.data.is_empty() => {
-            return "; no runtime metrics exist in the window at all".into();
-        }
-        Ok(_) => {}
-        Err(_) => return String::new(),
-    }
-    for matcher in selector {
-        if matcher.op != promql_parser::label::MatchOp::Equal || matcher.value.is_empty() {
-            continue;
-        }
-        let Ok(values) = client
-            .label_values(&matcher.name, &runtime_series, from, to)
-            .await
-        else {
-            continue;
-        };
-        if values.contains(&matcher.value) {
-            continue;
-        }
-        return match crate::commands::collect::closest(&matcher.value, &values) {
-            Some(best) => format!(
-                "; no runtime series has {}={:?}: did you mean {}={best:?}?",
-                matcher.name, matcher.value, matcher.name
-            ),
-            None if values.is_empty() => {
-                format!("; no runtime series has the label {}", matcher.name)
-            }
-            None => {
-                let mut shown: Vec<&str> = values.iter().take(5).map(String::as_str).collect();
-                if values.len() > 5 {
-                    shown.push("…");
-                }
-                format!(
-                    "; no runtime series has {}={:?} (it has {})",
-                    matcher.name,
-                    matcher.value,
-                    shown.join(", ")
-                )
-            }
-        };
-    }
-    "; runtime metrics exist in the window, but not under this selector".into()
-}
-
-/// `label=~"a|b|c"`, each name matched literally.
-fn service_matcher(label: &str, names: &[&str]) -> Result<Matcher, ConfigError> {
-    const META: &str = "\\.+*?()|[]{}^$";
-    let escaped: Vec<String> = names
-        .iter()
-        .map(|name| {
-            name.chars()
-                .flat_map(|c| META.contains(c).then_some('\\').into_iter().chain([c]))
-                .collect()
-        })
-        .collect();
-    Matcher::new_matcher(T_EQL_REGEX, label.to_string(), escaped.join("|")).map_err(|detail| {
-        ConfigError::Selector {
-            text: escaped.join("|"),
-            detail,
-        }
-    })
-}
-
-/// The scrape interval of the pack's heap series under `matchers`, from the samples in
-/// the window's last hour; `None` when unknown (then no finer step is tried).
-async fn scrape_interval(
-    client: &Client,
-    p: &Pack,
-    matchers: &[Matcher],
-    to: f64,
-    queries: &mut Vec<QueryRecord>,
-) -> Option<Duration> {
-    const ID: &str = "scan_scrape_interval_probe";
-    let heap = p.by_role(Role::Heap).next()?;
-    let selector = pack::first_selector(&heap.promql)?;
-    let promql = pack::inject(&format!("max(count_over_time({selector}[1h]))"), matchers).ok()?;
-    let answer = client.query(ID, &promql, to).await;
-    queries.push(QueryRecord {
-        id: ID.into(),
-        role: "scrape_interval".into(),
-        kind: "instant".into(),
-        description:
-            "Samples in the last hour, for the scrape interval (a finer step never goes below it)."
-                .into(),
-        promql,
-        time: Some(to),
-        ok: answer.is_ok(),
-        error: answer.as_ref().err().map(ToString::to_string),
-        series: answer.as_ref().map_or(0, |a| a.data.len()),
-        requests: 1,
-        ..Default::default()
-    });
-    interval_from_samples(3600.0, answer.ok()?.data.first()?.value)
 }
 
 /// Adds a fetch's records to the scan's, and the server's warnings on them to its own.
@@ -588,26 +363,8 @@ fn note_queries(
     warnings: &mut Vec<String>,
     records: Vec<QueryRecord>,
 ) {
-    for record in records {
-        warnings.extend(
-            record
-                .warnings
-                .iter()
-                .map(|w| crate::commands::collect::prometheus_warning(&record.id, w)),
-        );
-        queries.push(record);
-    }
-}
-
-/// Groups series by the service label, moving them (a fleet's answers are large).
-fn by_service(all: Vec<RangeSeries>, label: &str) -> HashMap<String, Vec<RangeSeries>> {
-    let mut out: HashMap<String, Vec<RangeSeries>> = HashMap::new();
-    for s in all {
-        if let Some(service) = s.labels.get(label) {
-            out.entry(service.clone()).or_default().push(s);
-        }
-    }
-    out
+    note_warnings(warnings, &records);
+    queries.extend(records);
 }
 
 fn service_row(
@@ -628,11 +385,11 @@ fn service_row(
         figures.growth_interval_bytes_per_hour,
         figures.growth_bytes_per_hour,
     ) {
-        (Some([lo, _]), _) if lo > threshold => "leaking",
-        (_, Some(g)) if g > threshold => "growing",
-        _ if instances_leaking > 0 => "partial",
-        (_, None) => "unknown",
-        _ => "ok",
+        (Some([lo, _]), _) if lo > threshold => Flag::Leaking,
+        (_, Some(g)) if g > threshold => Flag::Growing,
+        _ if instances_leaking > 0 => Flag::Partial,
+        (_, None) => Flag::Unknown,
+        _ => Flag::Ok,
     };
     ServiceRow {
         service: service.to_string(),
@@ -645,7 +402,7 @@ fn service_row(
         restarts: figures.restarts,
         heap_end_bytes: figures.heap_end_bytes,
         instances_leaking,
-        flag: flag.to_string(),
+        flag,
     }
 }
 
@@ -696,10 +453,10 @@ pub fn render_table(scan: &Scan, markdown: bool) -> String {
         .iter()
         .map(|r| {
             [
-                if r.flag == "partial" {
+                if r.flag == Flag::Partial {
                     format!("partial ({} of {})", r.instances_leaking, r.instances)
                 } else {
-                    r.flag.clone()
+                    r.flag.as_str().to_string()
                 },
                 if markdown {
                     crate::render::markdown::inline_safe(&r.service)

@@ -26,6 +26,12 @@ pub enum PushError {
     Push { url: String, detail: String },
 }
 
+impl PushError {
+    pub fn code(&self) -> i32 {
+        crate::exit::OUTPUT
+    }
+}
+
 pub const EXIT_RESOLVED: i32 = 0;
 pub const EXIT_LEAKING: i32 = 1;
 pub const EXIT_INCONCLUSIVE: i32 = 3;
@@ -257,7 +263,7 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         .as_ref()
         .and_then(|(_, text)| attach::recorded_params(text))
         .unwrap_or_default();
-    let params = recorded.merged_with(&attach::given_params(&args.params));
+    let params = recorded.merged_with(&crate::draft::params::Params::given(&args.params));
     let label = args
         .draft
         .clone()
@@ -276,9 +282,8 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
             fix - chrono::Duration::from_std(before).unwrap_or_default(),
         ));
     }
-    let collect = attach::collect_args(
+    let collect = effective.collect_args(
         &label,
-        &effective,
         args.write.queries.clone(),
         args.write.step.clone(),
         &args.prometheus,
@@ -297,14 +302,12 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     );
 
     match args.format {
-        ValidateFormat::Json => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&validation).expect("validation serializes")
-            );
-        }
-        ValidateFormat::Text => print!("{}", text_report(&validation)),
-        ValidateFormat::Markdown => print!("{}", markdown_report(&validation, &view)),
+        ValidateFormat::Json => output::print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&validation).expect("validation serializes")
+        ))?,
+        ValidateFormat::Text => output::print(&text_report(&validation))?,
+        ValidateFormat::Markdown => output::print(&markdown_report(&validation, &view))?,
     }
     if !args.write.quiet {
         for warning in &validation.evidence.warnings {

@@ -46,3 +46,14 @@ pub enum DraftError {
     )]
     MissingParam { path: PathBuf, flag: &'static str },
 }
+
+impl DraftError {
+    /// 2 for what the user must give (a parameter, `--force` over an existing draft),
+    /// else 5: the draft could not be read or updated.
+    pub fn code(&self) -> i32 {
+        match self {
+            DraftError::MissingParam { .. } | DraftError::Exists { .. } => crate::exit::USAGE,
+            _ => crate::exit::OUTPUT,
+        }
+    }
+}

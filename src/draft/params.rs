@@ -1,7 +1,10 @@
 //! The parameters `init` and `attach` record in a draft (a hidden `params` block), so a
 //! later `attach DRAFT` or `validate --draft DRAFT` needs nothing else.
 
+use super::DraftError;
+use crate::cli::{CollectArgs, DraftParamArgs, Format, PrometheusArgs};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Params {
@@ -26,6 +29,51 @@ pub struct Params {
 const PREFIX: &str = "<!-- leakcollect:params ";
 
 impl Params {
+    /// The parameters given on the command line.
+    pub fn given(args: &DraftParamArgs) -> Params {
+        Params {
+            service: args.service.clone(),
+            service_label: args.service_label.clone(),
+            selector: args.selector.clone(),
+            container: args.container.clone(),
+            from: args.from.clone(),
+            to: args.to.clone(),
+            fix_deployed: args.fix_deployed.clone(),
+            runtime: args.runtime.clone(),
+        }
+    }
+
+    /// The collect arguments for a draft's parameters (recorded, overridden by those given).
+    pub fn collect_args(
+        &self,
+        path: &Path,
+        queries: Option<std::path::PathBuf>,
+        step: Option<String>,
+        prometheus: &PrometheusArgs,
+    ) -> Result<CollectArgs, DraftError> {
+        let missing = |flag| DraftError::MissingParam {
+            path: path.to_path_buf(),
+            flag,
+        };
+        Ok(CollectArgs {
+            service: Some(self.service.clone().ok_or_else(|| missing("--service"))?),
+            service_label: self.service_label.clone().unwrap_or_else(|| "job".into()),
+            selector: self.selector.clone(),
+            container: self.container.clone(),
+            from: Some(self.from.clone().ok_or_else(|| missing("--from"))?),
+            to: self.to.clone().unwrap_or_else(|| "now".into()),
+            fix_deployed: self.fix_deployed.clone(),
+            runtime: self.runtime.clone().unwrap_or_else(|| "auto".into()),
+            format: Format::Markdown,
+            output: None,
+            template: None,
+            queries,
+            step,
+            quiet: true,
+            prometheus: prometheus.clone(),
+        })
+    }
+
     /// Values given now override the recorded ones.
     pub fn merged_with(&self, given: &Params) -> Params {
         let pick = |a: &Option<String>, b: &Option<String>| b.clone().or_else(|| a.clone());

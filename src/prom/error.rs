@@ -39,6 +39,16 @@ pub enum PromError {
 }
 
 impl PromError {
+    /// 2 for a URL that cannot be used, else 4 (unreachable, or a query failed).
+    pub fn code(&self) -> i32 {
+        match self {
+            PromError::BadUrl { .. } => crate::exit::USAGE,
+            _ => crate::exit::PROMETHEUS,
+        }
+    }
+}
+
+impl PromError {
     /// The server refused the request as too large (samples, points, chunks, range).
     pub fn is_size_limit(&self) -> bool {
         match self {

@@ -3,10 +3,12 @@
 //! after the fix. A 300-pod service still gives a readable chart: at most
 //! `MAX_INSTANCE_LINES` instances (highest growth) plus the median.
 
-use crate::analysis::period::{Boundaries, RangeData};
-use crate::analysis::stats::median;
+use crate::acquire::RangeData;
+use crate::acquire::lifetimes::Boundaries;
+use crate::analysis::Analysed;
 use crate::evidence::{Evidence, Period};
 use crate::pack::Role;
+use crate::stats::median;
 use crate::timespec::{from_unix_seconds, unix_seconds};
 use plotters::prelude::*;
 
@@ -37,6 +39,31 @@ fn time_label(seconds: f64, span: f64) -> String {
 /// Memory per instance (MB) over the window, with the median across instances, each
 /// instance's restarts as ticks, the fix as a vertical line, and the fitted growth of the
 /// leak period drawn from the median baseline.
+/// The median across every instance (not only those drawn), at every sample time.
+fn median_line(heap: &[crate::prom::RangeSeries]) -> Vec<(f64, f64)> {
+    let mut grid: Vec<f64> = heap
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    grid.iter()
+        .filter_map(|t| {
+            let values: Vec<f64> = heap
+                .iter()
+                .filter_map(|s| {
+                    // Points are in time order (the client sorts them).
+                    s.points
+                        .binary_search_by(|p| p.0.total_cmp(t))
+                        .ok()
+                        .map(|i| s.points[i].1)
+                })
+                .collect();
+            median(&values).map(|m| (*t, m / 1e6))
+        })
+        .collect()
+}
+
 pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Boundaries>]) -> String {
     let from = unix_seconds(evidence.window.from);
     let to = unix_seconds(evidence.window.to);
@@ -45,7 +72,7 @@ pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Bounda
     // Highest growth first, as in the report's table.
     let mut order: Vec<usize> = (0..heap.len()).collect();
     let growth_of = |i: usize| {
-        let name = crate::analysis::restarts::instance_name(&heap[i].labels);
+        let name = crate::acquire::lifetimes::instance_name(&heap[i].labels);
         evidence
             .periods
             .window
@@ -94,7 +121,7 @@ pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Bounda
         for (n, &i) in shown.iter().enumerate() {
             let color = PALETTE[n % PALETTE.len()];
             let series = &heap[i];
-            let name = crate::analysis::restarts::instance_name(&series.labels);
+            let name = crate::acquire::lifetimes::instance_name(&series.labels);
             let points: Vec<(f64, f64)> = series
                 .points
                 .iter()
@@ -114,29 +141,7 @@ pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Bounda
                 let _ = chart.draw_series(ticks);
             }
         }
-        // The median across every instance (not only those drawn).
-        let mut grid: Vec<f64> = heap
-            .iter()
-            .flat_map(|s| s.points.iter().map(|p| p.0))
-            .collect();
-        grid.sort_by(f64::total_cmp);
-        grid.dedup();
-        let median_line: Vec<(f64, f64)> = grid
-            .iter()
-            .filter_map(|t| {
-                let values: Vec<f64> = heap
-                    .iter()
-                    .filter_map(|s| {
-                        // Points are in time order (the client sorts them).
-                        s.points
-                            .binary_search_by(|p| p.0.total_cmp(t))
-                            .ok()
-                            .map(|i| s.points[i].1)
-                    })
-                    .collect();
-                median(&values).map(|m| (*t, m / 1e6))
-            })
-            .collect();
+        let median_line = median_line(heap);
         if let Ok(drawn) = chart.draw_series(LineSeries::new(median_line, BLACK.stroke_width(2))) {
             drawn
                 .label(format!("median of {} instances", heap.len()))
@@ -269,7 +274,7 @@ pub fn assets_for(path: &std::path::Path) -> (std::path::PathBuf, String) {
 }
 
 /// Records where the charts go without writing them (dry runs).
-pub fn plan_all(collected: &mut crate::commands::collect::Collected, link_prefix: &str) {
+pub fn plan_all(collected: &mut Analysed, link_prefix: &str) {
     collected
         .evidence
         .charts
@@ -285,7 +290,7 @@ pub fn plan_all(collected: &mut crate::commands::collect::Collected, link_prefix
 /// Writes the charts for `collected` into `dir` (created if missing) and records their
 /// paths, relative to `link_base`, in the evidence.
 pub fn write_all(
-    collected: &mut crate::commands::collect::Collected,
+    collected: &mut Analysed,
     dir: &std::path::Path,
     link_prefix: &str,
 ) -> Result<(), crate::output::OutputError> {
@@ -311,7 +316,11 @@ pub fn write_all(
     }
     let mut charts = vec![(
         "memory",
-        memory(&collected.evidence, &collected.data, &collected.boundaries),
+        memory(
+            &collected.evidence,
+            &collected.acquired.data,
+            &collected.acquired.boundaries,
+        ),
     )];
     if let Some(gc) = gc(&collected.evidence) {
         charts.push(("gc", gc));

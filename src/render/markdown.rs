@@ -137,6 +137,12 @@ pub enum TemplateError {
     Invalid { origin: String, detail: String },
 }
 
+impl TemplateError {
+    pub fn code(&self) -> i32 {
+        crate::exit::USAGE
+    }
+}
+
 fn number(v: &Value) -> Option<f64> {
     v.as_f64().filter(|f| f.is_finite())
 }
@@ -370,8 +376,8 @@ fn view(evidence: &Evidence) -> Value {
 
 /// The suggested alert thresholds (the same `leakcollect rules` uses) for Preventive Measures.
 fn alerts_view(evidence: &Evidence) -> Value {
-    let t = crate::commands::rules::suggested(evidence);
-    let prefix = crate::commands::rules::alert_prefix(&evidence.service);
+    let t = crate::analysis::thresholds::suggested(evidence);
+    let prefix = crate::analysis::thresholds::alert_prefix(&evidence.service);
     json!({
         "growth_mb": format!("{:.1}", t.growth_bytes_per_hour / 1e6),
         "growth_for": t.growth_for,

@@ -2,6 +2,5 @@
 
 pub mod chart;
 pub mod json;
-pub mod links;
 pub mod markdown;
 pub mod textfile;

@@ -4,11 +4,11 @@
 
 #![allow(dead_code)]
 
-use synth::Scenario;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+use synth::Scenario;
 
 pub const MB: f64 = 1e6;
 pub const HOUR: f64 = 3600.0;
@@ -188,46 +188,76 @@ pub fn openmetrics(scenarios: &[&Scenario]) -> Vec<u8> {
     text.into_bytes()
 }
 
-pub fn leakcollect(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_leakcollect"))
-        .args(args)
-        .env_remove("PROMETHEUS_URL")
-        .output()
-        .expect("run leakcollect")
+/// A run of the real binary, built fluently:
+/// `lc().server(&url).service("api").window(from, to).json()`, or
+/// `lc().args(["validate", …]).expect_code(3)`. `PROMETHEUS_URL` is never inherited.
+#[derive(Debug, Clone, Default)]
+pub struct Lc {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
-/// Runs collect with JSON output and returns the parsed evidence; panics with stderr on failure.
-pub fn collect_json(
-    server_url: &str,
-    service: &str,
-    from: f64,
-    to: f64,
-    extra: &[&str],
-) -> serde_json::Value {
-    let from = format!("{from}");
-    let to = format!("{to}");
-    let mut args = vec![
-        "--prometheus-url",
-        server_url,
-        "--service",
-        service,
-        "--from",
-        &from,
-        "--to",
-        &to,
-        "--format",
-        "json",
-        "--quiet",
-    ];
-    args.extend_from_slice(extra);
-    let out = leakcollect(&args);
-    assert!(
-        out.status.success(),
-        "leakcollect failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("valid JSON")
+pub fn lc() -> Lc {
+    Lc::default()
+}
+
+impl Lc {
+    pub fn arg(mut self, arg: impl AsRef<str>) -> Self {
+        self.args.push(arg.as_ref().to_string());
+        self
+    }
+    pub fn args<S: AsRef<str>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self
+    }
+    pub fn env(mut self, name: &str, value: impl AsRef<str>) -> Self {
+        self.env.push((name.into(), value.as_ref().into()));
+        self
+    }
+    pub fn server(self, url: &str) -> Self {
+        self.arg("--prometheus-url").arg(url)
+    }
+    pub fn service(self, name: &str) -> Self {
+        self.arg("--service").arg(name)
+    }
+    /// `--from` and `--to` as Unix seconds.
+    pub fn window(self, from: f64, to: f64) -> Self {
+        self.arg("--from")
+            .arg(format!("{from}"))
+            .arg("--to")
+            .arg(format!("{to}"))
+    }
+    pub fn run(&self) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_leakcollect"));
+        command.args(&self.args).env_remove("PROMETHEUS_URL");
+        for (name, value) in &self.env {
+            command.env(name, value);
+        }
+        command.output().expect("run leakcollect")
+    }
+    /// Runs and asserts the exit code, showing stderr when it differs.
+    pub fn expect_code(&self, code: i32) -> Output {
+        let out = self.run();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "leakcollect {:?} exited {:?}, not {code}: {}",
+            self.args,
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+    /// With `--format json -q`: exit 0 and the parsed JSON.
+    pub fn json(&self) -> serde_json::Value {
+        let out = self.clone().args(["--format", "json", "-q"]).expect_code(0);
+        serde_json::from_slice(&out.stdout).expect("valid JSON")
+    }
+}
+
+pub fn leakcollect(args: &[&str]) -> Output {
+    lc().args(args).run()
 }
 
 pub fn within(actual: f64, expected: f64, relative: f64) -> bool {
@@ -326,25 +356,12 @@ pub fn schema_errors(name: &str, doc: &serde_json::Value) -> Vec<String> {
 /// `leakcollect scan --format json` over `[from, to]`: the JSON, checked against its
 /// schema; panics with stderr when scan fails.
 pub fn scan_json(server_url: &str, from: f64, to: f64, extra: &[&str]) -> serde_json::Value {
-    let (from, to) = (format!("{from}"), format!("{to}"));
-    let mut args = vec![
-        "scan",
-        "--prometheus-url",
-        server_url,
-        "--from",
-        &from,
-        "--to",
-        &to,
-    ];
-    args.extend_from_slice(&["--format", "json"]);
-    args.extend_from_slice(extra);
-    let out = leakcollect(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let scan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scan = lc()
+        .arg("scan")
+        .server(server_url)
+        .window(from, to)
+        .args(extra)
+        .json();
     let errors = schema_errors("scan.schema.json", &scan);
     assert!(errors.is_empty(), "{errors:#?}");
     scan
@@ -437,23 +454,13 @@ pub fn collect_on_vm(
 ) -> serde_json::Value {
     let mut last = String::new();
     for _ in 0..20 {
-        let mut args = vec![
-            "--prometheus-url",
-            url,
-            "--backend",
-            "victoriametrics",
-            "--service",
-            service,
-            "--from",
-            from,
-            "--to",
-            to,
-            "--format",
-            "json",
-            "-q",
-        ];
-        args.extend_from_slice(extra);
-        let out = leakcollect(&args);
+        let out = lc()
+            .server(url)
+            .args(["--backend", "victoriametrics"])
+            .service(service)
+            .args(["--from", from, "--to", to, "--format", "json", "-q"])
+            .args(extra)
+            .run();
         if out.status.success() {
             let on_vm: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             if &on_vm["periods"]["window"]["instance_count"] == expected_instances {
@@ -464,11 +471,4 @@ pub fn collect_on_vm(
         std::thread::sleep(Duration::from_millis(500));
     }
     panic!("VictoriaMetrics never answered with every instance: {last}");
-}
-
-/// `scan` arguments for a server and window, plus `extra`.
-pub fn scan_args<'a>(url: &'a str, from: &'a str, to: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut args = vec!["scan", "--prometheus-url", url, "--from", from, "--to", to];
-    args.extend_from_slice(extra);
-    args
 }

@@ -2,13 +2,53 @@
 //! aims at about 1,000 points per series, so a 30-day window gets a 45-minute step; a
 //! pod OOM-killed every 3 h then has 4 points per lifetime, too few for any slope, and
 //! the growth would be missing exactly where the leak is worst. Collect and scan ask
-//! again, at a finer step, for the series the growth reads.
+//! again, at a finer step, for the series the growth reads — by one rule,
+//! [`finer_step_for`]. [`window_step`] is the first round's step for every command.
 
-use super::period::{Boundaries, RangeData};
-use super::stats::median;
+use super::RangeData;
+use super::lifetimes::Boundaries;
 use crate::pack::Role;
-use crate::prom::range::finer_step;
+use crate::prom::range::{choose_step, finer_step};
+use crate::stats::median;
 use std::time::Duration;
+
+/// The scrape interval assumed when the probe could not tell it (no samples in the
+/// window's last hour): the interval most Prometheus configurations use.
+pub const ASSUMED_SCRAPE_INTERVAL: Duration = Duration::from_secs(15);
+
+/// The first round's step for a window of `span` seconds: about 1,000 points, dividing
+/// six hours, never below the scrape interval (assumed when unknown).
+pub fn window_step(span: f64, scrape_interval: Option<Duration>) -> Duration {
+    choose_step(
+        Duration::from_secs_f64(span),
+        scrape_interval.unwrap_or(ASSUMED_SCRAPE_INTERVAL),
+    )
+}
+
+/// The one rule for a second, finer round: when a typical lifetime (`lifetime` seconds)
+/// has fewer than `POINTS_PER_LIFETIME` points at `step`, the largest step that gives it
+/// that many — never below `scrape_interval`, and coarse enough that `series` series
+/// over `span` seconds stay within `MAX_FINER_POINTS`. `None`: no finer round.
+pub fn finer_step_for(
+    step: f64,
+    lifetime: f64,
+    scrape_interval: Duration,
+    series: usize,
+    span: f64,
+) -> Option<Duration> {
+    if lifetime / step >= POINTS_PER_LIFETIME {
+        return None;
+    }
+    let budget_step = series as f64 * span / MAX_FINER_POINTS;
+    let floor = scrape_interval.max(Duration::from_secs_f64(budget_step.ceil()));
+    // Any finer step is worth the second round: at 16 points per lifetime (7 days, OOM
+    // every 3 h) the slope already reads 0.5 % low.
+    finer_step(
+        Duration::from_secs_f64(step),
+        lifetime / POINTS_PER_LIFETIME,
+        floor,
+    )
+}
 
 /// Points a typical lifetime should have for a steady Theil–Sen slope on its floor.
 pub const POINTS_PER_LIFETIME: f64 = 30.0;
@@ -64,9 +104,7 @@ pub fn median_lifetime(
     median(&lengths)
 }
 
-/// The finer step for the growth roles, if the typical lifetime has fewer than
-/// `POINTS_PER_LIFETIME` points at `data.step`: never below `scrape_interval`, and coarse
-/// enough that `series` series over the window stay within `MAX_FINER_POINTS`.
+/// [`finer_step_for`] the median lifetime of the heap series in `window`.
 pub fn finer_growth_step(
     data: &RangeData,
     boundaries: &[Option<Boundaries>],
@@ -76,18 +114,7 @@ pub fn finer_growth_step(
 ) -> Option<Duration> {
     let (from, to) = window;
     let lifetime = median_lifetime(data, boundaries, from, to)?;
-    if lifetime / data.step >= POINTS_PER_LIFETIME {
-        return None;
-    }
-    let budget_step = series as f64 * (to - from) / MAX_FINER_POINTS;
-    let floor = scrape_interval.max(Duration::from_secs_f64(budget_step.ceil()));
-    // Any finer step is worth the second round: scan applies the same rule, and at 16
-    // points per lifetime (7 days, OOM every 3 h) the slope already reads 0.5 % low.
-    finer_step(
-        Duration::from_secs_f64(data.step),
-        lifetime / POINTS_PER_LIFETIME,
-        floor,
-    )
+    finer_step_for(data.step, lifetime, scrape_interval, series, to - from)
 }
 
 #[cfg(test)]

@@ -6,12 +6,16 @@
 //! Parts: a memory metric split by a label such as `space` or `pool` gives one process
 //! several series. Counted as they are, each part reads as an instance; they are summed
 //! per process here, and the report says by which label.
+//!
+//! Stale tails: series that stopped before the window's end are trimmed of the repeats
+//! Prometheus answers with for its lookback. [`normalise`] does all three, in that order,
+//! for every command.
 
-use super::period::RangeData;
-use super::restarts::instance_key;
+use super::RangeData;
+use super::lifetimes::instance_key;
 use crate::pack::Role;
 use crate::prom::{Labels, RangeSeries};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Whether a label name is an HA replica label (`replica`, `prometheus_replica`,
 /// `__replica__`, `receive_replica`...), not e.g. Kubernetes's `replicaset`.
@@ -154,10 +158,99 @@ pub fn sum_memory_parts(data: &mut RangeData) -> BTreeSet<String> {
     found
 }
 
+/// Prometheus's default lookback delta: how long a series' last sample keeps answering.
+const LOOKBACK_SECONDS: f64 = 300.0;
+
+/// Drops the repeated values a range query returns after a series stopped: without a
+/// staleness marker (backfilled data, a dead remote-write sender) Prometheus keeps
+/// answering with the last sample for its 5-minute lookback, which would otherwise
+/// read as a flat stretch of a process that no longer exists. Only level gauges are
+/// trimmed: flags and counters stay flat for real, and their last value matters.
+pub fn trim_stale_tails(data: &mut RangeData, window_end: f64) {
+    let levels = [Role::Heap, Role::HeapTotal, Role::Rss, Role::ActiveHandles];
+    let steps: HashMap<Role, f64> = levels.iter().map(|r| (*r, data.step_of(*r))).collect();
+    for (role, all) in data
+        .by_role
+        .iter_mut()
+        .filter(|(role, _)| levels.contains(role))
+    {
+        let step = steps[role];
+        for series in all.iter_mut() {
+            let Some(&(last_t, last_v)) = series.points.last() else {
+                continue;
+            };
+            if last_t >= window_end - step / 2.0 {
+                continue;
+            }
+            let run_start = series
+                .points
+                .iter()
+                .rposition(|&(_, v)| v != last_v)
+                .map_or(0, |i| i + 1);
+            // Samples older than the lookback before the last point are real even when the
+            // value is constant (a flat gauge); only the lookback's worth can be repeats.
+            let mut index = 0;
+            series.points.retain(|&(t, _)| {
+                let keep = index <= run_start || t <= last_t - LOOKBACK_SECONDS;
+                index += 1;
+                keep
+            });
+        }
+    }
+}
+
+/// What [`normalise`] merged or summed, for the warnings every command gives.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Normalised {
+    /// Labels that told HA replica copies apart.
+    pub replica_labels: BTreeSet<String>,
+    /// Labels that split one process's memory into parts.
+    pub part_labels: BTreeSet<String>,
+}
+
+impl Normalised {
+    pub fn extend(&mut self, other: Normalised) {
+        self.replica_labels.extend(other.replica_labels);
+        self.part_labels.extend(other.part_labels);
+    }
+
+    /// The warnings for what was merged or summed, in one wording for every command.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.replica_labels.is_empty() {
+            let names: Vec<&str> = self.replica_labels.iter().map(String::as_str).collect();
+            out.push(format!(
+                "series came in copies from HA replicas (label {}): the copies were merged for the per-instance figures, but GC collection counts summed on the server may be doubled; use --backend thanos (dedup) or --selector '{}=\"…\"'",
+                names.join(", "),
+                names[0]
+            ));
+        }
+        if !self.part_labels.is_empty() {
+            let names: Vec<&str> = self.part_labels.iter().map(String::as_str).collect();
+            out.push(format!(
+                "the memory series come in parts per process (split by {}): the parts were summed per process, so each instance counts once",
+                names.join(", ")
+            ));
+        }
+        out
+    }
+}
+
+/// Merges HA replica copies, sums memory parts and trims stale tails, in that order.
+pub fn normalise(data: &mut RangeData, window_end: f64) -> Normalised {
+    let replica_labels = merge_replicas(data);
+    let part_labels = sum_memory_parts(data);
+    trim_stale_tails(data, window_end);
+    Normalised {
+        replica_labels,
+        part_labels,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::period::RangeData;
+    use crate::acquire::RangeData;
     use crate::pack::Role;
     use crate::prom::RangeSeries;
     use std::collections::HashMap;
@@ -288,5 +381,43 @@ mod tests {
         );
         assert!(sum_memory_parts(&mut data).is_empty());
         assert_eq!(data.by_role[&Role::Heap][0].points.len(), 50);
+    }
+
+    #[test]
+    fn stale_tails_are_trimmed_only_when_the_series_ended() {
+        let mut data = RangeData {
+            step: 60.0,
+            ..Default::default()
+        };
+        let series = |name: &str, points: Vec<(f64, f64)>| RangeSeries {
+            labels: [("__name__", "h"), ("job", "api"), ("instance", name)]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            points,
+        };
+        let ended = vec![(0.0, 1.0), (60.0, 2.0), (120.0, 2.0), (180.0, 2.0)];
+        let running: Vec<(f64, f64)> = (0..=20)
+            .map(|i| (i as f64 * 60.0, 2.0 + i as f64))
+            .collect();
+        let flat: Vec<(f64, f64)> = (0..10).map(|i| (i as f64 * 60.0, 5.0)).collect();
+        data.by_role.insert(
+            Role::Heap,
+            vec![
+                series("a", ended),
+                series("b", running.clone()),
+                series("c", flat.clone()),
+            ],
+        );
+        trim_stale_tails(&mut data, 1200.0);
+        // Ended with a repeated value: the repeats within the lookback go.
+        assert_eq!(
+            data.series(Role::Heap)[0].points,
+            vec![(0.0, 1.0), (60.0, 2.0)]
+        );
+        // Still running at the window's end: untouched.
+        assert_eq!(data.series(Role::Heap)[1].points, running);
+        // Flat for its whole life: only the lookback's worth of samples can be repeats.
+        assert_eq!(data.series(Role::Heap)[2].points, flat[..5].to_vec());
     }
 }
