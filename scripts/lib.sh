@@ -1,24 +1,37 @@
 # Shared helpers for the scripts in this folder (sourced, not run).
 
-# Installs Debian's prometheus package (prometheus + promtool) when either is missing.
-ensure_prometheus() {
-  if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 \
-    && command -v prometheus-pushgateway >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 \
-    && command -v chromium >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1 \
-    && command -v victoria-metrics >/dev/null 2>&1; then
-    return 0
-  fi
+# ensure_debian COMMAND:PACKAGE… — installs, with apt, the Debian packages whose
+# commands are missing (nothing when all are there). Each script asks for what it needs.
+ensure_debian() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "== installing Debian's prometheus, prometheus-pushgateway, victoria-metrics, curl, chromium and openssl" >&2
+  echo "== installing Debian packages: ${missing[*]}" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends prometheus prometheus-pushgateway victoria-metrics curl chromium openssl >/dev/null
-  command -v prometheus >/dev/null && command -v promtool >/dev/null \
-    && command -v prometheus-pushgateway >/dev/null && command -v chromium >/dev/null \
-    && command -v victoria-metrics >/dev/null || {
-    echo "error: prometheus/promtool/prometheus-pushgateway/chromium still missing after apt-get install" >&2
-    return 1
-  }
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || {
+      echo "error: ${pair%%:*} still missing after apt-get install ${pair#*:}" >&2
+      return 1
+    }
+  done
+}
+
+# What the demo and the benchmarks need: Prometheus with promtool, and curl.
+ensure_prometheus() {
+  ensure_debian prometheus:prometheus promtool:prometheus curl:curl
+}
+
+# What the tests need besides: the Pushgateway, VictoriaMetrics, Chromium (charts) and
+# openssl (TLS certificates).
+ensure_test_packages() {
+  ensure_debian prometheus:prometheus promtool:prometheus curl:curl \
+    prometheus-pushgateway:prometheus-pushgateway victoria-metrics:victoria-metrics \
+    chromium:chromium openssl:openssl
 }
 
 # Prints a free TCP port on 127.0.0.1.

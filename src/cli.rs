@@ -4,6 +4,9 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The warm-up after a fix every command leaves out of the "after" period.
+pub const DEFAULT_WARMUP: &str = "30m";
+
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
@@ -16,7 +19,55 @@ Exit codes:
   70 internal error: a bug in leakcollect (please report it)
 A reader that closes standard output early (| head) ends the run quietly with 0.";
 
+pub const COLLECT_HELP: &str = "\
+Examples:
+  leakcollect --service api --from 2026-11-20T08:00:00Z --to 2026-11-21T08:00:00Z -o report.md
+  leakcollect --service api --from now-2d --fix-deployed now-20h --format json > evidence.json
+  leakcollect collect --service checkout --service-label app --selector 'namespace=\"prod\"' --from now-24h
+
+Exit codes: 0 success, 2 usage, 3 no data, 4 Prometheus unreachable or a query failed,
+5 the output could not be written, 70 internal error. See docs/usage.md.";
+
+pub const INIT_HELP: &str = "\
+Examples:
+  leakcollect init incidents/api-leak.md --service api --from 2026-11-20T08:00:00Z \\
+    --to 2026-11-21T08:00:00Z --fix-deployed 2026-11-20T20:00:00Z
+
+Exit codes: 0 created, 2 usage (a missing --service, a bad time, the draft exists without
+--force), 5 the draft or its folder could not be written.";
+
+pub const ATTACH_HELP: &str = "\
+Examples:
+  leakcollect attach incidents/api-leak.md               # the recorded parameters
+  leakcollect attach incidents/api-leak.md --check       # CI: exit 1 if out of date
+  leakcollect attach incidents/api-leak.md --to 2026-11-21T08:00:00Z   # pin the end
+
+Exit codes: 0 done (or up to date), 1 --check: out of date, 2 usage, 3 no data,
+4 Prometheus unreachable or a query failed, 5 the draft could not be updated (left as it
+was), 70 internal error.";
+
+pub const RULES_HELP: &str = "\
+Examples:
+  leakcollect rules --service api --from 2026-11-20T08:00:00Z --to 2026-11-21T08:00:00Z -o api.rules.yml
+  leakcollect rules --service api --runtime jvm --growth-threshold 5MB/h --for 3h   # no server needed
+
+Exit codes: 0 written, 2 usage, 3 no data, 4 Prometheus unreachable or a query failed,
+5 the file could not be written, 70 internal error.";
+
+pub const SCAN_HELP: &str = "\
+Examples:
+  leakcollect scan --selector 'namespace=\"prod\"' --from now-24h
+  leakcollect scan --selector 'namespace=\"prod\"' --from now-7d --format json
+
+Exit codes: 0 done, 2 usage, 3 no runtime metrics under the selector, 4 Prometheus
+unreachable or a query failed, 70 internal error.";
+
 pub const VALIDATE_EXIT_CODES_HELP: &str = "\
+Examples:
+  leakcollect validate --service api --fix-deployed 2026-11-21T06:00:00Z
+  leakcollect validate --draft incidents/api-leak.md                    # writes the draft
+  leakcollect validate --draft incidents/api-leak.md --dry-run --format json   # only looks
+
 Exit codes:
   0  resolved: enough data after the fix, growth below --max-growth with 95% confidence on
      every instance, no OOM kill
@@ -48,15 +99,15 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Query Prometheus for an incident window and render the report (the default).
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
     /// Create a draft from the team's report template, recording the parameters so that
     /// `attach DRAFT` later needs nothing else.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = INIT_HELP)]
     Init(InitArgs),
     /// Fill the metrics sections of a draft in place, inside leakcollect-owned blocks,
     /// never touching a word outside them.
-    #[command(after_help = EXIT_CODES_HELP)]
+    #[command(after_help = ATTACH_HELP)]
     Attach(AttachArgs),
     /// After a fix: say, with the exit code, whether the leak is gone (for cron, systemd
     /// timers, Kubernetes CronJobs).
@@ -64,8 +115,10 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Write Prometheus alerting rules for the Preventive Measures (thresholds from the
     /// measured leak when --from is given).
+    #[command(after_help = RULES_HELP)]
     Rules(RulesArgs),
     /// Rank every service under a selector by growth per instance, flagging the leaking.
+    #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
     #[command(subcommand)]
@@ -97,6 +150,7 @@ pub struct PrometheusArgs {
     /// LEAKCOLLECT_BASIC_AUTH_PASSWORD environment variable.
     #[arg(long, value_name = "USER")]
     pub basic_auth_user: Option<String>,
+    /// A file holding the basic-auth password (else LEAKCOLLECT_BASIC_AUTH_PASSWORD).
     #[arg(long, value_name = "FILE")]
     pub basic_auth_password_file: Option<PathBuf>,
     /// An extra request header, e.g. 'X-Scope-OrgID: tenant-1' (repeatable).
@@ -108,6 +162,7 @@ pub struct PrometheusArgs {
     /// PEM client certificate and key for mutual TLS.
     #[arg(long, value_name = "FILE", requires = "client_key")]
     pub client_cert: Option<PathBuf>,
+    /// PEM private key of --client-cert.
     #[arg(long, value_name = "FILE", requires = "client_cert")]
     pub client_key: Option<PathBuf>,
     /// Do not verify the server's certificate (explicit; never the default).
@@ -165,6 +220,10 @@ pub struct CollectArgs {
     /// When the fix went out; splits the window into before/after periods.
     #[arg(long, value_name = "TIME")]
     pub fix_deployed: Option<String>,
+    /// Time after the fix left out of the "after" period (rollout, caches filling); the
+    /// same definition for collect, attach and validate.
+    #[arg(long, default_value = DEFAULT_WARMUP, value_name = "DURATION")]
+    pub warmup: String,
     /// Query pack: auto (detect from the metrics), nodejs, python, jvm, go, dotnet, container.
     #[arg(long, default_value = "auto", value_name = "RUNTIME")]
     pub runtime: String,
@@ -205,10 +264,10 @@ pub struct DraftParamArgs {
     /// Container name in kube-state-metrics/cAdvisor series (default: the service).
     #[arg(long, value_name = "NAME")]
     pub container: Option<String>,
-    /// Window start: RFC 3339, Unix seconds, `now`, `now-6h` (recorded as written).
+    /// Window start: RFC 3339, Unix seconds, `now`, `now-6h` (a draft records it as written).
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
-    /// Window end (default now, re-read on every run).
+    /// Window end (default now: a moving end; pin it for `attach --check` in CI).
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
     /// When the fix went out.
@@ -217,6 +276,10 @@ pub struct DraftParamArgs {
     /// Query pack (default auto).
     #[arg(long, value_name = "RUNTIME")]
     pub runtime: Option<String>,
+    /// Time after the fix left out of the "after" period (default 30m); one definition
+    /// for attach and validate, recorded in the draft.
+    #[arg(long, value_name = "DURATION")]
+    pub warmup: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -285,15 +348,16 @@ pub struct ValidateArgs {
     /// Growth per instance below which the leak counts as gone (e.g. 1MB/h, 500KiB/h).
     #[arg(long, default_value = "1MB/h", value_name = "RATE")]
     pub max_growth: String,
-    /// Time after the fix left out (rollout, caches filling).
-    #[arg(long, default_value = "30m", value_name = "DURATION")]
-    pub warmup: String,
     /// How much history before the fix to compare with, when --from is not recorded.
     #[arg(long, default_value = "24h", value_name = "DURATION")]
     pub before: String,
     /// Output on stdout.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
     pub format: ValidateFormat,
+    /// Look without writing: print the verdict, but leave the draft, the textfile and
+    /// the Pushgateway untouched (exit code as usual).
+    #[arg(long)]
+    pub dry_run: bool,
     /// Also write the result for node_exporter's textfile collector (atomically).
     #[arg(long, value_name = "PATH")]
     pub textfile: Option<PathBuf>,
@@ -326,6 +390,7 @@ pub struct RulesArgs {
     /// Write the rule file here (atomically) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Directory with query packs (<runtime>.toml) overriding the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
     #[command(flatten)]
@@ -340,8 +405,10 @@ pub struct ScanArgs {
     /// Label that names services.
     #[arg(long, default_value = "job", value_name = "LABEL")]
     pub service_label: String,
+    /// Start of the window: RFC 3339, Unix seconds, `now` or `now-6h`.
     #[arg(long, value_name = "TIME")]
     pub from: String,
+    /// End of the window (same syntax).
     #[arg(long, default_value = "now", value_name = "TIME")]
     pub to: String,
     /// Runtime pack, or auto (per service).
@@ -350,6 +417,7 @@ pub struct ScanArgs {
     /// Growth per instance from which a service is flagged.
     #[arg(long, default_value = "1MB/h", value_name = "RATE")]
     pub min_growth: String,
+    /// Output: a table for terminals, JSON, or Markdown for a ticket.
     #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
     pub format: ScanFormat,
     /// Range-query step (default: about 1,000 points, never below 15 s); a given step
@@ -359,6 +427,7 @@ pub struct ScanArgs {
     /// No warning lines under the table (JSON keeps them in `warnings`).
     #[arg(short, long)]
     pub quiet: bool,
+    /// Directory with query packs (<runtime>.toml) overriding the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
     #[command(flatten)]

@@ -121,6 +121,9 @@ pub struct CollectConfig {
     pub step: Option<Duration>,
     pub quiet: bool,
     pub links: LinkConfig,
+    /// Cut the window back to where the data ends (collect, attach, rules); `validate`
+    /// keeps it, since data stopping before the end is what it must notice.
+    pub end_at_data: bool,
     /// Things the report should say about how the arguments were taken (a window end
     /// moved back to where the server's data is complete).
     pub notes: Vec<String>,
@@ -446,6 +449,11 @@ impl CollectConfig {
             args.fix_deployed.as_deref(),
             now,
         )?;
+        window.warmup =
+            timespec::parse_duration(&args.warmup).map_err(|source| ConfigError::Time {
+                flag: "--warmup",
+                source,
+            })?;
         let client = client_options(&args.prometheus)?;
         let notes: Vec<String> = hold_back(&mut window, now, client.latency_offset)?
             .into_iter()
@@ -495,6 +503,7 @@ impl CollectConfig {
                 grafana: args.prometheus.grafana_url.clone(),
                 grafana_datasource: args.prometheus.grafana_datasource.clone(),
             },
+            end_at_data: true,
             notes,
         })
     }

@@ -42,9 +42,13 @@ pub struct Evidence {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Window {
     pub from: DateTime<Utc>,
+    /// Where the figures end: the end asked for, or the last memory sample when the data
+    /// ends well before it (then `requested_to` is the end asked for).
     pub to: DateTime<Utc>,
     pub hours: f64,
     pub step_seconds: f64,
+    #[serde(default)]
+    pub requested_to: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -115,7 +115,9 @@ async fn attach(args: &cli::AttachArgs) -> anyhow::Result<i32> {
         }
         let a = &outcome.applied;
         let verb = if dry_run { "would update" } else { "updated" };
-        if outcome.changed {
+        if outcome.changed && args.check {
+            eprintln!("{}", out_of_date(&args.draft, &outcome));
+        } else if outcome.changed {
             eprintln!(
                 "{verb} {}: {} block(s) refreshed, {} placed in their sections, {} under \"{}\"",
                 args.draft.display(),
@@ -133,6 +135,35 @@ async fn attach(args: &cli::AttachArgs) -> anyhow::Result<i32> {
     } else {
         EXIT_OK
     })
+}
+
+/// Why `attach --check` found the draft out of date: which blocks would change, and,
+/// when the window's end is not pinned, that it moves with every run.
+fn out_of_date(draft: &std::path::Path, outcome: &commands::attach::AttachOutcome) -> String {
+    let a = &outcome.applied;
+    let ids: Vec<&str> = a
+        .updated
+        .iter()
+        .chain(&a.placed)
+        .chain(&a.appended)
+        .map(String::as_str)
+        .collect();
+    let mut text = format!(
+        "{} is out of date: {} block(s) would change ({}); run `leakcollect attach {}` to update it",
+        draft.display(),
+        ids.len(),
+        ids.join(", "),
+        draft.display()
+    );
+    let to = outcome.params.to.as_deref().unwrap_or("now");
+    if to == "now" || to.starts_with("now-") {
+        text.push_str(&format!(
+            "\nthe window ends at --to {to}, which moves with every run, so new data changes the figures; for CI, pin the end once: `leakcollect attach {} --to {}`",
+            draft.display(),
+            timespec::display(outcome.evidence.window.requested_to.unwrap_or(outcome.evidence.window.to))
+        ));
+    }
+    text
 }
 
 /// The documented exit code for an error (see `--help` and [`exit`]): the first error

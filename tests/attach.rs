@@ -332,3 +332,102 @@ fn concurrent_attaches_serialize() {
     // And it is what a single run produces: a further run changes nothing.
     assert_eq!(attach(&server, &draft, &["--check"]).status.code(), Some(0));
 }
+
+#[test]
+fn init_attach_validate_check_with_a_pinned_end_stays_in_step() {
+    // The CI workflow: init (into a folder that does not exist yet) → attach →
+    // validate --draft → attach --check, with the window's end pinned at init.
+    let s = scenario("fix-mid-window", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("incidents").join("api-leak.md");
+    let path = draft.to_str().unwrap();
+    let (from, to, fix) = (
+        format!("{}", s.from),
+        format!("{}", s.to),
+        format!("{}", s.fix_at.unwrap()),
+    );
+    lc().args([
+        "init",
+        path,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ])
+    .args(["--fix-deployed", &fix])
+    .expect_code(0);
+    let text = std::fs::read_to_string(&draft).unwrap();
+    assert!(
+        text.contains("**Service**: [Service Name]"),
+        "init leaves the header"
+    );
+    lc().args(["attach", path, "-q"])
+        .server(&server.url)
+        .expect_code(0);
+    let attached = std::fs::read_to_string(&draft).unwrap();
+    assert!(
+        attached.contains("\n**Service**: api\n"),
+        "attach fills Service"
+    );
+    let date = chrono::DateTime::from_timestamp(s.from as i64, 0).unwrap();
+    let date_line = format!("\n**Date**: {}\n", date.format("%Y-%m-%d"));
+    assert!(attached.contains(&date_line), "attach fills Date");
+    // A look with --dry-run writes nothing; the scheduled run writes its row.
+    lc().args([
+        "validate",
+        "--draft",
+        path,
+        "--format",
+        "json",
+        "--dry-run",
+        "-q",
+    ])
+    .server(&server.url)
+    .run();
+    assert_eq!(std::fs::read_to_string(&draft).unwrap(), attached);
+    lc().args(["validate", "--draft", path, "-q"])
+        .server(&server.url)
+        .run();
+    let validated = std::fs::read_to_string(&draft).unwrap();
+    assert_ne!(validated, attached, "validate --draft writes its run");
+    // One after-fix period for both commands: attach has nothing to change.
+    let check = lc()
+        .args(["attach", path, "--check"])
+        .server(&server.url)
+        .run();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
+#[test]
+fn check_says_which_blocks_moved_and_that_the_end_is_not_pinned() {
+    let s = scenario("steady-leak", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("api.md");
+    let path = draft.to_str().unwrap();
+    let from = format!("{}", s.from);
+    let early = format!("{}", s.to - 6.0 * 3600.0);
+    lc().args(["init", path, "--service", "api", "--from", &from])
+        .expect_code(0);
+    // Attached at an earlier end, checked at "now": the figures moved.
+    lc().args(["attach", path, "--to", &early, "-q"])
+        .server(&server.url)
+        .expect_code(0);
+    let check = lc()
+        .args(["attach", path, "--check", "--to", "now"])
+        .server(&server.url)
+        .expect_code(1);
+    let stderr = String::from_utf8_lossy(&check.stderr);
+    assert!(stderr.contains("would change ("), "{stderr}");
+    assert!(stderr.contains("example-metrics"), "{stderr}");
+    assert!(stderr.contains("--to now"), "{stderr}");
+    assert!(stderr.contains("pin the end"), "{stderr}");
+}

@@ -67,3 +67,25 @@ fn custom_template_and_template_errors() {
     let err = markdown::render(&e, Some(&bad)).unwrap_err().to_string();
     assert!(err.contains("bad.hbs"), "{err}");
 }
+
+#[test]
+fn oom_kills_far_below_the_limit_are_called_out_not_listed_side_by_side() {
+    let at_limit = markdown::render(&fixture("evidence-fix.json"), None).unwrap();
+    assert!(at_limit.contains("of the 580.0 MB limit"), "{at_limit}");
+    assert!(!at_limit.contains("did not come from this container"));
+    let mut e = fixture("evidence-fix.json");
+    let before = e.periods.before.as_mut().unwrap();
+    before.memory_limit_bytes = Some(1e9);
+    before.memory_peak_percent_of_limit = Some(56.8);
+    let text = markdown::render(&e, None).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("- OOM incidents:"))
+        .unwrap();
+    assert!(
+        line.contains("only 56.8% of the 1000.0 MB limit")
+            && line.contains("did not come from this container reaching its limit"),
+        "{line}"
+    );
+    assert!(!line.contains("to the limit at this rate"), "{line}");
+}

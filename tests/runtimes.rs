@@ -39,7 +39,13 @@ fn check_runtime(runtime: &str) {
     assert_eq!(w["restarts"], expected, "{runtime}");
     assert_eq!(w["instance_count"], 3, "{runtime}");
     assert_eq!(w["leak_pattern"], "sawtooth-to-oom");
-    assert!(f(&w["memory_limit_bytes"]) == 1e9, "{runtime}");
+    assert!(f(&w["memory_limit_bytes"]) == s.memory_limit(), "{runtime}");
+    // The kills happen at the limit: memory peaked within a few percent of it.
+    let peak = f(&w["memory_peak_percent_of_limit"]);
+    assert!(
+        peak > 85.0 && peak <= 100.0,
+        "{runtime}: peak {peak}% of the limit"
+    );
     let interval = w["growth_interval_bytes_per_hour"].as_array().unwrap();
     assert!(f(&interval[0]) <= growth && growth <= f(&interval[1]));
     if runtime != "container" {
@@ -135,10 +141,17 @@ fn container_without_kube_state_metrics_sees_restarts_from_cadvisor() {
         "{}",
         w["growth_bytes_per_hour"]
     );
-    // No kube-state-metrics: OOM kills come only from restarts at the memory limit, and the
-    // limit (1 GB) was never approached here.
+    // No kube-state-metrics: OOM kills come from restarts within three steps of memory at
+    // 95 % of the limit. This scenario's kills happen at the limit, but its 30 MB GC
+    // sawtooth puts some last scrapes in a trough below 95 %: most are found, never more
+    // than the restarts.
     assert_eq!(w["oom_kills_source"], "memory at limit");
-    assert_eq!(w["oom_kills"], 0);
+    let found = w["oom_kills"].as_u64().unwrap();
+    let restarts = s.expected_oom_kills(s.from, s.to);
+    assert!(
+        found * 2 >= restarts && found <= restarts,
+        "{found} of {restarts}"
+    );
 }
 
 #[test]

@@ -99,6 +99,11 @@ pub struct Acquired {
     pub warnings: Vec<String>,
     /// The server's URL with credentials removed, for the report.
     pub prometheus_url: String,
+    /// The window the figures cover: the one asked for, or ending where the data ends
+    /// ([`end_at_data`]).
+    pub window: crate::config::Window,
+    /// The end asked for, when the window was cut back to where the data ends.
+    pub requested_to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Acquires one service's window as `config` describes it.
@@ -162,11 +167,80 @@ pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
         records,
         warnings,
         prometheus_url: client.display_url().to_string(),
+        window: config.window.clone(),
+        requested_to: None,
     };
+    if config.end_at_data {
+        end_at_data(&client, config, &mut acquired).await?;
+    }
+    let to = unix_seconds(acquired.window.to);
     if let Some(interval) = scrape_interval {
         refine(&client, &planned, &mut acquired, (from, to), interval).await;
     }
     Ok(acquired)
+}
+
+/// Cuts the window back to the last memory sample when the data ends well before the
+/// window does (`--to now` on a service that stopped, or backfilled data): otherwise
+/// levels "at the end" are missing, per-hour figures are diluted by hours without data,
+/// and the duration counts them. The instant queries (whose ranges span the periods)
+/// are asked again for the new periods; they replace the first ones in the records.
+async fn end_at_data(
+    client: &Client,
+    config: &CollectConfig,
+    acquired: &mut Acquired,
+) -> anyhow::Result<()> {
+    let to = unix_seconds(acquired.window.to);
+    let last = acquired
+        .data
+        .series(Role::Heap)
+        .iter()
+        .filter_map(|s| s.points.last().map(|p| p.0))
+        .reduce(f64::max);
+    let from = unix_seconds(acquired.window.from);
+    let Some(last) = last.filter(|last| to - last > (2.0 * acquired.step).max(300.0)) else {
+        return Ok(());
+    };
+    if last <= from {
+        return Ok(());
+    }
+    let mut cut = config.clone();
+    cut.window.to = crate::timespec::from_unix_seconds(last);
+    if cut
+        .window
+        .fix_deployed
+        .is_some_and(|fix| fix >= cut.window.to)
+    {
+        acquired.warnings.push(format!(
+            "the data ends at {}, before the fix at {}: there is no after-fix period",
+            crate::timespec::display(cut.window.to),
+            cut.window
+                .fix_deployed
+                .map(crate::timespec::display)
+                .unwrap_or_default()
+        ));
+        cut.window.fix_deployed = None;
+    }
+    let instants: Vec<plan::PlannedQuery> = plan::plan(&cut, &acquired.pack, acquired.step)?
+        .into_iter()
+        .filter(|q| q.period.is_some())
+        .collect();
+    let again = fetch::fetch_all(client, &cut, &instants, (from, last, acquired.step)).await?;
+    acquired
+        .records
+        .retain(|r| r.kind != RequestKind::Instant || r.period.is_none());
+    acquired.records.extend(again.records);
+    acquired.warnings.extend(again.warnings);
+    acquired.instants = again.instants;
+    acquired.warnings.push(format!(
+        "the data ends at {}, {} before the window's end ({}): every period ends there, so levels at the end, rates per hour and the duration cover the hours with data",
+        crate::timespec::display(cut.window.to),
+        format_duration(Duration::from_secs_f64((to - last).round())),
+        crate::timespec::display(acquired.window.to),
+    ));
+    acquired.requested_to = Some(acquired.window.to);
+    acquired.window = cut.window;
+    Ok(())
 }
 
 /// The second round: when process lifetimes are short for the window's step, the

@@ -191,10 +191,8 @@ fn explain_missing(config: &CollectConfig, acquired: &Acquired) -> Vec<String> {
 /// The evidence for one service's window: every period's figures, the improvement and
 /// the symptoms, with the acquisition's requests and warnings.
 pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
-    let (from, to) = (
-        unix_seconds(config.window.from),
-        unix_seconds(config.window.to),
-    );
+    let window = &acquired.window;
+    let (from, to) = (unix_seconds(window.from), unix_seconds(window.to));
     let mut warnings = acquired.warnings.clone();
     warnings.extend(explain_missing(config, acquired));
     let mut analyze = |name: PeriodName, start: f64, end: f64| {
@@ -211,12 +209,10 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         period
     };
     let whole = analyze(PeriodName::Window, from, to);
-    let before = config
-        .window
+    let before = window
         .fix_deployed
         .map(|fix| analyze(PeriodName::Before, from, unix_seconds(fix)));
-    let after = config
-        .window
+    let after = window
         .after_start()
         .map(|start| analyze(PeriodName::After, unix_seconds(start), to));
     let improvement = match (&before, &after) {
@@ -238,12 +234,13 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         runtime_detected_from: acquired.runtime_detected_from.clone(),
         prometheus_url: acquired.prometheus_url.clone(),
         window: Window {
-            from: config.window.from,
-            to: config.window.to,
+            from: window.from,
+            to: window.to,
             hours: (to - from) / HOUR,
             step_seconds: acquired.step,
+            requested_to: acquired.requested_to,
         },
-        fix_deployed: config.window.fix_deployed,
+        fix_deployed: window.fix_deployed,
         symptoms: period::symptoms(before.as_ref().unwrap_or(&whole)),
         periods: Periods {
             window: whole,

@@ -8,6 +8,28 @@ use super::restarts::{KubeCounts, RestartFigures};
 pub use crate::evidence::OomSource;
 use crate::pack::Role;
 
+/// Memory (RSS, else the memory figure) under this share of the container limit at its
+/// peak means an OOM kill cannot have been this container reaching its limit.
+pub const FAR_BELOW_LIMIT_PERCENT: f64 = 80.0;
+
+/// OOM kills counted in a period whose memory stayed far below the container limit.
+pub fn kills_far_below_limit(p: &crate::evidence::Period) -> bool {
+    p.oom_kills.is_some_and(|n| n > 0)
+        && p.memory_peak_percent_of_limit
+            .is_some_and(|x| x < FAR_BELOW_LIMIT_PERCENT)
+}
+
+/// The warning for [`kills_far_below_limit`], naming the period.
+pub fn far_below_limit_warning(name: &str, p: &crate::evidence::Period) -> Option<String> {
+    kills_far_below_limit(p).then(|| {
+        format!(
+            "{} OOM kill(s) in the {name} period, but memory peaked at only {:.1}% of the container limit: the kills did not come from this container reaching its limit — look for a limit on another container of the pod, a node-level OOM (kernel log, node memory pressure), or memory spikes between scrapes",
+            p.oom_kills.unwrap_or(0),
+            p.memory_peak_percent_of_limit.unwrap_or(0.0)
+        )
+    })
+}
+
 /// Increase of a counter over `[start, end)`, resets counted as restarts from zero.
 fn counter_increase(points: &[(f64, f64)], start: f64, end: f64) -> u64 {
     points

@@ -84,6 +84,7 @@ pub fn analyze_period(
         active_handles_end: levels.handles_end,
         instances: instance_figures(view),
     };
+    missing.extend(oom::far_below_limit_warning(view.name.as_str(), &period));
     (period, missing)
 }
 

@@ -20,6 +20,8 @@ pub struct AttachOutcome {
     pub changed: bool,
     pub applied: place::Applied,
     pub evidence: Evidence,
+    /// The parameters used (recorded, overridden by those given).
+    pub params: Params,
 }
 
 /// The parameters recorded in a draft's params block, if it has one.
@@ -58,6 +60,17 @@ pub fn init(args: &InitArgs) -> anyhow::Result<()> {
         params.fix_deployed.as_deref(),
         chrono::Utc::now(),
     )?;
+    // `init incidents/api.md` in a fresh checkout: the folder is part of the path given.
+    if let Some(dir) = args
+        .draft
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| DraftError::CreateFolder {
+            dir: dir.to_path_buf(),
+            source,
+        })?;
+    }
     let _lock = write::lock(&args.draft, std::time::Duration::from_secs(60))?;
     if args.draft.exists() && !args.force {
         return Err(DraftError::Exists {
@@ -151,6 +164,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
             changed,
             applied,
             evidence,
+            params,
         },
         diff,
     ))

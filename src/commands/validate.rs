@@ -231,14 +231,7 @@ async fn push(url: &str, service: &str, body: String) -> Result<(), PushError> {
 
 pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     let now = Utc::now();
-    let thresholds = Thresholds {
-        max_growth_bytes_per_hour: timespec::parse_rate(&args.max_growth)
-            .map_err(time_error("--max-growth"))?,
-        min_hours: args.min_hours,
-        warmup_seconds: timespec::parse_duration(&args.warmup)
-            .map_err(time_error("--warmup"))?
-            .as_secs_f64(),
-    };
+    let max_growth = timespec::parse_rate(&args.max_growth).map_err(time_error("--max-growth"))?;
     if !(args.min_hours >= 0.0 && args.min_hours.is_finite()) {
         return Err(ConfigError::MinHours.into());
     }
@@ -289,8 +282,16 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         &args.prometheus,
     )?;
     let mut config = CollectConfig::from_args(&collect, now)?;
-    config.window.warmup =
-        timespec::parse_duration(&args.warmup).map_err(time_error("--warmup"))?;
+    // Data that stops before the period's end is what validate must notice: the window
+    // is never cut back to the data.
+    config.end_at_data = false;
+    // The warm-up comes from the same place as attach's (recorded or given, else the
+    // default), so both commands write the same After Fix block.
+    let thresholds = Thresholds {
+        max_growth_bytes_per_hour: max_growth,
+        min_hours: args.min_hours,
+        warmup_seconds: config.window.warmup.as_secs_f64(),
+    };
     let evidence = crate::commands::collect::collect(&config).await?;
     let validation = verdict::judge(evidence, thresholds, now);
     let view = validation_view(
@@ -313,6 +314,10 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         for warning in &validation.evidence.warnings {
             eprintln!("warning: {warning}");
         }
+    }
+    if args.dry_run {
+        drop(lock);
+        return Ok(exit_code(validation.verdict));
     }
     if let Some(path) = &args.textfile {
         output::write_atomic(

@@ -36,6 +36,11 @@ pub enum DraftError {
     Exists { path: PathBuf },
     #[error("another leakcollect is updating drafts in {dir}; gave up after {seconds}s")]
     Locked { dir: PathBuf, seconds: u64 },
+    #[error("cannot create the folder {dir} for the draft: {source}")]
+    CreateFolder {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot lock {dir}: {source}")]
     Lock {
         dir: PathBuf,

@@ -24,6 +24,8 @@ pub struct Params {
     pub fix_deployed: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warmup: Option<String>,
 }
 
 const PREFIX: &str = "<!-- leakcollect:params ";
@@ -40,6 +42,7 @@ impl Params {
             to: args.to.clone(),
             fix_deployed: args.fix_deployed.clone(),
             runtime: args.runtime.clone(),
+            warmup: args.warmup.clone(),
         }
     }
 
@@ -64,6 +67,10 @@ impl Params {
             to: self.to.clone().unwrap_or_else(|| "now".into()),
             fix_deployed: self.fix_deployed.clone(),
             runtime: self.runtime.clone().unwrap_or_else(|| "auto".into()),
+            warmup: self
+                .warmup
+                .clone()
+                .unwrap_or_else(|| crate::cli::DEFAULT_WARMUP.into()),
             format: Format::Markdown,
             output: None,
             template: None,
@@ -86,6 +93,7 @@ impl Params {
             to: pick(&self.to, &given.to),
             fix_deployed: pick(&self.fix_deployed, &given.fix_deployed),
             runtime: pick(&self.runtime, &given.runtime),
+            warmup: pick(&self.warmup, &given.warmup),
         }
     }
 

@@ -21,6 +21,8 @@ enum Anchor {
 fn anchor(id: &str) -> Anchor {
     match id {
         "params" => Anchor::Top,
+        "service" => Anchor::Lines(&["**Service**: ["]),
+        "date" => Anchor::Lines(&["**Date**: ["]),
         "impact-growth" => Anchor::Lines(&["- Memory growth: ["]),
         "impact-oom" => Anchor::Lines(&["- OOM incidents: ["]),
         "impact-duration" => Anchor::Lines(&["- Duration: ["]),

@@ -16,6 +16,11 @@ pub const BUILTIN_TEMPLATE: &str = include_str!("../../templates/report.md.hbs")
 /// `attach` writes into a draft as a leakcollect-owned block of the same id.
 pub const BLOCKS: &[(&str, &str)] = &[
     (
+        "service",
+        include_str!("../../templates/blocks/service.md.hbs"),
+    ),
+    ("date", include_str!("../../templates/blocks/date.md.hbs")),
+    (
         "impact-growth",
         include_str!("../../templates/blocks/impact-growth.md.hbs"),
     ),
@@ -314,6 +319,24 @@ pub fn gc_line(period: &Period) -> String {
     }
 }
 
+/// What one process lifetime of the period shows, when restarts cut the clock-time
+/// levels short: the median lifetime and the memory at its end at the measured growth.
+fn lifetime_view(p: &Period) -> Option<Value> {
+    let (base, growth, lifetime) = (
+        p.heap_baseline_bytes?,
+        p.growth_bytes_per_hour?,
+        p.growth_percent_over_hours?,
+    );
+    (p.restarts > 0).then(|| {
+        json!({
+            "hours": lifetime,
+            "gain": growth * lifetime,
+            "end": base + growth * lifetime,
+            "after_6h": (lifetime >= 6.0).then_some(base + growth * 6.0),
+        })
+    })
+}
+
 fn view(evidence: &Evidence) -> Value {
     let leak = evidence
         .periods
@@ -353,6 +376,12 @@ fn view(evidence: &Evidence) -> Value {
         "before": evidence.periods.before,
         "after": evidence.periods.after,
         "current": current,
+        "has_handles": evidence
+            .queries
+            .iter()
+            .any(|q| q.role == "active_handles" && q.series > 0),
+        "leak_oom_far_below_limit": crate::analysis::oom::kills_far_below_limit(leak),
+        "leak_lifetime": lifetime_view(leak),
         "leak_gc": gc_line(leak),
         "current_gc": gc_line(current),
         "after_gc": evidence.periods.after.as_ref().map(gc_line),

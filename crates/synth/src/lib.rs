@@ -36,7 +36,8 @@ pub struct Scenario {
     pub runtime: String,
     /// Requests per second each instance serves (a cumulative counter is emitted).
     pub requests_per_second: f64,
-    pub memory_limit_bytes: f64,
+    /// `None`: at the OOM peak (see [`Scenario::memory_limit`]).
+    pub memory_limit_bytes: Option<f64>,
     /// Write only instances `start..end` of the scenario (same data as the whole run
     /// gives them), so a large fleet can be generated and loaded in pieces.
     pub only_instances: Option<(usize, usize)>,
@@ -73,7 +74,7 @@ impl Scenario {
             kube: true,
             runtime: "nodejs".to_string(),
             requests_per_second: 10.0,
-            memory_limit_bytes: 1e9,
+            memory_limit_bytes: None,
             only_instances: None,
             only_times: None,
         };
@@ -96,6 +97,32 @@ impl Scenario {
             "no-leak" => base,
             _ => return None,
         })
+    }
+
+    /// The container memory limit: the one set, else — for a scenario whose processes
+    /// are OOM-killed — just above the memory they reach before each kill (the heap's
+    /// peak plus what this runtime's RSS adds), so the kills happen at the limit, as they
+    /// do for real; else 1 GB.
+    pub fn memory_limit(&self) -> f64 {
+        if let Some(limit) = self.memory_limit_bytes {
+            return limit;
+        }
+        let Some(every) = self.oom_every else {
+            return 1e9;
+        };
+        let peak = self.base_bytes + self.sawtooth_bytes + self.leak_bytes_per_hour * every / HOUR;
+        ((peak + self.rss_extra()) / 0.97 / (10.0 * MB)).ceil() * 10.0 * MB
+    }
+
+    /// What the runtime's RSS (or working set) adds to the heap in this generator.
+    fn rss_extra(&self) -> f64 {
+        match self.runtime.as_str() {
+            "jvm" => 150.0 * MB,
+            "nodejs" | "container" => 60.0 * MB,
+            "dotnet" => 50.0 * MB,
+            "go" => 40.0 * MB,
+            _ => 0.0,
+        }
     }
 
     fn pod(&self, index: usize, generation: usize) -> (String, String) {
@@ -443,7 +470,7 @@ impl Scenario {
                     s.heap + 60.0 * MB
                 });
                 f.gauge("container_spec_memory_limit_bytes", app, samples, |_| {
-                    self.memory_limit_bytes
+                    self.memory_limit()
                 });
                 f.gauge("container_start_time_seconds", app, samples, |s| s.start);
             }
@@ -485,7 +512,7 @@ impl Scenario {
             "kube_pod_container_resource_limits",
             &limit,
             samples,
-            |_| self.memory_limit_bytes,
+            |_| self.memory_limit(),
         );
     }
 
