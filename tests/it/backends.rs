@@ -4,9 +4,7 @@
 //! servers refuse ranges as too large (answered by slicing) and when VictoriaMetrics
 //! shifts unaligned ranges and hides its newest 30 s.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use synth::Scenario;
 

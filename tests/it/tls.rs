@@ -3,9 +3,7 @@
 //! `--ca-file` makes it trusted; `--insecure-skip-verify` is explicit; a wrong password
 //! is a clear failure; secrets never appear in output.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

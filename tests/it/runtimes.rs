@@ -2,9 +2,7 @@
 //! real metric names: auto-detection, growth within ±3 %, counts exact, GC figures of the
 //! kind the runtime really publishes (no made-up p95 for summaries).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn f(v: &Value) -> f64 {

@@ -2,9 +2,7 @@
 //! growth per instance, the leaking ones flagged, the flat one not; its JSON against
 //! `schema/scan.schema.json`, Markdown, `--min-growth`, and what an empty fleet says.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[test]
 fn scan_ranks_and_flags_the_fleet() {

@@ -2,9 +2,7 @@
 //! blocks change; refusals (edited block, non-UTF-8) leave the draft as it was; writes
 //! survive a crash and a concurrent run.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 fn run(args: &[&str]) -> std::process::Output {

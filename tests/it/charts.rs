@@ -2,9 +2,7 @@
 //! Chromium (Debian's) to PNG, which must have the chart's size and not be blank; the SVG
 //! structure is snapshot; a large fleet draws at most the top instances plus the median.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use synth::Scenario;

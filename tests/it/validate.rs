@@ -2,9 +2,7 @@
 //! (3), OOM after the fix (1), server down (4); a draft gains one history row per run; the
 //! textfile passes `promtool check metrics`; a real Pushgateway receives the result.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::process::{Command, Stdio};
 use synth::Scenario;

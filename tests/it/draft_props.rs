@@ -6,7 +6,7 @@ use leakcollect::draft::blocks::{self, Segment};
 use leakcollect::draft::place;
 use proptest::prelude::*;
 
-const TEMPLATE: &str = include_str!("../templates/team-report-template.md");
+const TEMPLATE: &str = include_str!("../../templates/team-report-template.md");
 /// Every block the report has, and params.
 fn ids() -> Vec<&'static str> {
     std::iter::once("params")

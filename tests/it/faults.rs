@@ -2,9 +2,7 @@
 //! misbehaves in ways a real one will not on demand. Each row of docs/reliability.md's
 //! server-side matrix: one precise message, the documented exit code, no partial output.
 
-mod common;
-
-use common::{leakcollect, query_record, scan_json};
+use crate::common::{leakcollect, query_record, scan_json};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;

@@ -2,9 +2,7 @@
 //! scraped every second by a real Prometheus, both on 127.0.0.1 and started here.
 //! leakcollect with the default `--runtime auto` must detect Node.js and a positive growth.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 

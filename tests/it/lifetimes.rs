@@ -3,9 +3,7 @@
 //! fewer than a slope needs. collect and scan must fetch the memory series again at a
 //! finer step (16 s here) and give the leak's rate, on a real Prometheus.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use synth::Scenario;
 
 fn short_lived() -> Scenario {

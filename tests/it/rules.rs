@@ -3,9 +3,7 @@
 //! that must not (a flat GC sawtooth, a freshly restarted process). With a window, the
 //! thresholds come from the measured leak.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 fn rules(args: &[&str]) -> String {

@@ -4,9 +4,7 @@
 //! must count both, from start times and from counter resets, on a real Prometheus, and
 //! VictoriaMetrics (whose `changes()` also counts the change into its window) the same.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::fmt::Write;
 
 const SCRAPE: f64 = 15.0;

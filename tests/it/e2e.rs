@@ -1,9 +1,7 @@
 //! End-to-end: the real binary against a real Prometheus loaded with synthetic data of
 //! known ground truth. Growth within ±3 %, counts exact.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 fn period<'a>(e: &'a Value, name: &str) -> &'a Value {

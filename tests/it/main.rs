@@ -1,0 +1,22 @@
+//! Every integration test, in one binary: one link instead of sixteen, measured 1.5–2.5×
+//! faster from clean and 3–4× faster after a change to the library (see CHANGELOG).
+//! Each module is one area; `common` starts real servers and runs the real binary.
+
+mod common;
+
+mod attach;
+mod backends;
+mod charts;
+mod draft_props;
+mod e2e;
+mod faults;
+mod layering;
+mod lifetimes;
+mod live;
+mod render;
+mod restarts;
+mod rules;
+mod runtimes;
+mod scan;
+mod tls;
+mod validate;
