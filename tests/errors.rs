@@ -19,6 +19,8 @@ fn stderr(out: &Output) -> String {
 
 /// One message of at most two lines and a few hundred characters.
 fn assert_short(text: &str) {
+    // Shown with --nocapture, to read the messages as a user sees them.
+    println!("{text}");
     assert!(text.trim_end().lines().count() <= 2, "{text}");
     assert!(text.len() < 500, "{} characters: {text}", text.len());
 }
@@ -76,7 +78,7 @@ fn a_window_without_samples_says_where_the_newest_one_is() {
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         assert!(
             text.contains(&format!(
-                "the newest sample of these metrics is at {newest}: the window "
+                "the newest sample of these metrics is at {newest}, before the window: move --from/--to"
             )),
             "{runtime}: {text}"
         );

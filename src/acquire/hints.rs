@@ -79,7 +79,7 @@ pub async fn suggestion(
     if let Some(hint) = label_hint(client, config, series_match, (from, to)).await {
         return hint;
     }
-    newest_sample(client, series_match, (from, to)).await
+    newest_sample(client, series_match, from).await
 }
 
 /// With a `--runtime` given: the runtime the service's metrics do point to, when another.
@@ -143,21 +143,19 @@ async fn label_hint(
 
 /// When nothing matches `series_match` in the window: where its newest sample is (up to
 /// [`NEWEST_LOOKBACK_DAYS`] before the window, or after it up to now).
-pub async fn newest_sample(client: &Client, series_match: &str, (from, to): (f64, f64)) -> String {
-    let window = format!(
-        "{} → {}",
-        display(from_unix_seconds(from)),
-        display(from_unix_seconds(to))
-    );
+pub async fn newest_sample(client: &Client, series_match: &str, from: f64) -> String {
     match newest_timestamp(client, series_match, from).await {
         Ok(Some(newest)) => format!(
-            "the newest sample of these metrics is at {}: the window {window} has none; move --from/--to",
-            display(from_unix_seconds(newest))
+            "the newest sample of these metrics is at {}, {} the window: move --from/--to",
+            display(from_unix_seconds(newest)),
+            if newest < from { "before" } else { "after" }
         ),
         Ok(None) => format!(
             "no series of these metrics has a sample in the window or the {NEWEST_LOOKBACK_DAYS} days before it: is this the right server?"
         ),
-        Err(_) => "no series of these metrics exists in the window: check --from and --to".into(),
+        Err(_) => {
+            "no series of these metrics has a sample in the window: check --from and --to".into()
+        }
     }
 }
 
@@ -252,7 +250,7 @@ pub async fn selector_hint(
         .await
     {
         Ok(any) if any.data.is_empty() => {
-            let newest = newest_sample(client, &runtime_series, (from, to)).await;
+            let newest = newest_sample(client, &runtime_series, from).await;
             return format!("; no runtime metrics exist in the window at all ({newest})");
         }
         Ok(_) => {}
