@@ -560,17 +560,21 @@ impl Client {
         let url = self.display_url.clone();
         match status {
             400 => PromError::BadQuery { query_id, message },
-            404 => match url.strip_suffix("/api/v1") {
-                Some(base) => PromError::ApiPathInUrl {
-                    base: base.to_string(),
-                    path: format!("/api/v1{path}"),
-                    url,
-                },
-                None => PromError::NotFound {
-                    path: path.to_string(),
-                    url,
-                },
-            },
+            // Every server leakcollect speaks to has the query and index endpoints; an
+            // older one may lack metadata, so a 404 there says only that.
+            404 if path != api::METADATA_PATH || url.ends_with("/api/v1") => {
+                match url.strip_suffix("/api/v1") {
+                    Some(base) => PromError::ApiPathInUrl {
+                        base: base.to_string(),
+                        path: format!("/api/v1{path}"),
+                        url,
+                    },
+                    None => PromError::NotFound {
+                        path: path.to_string(),
+                        url,
+                    },
+                }
+            }
             422 => PromError::Unprocessable { query_id, message },
             503 => PromError::Unavailable { query_id, message },
             code => PromError::Status {

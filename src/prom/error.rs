@@ -131,3 +131,27 @@ impl PromError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_answer_says_attempts_timeout_and_deadline() {
+        assert_eq!(seconds(Duration::from_secs(60)), "60 s");
+        assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");
+        let error = PromError::NoAnswer {
+            url: "http://prom:9090".into(),
+            query_id: "heap".into(),
+            attempts: 3,
+            timeout: Duration::from_secs(60),
+            answered: false,
+            cut_by: None,
+        };
+        assert_eq!(
+            error.to_string(),
+            "no answer from http://prom:9090 after 3 attempts of 60 s each (--timeout, --retries): is the server up and reachable, and is this its API URL?"
+        );
+        assert_eq!(error.code(), crate::exit::PROMETHEUS);
+    }
+}
