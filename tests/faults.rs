@@ -369,7 +369,7 @@ fn a_slow_query_on_a_server_that_answers_says_to_raise_the_timeout() {
     let (code, _, stderr) = run(&url, &["--timeout", "1s", "--retries", "0"]);
     assert_eq!(code, Some(4), "{stderr}");
     assert!(
-        stderr.contains(&format!("got no answer from {url} after 1 attempt of 1 s each"))
+        stderr.contains(&format!("got no answer from {url} after 1 attempt of 1 s (--timeout, --retries): "))
             && stderr.contains(
                 "the server answers other requests, so this query is slow: raise --timeout or narrow the window"
             ),

@@ -87,12 +87,16 @@ fn no_answer(
     answered: bool,
     cut_by: Option<Duration>,
 ) -> String {
-    let plural = if attempts == 1 { "" } else { "s" };
+    let (plural, each) = if attempts == 1 {
+        ("", "")
+    } else {
+        ("s", " each")
+    };
     let cut = cut_by.map_or(String::new(), |deadline| {
         format!(", cut short by the --deadline of {}", seconds(deadline))
     });
     let tried = format!(
-        "after {attempts} attempt{plural} of {} each (--timeout, --retries){cut}",
+        "after {attempts} attempt{plural} of {}{each} (--timeout, --retries){cut}",
         seconds(timeout)
     );
     if answered {
