@@ -116,6 +116,21 @@ fn a_runtime_the_service_does_not_export_names_the_one_it_does() {
         "{text}"
     );
     assert_short(&text);
+    // A typo in the service as well: no JVM metrics on the server at all.
+    let out = lc()
+        .server(&server.url)
+        .service("apu")
+        .args(["--runtime", "jvm"])
+        .window(from, to)
+        .expect_code(3);
+    let text = stderr(&out);
+    assert!(
+        text.contains(
+            "this server has no JVM (Micrometer / client_java) metrics in the window or the 30 days before it: is --runtime jvm right? (--runtime auto detects it)"
+        ),
+        "{text}"
+    );
+    assert_short(&text);
 }
 
 #[test]

@@ -251,7 +251,7 @@ pub async fn detect_fleet(
             hints::selector_hint(client, selector, &markers, window).await
         } else {
             let all = format!("{{__name__=~\"{}\"}}", markers.join("|"));
-            let newest = hints::newest_sample(client, &all, window.0).await;
+            let newest = hints::newest_sample(client, &all, window.0, None).await;
             format!("; no runtime metrics exist in the window at all ({newest})")
         };
         return Err(AcquireError::NoFleet {

@@ -79,7 +79,7 @@ pub async fn suggestion(
     if let Some(hint) = label_hint(client, config, series_match, (from, to)).await {
         return hint;
     }
-    newest_sample(client, series_match, from).await
+    newest_sample(client, series_match, from, config.pack.as_ref()).await
 }
 
 /// With a `--runtime` given: the runtime the service's metrics do point to, when another.
@@ -142,17 +142,29 @@ async fn label_hint(
 }
 
 /// When nothing matches `series_match` in the window: where its newest sample is (up to
-/// [`NEWEST_LOOKBACK_DAYS`] before the window, or after it up to now).
-pub async fn newest_sample(client: &Client, series_match: &str, from: f64) -> String {
+/// [`NEWEST_LOOKBACK_DAYS`] before the window, or after it up to now). With none at all,
+/// a `--runtime` given (`given`) is the likelier mistake.
+pub async fn newest_sample(
+    client: &Client,
+    series_match: &str,
+    from: f64,
+    given: Option<&Pack>,
+) -> String {
     match newest_timestamp(client, series_match, from).await {
         Ok(Some(newest)) => format!(
             "the newest sample of these metrics is at {}, {} the window: move --from/--to",
             display(from_unix_seconds(newest)),
             if newest < from { "before" } else { "after" }
         ),
-        Ok(None) => format!(
-            "no series of these metrics has a sample in the window or the {NEWEST_LOOKBACK_DAYS} days before it: is this the right server?"
-        ),
+        Ok(None) => match given {
+            Some(pack) => format!(
+                "this server has no {} metrics in the window or the {NEWEST_LOOKBACK_DAYS} days before it: is --runtime {} right? (--runtime auto detects it)",
+                pack.title, pack.runtime
+            ),
+            None => format!(
+                "no series of these metrics has a sample in the window or the {NEWEST_LOOKBACK_DAYS} days before it: is this the right server?"
+            ),
+        },
         Err(_) => {
             "no series of these metrics has a sample in the window: check --from and --to".into()
         }
@@ -250,7 +262,7 @@ pub async fn selector_hint(
         .await
     {
         Ok(any) if any.data.is_empty() => {
-            let newest = newest_sample(client, &runtime_series, from).await;
+            let newest = newest_sample(client, &runtime_series, from, None).await;
             return format!("; no runtime metrics exist in the window at all ({newest})");
         }
         Ok(_) => {}
