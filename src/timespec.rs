@@ -22,6 +22,10 @@ pub enum TimeError {
     #[error("invalid time {input:?}: this looks like Unix milliseconds; give seconds")]
     Milliseconds { input: String },
     #[error(
+        "time {input:?} has no time zone: add Z for UTC or an offset such as +01:00, e.g. {corrected}"
+    )]
+    NoZone { input: String, corrected: String },
+    #[error(
         "invalid duration {input:?}: expected Prometheus syntax such as 30s, 5m, 1h30m, 2d ({detail})"
     )]
     BadDuration { input: String, detail: String },
@@ -139,6 +143,12 @@ pub fn parse_time(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Time
     if let Ok(parsed) = DateTime::parse_from_rfc3339(trimmed) {
         return Ok(parsed.with_timezone(&Utc));
     }
+    if let Some(corrected) = with_utc_zone(trimmed) {
+        return Err(TimeError::NoZone {
+            input: input.to_string(),
+            corrected,
+        });
+    }
     if let Ok(seconds) = trimmed.parse::<f64>()
         && seconds.is_finite()
     {
@@ -158,6 +168,28 @@ pub fn parse_time(input: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Time
         }
     }
     Err(bad())
+}
+
+/// A date and time without a zone (`2026-11-30 10:00`, `2026-11-30T10:00:05.5`,
+/// `2026-11-30`), written as the RFC 3339 UTC time it would be with `Z` added; `None`
+/// for anything else. Guessing a zone would silently shift the window by hours.
+fn with_utc_zone(text: &str) -> Option<String> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    let date_time = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+    .or_else(|| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+    })?;
+    let utc = Utc.from_utc_datetime(&date_time);
+    Some(utc.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
 /// A time as people read it in messages: RFC 3339 in UTC, to the second.
@@ -231,7 +263,7 @@ mod tests {
             "now-6x",
             "now*2",
             "2026-13-01T00:00:00Z",
-            "2026-11-20",
+            "2026-11-20 25:00",
             "NaN",
         ] {
             let err = parse_time(bad, now()).unwrap_err();
@@ -244,6 +276,33 @@ mod tests {
             parse_time("1763625600000", now()),
             Err(TimeError::Milliseconds { .. })
         ));
+    }
+
+    #[test]
+    fn a_time_without_a_zone_gets_the_corrected_value() {
+        for (input, corrected) in [
+            ("2026-11-30 10:00", "2026-11-30T10:00:00Z"),
+            ("2026-11-30T10:00", "2026-11-30T10:00:00Z"),
+            ("2026-11-30 10:00:05", "2026-11-30T10:00:05Z"),
+            ("2026-11-30T10:00:05.250", "2026-11-30T10:00:05.250Z"),
+            ("2026-11-20", "2026-11-20T00:00:00Z"),
+        ] {
+            let err = parse_time(input, now()).unwrap_err();
+            assert_eq!(
+                err,
+                TimeError::NoZone {
+                    input: input.into(),
+                    corrected: corrected.into()
+                }
+            );
+            assert!(parse_time(corrected, now()).is_ok(), "{corrected}");
+        }
+        assert_eq!(
+            parse_time("2026-11-30 10:00", now())
+                .unwrap_err()
+                .to_string(),
+            r#"time "2026-11-30 10:00" has no time zone: add Z for UTC or an offset such as +01:00, e.g. 2026-11-30T10:00:00Z"#
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! only, cheap on long windows) — for one service (collect, validate, rules) or for every
 //! service under a selector (scan). One rule picks the pack: the most series wins, a tie
 //! goes to the pack listed first, and the container pack only when no runtime exports
-//! its own metrics.
+//! its own metrics. The same call tells an error for a given `--runtime` which runtime
+//! the service does export ([`exported_runtime`]).
 
 use super::AcquireError;
 use super::hints;
@@ -11,7 +12,7 @@ use crate::config::CollectConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::{self, Pack, Role};
 use crate::prom::{Client, Labels};
-use crate::timespec::unix_seconds;
+use crate::timespec::{display, unix_seconds};
 use promql_parser::label::Matcher;
 use promql_parser::parser::token::T_EQL_REGEX;
 use std::collections::BTreeMap;
@@ -97,14 +98,9 @@ fn pick<'a>(
     (best, found.into_iter().map(|(_, p, h)| (p, h)).collect())
 }
 
-/// The service's pack and what it was detected from; other runtimes found become
-/// warnings.
-pub async fn detect_runtime(
-    client: &Client,
-    config: &CollectConfig,
-    records: &mut Vec<QueryRecord>,
-    warnings: &mut Vec<String>,
-) -> anyhow::Result<(Pack, Vec<String>)> {
+/// Every built-in pack (or its `--queries` override), and one marker selector per pack
+/// with the service's matchers.
+fn service_selectors(config: &CollectConfig) -> anyhow::Result<(Vec<Pack>, Vec<String>)> {
     let packs: Vec<Pack> = pack::builtin_runtimes()
         .into_iter()
         .map(|name| pack::load(name, config.queries_dir.as_deref()))
@@ -120,22 +116,65 @@ pub async fn detect_runtime(
             selectors.push(text);
         }
     }
+    Ok((packs, selectors))
+}
+
+fn count_names(series: &[Labels]) -> Counts {
+    let mut counts = Counts::new();
+    for name in series.iter().filter_map(|l| l.get("__name__")) {
+        *counts.entry(name.clone()).or_default() += 1;
+    }
+    counts
+}
+
+/// The runtime the service's metrics point to, by the same rule as `--runtime auto`,
+/// with its marker metrics found: for an error that asked for another pack. `None`
+/// when there is none, or the server cannot say.
+pub async fn exported_runtime(
+    client: &Client,
+    config: &CollectConfig,
+    window: (f64, f64),
+) -> Option<(Pack, Vec<String>)> {
+    let (packs, selectors) = service_selectors(config).ok()?;
+    let series = client
+        .series(DETECT_ID, &selectors, window.0, window.1)
+        .await
+        .ok()?;
+    let counts = count_names(&series.data);
+    let (best, found) = pick(&packs, &counts);
+    let best = best?.clone();
+    let hits = found
+        .into_iter()
+        .find(|(p, _)| p.runtime == best.runtime)
+        .map(|(_, hits)| hits)
+        .unwrap_or_default();
+    Some((best, hits))
+}
+
+/// The service's pack and what it was detected from; other runtimes found become
+/// warnings.
+pub async fn detect_runtime(
+    client: &Client,
+    config: &CollectConfig,
+    records: &mut Vec<QueryRecord>,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<(Pack, Vec<String>)> {
+    let (packs, selectors) = service_selectors(config)?;
     let window = (
         unix_seconds(config.window.from),
         unix_seconds(config.window.to),
     );
     let description = "Which runtimes' metrics exist for the service in the window (series API).";
     let series = ask(client, DETECT_ID, description, &selectors, window, records).await?;
-    let mut counts = Counts::new();
-    for name in series.iter().filter_map(|l| l.get("__name__")) {
-        *counts.entry(name.clone()).or_default() += 1;
-    }
+    let counts = count_names(&series);
     let (best, found) = pick(&packs, &counts);
     let Some(best) = best else {
         let markers: Vec<String> = packs.iter().flat_map(|p| p.detect.clone()).collect();
         let series_match = format!("{{__name__=~\"{}\"}}", markers.join("|"));
         return Err(AcquireError::NoRuntime {
             selector: selector_text(&base_matchers(config)),
+            from: display(config.window.from),
+            to: display(config.window.to),
             hint: hints::suggestion(client, config, &series_match, window).await,
             checked: markers.join(", "),
         }
@@ -211,7 +250,9 @@ pub async fn detect_fleet(
         } else if !selector.is_empty() {
             hints::selector_hint(client, selector, &markers, window).await
         } else {
-            "; no runtime metrics exist in the window at all".into()
+            let all = format!("{{__name__=~\"{}\"}}", markers.join("|"));
+            let newest = hints::newest_sample(client, &all, window.0, None).await;
+            format!("; no runtime metrics exist in the window at all ({newest})")
         };
         return Err(AcquireError::NoFleet {
             selector: selector_text(selector),

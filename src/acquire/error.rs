@@ -1,11 +1,14 @@
-//! Why acquisition found nothing to analyse, each with the exit code it means.
+//! Why acquisition found nothing to analyse, each with the exit code it means. A no-data
+//! message says which part of the request is wrong when the server can tell (the hint,
+//! from [`super::hints`]); only without one does it fall back to the general advice.
 
 use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum AcquireError {
     #[error(
-        "no data: {selector} matched no series between {from} and {to}{hint} (check --service, --service-label, --selector and the window)"
+        "no data: {selector} matched no series in {from} → {to}; {}",
+        or_advice(hint, "check --service, --service-label, --selector and the window")
     )]
     NoData {
         selector: String,
@@ -14,10 +17,13 @@ pub enum AcquireError {
         hint: String,
     },
     #[error(
-        "no runtime metrics found for {selector} in the window{hint} (looked for {checked}); check --service, --service-label and --selector, or name a pack with --runtime"
+        "no runtime metrics found for {selector} in {from} → {to}; {}",
+        or_advice(hint, &format!("looked for {checked}: check --service, --service-label and --selector, or name a pack with --runtime"))
     )]
     NoRuntime {
         selector: String,
+        from: String,
+        to: String,
         checked: String,
         hint: String,
     },
@@ -31,6 +37,15 @@ pub enum AcquireError {
     },
     #[error("query {query_id} could not be prepared: {detail}")]
     Plan { query_id: String, detail: String },
+}
+
+/// The hint when there is one, else the general advice.
+fn or_advice(hint: &str, advice: &str) -> String {
+    if hint.is_empty() {
+        advice.to_string()
+    } else {
+        hint.to_string()
+    }
 }
 
 impl AcquireError {

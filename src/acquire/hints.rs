@@ -1,48 +1,228 @@
-//! "did you mean …": when a service or selector matched nothing, the nearest values the
-//! server does have, so the error says which part of the request is wrong.
+//! Why a request found nothing, said from what the server does have. For one service
+//! (collect, validate, rules: [`no_data`], [`suggestion`]) which part of the request is
+//! wrong: the runtime (the pack the service's metrics point to), the service value (the
+//! nearest existing one, an exact case-insensitive match first), the service label (the
+//! labels the metrics do have, and the one holding the service), or the window (where
+//! the newest sample is). For scan's selector ([`selector_hint`]), which `label="value"`
+//! matched nothing. Each hint is one clause saying what to do; an empty one means the
+//! server could not tell.
 
-use super::plan::selector_text;
+use super::AcquireError;
+use super::detect;
+use super::plan::{matchers_for, selector_text};
 use crate::config::CollectConfig;
+use crate::pack::{self, Pack, PackQuery};
 use crate::prom::Client;
+use crate::timespec::{display, from_unix_seconds, unix_seconds};
 use promql_parser::label::Matcher;
 
-/// "did you mean …" from the values the service label takes in the window, for an
-/// error that found no series of `series_match` for the service.
+/// How far before the window the newest sample is looked for.
+const NEWEST_LOOKBACK_DAYS: f64 = 30.0;
+
+/// The error for a heap query that matched nothing: its raw selector with the service's
+/// matchers, the window as RFC 3339 in UTC, and why.
+pub async fn no_data(
+    client: &Client,
+    config: &CollectConfig,
+    pack: &Pack,
+    heap: &PackQuery,
+    window: (f64, f64),
+) -> AcquireError {
+    let raw = pack::first_selector(&heap.promql).unwrap_or_else(|| heap.promql.clone());
+    let selector = pack::inject(&raw, &matchers_for(config, pack, heap)).unwrap_or(raw.clone());
+    AcquireError::NoData {
+        selector,
+        from: display(config.window.from),
+        to: display(config.window.to),
+        hint: suggestion(client, config, &raw, window).await,
+    }
+}
+
+/// Which part of the request is wrong, for an error that found no series of
+/// `series_match` (a selector without the service's matchers) for the service.
 pub async fn suggestion(
     client: &Client,
     config: &CollectConfig,
     series_match: &str,
     (from, to): (f64, f64),
 ) -> String {
-    let Ok(values) = client
-        .label_values(&config.service_label, series_match, from, to)
-        .await
-    else {
+    let label = &config.service_label;
+    let Ok(values) = client.label_values(label, series_match, from, to).await else {
         return String::new();
     };
-    match closest(&config.service, &values) {
-        Some(best) if *best == config.service && !config.selector.is_empty() => format!(
-            "; {}={best:?} has series, so --selector {} matched nothing",
-            config.service_label,
+    if values.contains(&config.service) && !config.selector.is_empty() {
+        return format!(
+            "{label}={:?} has series, so --selector {} matched nothing",
+            config.service,
             selector_text(&config.selector)
-        ),
-        Some(best) if *best == config.service => format!(
-            "; {}={best:?} has series, but not of this metric: is --runtime right?",
-            config.service_label
-        ),
-        Some(best) => format!("; did you mean {}={best:?}?", config.service_label),
-        None if values.is_empty() => {
-            format!("; no series of {series_match} exist in the window at all")
+        );
+    }
+    if let Some(hint) = runtime_hint(client, config, (from, to)).await {
+        return hint;
+    }
+    if values.contains(&config.service) {
+        return format!(
+            "{label}={:?} has series, but not of this metric: is --runtime right?",
+            config.service
+        );
+    }
+    if let Some(best) = closest(&config.service, &values) {
+        return format!("did you mean {label}={best:?}?");
+    }
+    if !values.is_empty() {
+        return format!(
+            "no series of these metrics has {label}={:?} (it has {}): check --service",
+            config.service,
+            first_few(&values)
+        );
+    }
+    if let Some(hint) = label_hint(client, config, series_match, (from, to)).await {
+        return hint;
+    }
+    newest_sample(client, series_match, from, config.pack.as_ref()).await
+}
+
+/// With a `--runtime` given: the runtime the service's metrics do point to, when another.
+async fn runtime_hint(
+    client: &Client,
+    config: &CollectConfig,
+    window: (f64, f64),
+) -> Option<String> {
+    let given = config.pack.as_ref()?;
+    let (found, hits) = detect::exported_runtime(client, config, window).await?;
+    if found.runtime == given.runtime {
+        return None;
+    }
+    let example = hits.first().map_or(String::new(), |h| format!(": {h}"));
+    Some(format!(
+        "the service exports {} metrics{example}; use --runtime {} (or auto)",
+        found.title, found.runtime
+    ))
+}
+
+/// When the metrics exist but none has `--service-label`: the labels they have, and the
+/// one whose values hold the service (else the nearest name).
+async fn label_hint(
+    client: &Client,
+    config: &CollectConfig,
+    series_match: &str,
+    (from, to): (f64, f64),
+) -> Option<String> {
+    let names: Vec<String> = client
+        .label_names(series_match, from, to)
+        .await
+        .ok()?
+        .into_iter()
+        .filter(|n| n != "__name__")
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    let mut holder = None;
+    // Label-values calls are cheap (index only); a few dozen at most, on an error path.
+    for name in names.iter().take(30) {
+        if let Ok(values) = client.label_values(name, series_match, from, to).await
+            && values
+                .iter()
+                .any(|v| v.eq_ignore_ascii_case(&config.service))
+        {
+            holder = Some(name);
+            break;
         }
-        None => String::new(),
+    }
+    let advice = match holder.or_else(|| closest(&config.service_label, &names)) {
+        Some(name) => format!("did you mean --service-label {name}?"),
+        None => "name the label that holds the service with --service-label".to_string(),
+    };
+    Some(format!(
+        "no series of these metrics has the label `{}` (labels they have: {}): {advice}",
+        config.service_label,
+        first_few(&names)
+    ))
+}
+
+/// When nothing matches `series_match` in the window: where its newest sample is (up to
+/// [`NEWEST_LOOKBACK_DAYS`] before the window, or after it up to now). With none at all,
+/// a `--runtime` given (`given`) is the likelier mistake.
+pub async fn newest_sample(
+    client: &Client,
+    series_match: &str,
+    from: f64,
+    given: Option<&Pack>,
+) -> String {
+    match newest_timestamp(client, series_match, from).await {
+        Ok(Some(newest)) => format!(
+            "the newest sample of these metrics is at {}, {} the window: move --from/--to",
+            display(from_unix_seconds(newest)),
+            if newest < from { "before" } else { "after" }
+        ),
+        Ok(None) => match given {
+            Some(pack) => format!(
+                "this server has no {} metrics in the window or the {NEWEST_LOOKBACK_DAYS} days before it: is --runtime {} right? (--runtime auto detects it)",
+                pack.title, pack.runtime
+            ),
+            None => format!(
+                "no series of these metrics has a sample in the window or the {NEWEST_LOOKBACK_DAYS} days before it: is this the right server?"
+            ),
+        },
+        Err(_) => {
+            "no series of these metrics has a sample in the window: check --from and --to".into()
+        }
     }
 }
 
-/// The candidate nearest to `wanted`, if near enough to be a typo of it.
+/// The newest sample's time, in two instant queries: `timestamp()` sees the newest
+/// sample of the 5 minutes before each subquery step, so a 10-minute grid over the whole
+/// span finds it to within 10 minutes, and a 1-minute grid there finds it exactly.
+async fn newest_timestamp(
+    client: &Client,
+    series_match: &str,
+    from: f64,
+) -> Result<Option<f64>, crate::prom::PromError> {
+    let now = unix_seconds(chrono::Utc::now());
+    let span = ((now - from).max(0.0) + NEWEST_LOOKBACK_DAYS * 86_400.0).ceil();
+    let newest = |range: f64, step: &str, at: f64| {
+        let promql = format!("max(max_over_time(timestamp({series_match})[{range}s:{step}]))");
+        async move {
+            let answer = client.query("newest_sample", &promql, at).await?;
+            Ok::<_, crate::prom::PromError>(
+                answer
+                    .data
+                    .first()
+                    .map(|s| s.value)
+                    .filter(|v| v.is_finite()),
+            )
+        }
+    };
+    let Some(coarse) = newest(span, "10m", now).await? else {
+        return Ok(None);
+    };
+    Ok(newest(1200.0, "1m", coarse + 900.0).await?.or(Some(coarse)))
+}
+
+/// Up to six values, then `…`.
+fn first_few(values: &[String]) -> String {
+    let mut shown: Vec<&str> = values.iter().take(6).map(String::as_str).collect();
+    if values.len() > 6 {
+        shown.push("…");
+    }
+    shown.join(", ")
+}
+
+/// The candidate nearest to `wanted`, if near enough to be a typo of it: an exact
+/// match, else one differing only in case, else the nearest ignoring case.
 pub fn closest<'a>(wanted: &str, candidates: &'a [String]) -> Option<&'a String> {
+    let lower = wanted.to_lowercase();
+    if let Some(same) = candidates
+        .iter()
+        .find(|c| *c == wanted)
+        .or_else(|| candidates.iter().find(|c| c.to_lowercase() == lower))
+    {
+        return Some(same);
+    }
     candidates
         .iter()
-        .map(|c| (strsim_distance(wanted, c), c))
+        .map(|c| (strsim_distance(&lower, &c.to_lowercase()), c))
         .filter(|(d, c)| *d <= (wanted.chars().count().max(c.chars().count()) / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -82,7 +262,8 @@ pub async fn selector_hint(
         .await
     {
         Ok(any) if any.data.is_empty() => {
-            return "; no runtime metrics exist in the window at all".into();
+            let newest = newest_sample(client, &runtime_series, from, None).await;
+            return format!("; no runtime metrics exist in the window at all ({newest})");
         }
         Ok(_) => {}
         Err(_) => return String::new(),
@@ -134,6 +315,15 @@ mod tests {
         let values = vec!["api".to_string(), "billing".to_string()];
         assert_eq!(closest("apu", &values).map(String::as_str), Some("api"));
         assert_eq!(closest("checkout", &values), None);
+        // Case first: API is api, not a typo of something else.
+        let values = vec!["apx".to_string(), "api".to_string(), "API".to_string()];
+        assert_eq!(closest("API", &values).map(String::as_str), Some("API"));
+        assert_eq!(closest("Api", &values).map(String::as_str), Some("api"));
+        let values = vec!["Billing".to_string()];
+        assert_eq!(
+            closest("BILING", &values).map(String::as_str),
+            Some("Billing")
+        );
         assert_eq!(strsim_distance("kitten", "sitting"), 3);
     }
 }

@@ -145,16 +145,11 @@ pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
     warnings.extend(fetched.warnings);
     let mut data = fetched.data;
     if !data.has_data(Role::Heap) {
-        let matchers = plan::matchers_for(config, &pack, heap_query);
-        let window = (from, to);
-        return Err(AcquireError::NoData {
-            selector: crate::pack::inject(&heap_query.promql, &matchers)
-                .unwrap_or_else(|_| heap_query.promql.clone()),
-            from: config.window.from.to_rfc3339(),
-            to: config.window.to.to_rfc3339(),
-            hint: hints::suggestion(&client, config, &heap_query.promql, window).await,
-        }
-        .into());
+        return Err(
+            hints::no_data(&client, config, &pack, heap_query, (from, to))
+                .await
+                .into(),
+        );
     }
     warnings.extend(normalise::normalise(&mut data, to).warnings());
     let mut acquired = Acquired {

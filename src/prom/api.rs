@@ -1,4 +1,5 @@
-//! Typed responses of `/api/v1/query` and `/api/v1/query_range`.
+//! API paths and typed responses of `/api/v1/query`, `/api/v1/query_range` and the
+//! index endpoints (series, labels, label values, metadata).
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -7,6 +8,7 @@ pub const QUERY_PATH: &str = "/api/v1/query";
 pub const QUERY_RANGE_PATH: &str = "/api/v1/query_range";
 pub const SERIES_PATH: &str = "/api/v1/series";
 pub const METADATA_PATH: &str = "/api/v1/metadata";
+pub const LABELS_PATH: &str = "/api/v1/labels";
 
 /// `/api/v1/label/<name>/values`; `name` must already be a valid label name.
 pub fn label_values_path(name: &str) -> String {

@@ -10,6 +10,7 @@ use super::error::PromError;
 use super::range;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
@@ -120,6 +121,9 @@ pub struct Client {
     started: std::time::Instant,
     options: ClientOptions,
     permits: Arc<Semaphore>,
+    /// Whether the server has answered any request (with any status): a timeout then
+    /// means a slow query, not a server that is down or the wrong address.
+    answered: Arc<AtomicBool>,
 }
 
 impl Client {
@@ -181,6 +185,7 @@ impl Client {
             base_url,
             started: std::time::Instant::now(),
             permits: Arc::new(Semaphore::new(options.concurrency.max(1))),
+            answered: Arc::new(AtomicBool::new(false)),
             options,
         })
     }
@@ -395,6 +400,25 @@ impl Client {
         Ok(envelope.data.unwrap_or_default())
     }
 
+    /// Names of the labels on series matching `series_match` in `[start, end]`.
+    pub async fn label_names(
+        &self,
+        series_match: &str,
+        start: f64,
+        end: f64,
+    ) -> Result<Vec<String>, PromError> {
+        let mut form = vec![
+            ("match[]".to_string(), series_match.to_string()),
+            ("start".to_string(), format_time(start)),
+            ("end".to_string(), format_time(end)),
+        ];
+        self.add_params(&mut form, false);
+        let envelope: Envelope<Vec<String>> = self
+            .call("label_names", Method::Get, api::LABELS_PATH, &form)
+            .await?;
+        Ok(envelope.data.unwrap_or_default())
+    }
+
     /// POSTs a query form (see [`Client::call`]).
     async fn post(
         &self,
@@ -406,8 +430,10 @@ impl Client {
     }
 
     /// One API call with bounded retries and exponential backoff for transient failures,
-    /// within the client's overall deadline. Every endpoint goes through here, so auth,
-    /// retries, size caps and error classes are the same for all of them.
+    /// within the client's overall deadline: a retry is started only when its backoff
+    /// and a whole `--timeout` still fit before the deadline, so the run's worst case
+    /// stays under it. Every endpoint goes through here, so auth, retries, size caps
+    /// and error classes are the same for all of them.
     async fn call<T: serde::de::DeserializeOwned>(
         &self,
         query_id: &str,
@@ -415,55 +441,88 @@ impl Client {
         path: &str,
         form: &[(String, String)],
     ) -> Result<Envelope<T>, PromError> {
+        let timeout = self.options.timeout;
         let mut attempt = 0;
         loop {
-            let result = self.call_once(query_id, method, path, form).await;
+            let (result, shortened) = self.call_once(query_id, method, path, form).await;
+            attempt += 1;
             let transient = matches!(
                 &result,
                 Err(PromError::Unreachable { .. }
-                    | PromError::Timeout { .. }
+                    | PromError::NoAnswer { .. }
                     | PromError::Unavailable { .. })
             ) || matches!(&result, Err(PromError::Status { status, .. }) if matches!(status, 429 | 502 | 504));
-            let backoff = Duration::from_millis(250 * 2u64.pow(attempt));
-            let time_left = self.options.deadline.saturating_sub(self.started.elapsed());
-            if !transient || attempt >= self.options.retries || time_left <= backoff {
+            if !transient {
                 return result;
             }
+            let backoff = Duration::from_millis(250 * 2u64.pow(attempt - 1));
+            let time_left = self.options.deadline.saturating_sub(self.started.elapsed());
+            let fits = time_left >= backoff + timeout;
+            if attempt > self.options.retries || !fits || shortened {
+                let cut = (shortened || (!fits && attempt <= self.options.retries))
+                    .then_some(self.options.deadline);
+                return result.map_err(|error| match error {
+                    PromError::NoAnswer { .. } => PromError::NoAnswer {
+                        url: self.display_url.clone(),
+                        query_id: query_id.to_string(),
+                        attempts: attempt,
+                        timeout,
+                        answered: self.answered.load(Ordering::Relaxed),
+                        cut_by: cut,
+                    },
+                    other => other,
+                });
+            }
             tokio::time::sleep(backoff).await;
-            attempt += 1;
         }
     }
 
+    /// One request; the flag says whether the deadline left it less than `--timeout`.
     async fn call_once<T: serde::de::DeserializeOwned>(
         &self,
         query_id: &str,
         method: Method,
         path: &str,
         form: &[(String, String)],
-    ) -> Result<Envelope<T>, PromError> {
+    ) -> (Result<Envelope<T>, PromError>, bool) {
         let _permit = self
             .permits
             .acquire()
             .await
             .expect("semaphore never closed");
-        let url = format!("{}{}", self.base_url, path);
         let time_left = self.options.deadline.saturating_sub(self.started.elapsed());
         if time_left.is_zero() {
-            return Err(PromError::Timeout {
+            let error = PromError::DeadlinePassed {
                 query_id: query_id.to_string(),
-                seconds: self.options.deadline.as_secs(),
-            });
+                deadline: self.options.deadline,
+            };
+            return (Err(error), false);
         }
+        let budget = self.options.timeout.min(time_left);
+        let result = self.send(query_id, method, path, form, budget).await;
+        (result, budget < self.options.timeout)
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        query_id: &str,
+        method: Method,
+        path: &str,
+        form: &[(String, String)],
+        budget: Duration,
+    ) -> Result<Envelope<T>, PromError> {
+        let url = format!("{}{}", self.base_url, path);
         let request = match method {
             Method::Post => self.http.post(&url).form(form),
             Method::Get => self.http.get(&url).query(form),
         };
         let response = self
             .authorize(request)
-            .timeout(self.options.timeout.min(time_left))
+            .timeout(budget)
             .send()
             .await
             .map_err(|e| self.transport_error(query_id, e))?;
+        self.answered.store(true, Ordering::Relaxed);
         let status = response.status();
         let body = self.read_capped(query_id, response).await?;
         let envelope: Result<Envelope<T>, _> = serde_json::from_slice(&body);
@@ -481,29 +540,50 @@ impl Client {
             }
             return Ok(envelope);
         }
+        Err(self.status_error(query_id, path, status.as_u16(), &body))
+    }
+
+    /// The error class of a non-2xx answer, with Prometheus's own text.
+    fn status_error(&self, query_id: &str, path: &str, status: u16, body: &[u8]) -> PromError {
         // An error body's `data` may not have the success shape; read only its message.
-        let mut message = match serde_json::from_slice::<Envelope<serde::de::IgnoredAny>>(&body) {
+        let mut message = match serde_json::from_slice::<Envelope<serde::de::IgnoredAny>>(body) {
             Ok(Envelope {
                 error: Some(text), ..
             }) => text,
-            _ => summarize_body(&body),
+            _ => summarize_body(body),
         };
-        if status.as_u16() == 401 && message.to_ascii_lowercase().contains("no org id") {
+        if status == 401 && message.to_ascii_lowercase().contains("no org id") {
             message
                 .push_str(" (Mimir and Cortex want a tenant: --header 'X-Scope-OrgID: <tenant>')");
         }
         let query_id = query_id.to_string();
-        Err(match status.as_u16() {
+        let url = self.display_url.clone();
+        match status {
             400 => PromError::BadQuery { query_id, message },
+            // Every server leakcollect speaks to has the query and index endpoints; an
+            // older one may lack metadata, so a 404 there says only that.
+            404 if path != api::METADATA_PATH || url.ends_with("/api/v1") => {
+                match url.strip_suffix("/api/v1") {
+                    Some(base) => PromError::ApiPathInUrl {
+                        base: base.to_string(),
+                        path: format!("/api/v1{path}"),
+                        url,
+                    },
+                    None => PromError::NotFound {
+                        path: path.to_string(),
+                        url,
+                    },
+                }
+            }
             422 => PromError::Unprocessable { query_id, message },
             503 => PromError::Unavailable { query_id, message },
             code => PromError::Status {
-                url: self.display_url.clone(),
+                url,
                 query_id,
                 status: code,
                 message,
             },
-        })
+        }
     }
 
     async fn read_capped(
@@ -534,10 +614,24 @@ impl Client {
     }
 
     fn transport_error(&self, query_id: &str, error: reqwest::Error) -> PromError {
-        if error.is_timeout() {
-            PromError::Timeout {
+        let chain = error_chain(&error);
+        if let Some(rest) = self.display_url.strip_prefix("https://")
+            && chain.contains("InvalidContentType")
+        {
+            // rustls read a plain-HTTP answer where a TLS record should be.
+            PromError::NotTls {
+                url: self.display_url.clone(),
+                http_url: format!("http://{rest}"),
+            }
+        } else if error.is_timeout() && !error.is_connect() {
+            // The fields `call` knows (attempts, deadline) are filled in there.
+            PromError::NoAnswer {
+                url: self.display_url.clone(),
                 query_id: query_id.to_string(),
-                seconds: self.options.timeout.as_secs(),
+                attempts: 1,
+                timeout: self.options.timeout,
+                answered: false,
+                cut_by: None,
             }
         } else if error.is_connect() {
             PromError::Unreachable {

@@ -304,10 +304,96 @@ fn slow_servers_time_out_within_the_deadline() {
         &["--timeout", "1s", "--retries", "1", "--deadline", "3s"],
     );
     assert_eq!(code, Some(4), "{stderr}");
-    assert!(stderr.contains("timed out"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "no answer from {url} after 2 attempts of 1 s each (--timeout, --retries): "
+        )),
+        "{stderr}"
+    );
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "the deadline bounds retries"
+    );
+}
+
+/// A server that accepts connections and never answers (nor closes them).
+fn silent_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.extend(stream.ok());
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_that_never_answers_is_named_and_the_deadline_is_kept() {
+    let url = silent_server();
+    // Three attempts of 1 s do not fit in 2.5 s: the third is not started.
+    let started = std::time::Instant::now();
+    let (code, _, stderr) = run(&url, &["--timeout", "1s", "--deadline", "2500ms"]);
+    let took = started.elapsed();
+    assert_eq!(code, Some(4), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: no answer from {url} after 2 attempts of 1 s each (--timeout, --retries), cut short by the --deadline of 2.5 s: is the server up and reachable, and is this its API URL?"
+        )
+    );
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
+    // Without a deadline in the way, every attempt is made and the message says so.
+    let (code, _, stderr) = run_as(&url, "api", None, &["--timeout", "1s", "--retries", "1"]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "no answer from {url} after 2 attempts of 1 s each (--timeout, --retries): is the server up"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_slow_query_on_a_server_that_answers_says_to_raise_the_timeout() {
+    // The probe (an instant query) answers at once; the range queries never do in time.
+    let (url, _) = fake(|_, path, body| match healthy(body, path, "") {
+        Reply::Json(_, text) if path.ends_with("/query_range") => {
+            Reply::Slow(Duration::from_secs(5), text)
+        }
+        other => other,
+    });
+    let (code, _, stderr) = run(&url, &["--timeout", "1s", "--retries", "0"]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(
+        stderr.contains(&format!("got no answer from {url} after 1 attempt of 1 s (--timeout, --retries): "))
+            && stderr.contains(
+                "the server answers other requests, so this query is slow: raise --timeout or narrow the window"
+            ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_404_says_to_drop_api_v1_or_check_the_base_url() {
+    let (url, count) = fake(|_, _, _| Reply::Json(404, "404 page not found".into()));
+    let (code, _, stderr) = run(&format!("{url}/api/v1/"), &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: {url}/api/v1 has no Prometheus API (HTTP 404 for /api/v1/api/v1/query): drop /api/v1 from --prometheus-url and give the server's base URL, {url}; leakcollect appends /api/v1/... itself"
+        )
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 1, "a 404 is not retried");
+    let (code, _, stderr) = run(&format!("{url}/grafana"), &[]);
+    assert_eq!(code, Some(4), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{url}/grafana has no Prometheus API (HTTP 404 for /api/v1/query): give the server's base URL"
+        )),
+        "{stderr}"
     );
 }
 
