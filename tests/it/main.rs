@@ -9,6 +9,7 @@ mod backends;
 mod charts;
 mod draft_props;
 mod e2e;
+mod errors;
 mod faults;
 mod layering;
 mod lifetimes;

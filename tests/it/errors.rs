@@ -2,9 +2,7 @@
 //! part of the request that is wrong and what to do, in at most two lines, with the
 //! documented exit code. (Server faults a real Prometheus cannot play are in faults.rs.)
 
-mod common;
-
-use common::{PromServer, lc, openmetrics, scenario};
+use crate::common::{PromServer, lc, openmetrics, scenario};
 use std::process::Output;
 
 /// One Node.js service `api` (label `job`), over `common::window()`.
