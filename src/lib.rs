@@ -79,10 +79,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
     let config = CollectConfig::from_args(args, chrono::Utc::now())?;
+    // Where the report goes is checked before any query: a typo in -o costs nothing.
+    if let Some(path) = &config.output {
+        output::check_folder(path)?;
+    }
     let mut collected = commands::collect::collect_full(&config).await?;
     // Charts go next to a Markdown report written to a file: report.md → report-assets/.
     if let (Format::Markdown, Some(path)) = (config.format, &config.output) {
-        output::check_folder(path)?;
         let (dir, prefix) = render::chart::assets_for(path);
         render::chart::write_all(&mut collected, &dir, &prefix)?;
     }

@@ -43,24 +43,41 @@ pub fn print(text: &str) -> anyhow::Result<()> {
     }
 }
 
-/// Fails like [`write_atomic`] would when `path`'s folder is missing, before any other
-/// file (charts) is written next to it.
+/// Fails like [`write_atomic`] would when `path`'s folder is missing or cannot take a
+/// new file, before any query runs or any other file (charts) is written next to it.
 pub fn check_folder(path: &Path) -> Result<(), OutputError> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    if dir.is_dir() {
-        Ok(())
-    } else {
-        Err(OutputError {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!("the folder {} does not exist", dir.display()),
-            ),
-        })
+    let fail = |kind: std::io::ErrorKind, message: String| OutputError {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(kind, message),
+    };
+    if !dir.is_dir() {
+        return Err(fail(
+            std::io::ErrorKind::NotFound,
+            format!("the folder {} does not exist", dir.display()),
+        ));
     }
+    if path.is_dir() {
+        return Err(fail(
+            std::io::ErrorKind::IsADirectory,
+            "it is a folder; give a file name".into(),
+        ));
+    }
+    // A probe file, removed at once: permissions, a read-only mount and a full inode
+    // table all show here rather than after every query ran.
+    tempfile::Builder::new()
+        .prefix(".leakcollect-check-")
+        .tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| {
+            fail(
+                e.kind(),
+                format!("cannot create a file in {}: {}", dir.display(), e.kind()),
+            )
+        })
 }
 
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), OutputError> {

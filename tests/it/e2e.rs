@@ -568,6 +568,21 @@ fn unwritable_output_and_a_window_reaching_into_the_future() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("cannot create a file in /proc"), "{stderr}");
+    // Checked before any query: with no server at all, the output's folder is named.
+    let early = lc()
+        .args(["--prometheus-url", "http://127.0.0.1:9", "--service", "api"])
+        .args([
+            "--from",
+            &from,
+            "-o",
+            "/proc/leakcollect-report.md",
+            "--retries",
+            "0",
+        ])
+        .run();
+    let stderr = String::from_utf8_lossy(&early.stderr);
+    assert_eq!(early.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("cannot create a file in /proc"), "{stderr}");
     // A --to in the future (a skewed clock): figures from the data there is, and the
     // missing end level says why instead of printing a zero.
     let out = leakcollect(&[
