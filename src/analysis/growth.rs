@@ -148,7 +148,7 @@ pub fn lifetime_floor_segments(points: &[(f64, f64)], boundaries: &[f64]) -> Vec
                 .fold(f64::INFINITY, f64::min);
             let (a, b) = (lifetime[0].0, lifetime[lifetime.len() - 1].0);
             (offset.is_finite() && b > a)
-                .then(|| [(a, offset + slope * a), (b, offset + slope * b)])
+                .then_some([(a, offset + slope * a), (b, offset + slope * b)])
         })
         .collect()
 }
