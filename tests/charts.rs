@@ -58,6 +58,77 @@ fn structure(svg: &str) -> String {
     out
 }
 
+/// Every text of `svg` as Chromium lays it out (its real fonts, rotations applied):
+/// (content, left, top, right, bottom) in px. The SVG is inlined into a page whose script
+/// writes the boxes into the DOM that `--dump-dom` prints.
+fn browser_text_boxes(dir: &Path, svg: &str) -> Vec<(String, f64, f64, f64, f64)> {
+    let page = dir.join("boxes.html");
+    let script = "const out = [];\
+        for (const t of document.querySelectorAll('text')) {\
+          const r = t.getBoundingClientRect();\
+          out.push([t.textContent.trim(), r.left, r.top, r.right, r.bottom]);\
+        }\
+        const pre = document.createElement('pre');\
+        pre.id = 'boxes';\
+        pre.textContent = JSON.stringify(out);\
+        document.body.appendChild(pre);";
+    std::fs::write(
+        &page,
+        format!("<!doctype html><html><body style=\"margin:0\">{svg}<script>{script}</script></body></html>"),
+    )
+    .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(binary("chromium"))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()))
+        .stderr(Stdio::null())
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let json = dom
+        .split("<pre id=\"boxes\">")
+        .nth(1)
+        .and_then(|d| d.split("</pre>").next())
+        .expect("the page's script ran")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).expect("boxes as JSON")
+}
+
+/// With Chromium's own font metrics: every text inside the chart, none over another.
+fn assert_texts_fit(name: &str, boxes: &[(String, f64, f64, f64, f64)], width: f64, height: f64) {
+    assert!(boxes.len() > 10, "{name}: {boxes:?}");
+    for (text, x0, y0, x1, y1) in boxes {
+        assert!(
+            *x0 >= 0.0 && *y0 >= 0.0 && *x1 <= width && *y1 <= height,
+            "{name}: {text:?} at ({x0}, {y0})–({x1}, {y1}) leaves the {width}×{height} chart"
+        );
+    }
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let overlap_x = a.3.min(b.3) - a.1.max(b.1);
+            let overlap_y = a.4.min(b.4) - a.2.max(b.2);
+            assert!(
+                overlap_x <= 1.0 || overlap_y <= 1.0,
+                "{name}: {:?} and {:?} overlap",
+                a.0,
+                b.0
+            );
+        }
+    }
+}
+
 /// One SVG element as plotters writes it (flat, attributes in double quotes).
 #[derive(Debug)]
 struct Element {
@@ -221,6 +292,23 @@ fn charts_next_to_the_report_render_in_chromium() {
             size.1,
         );
         assert_eq!(png_size(&png), size, "{name}");
+        let boxes = browser_text_boxes(dir.path(), svg);
+        assert_texts_fit(name, &boxes, size.0 as f64, size.1 as f64);
+        if name == "memory" {
+            // Every legend entry, at its real width, inside the legend's frame.
+            let (lx0, ly0, lx1, ly1) = legend_frame(&elements(svg));
+            let entries: Vec<_> = boxes
+                .iter()
+                .filter(|b| b.2 >= ly0 && b.4 <= ly1 + 20.0)
+                .collect();
+            assert!(entries.len() >= 8, "{entries:?}");
+            for (text, x0, y0, x1, y1) in entries {
+                assert!(
+                    *x0 >= lx0 && *x1 <= lx1 && *y0 >= ly0 && *y1 <= ly1,
+                    "legend entry {text:?} outside its frame"
+                );
+            }
+        }
         assert!(
             png.len() > factor * blank_png.len(),
             "{name}: {} vs blank {}",
