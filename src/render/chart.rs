@@ -63,6 +63,8 @@ const TICK_STEPS: [f64; 17] = [
     2_419_200.0,
 ];
 const MAX_TICKS: i64 = 10;
+/// Axis labels a little larger than plotters' default, which reads small at 960 px.
+const AXIS_FONT: u32 = 15;
 
 /// Tick times for `[from, to]`: every multiple (since the Unix epoch, so whole UTC hours
 /// and midnights) of the smallest round step that gives at most `MAX_TICKS` ticks; the
@@ -428,6 +430,8 @@ fn draw_memory_plot<'b, DB: DrawingBackend>(
     chart
         .configure_mesh()
         .max_light_lines(1)
+        .label_style(("sans-serif", AXIS_FONT))
+        .axis_desc_style(("sans-serif", AXIS_FONT))
         .x_label_formatter(&|x| tick_label(*x, step))
         .y_label_formatter(&|v| axis_number(*v, top))
         .y_desc("MB")
@@ -602,6 +606,8 @@ pub fn gc(evidence: &Evidence) -> Option<String> {
             .configure_mesh()
             .disable_x_mesh()
             .max_light_lines(0)
+            .label_style(("sans-serif", AXIS_FONT))
+            .axis_desc_style(("sans-serif", AXIS_FONT))
             .y_label_formatter(&|v| axis_number(*v, top))
             .x_label_formatter(&|x: &f64| {
                 names.get(x.floor() as usize).cloned().unwrap_or_default()
@@ -756,6 +762,59 @@ mod tests {
         assert_eq!(labels[0], "12:00");
         assert_eq!(labels[1], "15:00");
         assert!(labels.iter().any(|l| l.ends_with(" 00:00")), "{labels:?}");
+    }
+
+    fn fixture() -> Evidence {
+        serde_json::from_str(include_str!("../../tests/fixtures/evidence-fix.json")).unwrap()
+    }
+
+    fn instance(name: &str, growth: f64) -> crate::evidence::InstanceFigures {
+        crate::evidence::InstanceFigures {
+            instance: name.into(),
+            labels: Default::default(),
+            growth_bytes_per_hour: Some(growth),
+            growth_interval_bytes_per_hour: None,
+            lifetimes_fitted: 1,
+            heap_start_bytes: None,
+            heap_end_bytes: None,
+            heap_peak_bytes: None,
+            restarts: 0,
+        }
+    }
+
+    #[test]
+    fn the_fitted_instance_is_the_median_like_one_and_always_drawn() {
+        // Twelve pods growing 1..12 MB/h; the leak period's median rate is 2 MB/h, so
+        // the pod it belongs to is not among the eight fastest.
+        let mut evidence = fixture();
+        let names: Vec<String> = (1..=12).map(|i| format!("pod-{i}")).collect();
+        let growth = |i: usize| (i + 1) as f64 * 1e6;
+        evidence.periods.window.instances = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| instance(n, growth(i)))
+            .collect();
+        let leak = evidence.periods.before.as_mut().unwrap();
+        leak.instances = evidence.periods.window.instances.clone();
+        leak.growth_bytes_per_hour = Some(2.1e6);
+        let heap: Vec<RangeSeries> = names
+            .iter()
+            .map(|n| RangeSeries {
+                labels: [("pod".to_string(), n.clone())].into_iter().collect(),
+                points: Vec::new(),
+            })
+            .collect();
+        let (shown, fitted) = pick_instances(&evidence, &heap);
+        assert_eq!(fitted, Some(1), "pod-2 grows nearest the median rate");
+        assert_eq!(shown.len(), MAX_INSTANCE_LINES);
+        assert_eq!(shown[..7], [11, 10, 9, 8, 7, 6, 5], "fastest first");
+        assert_eq!(shown[7], 1, "the fitted pod takes the last place");
+        // Its median label counts what the line runs over, with the text's period counts.
+        let label = median_label(&evidence, heap.len());
+        assert!(
+            label.contains("12 series over the window: 3 before the fix, 3 after"),
+            "{label}"
+        );
     }
 
     #[test]
