@@ -231,7 +231,11 @@ fn legend_frame(els: &[Element]) -> (f64, f64, f64, f64) {
 
 /// The report's collect run on fix-mid-window: the report's text and the two charts.
 fn fix_mid_window_report(dir: &Path) -> (String, String, String) {
-    let s = scenario("fix-mid-window", "api");
+    runtime_report(dir, "nodejs")
+}
+
+fn runtime_report(dir: &Path, runtime: &str) -> (String, String, String) {
+    let s = runtime_scenario("fix-mid-window", "api", runtime);
     let server = PromServer::start(&openmetrics(&[&s]));
     let report = dir.join("incident.md");
     let (from, to, fix) = (
@@ -481,8 +485,13 @@ fn gc_chart_has_values_per_kind() {
     let (text, _, svg) = fix_mid_window_report(dir.path());
     let els = elements(&svg);
     assert_eq!(els[0].num("width"), 960.0);
-    let title = text_starting(&els, "api: GC pause p95 over each period, before (");
-    assert!(title.text.ends_with(") the fix"), "{}", title.text);
+    text_starting(&els, "api: GC pause p95 over each period,");
+    let periods = text_starting(&els, "before (");
+    assert!(
+        periods.text.contains(") and after (") && periods.text.ends_with(") the fix (UTC)"),
+        "{}",
+        periods.text
+    );
     // Node's kinds, as the report lists them.
     let gc_line = text
         .lines()
@@ -523,6 +532,28 @@ fn gc_chart_has_values_per_kind() {
             "no value label on the bar at {x0}..{x1}"
         );
     }
+}
+
+/// A runtime publishing GC summaries (the JVM's Micrometer): the mean and the max,
+/// never a made-up p95.
+#[test]
+fn gc_chart_for_a_summary_runtime_shows_mean_and_max() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, _, svg) = runtime_report(dir.path(), "jvm");
+    let els = elements(&svg);
+    text_starting(&els, "api: GC pause mean and max over each period,");
+    assert!(!svg.contains("pause p95"), "no p95 from a summary");
+    for group in ["mean", "max"] {
+        assert!(
+            texts(&els).iter().any(|t| t.text == group),
+            "no {group} group"
+        );
+    }
+    let values = texts(&els)
+        .iter()
+        .filter(|t| t.text.ends_with(" ms") || t.text.ends_with(" s"))
+        .count();
+    assert_eq!(values, 4, "a value on each of the four bars");
 }
 
 #[test]

@@ -478,6 +478,7 @@ fn draw_memory_plot<'b, DB: DrawingBackend>(
 /// The GC bars: which statistic, and per group (all pauses, then each kind) the value
 /// before and after the fix, in seconds.
 struct GcBars {
+    /// "p95", "mean and max" or "mean", as the title says it.
     statistic: &'static str,
     groups: Vec<(String, Option<f64>, Option<f64>)>,
 }
@@ -516,7 +517,11 @@ fn gc_bars(before: &Period, after: &Period) -> Option<GcBars> {
         ));
     }
     Some(GcBars {
-        statistic: "mean and max",
+        statistic: if groups.len() > 1 {
+            "mean and max"
+        } else {
+            "mean"
+        },
         groups,
     })
 }
@@ -581,18 +586,31 @@ pub fn gc(evidence: &Evidence) -> Option<String> {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
         let _ = root.fill(&WHITE);
         let (plot, legend) = root.split_vertically(HEIGHT - band);
-        let title = format!(
-            "{}: GC pause {} over each period, before ({} → {}) and after ({} → {}) the fix",
-            evidence.service,
-            bars.statistic,
-            stamp(before.from),
-            stamp(before.to),
-            stamp(after.from),
-            stamp(after.to)
-        );
+        // The title on two lines: on one, a service name of any length pushed the
+        // periods off the chart.
+        let plot = plot
+            .margin(10, 0, 0, 0)
+            .titled(
+                &format!(
+                    "{}: GC pause {} over each period,",
+                    evidence.service, bars.statistic
+                ),
+                ("sans-serif", 20),
+            )
+            .ok()?
+            .titled(
+                &format!(
+                    "before ({} → {}) and after ({} → {}) the fix (UTC)",
+                    stamp(before.from),
+                    stamp(before.to),
+                    stamp(after.from),
+                    stamp(after.to)
+                ),
+                ("sans-serif", 18),
+            )
+            .ok()?;
         let centres: Vec<f64> = (0..groups).map(|i| i as f64 + 0.5).collect();
         let mut chart = ChartBuilder::on(&plot)
-            .caption(title, ("sans-serif", 18))
             .margin(12)
             .x_label_area_size(44)
             .y_label_area_size(70)
@@ -889,6 +907,13 @@ mod tests {
         let bars = gc_bars(&summary(0.02, 0.3), &summary(0.01, 0.1)).unwrap();
         assert_eq!(bars.statistic, "mean and max");
         assert_eq!(bars.groups[1], ("max".into(), Some(0.3), Some(0.1)));
+        // Go's summary has no max series: the title must not promise one.
+        let mean_only = |mean| Period {
+            gc_pause_mean_seconds: Some(mean),
+            ..Default::default()
+        };
+        let bars = gc_bars(&mean_only(0.004), &mean_only(0.001)).unwrap();
+        assert_eq!((bars.statistic, bars.groups.len()), ("mean", 1));
         assert!(gc_bars(&Period::default(), &Period::default()).is_none());
     }
 }
