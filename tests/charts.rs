@@ -390,7 +390,7 @@ fn memory_chart_reads_true() {
     let label = text_starting(&els, "growth fitted per process lifetime");
     let instance = label
         .text
-        .split("(drawn on ")
+        .split("(drawn for ")
         .nth(1)
         .unwrap()
         .split(')')
@@ -402,7 +402,9 @@ fn memory_chart_reads_true() {
         .and_then(|l| l.split(" per instance").next())
         .expect("the report's growth line");
     assert!(
-        label.text.contains(&format!("{rate} per lifetime")),
+        label
+            .text
+            .ends_with(&format!("median rate before the fix: {rate}")),
         "{} vs the report's {rate}",
         label.text
     );

@@ -353,14 +353,14 @@ pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Bounda
     {
         let rate = crate::render::markdown::format_mb_per_hour(&serde_json::json!(rate));
         let period = if evidence.periods.before.is_some() {
-            "median before the fix"
+            "before the fix"
         } else {
-            "median over the window"
+            "over the window"
         };
         entries.push(LegendEntry {
             mark: Mark::Line(FIT_COLOR, 3),
             label: format!(
-                "growth fitted per process lifetime on the post-GC floor (drawn on {}): {rate} per lifetime, {period}",
+                "growth fitted per process lifetime on the post-GC floor (drawn for {}); median rate {period}: {rate}",
                 instance_name(&heap[i].labels)
             ),
         });
