@@ -397,6 +397,23 @@ pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Bounda
     svg
 }
 
+/// The memory chart's title: one line at 20 when it fits the width (by the legend's
+/// generous estimate), else the units on a second, smaller line, so a long service or
+/// memory name stays on the chart.
+fn memory_title(service: &str, memory_name: &str) -> Vec<(String, u32)> {
+    let units = "MB = 10^6 bytes, times UTC";
+    let one = format!("{service}: {memory_name} per instance ({units})");
+    let fits = one.chars().count() as f64 * 0.6 * 20.0 / 1.24 <= f64::from(WIDTH) - 40.0;
+    if fits {
+        vec![(one, 20)]
+    } else {
+        vec![
+            (format!("{service}: {memory_name} per instance"), 20),
+            (units.to_string(), 16),
+        ]
+    }
+}
+
 /// The plot of `memory`: axes with round time ticks, the lines, ticks and segments.
 fn draw_memory_plot<'b, DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
@@ -416,12 +433,11 @@ fn draw_memory_plot<'b, DB: DrawingBackend>(
         / 1e6;
     let top = (max * 1.1).max(1.0);
     let (ticks, step) = time_ticks(from, to);
-    let title = format!(
-        "{}: {} per instance (MB = 10^6 bytes, times UTC)",
-        evidence.service, evidence.memory_name
-    );
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 20))
+    let mut titled = area.margin(10, 0, 0, 0);
+    for (line, size) in memory_title(&evidence.service, &evidence.memory_name) {
+        titled = titled.titled(&line, ("sans-serif", size)).ok()?;
+    }
+    let mut chart = ChartBuilder::on(&titled)
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(70)
@@ -833,6 +849,19 @@ mod tests {
             label.contains("12 series over the window: 3 before the fix, 3 after"),
             "{label}"
         );
+    }
+
+    #[test]
+    fn a_long_memory_title_takes_two_lines() {
+        let short = memory_title("api", "V8 heap used");
+        assert_eq!(short.len(), 1);
+        assert!(short[0].0.ends_with("(MB = 10^6 bytes, times UTC)"));
+        let long = memory_title(
+            "payments-ledger-reconciliation-worker",
+            "managed heap (GC total memory)",
+        );
+        assert_eq!(long.len(), 2, "{long:?}");
+        assert_eq!(long[1].0, "MB = 10^6 bytes, times UTC");
     }
 
     #[test]
