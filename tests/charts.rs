@@ -1,10 +1,11 @@
 //! Charts: written next to the report and linked relatively; rendered by headless
-//! Chromium (Debian's) to PNG, which must have the chart's size and not be blank; read
-//! back as SVG elements to check what a reader sees: the legend covers no data, time
-//! ticks are round, restarts are in the legend, the fitted growth runs along the floor
-//! of its lifetimes, the median says what it runs over, GC bars carry their values per
-//! kind. The SVG structure is snapshot; a large fleet draws at most the top instances
-//! plus the median.
+//! Chromium (Debian's) to PNG, which must have the chart's size and not be blank, and laid
+//! out by it to check every text sits inside the chart, none over another; read back as
+//! SVG elements to check what a reader sees: the legend covers no data, time ticks are
+//! round, restarts are in the legend, the fitted growth runs along the floor of its
+//! lifetimes, the median says what it runs over, GC bars carry their values per kind (or
+//! mean and max for a summary runtime). The SVG structure is snapshot; a large fleet draws
+//! at most the top instances plus the median.
 
 mod common;
 
