@@ -129,6 +129,30 @@ pub fn split_lifetimes(points: &[(f64, f64)], boundaries: &[f64]) -> Vec<Vec<(f6
     lifetimes
 }
 
+/// One straight segment per process lifetime, for drawing the fitted growth: the
+/// Theil–Sen slope of the lifetime's post-GC floor (as `instance_growth` fits it), placed
+/// at the lowest sample's offset so it runs along the bottom of the sawtooth and never
+/// above a sample. A median offset would put half the floor under the line, which reads
+/// as growth above the data. Lifetimes too short to fit give no segment.
+pub fn lifetime_floor_segments(points: &[(f64, f64)], boundaries: &[f64]) -> Vec<[(f64, f64); 2]> {
+    split_lifetimes(points, boundaries)
+        .into_iter()
+        .filter(|lifetime| lifetime.len() >= MIN_LIFETIME_POINTS)
+        .filter_map(|lifetime| {
+            let floor = floor_points(&lifetime);
+            let slope = theil_sen(&floor)?;
+            let offset = lifetime
+                .iter()
+                .filter(|p| p.1.is_finite())
+                .map(|(t, v)| v - slope * t)
+                .fold(f64::INFINITY, f64::min);
+            let (a, b) = (lifetime[0].0, lifetime[lifetime.len() - 1].0);
+            (offset.is_finite() && b > a)
+                .then_some([(a, offset + slope * a), (b, offset + slope * b)])
+        })
+        .collect()
+}
+
 /// Growth of one instance (one series) over its samples, restarts at `boundaries`.
 pub fn instance_growth(points: &[(f64, f64)], boundaries: &[f64]) -> Option<GrowthEstimate> {
     let mut weighted = 0.0;
@@ -338,6 +362,39 @@ mod tests {
         assert!((g.bytes_per_hour / (10.0 * MB) - 1.0).abs() < 0.01, "{g:?}");
         // Three samples are too few to fit.
         assert!(instance_growth(&points[..3], &[]).is_none());
+    }
+
+    #[test]
+    fn floor_segments_follow_each_lifetime_floor() {
+        // 120 MB/h, restarted every 3 h at 150 MB, with a 40 MB GC sawtooth on top.
+        let period = 3.0 * 3600.0;
+        let points = series(12.0, 60.0, |t, i| {
+            150.0 * MB
+                + 120.0 * MB * (t % period) / 3600.0
+                + 40.0 * MB * ((t % 600.0) / 600.0)
+                + MB * noise(i)
+        });
+        let boundaries: Vec<f64> = (1..4).map(|k| k as f64 * period).collect();
+        let segments = lifetime_floor_segments(&points, &boundaries);
+        assert_eq!(segments.len(), 4);
+        for [(a, ya), (b, yb)] in &segments {
+            let slope = (yb - ya) / (b - a) * 3600.0;
+            assert!((slope / (120.0 * MB) - 1.0).abs() < 0.05, "{slope}");
+            // Never above a sample of its lifetime (rounding aside).
+            for (t, v) in points.iter().filter(|(t, _)| (*a..=*b).contains(t)) {
+                let line = ya + (yb - ya) * (t - a) / (b - a);
+                assert!(line <= v + 1.0, "line {line} above sample {v} at {t}");
+            }
+            // And on the floor, not far under it: within the noise of the lowest samples.
+            let lowest = points
+                .iter()
+                .filter(|(t, _)| (*a..=*b).contains(t))
+                .map(|(t, v)| v - (ya + (yb - ya) * (t - a) / (b - a)))
+                .fold(f64::INFINITY, f64::min);
+            assert!(lowest < 2.0 * MB, "{lowest}");
+        }
+        // A lifetime of three samples is too short to draw.
+        assert!(lifetime_floor_segments(&points[..3], &[]).is_empty());
     }
 
     #[test]
