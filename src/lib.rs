@@ -8,6 +8,7 @@ pub mod commands;
 pub mod config;
 pub mod draft;
 pub mod evidence;
+pub mod heap;
 pub mod output;
 pub mod pack;
 pub mod prom;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
         Some(Command::Collect(args)) => collect(&args).await,
+        Some(Command::Heap(args)) => commands::heap::run(&args),
         Some(Command::Init(args)) => {
             commands::attach::init(&args)?;
             eprintln!(
@@ -152,6 +154,9 @@ async fn attach(args: &cli::AttachArgs) -> anyhow::Result<i32> {
 /// The documented exit code for an error (see `--help`).
 pub fn exit_code(error: &anyhow::Error) -> i32 {
     for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<heap::HeapError>() {
+            return e.code();
+        }
         if cause.is::<config::ConfigError>()
             || cause.is::<pack::PackError>()
             || cause.is::<timespec::TimeError>()

@@ -1,0 +1,263 @@
+//! Opening heap files: existence, gzip detection by magic bytes (never by extension),
+//! telling V8 snapshots from pprof profiles by their first bytes, the free-memory check
+//! made before any parsing, and a progress bar on stderr for big files on a terminal.
+
+use super::HeapError;
+use flate2::read::MultiGzDecoder;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fs::File;
+use std::io::{BufReader, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+/// Below this, a progress bar would only flicker.
+const PROGRESS_MIN_BYTES: u64 = 64_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    V8,
+    Pprof,
+}
+
+impl Kind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::V8 => "V8 heap snapshot",
+            Kind::Pprof => "pprof profile",
+        }
+    }
+}
+
+/// A heap file that exists, is not empty, fits in memory and looks like one of the
+/// formats; its contents are read later by the parser.
+#[derive(Debug)]
+pub struct Opened {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub gzip: bool,
+    pub kind: Kind,
+}
+
+/// Peak memory of the analysis per byte of uncompressed snapshot, measured on Node.js
+/// snapshots of 20–300 MB (see BENCHMARKS.md): the node and edge arrays take ~0.3 bytes
+/// per byte of JSON, the analysis's per-node arrays about as much again.
+const V8_BYTES_PER_FILE_BYTE: f64 = 1.0;
+/// pprof messages decode into structs a few times bigger than their wire form.
+const PPROF_BYTES_PER_FILE_BYTE: f64 = 6.0;
+
+pub fn open(path: &Path) -> Result<Opened, HeapError> {
+    let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => HeapError::Missing {
+            path: path.to_path_buf(),
+        },
+        _ => HeapError::Unreadable {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
+    if meta.is_dir() {
+        return Err(HeapError::Unreadable {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "it is a folder"),
+        });
+    }
+    let size_bytes = meta.len();
+    if size_bytes == 0 {
+        return Err(HeapError::Empty {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut head = [0u8; 2];
+    let got = read_prefix(path, &mut head)?;
+    let gzip = got == 2 && head == GZIP_MAGIC;
+    let mut opened = Opened {
+        path: path.to_path_buf(),
+        size_bytes,
+        gzip,
+        kind: Kind::V8,
+    };
+    opened.kind = detect_kind(&opened)?;
+    check_memory(path, size_bytes, gzip, opened.kind)?;
+    Ok(opened)
+}
+
+fn read_prefix(path: &Path, buf: &mut [u8]) -> Result<usize, HeapError> {
+    let unreadable = |source| HeapError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = File::open(path).map_err(unreadable)?;
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..]).map_err(unreadable)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
+/// The uncompressed size: a gzip member's trailer holds it modulo 2^32, so a trailer
+/// smaller than the file itself (a > 4 GB snapshot) falls back to a typical 8× ratio.
+fn uncompressed_size(path: &Path, size: u64, gzip: bool) -> u64 {
+    if !gzip || size < 18 {
+        return size;
+    }
+    let trailer = (|| -> std::io::Result<u32> {
+        use std::io::{Seek, SeekFrom};
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::End(-4))?;
+        let mut b = [0u8; 4];
+        file.read_exact(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    })();
+    match trailer {
+        Ok(isize) if u64::from(isize) >= size => u64::from(isize),
+        _ => size.saturating_mul(8),
+    }
+}
+
+/// MemAvailable from /proc/meminfo, in bytes (None where there is no such file).
+pub fn mem_available() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Refuses, before parsing, a file whose analysis would not fit in the memory the
+/// kernel says is available: better one clear message than an OOM kill half-way.
+fn check_memory(path: &Path, size: u64, gzip: bool, kind: Kind) -> Result<(), HeapError> {
+    let Some(available) = mem_available() else {
+        return Ok(());
+    };
+    let raw = uncompressed_size(path, size, gzip) as f64;
+    let factor = match kind {
+        Kind::V8 => V8_BYTES_PER_FILE_BYTE,
+        Kind::Pprof => PPROF_BYTES_PER_FILE_BYTE,
+    };
+    // Plus the program itself and the id sets kept from earlier snapshots.
+    let needed = (raw * factor) as u64 + 50_000_000;
+    if needed > available {
+        return Err(HeapError::TooBig {
+            path: path.to_path_buf(),
+            needed_mb: needed / 1_000_000,
+            available_mb: available / 1_000_000,
+        });
+    }
+    Ok(())
+}
+
+fn detect_kind(opened: &Opened) -> Result<Kind, HeapError> {
+    let mut reader = opened.reader(true)?;
+    let mut head = [0u8; 64];
+    let mut got = 0;
+    while got < head.len() {
+        match reader.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) => return Err(opened.read_error(e)),
+        }
+    }
+    let text = &head[..got];
+    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
+    match first {
+        Some(b'{') => Ok(Kind::V8),
+        // profile.proto's first fields are length-delimited (sample_type = 1, sample = 2…):
+        // tag bytes 0x0a, 0x12, 0x1a, 0x22, 0x2a, 0x32.
+        Some(b) if got > 2 && matches!(b, 0x0a | 0x12 | 0x1a | 0x22 | 0x2a | 0x32) => {
+            Ok(Kind::Pprof)
+        }
+        None if opened.gzip => Err(HeapError::Empty {
+            path: opened.path.clone(),
+        }),
+        _ => Err(HeapError::NotHeapFile {
+            path: opened.path.clone(),
+            start: describe_start(text),
+        }),
+    }
+}
+
+fn describe_start(bytes: &[u8]) -> String {
+    let shown = &bytes[..bytes.len().min(16)];
+    if shown.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!("{:?}", String::from_utf8_lossy(shown))
+    } else {
+        let hex: Vec<String> = shown.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        format!("bytes {}", hex.join(" "))
+    }
+}
+
+/// Counts bytes read from the file (compressed bytes for gzip) into the progress bar.
+struct Counting<R> {
+    inner: R,
+    bar: ProgressBar,
+    pending: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pending += n as u64;
+        if self.pending >= 4_000_000 || n == 0 {
+            self.bar.inc(self.pending);
+            self.pending = 0;
+        }
+        Ok(n)
+    }
+}
+
+impl Opened {
+    /// The decompressed contents; with a progress bar on stderr when it is a terminal,
+    /// the file is big and not `quiet`.
+    pub fn reader(&self, quiet: bool) -> Result<Box<dyn Read>, HeapError> {
+        let file = File::open(&self.path).map_err(|source| HeapError::Unreadable {
+            path: self.path.clone(),
+            source,
+        })?;
+        let raw: Box<dyn Read> =
+            if quiet || self.size_bytes < PROGRESS_MIN_BYTES || !std::io::stderr().is_terminal() {
+                Box::new(file)
+            } else {
+                let bar = ProgressBar::new(self.size_bytes);
+                bar.set_style(
+                    ProgressStyle::with_template("{msg} {bar:30} {bytes}/{total_bytes} {eta}")
+                        .expect("valid progress template"),
+                );
+                bar.set_message(format!("reading {}", super::file_name(&self.path)));
+                Box::new(Counting {
+                    inner: file,
+                    bar,
+                    pending: 0,
+                })
+            };
+        let buffered = BufReader::with_capacity(1 << 20, raw);
+        Ok(if self.gzip {
+            Box::new(MultiGzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        })
+    }
+
+    /// An I/O error while reading the contents, named for what it most likely means.
+    pub fn read_error(&self, e: std::io::Error) -> HeapError {
+        let path = self.path.clone();
+        match e.kind() {
+            std::io::ErrorKind::UnexpectedEof => HeapError::Truncated {
+                path,
+                detail: if self.gzip {
+                    "the gzip stream stops before its end".into()
+                } else {
+                    "end of file".into()
+                },
+            },
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData if self.gzip => {
+                HeapError::Gzip {
+                    path,
+                    detail: e.to_string(),
+                }
+            }
+            _ => HeapError::Unreadable { path, source: e },
+        }
+    }
+}

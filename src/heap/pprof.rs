@@ -1,0 +1,322 @@
+//! pprof heap profiles (gzip'd `profile.proto`): Go's `/debug/pprof/heap` and
+//! `runtime/pprof.WriteHeapProfile`, Node.js `@datadog/pprof`. In-use objects and bytes
+//! per allocation site first→last.
+//!
+//! A site is the leaf function (the first line of the first location: the innermost
+//! inlined function), which is what `go tool pprof -top` calls "flat", so the deltas
+//! agree with `go tool pprof -top -diff_base=first last`. The top few frames of the
+//! site's biggest stack are kept to show where it is called from.
+//!
+//! The messages are declared by hand (the field numbers of pprof's `profile.proto`) so no
+//! protoc or build script is needed; only the fields used are declared, prost skips the
+//! rest.
+
+use super::input::Opened;
+use super::model::{self, Consumer, Format, Growing, HeapReport, Pattern, PatternKind};
+use super::model::{SnapshotInfo, Suspect};
+use super::{HeapError, Options};
+use prost::Message;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Profile {
+    #[prost(message, repeated, tag = "1")]
+    pub sample_type: Vec<ValueType>,
+    #[prost(message, repeated, tag = "2")]
+    pub sample: Vec<Sample>,
+    #[prost(message, repeated, tag = "4")]
+    pub location: Vec<Location>,
+    #[prost(message, repeated, tag = "5")]
+    pub function: Vec<Function>,
+    #[prost(string, repeated, tag = "6")]
+    pub string_table: Vec<String>,
+    #[prost(int64, tag = "9")]
+    pub time_nanos: i64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ValueType {
+    #[prost(int64, tag = "1")]
+    pub r#type: i64,
+    #[prost(int64, tag = "2")]
+    pub unit: i64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Sample {
+    #[prost(uint64, repeated, tag = "1")]
+    pub location_id: Vec<u64>,
+    #[prost(int64, repeated, tag = "2")]
+    pub value: Vec<i64>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Location {
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    #[prost(uint64, tag = "3")]
+    pub address: u64,
+    #[prost(message, repeated, tag = "4")]
+    pub line: Vec<Line>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Line {
+    #[prost(uint64, tag = "1")]
+    pub function_id: u64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Function {
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    #[prost(int64, tag = "2")]
+    pub name: i64,
+}
+
+/// Frames kept per site, leaf first.
+const STACK_FRAMES: usize = 5;
+const MAX_SUSPECTS: usize = 3;
+
+/// One profile reduced to in-use objects and bytes per leaf function.
+#[derive(Default)]
+struct Sites {
+    /// name → (objects, bytes, biggest sample's bytes, its frames)
+    by_name: BTreeMap<String, (i64, i64, i64, Vec<String>)>,
+    sample_types: Vec<String>,
+    objects: i64,
+    bytes: i64,
+    time_nanos: i64,
+}
+
+fn read(opened: &Opened, options: &Options) -> Result<Profile, HeapError> {
+    let mut bytes = Vec::new();
+    opened
+        .reader(options.quiet)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| opened.read_error(e))?;
+    Profile::decode(bytes.as_slice()).map_err(|e| {
+        let detail = e.to_string();
+        if detail.contains("buffer underflow") {
+            HeapError::Truncated {
+                path: opened.path.clone(),
+                detail: "the protobuf message stops in the middle".into(),
+            }
+        } else {
+            HeapError::Invalid {
+                path: opened.path.clone(),
+                what: "pprof profile",
+                detail,
+            }
+        }
+    })
+}
+
+fn string(p: &Profile, i: i64) -> &str {
+    p.string_table
+        .get(usize::try_from(i).unwrap_or(usize::MAX))
+        .map_or("", String::as_str)
+}
+
+fn sites(opened: &Opened, p: &Profile) -> Result<Sites, HeapError> {
+    let types: Vec<&str> = p.sample_type.iter().map(|t| string(p, t.r#type)).collect();
+    let find = |name: &str| types.iter().position(|t| *t == name);
+    let (objects, space) = match (find("inuse_objects"), find("inuse_space")) {
+        (Some(o), Some(s)) => (o, s),
+        // @datadog/pprof's heap profile: live objects and bytes.
+        _ => match (find("objects"), find("space")) {
+            (Some(o), Some(s)) => (o, s),
+            _ => {
+                return Err(HeapError::NoInuse {
+                    path: opened.path.clone(),
+                    found: if types.is_empty() {
+                        "none".into()
+                    } else {
+                        types.join(", ")
+                    },
+                });
+            }
+        },
+    };
+    let functions: HashMap<u64, &str> = p
+        .function
+        .iter()
+        .map(|f| (f.id, string(p, f.name)))
+        .collect();
+    let locations: HashMap<u64, &Location> = p.location.iter().map(|l| (l.id, l)).collect();
+    let mut out = Sites {
+        sample_types: vec![types[objects].to_string(), types[space].to_string()],
+        time_nanos: p.time_nanos,
+        ..Sites::default()
+    };
+    for sample in &p.sample {
+        let value = |i: usize| sample.value.get(i).copied().unwrap_or(0);
+        let (n, b) = (value(objects), value(space));
+        // Frames leaf first; a location's lines are innermost (inlined) first.
+        let mut frames = Vec::new();
+        for id in &sample.location_id {
+            let Some(loc) = locations.get(id) else {
+                continue;
+            };
+            if loc.line.is_empty() {
+                frames.push(format!("{:#x}", loc.address));
+            }
+            for line in &loc.line {
+                let name = functions.get(&line.function_id).copied().unwrap_or("?");
+                frames.push(name.to_string());
+            }
+            if frames.len() >= STACK_FRAMES {
+                break;
+            }
+        }
+        frames.truncate(STACK_FRAMES);
+        let leaf = frames
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "(unknown)".into());
+        let entry = out.by_name.entry(leaf).or_default();
+        entry.0 += n;
+        entry.1 += b;
+        if b > entry.2 || entry.3.is_empty() {
+            entry.2 = b;
+            entry.3 = frames;
+        }
+        out.objects += n;
+        out.bytes += b;
+    }
+    Ok(out)
+}
+
+fn taken_at(nanos: i64) -> Option<String> {
+    (nanos > 0).then(|| {
+        chrono::DateTime::from_timestamp_nanos(nanos)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    })
+}
+
+pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, HeapError> {
+    let mut all = Vec::with_capacity(opened.len());
+    let mut infos = Vec::new();
+    let mut warnings = Vec::new();
+    for file in &opened {
+        let profile = read(file, options)?;
+        let s = sites(file, &profile)?;
+        infos.push(SnapshotInfo {
+            path: file.path.display().to_string(),
+            size_bytes: file.size_bytes,
+            gzip: file.gzip,
+            total_heap_bytes: s.bytes.max(0) as u64,
+            objects: s.objects.max(0) as u64,
+            taken_at: taken_at(s.time_nanos),
+            max_object_id: None,
+        });
+        all.push(s);
+    }
+    for (k, pair) in all.windows(2).enumerate() {
+        if pair[0].time_nanos > 0
+            && pair[1].time_nanos > 0
+            && pair[1].time_nanos < pair[0].time_nanos
+        {
+            warnings.push(format!(
+                "{} was taken before {} (by its time_nanos); the deltas assume the files are given oldest first",
+                super::file_name(&opened[k + 1].path),
+                super::file_name(&opened[k].path)
+            ));
+        }
+    }
+    if all.len() == 1 {
+        warnings.push("one profile only: it shows where the in-use memory was allocated, not what grows; take two or three profiles minutes apart under load".into());
+    }
+    let growing = growing(&all);
+    let suspects = growing
+        .iter()
+        .filter(|g| g.bytes_delta > 0 && grew_steadily(&all, &g.name))
+        .take(MAX_SUSPECTS)
+        .map(|g| Suspect {
+            name: g.name.clone(),
+            count: g.count_delta.max(0) as u64,
+            retained_bytes: g.bytes_last,
+            retained_growth_bytes: g.bytes_delta,
+            retainer_path: Vec::new(),
+            path_count: 0,
+            pattern: Pattern {
+                kind: PatternKind::Unknown,
+                based_on: "a pprof profile records where memory was allocated, not what retains it; see the allocation stack".into(),
+            },
+            stack: g.stack.clone(),
+        })
+        .collect();
+    let last = all.last().expect("at least one file");
+    let mut top: Vec<(&String, &(i64, i64, i64, Vec<String>))> = last.by_name.iter().collect();
+    top.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
+    let top_consumers = top
+        .into_iter()
+        .take(3)
+        .map(|(name, v)| Consumer {
+            name: name.clone(),
+            count: v.0.max(0) as u64,
+            self_bytes: v.1.max(0) as u64,
+            retained_bytes: v.1.max(0) as u64,
+            retainer_path: Vec::new(),
+        })
+        .collect();
+    Ok(HeapReport {
+        schema: model::SCHEMA_ID,
+        format: Format::Pprof,
+        snapshots: infos,
+        sample_types: Some(all[0].sample_types.clone()),
+        ids_comparable: false,
+        growing,
+        top_consumers,
+        suspects,
+        warnings,
+    })
+}
+
+/// Sites whose in-use bytes or objects grew first→last, most bytes first.
+fn growing(all: &[Sites]) -> Vec<Growing> {
+    if all.len() < 2 {
+        return Vec::new();
+    }
+    let (first, last) = (&all[0], &all[all.len() - 1]);
+    let mut out: Vec<Growing> = last
+        .by_name
+        .iter()
+        .filter_map(|(name, l)| {
+            let f = first.by_name.get(name).map_or((0, 0), |f| (f.0, f.1));
+            let (dc, db) = (l.0 - f.0, l.1 - f.1);
+            (db > 0 || dc > 0).then(|| Growing {
+                name: name.clone(),
+                count_delta: dc,
+                bytes_delta: db,
+                count_first: f.0.max(0) as u64,
+                count_last: l.0.max(0) as u64,
+                bytes_first: f.1.max(0) as u64,
+                bytes_last: l.1.max(0) as u64,
+                allocated_between_first_two_alive_at_last: None,
+                retained_bytes_last: None,
+                retained_bytes_delta: None,
+                stack: Some(l.3.clone()),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.bytes_delta.cmp(&a.bytes_delta).then(a.name.cmp(&b.name)));
+    out
+}
+
+fn grew_steadily(all: &[Sites], name: &str) -> bool {
+    let bytes: Vec<i64> = all
+        .iter()
+        .map(|s| s.by_name.get(name).map_or(0, |v| v.1))
+        .collect();
+    bytes.windows(2).all(|w| w[1] >= w[0])
+}
+
+/// Flat in-use bytes per leaf function of one profile, as `go tool pprof -top` counts
+/// them (for tests and tools that compare).
+pub fn flat_bytes(opened: &Opened) -> Result<BTreeMap<String, i64>, HeapError> {
+    let profile = read(opened, &Options { quiet: true })?;
+    let s = sites(opened, &profile)?;
+    Ok(s.by_name.into_iter().map(|(k, v)| (k, v.1)).collect())
+}
