@@ -36,6 +36,11 @@ struct Summary {
 
 fn parse_error(opened: &Opened, e: ParseError) -> HeapError {
     let path = opened.path.clone();
+    if !matches!(e, ParseError::Io(_))
+        && let Some(fault) = opened.gzip_fault()
+    {
+        return fault;
+    }
     match e {
         ParseError::Io(io) => opened.read_error(io),
         ParseError::Eof => HeapError::Truncated {

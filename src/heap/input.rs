@@ -163,9 +163,18 @@ fn detect_kind(opened: &Opened) -> Result<Kind, HeapError> {
     let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
     match first {
         Some(b'{') => Ok(Kind::V8),
-        // profile.proto's first fields are length-delimited (sample_type = 1, sample = 2…):
-        // tag bytes 0x0a, 0x12, 0x1a, 0x22, 0x2a, 0x32.
-        Some(b) if got > 2 && matches!(b, 0x0a | 0x12 | 0x1a | 0x22 | 0x2a | 0x32) => {
+        // A protobuf message starts with a field tag: profile.proto's fields are 1–14,
+        // varint (0) or length-delimited (2); writers order them freely (Go starts with
+        // period_type, 11). Text is never taken for one.
+        Some(b)
+            if got > 2
+                && text[0] == b
+                && matches!(b & 7, 0 | 2)
+                && (1..=14).contains(&(b >> 3))
+                && !text
+                    .iter()
+                    .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) =>
+        {
             Ok(Kind::Pprof)
         }
         None if opened.gzip => Err(HeapError::Empty {
@@ -237,6 +246,20 @@ impl Opened {
         } else {
             Box::new(buffered)
         })
+    }
+
+    /// For a gzip file whose contents did not parse: decompresses it all again, so that
+    /// a corrupt stream (which can decode to garbage before its checksum fails) is
+    /// reported as corrupt gzip rather than as a bad snapshot.
+    pub fn gzip_fault(&self) -> Option<HeapError> {
+        if !self.gzip {
+            return None;
+        }
+        let mut reader = self.reader(true).ok()?;
+        match std::io::copy(&mut reader, &mut std::io::sink()) {
+            Ok(_) => None,
+            Err(e) => Some(self.read_error(e)),
+        }
     }
 
     /// An I/O error while reading the contents, named for what it most likely means.

@@ -79,11 +79,20 @@ pub struct Function {
 const STACK_FRAMES: usize = 5;
 const MAX_SUSPECTS: usize = 3;
 
+/// In-use objects and bytes of one allocation site, and the frames of its biggest
+/// sample.
+#[derive(Default)]
+struct Site {
+    objects: i64,
+    bytes: i64,
+    biggest: i64,
+    frames: Vec<String>,
+}
+
 /// One profile reduced to in-use objects and bytes per leaf function.
 #[derive(Default)]
 struct Sites {
-    /// name → (objects, bytes, biggest sample's bytes, its frames)
-    by_name: BTreeMap<String, (i64, i64, i64, Vec<String>)>,
+    by_name: BTreeMap<String, Site>,
     sample_types: Vec<String>,
     objects: i64,
     bytes: i64,
@@ -97,6 +106,9 @@ fn read(opened: &Opened, options: &Options) -> Result<Profile, HeapError> {
         .read_to_end(&mut bytes)
         .map_err(|e| opened.read_error(e))?;
     Profile::decode(bytes.as_slice()).map_err(|e| {
+        if let Some(fault) = opened.gzip_fault() {
+            return fault;
+        }
         let detail = e.to_string();
         if detail.contains("buffer underflow") {
             HeapError::Truncated {
@@ -176,11 +188,11 @@ fn sites(opened: &Opened, p: &Profile) -> Result<Sites, HeapError> {
             .cloned()
             .unwrap_or_else(|| "(unknown)".into());
         let entry = out.by_name.entry(leaf).or_default();
-        entry.0 += n;
-        entry.1 += b;
-        if b > entry.2 || entry.3.is_empty() {
-            entry.2 = b;
-            entry.3 = frames;
+        entry.objects += n;
+        entry.bytes += b;
+        if b > entry.biggest || entry.frames.is_empty() {
+            entry.biggest = b;
+            entry.frames = frames;
         }
         out.objects += n;
         out.bytes += b;
@@ -229,9 +241,13 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         warnings.push("one profile only: it shows where the in-use memory was allocated, not what grows; take two or three profiles minutes apart under load".into());
     }
     let growing = growing(&all);
+    // A suspect's growth must be at least 1 % of the last profile's in-use bytes: the
+    // runtime charges stray small allocations (timers, a 96-byte buffer) to whatever
+    // frame was running, and those are not leaks.
+    let floor = all.last().map_or(0, |s| s.bytes) / 100;
     let suspects = growing
         .iter()
-        .filter(|g| g.bytes_delta > 0 && grew_steadily(&all, &g.name))
+        .filter(|g| g.bytes_delta > floor.max(0) && grew_steadily(&all, &g.name))
         .take(MAX_SUSPECTS)
         .map(|g| Suspect {
             name: g.name.clone(),
@@ -248,16 +264,16 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         })
         .collect();
     let last = all.last().expect("at least one file");
-    let mut top: Vec<(&String, &(i64, i64, i64, Vec<String>))> = last.by_name.iter().collect();
-    top.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(b.0)));
+    let mut top: Vec<(&String, &Site)> = last.by_name.iter().collect();
+    top.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then(a.0.cmp(b.0)));
     let top_consumers = top
         .into_iter()
         .take(3)
         .map(|(name, v)| Consumer {
             name: name.clone(),
-            count: v.0.max(0) as u64,
-            self_bytes: v.1.max(0) as u64,
-            retained_bytes: v.1.max(0) as u64,
+            count: v.objects.max(0) as u64,
+            self_bytes: v.bytes.max(0) as u64,
+            retained_bytes: v.bytes.max(0) as u64,
             retainer_path: Vec::new(),
         })
         .collect();
@@ -284,20 +300,23 @@ fn growing(all: &[Sites]) -> Vec<Growing> {
         .by_name
         .iter()
         .filter_map(|(name, l)| {
-            let f = first.by_name.get(name).map_or((0, 0), |f| (f.0, f.1));
-            let (dc, db) = (l.0 - f.0, l.1 - f.1);
+            let f = first
+                .by_name
+                .get(name)
+                .map_or((0, 0), |f| (f.objects, f.bytes));
+            let (dc, db) = (l.objects - f.0, l.bytes - f.1);
             (db > 0 || dc > 0).then(|| Growing {
                 name: name.clone(),
                 count_delta: dc,
                 bytes_delta: db,
                 count_first: f.0.max(0) as u64,
-                count_last: l.0.max(0) as u64,
+                count_last: l.objects.max(0) as u64,
                 bytes_first: f.1.max(0) as u64,
-                bytes_last: l.1.max(0) as u64,
+                bytes_last: l.bytes.max(0) as u64,
                 allocated_between_first_two_alive_at_last: None,
                 retained_bytes_last: None,
                 retained_bytes_delta: None,
-                stack: Some(l.3.clone()),
+                stack: Some(l.frames.clone()),
             })
         })
         .collect();
@@ -308,15 +327,7 @@ fn growing(all: &[Sites]) -> Vec<Growing> {
 fn grew_steadily(all: &[Sites], name: &str) -> bool {
     let bytes: Vec<i64> = all
         .iter()
-        .map(|s| s.by_name.get(name).map_or(0, |v| v.1))
+        .map(|s| s.by_name.get(name).map_or(0, |v| v.bytes))
         .collect();
     bytes.windows(2).all(|w| w[1] >= w[0])
-}
-
-/// Flat in-use bytes per leaf function of one profile, as `go tool pprof -top` counts
-/// them (for tests and tools that compare).
-pub fn flat_bytes(opened: &Opened) -> Result<BTreeMap<String, i64>, HeapError> {
-    let profile = read(opened, &Options { quiet: true })?;
-    let s = sites(opened, &profile)?;
-    Ok(s.by_name.into_iter().map(|(k, v)| (k, v.1)).collect())
 }

@@ -264,8 +264,8 @@ fn view(report: &HeapReport) -> Value {
         None if report.snapshots.len() < 2 => "[one snapshot: nothing to compare]".into(),
         None => "[none found: no application class grew at every snapshot]".into(),
     };
-    let (path_lines, path_note, why) = match suspect {
-        Some(s) if report.format == Format::V8 => (
+    let v8_path = |s: &super::model::Suspect| {
+        (
             path_lines(&s.retainer_path),
             format!(
                 "generated: {} of the {} leaked {} have a path of this shape",
@@ -276,7 +276,24 @@ fn view(report: &HeapReport) -> Value {
                 s.pattern.kind.describe(),
                 s.pattern.based_on
             ),
-        ),
+        )
+    };
+    let other_paths: Vec<Value> = if report.format == Format::V8 {
+        report
+            .suspects
+            .iter()
+            .skip(1)
+            .take(2)
+            .map(|s| {
+                let (lines, note, why) = v8_path(s);
+                json!({ "name": s.name, "lines": lines, "note": note, "why": why })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (path_lines, path_note, why) = match suspect {
+        Some(s) if report.format == Format::V8 => v8_path(s),
         Some(s) => (
             s.stack
                 .clone()
@@ -301,6 +318,7 @@ fn view(report: &HeapReport) -> Value {
         "consumers": consumers,
         "leaked_object": leaked_object,
         "path_lines": path_lines,
+        "other_paths": other_paths,
         "path_note": path_note,
         "path_none": "[no retainer path]",
         "why": why,

@@ -272,7 +272,7 @@ fn build(
     let node_types = type_names(&meta.node_types, "node_types")?;
     let edge_types = type_names(&meta.edge_types, "edge_types")?;
     let (ns, es) = (meta.node_fields.len(), meta.edge_fields.len());
-    if nodes.len() % ns != 0 || edges.len() % es != 0 {
+    if !nodes.len().is_multiple_of(ns) || !edges.len().is_multiple_of(es) {
         return Err(ParseError::Invalid(
             "the node or edge array length is not a multiple of its field count".into(),
         ));
@@ -316,7 +316,7 @@ fn build(
         .collect();
     for (k, edge) in edges.chunks_exact_mut(es).enumerate() {
         let to = edge[f.e_to] as usize;
-        if to % ns != 0 || to / ns >= node_count {
+        if !to.is_multiple_of(ns) || to / ns >= node_count {
             return Err(ParseError::Invalid(format!(
                 "edge {k} points outside the node array"
             )));
