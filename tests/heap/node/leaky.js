@@ -10,15 +10,23 @@
 //   - one CachedSession, put in the unbounded `sessionCache` Map and never evicted;
 // and makes 3 TransientWork objects that are dropped before the next snapshot (they must
 // never show as growing). Prints the snapshot file names as a JSON array.
+// LEAKY_HEADERS=K (default 0) gives each context a `headers` object of K distinct
+// strings, to make big snapshots for scripts/bench_heap.sh.
 'use strict';
 const { EventEmitter } = require('events');
 const v8 = require('v8');
+
+const HEADERS = Number(process.env.LEAKY_HEADERS || 0);
 
 class LeakyRequestContext {
   constructor(id) {
     this.id = id;
     this.startedAt = Date.now();
     this.path = '/orders/' + id;
+    if (HEADERS > 0) {
+      this.headers = {};
+      for (let h = 0; h < HEADERS; h++) this.headers['x-h' + h] = 'v' + h + '-' + id;
+    }
   }
 }
 
