@@ -516,7 +516,11 @@ fn go_leak_top_and_agrees_with_go_tool_pprof() {
         "{bytes} vs {expected}"
     );
     assert_eq!(json["suspects"][0]["name"], "main.retainRecord");
-    assert!(by_name(&json["growing"], "main.churn").is_none());
+    // churn's objects are dropped at once: at most a stray runtime allocation charged to
+    // it, never one of its 512-byte objects.
+    if let Some(churn) = by_name(&json["growing"], "main.churn") {
+        assert!(churn["bytes_delta"].as_i64().unwrap() < 512, "{churn:#}");
+    }
 
     let pprof = pprof_flat_diff(&files[0], &files[2], dir.path());
     let ours = &json["growing"];

@@ -29,8 +29,9 @@ struct ClassStat {
 /// What is kept of a snapshot once its graph is dropped.
 struct Summary {
     classes: HashMap<String, ClassStat>,
-    /// (id, hash of class name), sorted by id.
-    ids: Vec<(u32, u64)>,
+    /// (id, hash of class name) of heap objects, sorted by id; kept for the first two
+    /// snapshots only (the three-snapshot set and the same-process check need them).
+    ids: Vec<(u32, u32)>,
     max_id: u32,
 }
 
@@ -60,11 +61,12 @@ fn parse_error(opened: &Opened, e: ParseError) -> HeapError {
     }
 }
 
-fn name_hash(name: &str) -> u64 {
+/// A class name's hash, to tell "same id, same class" across snapshots.
+fn name_hash(name: &str) -> u32 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     name.hash(&mut h);
-    h.finish()
+    h.finish() as u32
 }
 
 /// A parsed snapshot with everything computed on it.
@@ -92,19 +94,27 @@ fn analyse_one(opened: &Opened, options: &Options) -> Result<Analysed, HeapError
     })
 }
 
-fn summarise(a: &Analysed) -> Summary {
+/// Heap objects' (id, class hash): embedder nodes' (even) ids change between snapshots,
+/// and the synthetic roots are the same in every process.
+fn object_ids(a: &Analysed) -> impl Iterator<Item = (u32, u32)> + '_ {
+    let hashes: Vec<u32> = a.classes.names.iter().map(|n| name_hash(n)).collect();
+    (0..a.snap.node_count())
+        .filter(|&n| a.snap.node_id(n) % 2 == 1 && Some(a.snap.node_type(n)) != a.types.synthetic)
+        .map(move |n| (a.snap.node_id(n), hashes[a.classes.of[n] as usize]))
+}
+
+fn summarise(a: &Analysed, keep_ids: bool) -> Summary {
     let mut per_class = vec![ClassStat::default(); a.classes.names.len()];
     for node in 0..a.snap.node_count() {
         let c = &mut per_class[a.classes.of[node] as usize];
         c.count += 1;
         c.self_bytes += u64::from(a.snap.self_size(node));
     }
-    let hashes: Vec<u64> = a.classes.names.iter().map(|n| name_hash(n)).collect();
-    let mut ids: Vec<(u32, u64)> = (0..a.snap.node_count())
-        // Heap objects only: embedder nodes' (even) ids change between snapshots.
-        .filter(|&n| a.snap.node_id(n) % 2 == 1 && Some(a.snap.node_type(n)) != a.types.synthetic)
-        .map(|n| (a.snap.node_id(n), hashes[a.classes.of[n] as usize]))
-        .collect();
+    let mut ids: Vec<(u32, u32)> = if keep_ids {
+        object_ids(a).collect()
+    } else {
+        Vec::new()
+    };
     ids.sort_unstable();
     let classes = a
         .classes
@@ -125,16 +135,15 @@ fn summarise(a: &Analysed) -> Summary {
 }
 
 /// Share of `older`'s objects found in `newer` with the same id and class.
-fn shared_fraction(older: &[(u32, u64)], newer: &[(u32, u64)]) -> f64 {
+fn shared_fraction(older: &[(u32, u32)], newer: &Analysed) -> f64 {
     if older.is_empty() {
         return 0.0;
     }
-    let found = older
-        .iter()
+    let found = object_ids(newer)
         .filter(|(id, h)| {
-            newer
+            older
                 .binary_search_by_key(id, |(i, _)| *i)
-                .is_ok_and(|k| newer[k].1 == *h)
+                .is_ok_and(|k| older[k].1 == *h)
         })
         .count();
     found as f64 / older.len() as f64
@@ -192,7 +201,10 @@ pub fn analyse_v8(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, 
     for (k, file) in opened.iter().enumerate() {
         let a = analyse_one(file, options)?;
         infos.push(info(file, &a));
-        let summary = summarise(&a);
+        // The id lists of the first two snapshots are kept to the end; the others' only
+        // until the next snapshot has been checked against them.
+        let keep_ids = k < 2 || k + 1 < opened.len();
+        let summary = summarise(&a, keep_ids);
         if let Some(prev) = summaries.last() {
             if summary.max_id < prev.max_id {
                 return Err(HeapError::OutOfOrder {
@@ -202,7 +214,7 @@ pub fn analyse_v8(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, 
                     previous_max_id: u64::from(prev.max_id),
                 });
             }
-            let shared = shared_fraction(&prev.ids, &summary.ids);
+            let shared = shared_fraction(&prev.ids, &a);
             if shared < MIN_SHARED_FRACTION {
                 comparable = false;
                 warnings.push(format!(
@@ -213,8 +225,6 @@ pub fn analyse_v8(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, 
                 ));
             }
         }
-        // Only the first two snapshots' ids are needed later; free the others' once
-        // the next snapshot has been checked against them.
         if k >= 3
             && let Some(prev) = summaries.last_mut()
         {
@@ -271,17 +281,22 @@ impl Series<'_> {
         }
         let first = &self.summaries[0].ids;
         let second = (self.summaries.len() >= 3).then(|| &self.summaries[1].ids);
-        let has = |ids: &[(u32, u64)], id: u32| ids.binary_search_by_key(&id, |(i, _)| *i).is_ok();
-        let mut nodes: Vec<usize> = (0..last.snap.node_count())
-            .filter(|&n| {
-                let id = last.snap.node_id(n);
-                id % 2 == 1 && !has(first, id) && second.is_none_or(|s| has(s, id))
-            })
-            .collect();
-        nodes.sort_by_key(|&n| last.snap.node_id(n));
-        for n in nodes {
-            let name = &last.classes.names[last.classes.of[n] as usize];
-            out.entry(name.clone()).or_default().push(n);
+        // Objects newer than the second snapshot cannot be in it: most of a big last
+        // snapshot is skipped without a search.
+        let newest = second.map_or(u32::MAX, |_| self.summaries[1].max_id);
+        let has = |ids: &[(u32, u32)], id: u32| ids.binary_search_by_key(&id, |(i, _)| *i).is_ok();
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); last.classes.names.len()];
+        for n in 0..last.snap.node_count() {
+            let id = last.snap.node_id(n);
+            if id % 2 == 1 && id <= newest && !has(first, id) && second.is_none_or(|s| has(s, id)) {
+                by_class[last.classes.of[n] as usize].push(n);
+            }
+        }
+        for (class, mut nodes) in by_class.into_iter().enumerate() {
+            if !nodes.is_empty() {
+                nodes.sort_by_key(|&n| last.snap.node_id(n));
+                out.insert(last.classes.names[class].clone(), nodes);
+            }
         }
         out
     }

@@ -121,9 +121,10 @@ pub fn compute(s: &Snapshot, t: &Types) -> Dominators {
         semi[w] = best;
         ancestor[w] = parent[w];
     }
-    drop(ancestor);
-    drop(label);
-    let mut idom_pre = parent.clone();
+    // Free the temporaries before the per-node results are allocated (peak memory).
+    drop((ancestor, label, pre, preds, pstart));
+    // The DFS parents become the immediate dominators, in place.
+    let mut idom_pre = parent;
     for w in 1..m {
         let mut d = idom_pre[w];
         while d > semi[w] {

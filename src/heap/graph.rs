@@ -75,7 +75,7 @@ impl Classes {
             let ty = s.node_type(node);
             let named = Some(ty) == t.object || Some(ty) == t.native;
             let key = if named {
-                types + s.node_field(node, s.f.n_name)
+                types + s.node_name_index(node)
             } else {
                 ty
             };

@@ -28,8 +28,10 @@ fn followed(s: &Snapshot, t: &Types, from: usize, edge: usize) -> bool {
     }
     let ty = Some(s.node_type(from));
     if ty == t.hidden
-        && graph::edge_label(s, t, edge) == "sloppy_function_map"
         && s.node_name(from) == "system / NativeContext"
+        && Some(s.edge_type(edge)) != t.e_element
+        && Some(s.edge_type(edge)) != t.e_hidden
+        && s.strings.get(s.edge_name(edge) as usize) == "sloppy_function_map"
     {
         return false;
     }
@@ -136,7 +138,7 @@ impl Parents {
                 },
             );
             mix(s.node_type(at));
-            mix(s.node_field(at, s.f.n_name));
+            mix(s.node_name_index(at));
             at = self.parent[at] as usize;
             steps += 1;
         }
