@@ -82,8 +82,10 @@ fn analyse_one(opened: &Opened, options: &Options) -> Result<Analysed, HeapError
     let reader = opened.reader(options.quiet)?;
     let snap = v8::parse(reader).map_err(|e| parse_error(opened, e))?;
     let types = Types::of(&snap);
-    let classes = Classes::build(&snap, &types);
+    // Dominators first: their temporaries are the peak of memory, and the classes'
+    // per-node array need not be alive then.
     let dom = dominators::compute(&snap, &types);
+    let classes = Classes::build(&snap, &types);
     let class_retained = dominators::class_retained(&snap, &dom, &classes);
     Ok(Analysed {
         snap,

@@ -29,27 +29,35 @@ impl Dominators {
     }
 }
 
-/// Predecessors over essential edges, as a compressed adjacency list.
-fn predecessors(s: &Snapshot, t: &Types) -> (Vec<u32>, Vec<u32>) {
+/// Predecessors over essential edges, as a compressed adjacency list in preorder
+/// numbers (unreachable predecessors left out), so the main loop needs no node→number
+/// map.
+fn predecessors(s: &Snapshot, t: &Types, pre: &[u32], m: usize) -> (Vec<u32>, Vec<u32>) {
     let n = s.node_count();
-    let mut start = vec![0u32; n + 1];
+    let mut start = vec![0u32; m + 1];
     for from in 0..n {
+        if pre[from] == NONE {
+            continue;
+        }
         for e in s.edges_of(from) {
             if t.essential(s, from, e) {
-                start[s.edge_to(e) + 1] += 1;
+                start[pre[s.edge_to(e)] as usize + 1] += 1;
             }
         }
     }
-    for i in 0..n {
+    for i in 0..m {
         start[i + 1] += start[i];
     }
     let mut fill = start.clone();
-    let mut preds = vec![0u32; start[n] as usize];
+    let mut preds = vec![0u32; start[m] as usize];
     for from in 0..n {
+        if pre[from] == NONE {
+            continue;
+        }
         for e in s.edges_of(from) {
             if t.essential(s, from, e) {
-                let to = s.edge_to(e);
-                preds[fill[to] as usize] = from as u32;
+                let to = pre[s.edge_to(e)] as usize;
+                preds[fill[to] as usize] = pre[from];
                 fill[to] += 1;
             }
         }
@@ -100,21 +108,17 @@ fn dfs(s: &Snapshot, t: &Types) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
 pub fn compute(s: &Snapshot, t: &Types) -> Dominators {
     let n = s.node_count();
     let (pre, vertex, parent) = dfs(s, t);
-    let (pstart, preds) = predecessors(s, t);
     let m = vertex.len();
+    let (pstart, preds) = predecessors(s, t, &pre, m);
+    drop(pre);
     // All arrays below are indexed by preorder number.
     let mut semi: Vec<u32> = (0..m as u32).collect();
     let mut label: Vec<u32> = (0..m as u32).collect();
     let mut ancestor = vec![NONE; m];
     let mut path = Vec::new();
     for w in (1..m).rev() {
-        let node = vertex[w] as usize;
         let mut best = semi[w];
-        for &v in &preds[pstart[node] as usize..pstart[node + 1] as usize] {
-            let pv = pre[v as usize];
-            if pv == NONE {
-                continue;
-            }
+        for &pv in &preds[pstart[w] as usize..pstart[w + 1] as usize] {
             let u = eval(pv, &mut ancestor, &mut label, &semi, &mut path);
             best = best.min(semi[u as usize]);
         }
@@ -122,7 +126,7 @@ pub fn compute(s: &Snapshot, t: &Types) -> Dominators {
         ancestor[w] = parent[w];
     }
     // Free the temporaries before the per-node results are allocated (peak memory).
-    drop((ancestor, label, pre, preds, pstart));
+    drop((ancestor, label, preds, pstart));
     // The DFS parents become the immediate dominators, in place.
     let mut idom_pre = parent;
     for w in 1..m {

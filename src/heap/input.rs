@@ -207,7 +207,7 @@ struct Prefetch {
 
 impl Prefetch {
     fn new(mut inner: Box<dyn Read + Send>) -> Prefetch {
-        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
         std::thread::spawn(move || {
             loop {
                 let mut chunk = vec![0u8; 1 << 20];

@@ -89,7 +89,8 @@ struct Fields {
 #[derive(Default)]
 pub struct Strings {
     bytes: Vec<u8>,
-    ends: Vec<usize>,
+    /// End offsets (u32: a string table above 4 GB is refused).
+    ends: Vec<u32>,
 }
 
 impl Strings {
@@ -99,10 +100,11 @@ impl Strings {
     pub fn is_empty(&self) -> bool {
         self.ends.is_empty()
     }
+
     pub fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         // Only valid UTF-8 is ever pushed (see `read_string`).
-        std::str::from_utf8(&self.bytes[start..self.ends[i]]).unwrap_or("\u{fffd}")
+        std::str::from_utf8(&self.bytes[start..self.ends[i] as usize]).unwrap_or("\u{fffd}")
     }
 }
 
@@ -272,6 +274,9 @@ pub fn parse(reader: impl Read) -> Result<Snapshot> {
         }
     }
     check(&mut snap, &header, &f)?;
+    // The string table grew by doubling; give the slack back before the analysis.
+    snap.strings.bytes.shrink_to_fit();
+    snap.strings.ends.shrink_to_fit();
     Ok(snap)
 }
 
@@ -598,7 +603,9 @@ impl<R: Read> Lexer<R> {
         loop {
             self.expect(b'"')?;
             self.read_string(&mut out.bytes)?;
-            out.ends.push(out.bytes.len());
+            let end = u32::try_from(out.bytes.len())
+                .map_err(|_| ParseError::Invalid("the string table is above 4 GB".into()))?;
+            out.ends.push(end);
             match self.next_nonws()? {
                 b',' => {}
                 b']' => return Ok(()),
