@@ -583,3 +583,151 @@ fn mixed_formats_are_refused() {
     assert_eq!(code, 2);
     assert!(stderr.contains("give files of one kind"), "{stderr}");
 }
+
+/// A small V8 snapshot written here (for a deterministic report and for what real
+/// processes cannot easily produce): `global.bus._events.request[i]` are `onRequest`
+/// closures whose context holds `ctx`, a `LeakyThing`; one per request. Object ids are
+/// stable across snapshots (as in one process) plus `id_offset`.
+fn synthetic_snapshot(requests: u32, id_offset: u32) -> String {
+    // node: type, name, id, self_size, edge_count; types: 0 hidden, 1 object, 2 closure,
+    // 3 synthetic. edge: type, name_or_index, to_node; types: 0 context, 1 element,
+    // 2 property, 3 internal.
+    let strings = [
+        "",
+        "global",
+        "(GC roots)",
+        "EventEmitter",
+        "Object",
+        "Array",
+        "onRequest",
+        "system / Context",
+        "LeakyThing",
+        "bus",
+        "_events",
+        "request",
+        "context",
+        "ctx",
+    ];
+    let s = |name: &str| strings.iter().position(|x| *x == name).unwrap() as u32;
+    let mut nodes: Vec<[u32; 5]> = vec![
+        [3, s(""), 1, 0, 2],
+        [1, s("global"), 3 + id_offset, 100, 1],
+        [3, s("(GC roots)"), 5, 0, 0],
+        [1, s("EventEmitter"), 7 + id_offset, 40, 1],
+        [1, s("Object"), 9 + id_offset, 30, 1],
+        [1, s("Array"), 11 + id_offset, 16 + 8 * requests, requests],
+    ];
+    let mut edges: Vec<[u32; 3]> = vec![
+        [1, 1, 1],
+        [1, 2, 2],
+        [2, s("bus"), 3],
+        [2, s("_events"), 4],
+        [2, s("request"), 5],
+    ];
+    for j in 0..requests {
+        let base = nodes.len() as u32;
+        edges.push([1, j, base]);
+        nodes.push([2, s("onRequest"), 101 + 6 * j + id_offset, 32, 1]);
+        edges.push([3, s("context"), base + 1]);
+        nodes.push([1, s("system / Context"), 103 + 6 * j + id_offset, 24, 1]);
+        edges.push([0, s("ctx"), base + 2]);
+        nodes.push([1, s("LeakyThing"), 105 + 6 * j + id_offset, 100, 0]);
+    }
+    // The edge list above is in node order only if each node's edges are contiguous:
+    // root (2), global (1), bus (1), _events (1), array (requests), then per request.
+    let mut ordered: Vec<[u32; 3]> = edges[..5].to_vec();
+    ordered.extend((0..requests as usize).map(|j| edges[5 + 3 * j]));
+    for j in 0..requests as usize {
+        ordered.push(edges[6 + 3 * j]);
+        ordered.push(edges[7 + 3 * j]);
+    }
+    let flat = |rows: Vec<String>| rows.join(",");
+    let nodes_json = flat(
+        nodes
+            .iter()
+            .map(|n| format!("{},{},{},{},{}", n[0], n[1], n[2], n[3], n[4]))
+            .collect(),
+    );
+    let edges_json = flat(
+        ordered
+            .iter()
+            .map(|e| format!("{},{},{}", e[0], e[1], e[2] * 5))
+            .collect(),
+    );
+    format!(
+        r#"{{"snapshot":{{"meta":{{"node_fields":["type","name","id","self_size","edge_count"],"node_types":[["hidden","object","closure","synthetic"],"string","number","number","number"],"edge_fields":["type","name_or_index","to_node"],"edge_types":[["context","element","property","internal"],"string_or_number","node"]}},"node_count":{},"edge_count":{}}},
+"nodes":[{nodes_json}],
+"edges":[{edges_json}],
+"strings":{}}}"#,
+        nodes.len(),
+        ordered.len(),
+        serde_json::to_string(&strings).unwrap()
+    )
+}
+
+fn synthetic_series(dir: &Path, rounds: &[(u32, u32)]) -> Vec<PathBuf> {
+    rounds
+        .iter()
+        .enumerate()
+        .map(|(k, (requests, offset))| {
+            let path = dir.join(format!(
+                "Heap.20261201.10{k}000.4242.0.00{}.heapsnapshot",
+                k + 1
+            ));
+            std::fs::write(&path, synthetic_snapshot(*requests, *offset)).unwrap();
+            path
+        })
+        .collect()
+}
+
+#[test]
+fn synthetic_markdown_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = synthetic_series(dir.path(), &[(2, 0), (5, 0), (9, 0)]);
+    let mut args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.push("-q".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = leakcollect(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(&dir.path().display().to_string(), "<dir>");
+    insta::assert_snapshot!("heap_synthetic_markdown", md);
+}
+
+#[test]
+fn snapshots_sharing_no_ids_fall_back_to_count_deltas() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second file's objects all have other ids: not the same process.
+    let files = synthetic_series(dir.path(), &[(2, 0), (6, 1_000_000)]);
+    let out = leakcollect(&[
+        files[0].to_str().unwrap(),
+        files[1].to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("do not seem to come from one process"),
+        "{stderr}"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(schema_errors(&json).is_empty());
+    assert_eq!(json["ids_comparable"], false);
+    let g = by_name(&json["growing"], "LeakyThing").unwrap();
+    assert_eq!(g["count_delta"], 4);
+    assert!(g.get("allocated_between_first_two_alive_at_last").is_none());
+    // Suspects still come, from the count deltas: the 4 newest objects.
+    let s = by_name(&json["suspects"], "LeakyThing").unwrap();
+    assert_eq!(s["count"], 4);
+    assert_eq!(s["pattern"]["kind"], "event-emitter-listeners");
+}
