@@ -38,9 +38,9 @@ pub struct Opened {
     pub kind: Kind,
 }
 
-/// Peak memory of the analysis per byte of uncompressed snapshot: measured 1.6 on a
-/// 293 MB Node.js snapshot (474 MB peak RSS, see BENCHMARKS.md), plus a margin.
-const V8_BYTES_PER_FILE_BYTE: f64 = 1.8;
+/// Peak memory of the analysis per byte of uncompressed snapshot: measured 1.12 on a
+/// 293 MB Node.js snapshot (328 MB peak RSS, see BENCHMARKS.md), plus a margin.
+const V8_BYTES_PER_FILE_BYTE: f64 = 1.4;
 /// pprof messages decode into structs a few times bigger than their wire form.
 const PPROF_BYTES_PER_FILE_BYTE: f64 = 6.0;
 
