@@ -331,3 +331,132 @@ fn grew_steadily(all: &[Sites], name: &str) -> bool {
         .collect();
     bytes.windows(2).all(|w| w[1] >= w[0])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::input::Kind;
+    use std::path::PathBuf;
+
+    /// A profile with the given sample types; one sample per (leaf, caller, values), the
+    /// leaf's location holding an inlined frame first when `inlined` is set.
+    fn profile(types: &[&str], samples: &[(&str, &str, Vec<i64>)], inlined: bool) -> Profile {
+        let mut strings: Vec<String> = vec![String::new()];
+        let mut intern = |s: &str| {
+            if let Some(i) = strings.iter().position(|x| x == s) {
+                return i as i64;
+            }
+            strings.push(s.to_string());
+            strings.len() as i64 - 1
+        };
+        let sample_type = types
+            .iter()
+            .map(|t| ValueType {
+                r#type: intern(t),
+                unit: intern("count"),
+            })
+            .collect();
+        let mut function = Vec::new();
+        let mut location = Vec::new();
+        let mut sample = Vec::new();
+        for (i, (leaf, caller, values)) in samples.iter().enumerate() {
+            let base = 10 * i as u64;
+            for (k, name) in [*leaf, "inlined.helper", *caller].iter().enumerate() {
+                function.push(Function {
+                    id: base + k as u64 + 1,
+                    name: intern(name),
+                });
+            }
+            // Lines innermost first: the inlined helper, then the function it is in.
+            let mut lines = vec![Line {
+                function_id: base + 1,
+            }];
+            if inlined {
+                lines.insert(
+                    0,
+                    Line {
+                        function_id: base + 2,
+                    },
+                );
+            }
+            location.push(Location {
+                id: base + 1,
+                address: 0,
+                line: lines,
+            });
+            location.push(Location {
+                id: base + 3,
+                address: 0,
+                line: vec![Line {
+                    function_id: base + 3,
+                }],
+            });
+            sample.push(Sample {
+                location_id: vec![base + 1, base + 3],
+                value: values.clone(),
+            });
+        }
+        Profile {
+            sample_type,
+            sample,
+            location,
+            function,
+            string_table: strings,
+            time_nanos: 0,
+        }
+    }
+
+    fn opened() -> Opened {
+        Opened {
+            path: PathBuf::from("p.pb.gz"),
+            size_bytes: 1,
+            gzip: false,
+            kind: Kind::Pprof,
+        }
+    }
+
+    #[test]
+    fn datadog_sample_types_and_leaf_sites() {
+        let p = profile(
+            &["objects", "space"],
+            &[
+                ("app.cache", "app.main", vec![3, 300]),
+                ("app.cache", "app.other", vec![1, 100]),
+            ],
+            false,
+        );
+        let s = sites(&opened(), &p).unwrap();
+        assert_eq!(s.sample_types, ["objects", "space"]);
+        let site = &s.by_name["app.cache"];
+        assert_eq!((site.objects, site.bytes), (4, 400));
+        assert_eq!(site.frames, ["app.cache", "app.main"]);
+    }
+
+    #[test]
+    fn the_innermost_inlined_frame_is_the_site() {
+        let p = profile(
+            &[
+                "alloc_objects",
+                "alloc_space",
+                "inuse_objects",
+                "inuse_space",
+            ],
+            &[("app.cache", "app.main", vec![9, 900, 2, 200])],
+            true,
+        );
+        let s = sites(&opened(), &p).unwrap();
+        assert_eq!(s.by_name["inlined.helper"].bytes, 200, "inuse, not alloc");
+        assert!(!s.by_name.contains_key("app.cache"));
+    }
+
+    #[test]
+    fn no_inuse_types_is_an_error_naming_them() {
+        let p = profile(&["alloc_objects", "alloc_space"], &[], false);
+        match sites(&opened(), &p) {
+            Err(HeapError::NoInuse { found, .. }) => {
+                assert_eq!(found, "alloc_objects, alloc_space")
+            }
+            other => panic!("{:?}", other.map(|s| s.sample_types)),
+        }
+    }
+}

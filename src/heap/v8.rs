@@ -45,7 +45,8 @@ struct SnapshotHeader {
 #[derive(Debug, Deserialize)]
 struct Meta {
     node_fields: Vec<String>,
-    /// The first entry lists the type names of the `type` field; others are type hints.
+    /// Aligned with `node_fields`: at the `type` field's position, the list of type
+    /// names; elsewhere type hints (`string`, `number`).
     node_types: Vec<serde_json::Value>,
     edge_fields: Vec<String>,
     edge_types: Vec<serde_json::Value>,
@@ -233,9 +234,10 @@ pub fn parse(reader: impl Read) -> Result<Snapshot> {
                 let parsed: SnapshotHeader = serde_json::from_slice(&raw).map_err(|e| {
                     ParseError::Invalid(format!("`snapshot.meta` is not as expected ({e})"))
                 })?;
-                snap.node_types = type_names(&parsed.meta.node_types, "node_types")?;
-                snap.edge_types = type_names(&parsed.meta.edge_types, "edge_types")?;
                 let f = fields(&parsed.meta)?;
+                // The type-name list sits at the `type` field's position.
+                snap.node_types = type_names(&parsed.meta.node_types, f.n_type, "node_types")?;
+                snap.edge_types = type_names(&parsed.meta.edge_types, f.e_type, "edge_types")?;
                 header = Some((parsed, f));
             }
             b"nodes" | b"edges" => {
@@ -354,9 +356,9 @@ fn read_edges<R: Read>(
     Ok(())
 }
 
-fn type_names(types: &[serde_json::Value], what: &str) -> Result<Vec<String>> {
+fn type_names(types: &[serde_json::Value], at: usize, what: &str) -> Result<Vec<String>> {
     types
-        .first()
+        .get(at)
         .and_then(|t| t.as_array())
         .map(|a| {
             a.iter()
@@ -799,6 +801,30 @@ mod tests {
             parse(bad.as_bytes()),
             Err(ParseError::Syntax { .. })
         ));
+    }
+
+    #[test]
+    fn field_order_comes_from_meta() {
+        // The same graph with `id` first and an extra trailing field.
+        let reordered = SMALL
+            .replace(
+                r#""node_fields":["type","name","id","self_size","edge_count","detachedness"]"#,
+                r#""node_fields":["id","type","name","self_size","edge_count","detachedness","extra"]"#,
+            )
+            .replace(
+                r#""node_types":[["hidden""#,
+                r#""node_types":["number",["hidden""#,
+            )
+            .replace(
+                "[9,0,1,0,1,0, 3,1,3,40,1,0, 2,2,5,16,0,0]",
+                "[1,9,0,0,1,0,7, 3,3,1,40,1,0,7, 5,2,2,16,0,0,7]",
+            )
+            .replace("[1,0,6, 2,3,12]", "[1,0,7, 2,3,14]");
+        let s = parse(reordered.as_bytes()).unwrap();
+        assert_eq!(s.node_id(1), 3);
+        assert_eq!(s.node_name(1), "Café 😀");
+        assert_eq!(s.self_size(2), 16);
+        assert_eq!(s.edge_to(1), 2);
     }
 
     #[test]
