@@ -293,6 +293,27 @@ fn node_control_shows_none_of_its_classes() {
     }
 }
 
+#[test]
+fn node_uncleared_timers_pattern() {
+    let (_dir, files) = node_snapshots("timers.js", &format!("{W},{N1},{N2}"));
+    let json = heap_json(&files);
+    let job = by_name(&json["growing"], "LeakyTimerJob").unwrap();
+    assert_eq!(job["count_delta"], N1 + N2);
+    assert_eq!(job["allocated_between_first_two_alive_at_last"], N1);
+    // The timers are the leak: the jobs hang off them (and are reported as their part).
+    let s = by_name(&json["suspects"], "Timeout")
+        .unwrap_or_else(|| panic!("no Timeout suspect: {:#}", json["suspects"]));
+    assert_eq!(s["count"], N1);
+    assert_eq!(s["pattern"]["kind"], "timers");
+    let e = edges(&s["retainer_path"]);
+    assert!(
+        e.iter().any(|x| x == "_idleNext" || x == "_idlePrev"),
+        "{e:?}"
+    );
+    // Chains of Timeouts cluster into one shape whatever their position in the list.
+    assert!(s["path_count"].as_u64().unwrap() * 2 > N1, "{s:#}");
+}
+
 /// Runs `leakcollect heap ARGS -o OUT` expecting failure: (exit code, stderr); checks that
 /// no output file appeared.
 fn fails(files: &[&Path]) -> (i32, String) {

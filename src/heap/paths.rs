@@ -121,9 +121,24 @@ impl Parents {
         };
         let mut at = node;
         let mut steps = 0;
+        // A run of identical steps (a linked list: `_idleNext` → Timeout → `_idleNext`…)
+        // counts once, so every member of a chain has the same shape.
+        let mut previous: Option<(u32, u32, u32, u32)> = None;
         while at != ROOT && steps <= s.node_count() {
             let e = self.edge[at] as usize;
             let ty = Some(s.edge_type(e));
+            let step = (
+                s.edge_type(e),
+                s.edge_name(e),
+                s.node_type(at),
+                s.node_name_index(at),
+            );
+            if previous == Some(step) {
+                at = self.parent[at] as usize;
+                steps += 1;
+                continue;
+            }
+            previous = Some(step);
             mix(s.edge_type(e));
             // Element indices and numbered internal slots (a Map's table) differ per
             // object; the shape ignores them.
@@ -200,7 +215,10 @@ pub fn pattern(steps: &[Step]) -> Pattern {
         if TIMER_EDGES.contains(&edge) || TIMER_NODES.contains(&step.node.as_str()) {
             return hint(
                 PatternKind::Timers,
-                format!("the retainer path goes through {edge} → {}", step.node),
+                format!(
+                    "the retainer path goes through a {} (reached by `{edge}`): Node's list of active timers",
+                    step.node
+                ),
             );
         }
     }

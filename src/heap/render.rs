@@ -137,14 +137,31 @@ pub fn mb(bytes: i64, signed: bool) -> String {
 
 /// A retainer path in the report's arrow format: the root's child, then one line per
 /// edge, `→ edge: node @id`.
+/// A run of identical steps (a linked list) shows its first and last step and how many
+/// are left out.
 pub fn path_lines(steps: &[Step]) -> Vec<String> {
-    steps
-        .iter()
-        .map(|s| match &s.edge {
-            None => format!("{} @{}", s.node, s.id),
-            Some(edge) => format!("→ {edge}: {} @{}", s.node, s.id),
-        })
-        .collect()
+    let line = |s: &Step| match &s.edge {
+        None => format!("{} @{}", s.node, s.id),
+        Some(edge) => format!("→ {edge}: {} @{}", s.node, s.id),
+    };
+    let same = |a: &Step, b: &Step| a.edge.is_some() && a.edge == b.edge && a.node == b.node;
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < steps.len() {
+        let mut j = i + 1;
+        while j < steps.len() && same(&steps[i], &steps[j]) {
+            j += 1;
+        }
+        lines.push(line(&steps[i]));
+        if j - i > 2 {
+            lines.push(format!("→ … {} more of the same …", j - i - 2));
+        }
+        if j - i > 1 {
+            lines.push(line(&steps[j - 1]));
+        }
+        i = j;
+    }
+    lines
 }
 
 fn one_line_path(steps: &[Step]) -> String {
