@@ -383,6 +383,23 @@ fn bad_v8_inputs_each_say_what_to_do() {
 }
 
 #[test]
+fn unwritable_output_is_exit_5_before_any_parsing() {
+    let (_, files) = leaky();
+    let out = leakcollect(&[
+        files[0].to_str().unwrap(),
+        files[1].to_str().unwrap(),
+        "-o",
+        "/nonexistent-folder/heap.md",
+    ]);
+    assert_eq!(out.status.code(), Some(5));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the folder /nonexistent-folder does not exist"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn out_of_order_snapshots_are_refused() {
     let (_, files) = leaky();
     let (code, stderr) = fails(&[&files[1], &files[0]]);
