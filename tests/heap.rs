@@ -614,6 +614,34 @@ fn pprof_without_inuse_types_is_no_data() {
 }
 
 #[test]
+fn bad_pprof_inputs_and_uncompressed_profiles() {
+    let (dir, files) = go_profiles("steady");
+    let gz = std::fs::read(&files[2]).unwrap();
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gz.as_slice()), &mut raw).unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let plain = write("plain.pb", &raw);
+    let gz_cut = write("cut.pb.gz", &gz[..gz.len() / 2]);
+    let raw_cut = write("cut.pb", &raw[..raw.len() / 2]);
+    for (bad, message) in [
+        (&gz_cut, "the file ends early"),
+        (&raw_cut, "the file ends early"),
+    ] {
+        let (code, stderr) = fails(&[&files[0], bad]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(message), "{stderr}");
+    }
+    // An uncompressed profile reads the same as its gzip'd original.
+    let a = heap_json(&[files[0].clone(), files[2].clone()]);
+    let b = heap_json(&[files[0].clone(), plain]);
+    assert_eq!(a["growing"], b["growing"]);
+}
+
+#[test]
 fn mixed_formats_are_refused() {
     let (_, v8) = leaky();
     let (_dir, pprof) = go_profiles("steady");
