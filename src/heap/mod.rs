@@ -25,9 +25,9 @@ use thiserror::Error;
 /// what to do about it.
 #[derive(Debug, Error)]
 pub enum HeapError {
-    #[error("{path}: no such file; check the path (give the snapshots oldest first)")]
+    #[error("{path}: no such file; check the path")]
     Missing { path: PathBuf },
-    #[error("{path}: cannot read it ({source}); check its permissions")]
+    #[error("{path}: cannot read it ({source}); give a readable file")]
     Unreadable {
         path: PathBuf,
         source: std::io::Error,
