@@ -766,6 +766,39 @@ fn synthetic_markdown_snapshot() {
 }
 
 #[test]
+fn snapshots_of_two_processes_fall_back_to_count_deltas() {
+    // Two Node processes started from the same startup snapshot number their objects
+    // alike, so ids alone cannot tell; Node's file names carry the pid.
+    let (_a, leaky) = leaky();
+    let (_b, control) = node_snapshots("control.js", "100,300,200");
+    let out = leakcollect(&[
+        control[0].to_str().unwrap(),
+        leaky[2].to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("were written by different processes"),
+        "{stderr}"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["ids_comparable"], false);
+    assert!(
+        json["growing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g.get("allocated_between_first_two_alive_at_last").is_none())
+    );
+}
+
+#[test]
 fn snapshots_sharing_no_ids_fall_back_to_count_deltas() {
     let dir = tempfile::tempdir().unwrap();
     // The second file's objects all have other ids: not the same process.

@@ -179,6 +179,31 @@ pub fn taken_at_from_name(path: &std::path::Path) -> Option<String> {
     ))
 }
 
+/// The process id in Node's default file name (`Heap.DATE.TIME.PID.THREAD.SEQ…`).
+pub fn pid_from_name(path: &std::path::Path) -> Option<u32> {
+    let name = path.file_name()?.to_str()?;
+    let mut parts = name.strip_prefix("Heap.")?.split('.');
+    let (_date, _time, pid) = (parts.next()?, parts.next()?, parts.next()?);
+    pid.parse().ok()
+}
+
+/// Two of Node's default file names with different process ids: the snapshots come from
+/// different processes, whose object ids mean different objects (even when, started from
+/// the same startup snapshot, they look alike).
+fn different_processes(opened: &[Opened]) -> Option<String> {
+    let pids: Vec<(u32, &Opened)> = opened
+        .iter()
+        .filter_map(|o| pid_from_name(&o.path).map(|p| (p, o)))
+        .collect();
+    let (first_pid, first) = pids.first()?;
+    let (pid, other) = pids.iter().find(|(p, _)| p != first_pid)?;
+    Some(format!(
+        "{} and {} were written by different processes (pid {first_pid} and {pid} in Node's file names): object ids are not comparable across processes; showing count deltas only, without the three-snapshot set",
+        super::file_name(&first.path),
+        super::file_name(&other.path)
+    ))
+}
+
 fn info(opened: &Opened, a: &Analysed) -> SnapshotInfo {
     let total: u64 = (0..a.snap.node_count())
         .map(|n| u64::from(a.snap.self_size(n)))
@@ -238,6 +263,10 @@ pub fn analyse_v8(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, 
         }
     }
     let last = last.expect("at least one file");
+    if comparable && let Some(warning) = different_processes(&opened) {
+        comparable = false;
+        warnings.push(warning);
+    }
     if opened.len() == 1 {
         warnings.push(
             "one snapshot only: it shows what the heap holds (top consumers, retained sizes) but not what grows; take two or three snapshots minutes apart under load to find a leak".into(),

@@ -97,7 +97,8 @@ fn read_prefix(path: &Path, buf: &mut [u8]) -> Result<usize, HeapError> {
 }
 
 /// The uncompressed size: a gzip member's trailer holds it modulo 2^32, so a trailer
-/// smaller than the file itself (a > 4 GB snapshot) falls back to a typical 8× ratio.
+/// smaller than the file itself (a > 4 GB snapshot) or impossibly large (a truncated
+/// file) falls back to a typical 8× ratio.
 fn uncompressed_size(path: &Path, size: u64, gzip: bool) -> u64 {
     if !gzip || size < 18 {
         return size;
@@ -110,8 +111,12 @@ fn uncompressed_size(path: &Path, size: u64, gzip: bool) -> u64 {
         file.read_exact(&mut b)?;
         Ok(u32::from_le_bytes(b))
     })();
+    // Deflate cannot compress more than ~1032:1, so a bigger trailer is not one (a file
+    // cut short ends in arbitrary bytes).
     match trailer {
-        Ok(isize) if u64::from(isize) >= size => u64::from(isize),
+        Ok(isize) if u64::from(isize) >= size && u64::from(isize) <= size.saturating_mul(1032) => {
+            u64::from(isize)
+        }
         _ => size.saturating_mul(8),
     }
 }
