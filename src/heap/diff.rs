@@ -343,13 +343,16 @@ impl Series<'_> {
             .filter_map(|(name, l)| {
                 let f = first.classes.get(name).copied().unwrap_or_default();
                 let count_delta = l.count as i64 - f.count as i64;
-                if count_delta <= 0 || self.summaries.len() < 2 {
+                let bytes_delta = l.self_bytes as i64 - f.self_bytes as i64;
+                // Bytes alone count too: a listener array that only gets longer is one
+                // instance growing (DevTools' Comparison view lists size deltas as well).
+                if (count_delta <= 0 && bytes_delta <= 0) || self.summaries.len() < 2 {
                     return None;
                 }
                 Some(Growing {
                     name: name.clone(),
                     count_delta,
-                    bytes_delta: l.self_bytes as i64 - f.self_bytes as i64,
+                    bytes_delta,
                     count_first: f.count,
                     count_last: l.count,
                     bytes_first: f.self_bytes,

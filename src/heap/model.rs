@@ -24,7 +24,8 @@ pub struct HeapReport {
     pub sample_types: Option<Vec<String>>,
     /// Whether the three-snapshot technique could be used (V8, ids shared).
     pub ids_comparable: bool,
-    /// Classes (V8) or allocation sites (pprof) that grew first→last, most bytes first.
+    /// Classes (V8) or allocation sites (pprof) whose count or bytes grew first→last; V8
+    /// by retained growth, pprof by bytes growth.
     pub growing: Vec<Growing>,
     /// The largest consumers in the last snapshot (V8: by retained size).
     pub top_consumers: Vec<Consumer>,
