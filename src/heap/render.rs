@@ -342,3 +342,88 @@ fn view(report: &HeapReport) -> Value {
         "warnings": report.warnings,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::model::{Pattern, PatternKind, SnapshotInfo, Suspect};
+
+    fn report() -> HeapReport {
+        let step = |edge: Option<&str>, node: &str, id| Step {
+            node: node.into(),
+            edge: edge.map(str::to_string),
+            edge_type: edge.map(|_| "property".to_string()),
+            id,
+        };
+        HeapReport {
+            schema: crate::heap::model::SCHEMA_ID,
+            format: Format::V8,
+            snapshots: vec![SnapshotInfo {
+                path: "/x/a.heapsnapshot".into(),
+                size_bytes: 2_500_000,
+                gzip: false,
+                total_heap_bytes: 1,
+                objects: 1,
+                taken_at: None,
+                max_object_id: Some(1),
+            }],
+            sample_types: None,
+            ids_comparable: true,
+            growing: Vec::new(),
+            top_consumers: Vec::new(),
+            suspects: vec![Suspect {
+                name: "Item".into(),
+                count: 4,
+                retained_bytes: 10,
+                retained_growth_bytes: 10,
+                retainer_path: vec![
+                    step(None, "global", 1),
+                    step(Some("next"), "Item", 3),
+                    step(Some("next"), "Item", 5),
+                    step(Some("next"), "Item", 7),
+                    step(Some("next"), "Item", 9),
+                ],
+                path_count: 4,
+                pattern: Pattern {
+                    kind: PatternKind::Unknown,
+                    based_on: "x".into(),
+                },
+                stack: None,
+            }],
+            warnings: vec!["careful".into()],
+        }
+    }
+
+    #[test]
+    fn every_section_is_part_of_the_whole_report() {
+        let r = report();
+        let whole = markdown(&r);
+        for s in Section::ALL {
+            let text = section(&r, s);
+            assert!(!text.trim().is_empty(), "{s:?}");
+            assert!(whole.contains(text.trim()), "{s:?} missing from the report");
+        }
+        assert!(whole.contains("2.5 MB - /x/a.heapsnapshot"));
+    }
+
+    #[test]
+    fn runs_of_identical_steps_are_shortened() {
+        let lines = path_lines(&report().suspects[0].retainer_path);
+        assert_eq!(
+            lines,
+            [
+                "global @1",
+                "→ next: Item @3",
+                "→ … 2 more of the same …",
+                "→ next: Item @9"
+            ]
+        );
+    }
+
+    #[test]
+    fn megabytes_are_decimal() {
+        assert_eq!(mb(1_500_000, true), "+1.5 MB");
+        assert_eq!(mb(-250_000, true), "-0.250 MB");
+        assert_eq!(mb(123_456_789, false), "123 MB");
+    }
+}
