@@ -34,6 +34,18 @@ ensure_test_packages() {
     chromium:chromium openssl:openssl
 }
 
+# Debian's golang-go for tests/heap.rs (builds stdlib-only programs that write pprof heap
+# profiles, and runs `go tool pprof`); nothing is downloaded by go.
+ensure_golang() {
+  command -v go >/dev/null 2>&1 && return 0
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "== installing Debian's golang-go" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+  command -v go >/dev/null || { echo "error: go still missing after apt-get install golang-go" >&2; return 1; }
+}
+
 # Prints a free TCP port on 127.0.0.1.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'

@@ -123,6 +123,35 @@ pub enum Command {
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
     #[command(subcommand)]
     Queries(QueriesCommand),
+    /// Compare heap snapshots (V8 .heapsnapshot, plain or gzip'd) or pprof heap profiles,
+    /// oldest first: what grows, the leak suspects and their retainer paths.
+    #[command(after_help = HEAP_EXIT_CODES_HELP)]
+    Heap(HeapArgs),
+}
+
+pub const HEAP_EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  2  usage error, or an input file missing, unreadable, empty, truncated, corrupt, not a
+     heap snapshot/profile, out of order, or too big for the available memory
+  3  no data: a pprof profile without in-use sample types
+  5  the output file could not be written
+  70 internal error: a bug in leakcollect (please report it)";
+
+#[derive(Debug, Args, Clone)]
+pub struct HeapArgs {
+    /// Heap snapshots or pprof heap profiles, oldest first (two or three for a leak; one
+    /// only lists the top consumers).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Write the report here (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No progress bar and no warnings on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args, Clone)]

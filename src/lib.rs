@@ -10,6 +10,7 @@ pub mod config;
 pub mod draft;
 pub mod evidence;
 pub mod exit;
+pub mod heap;
 pub mod output;
 pub mod pack;
 pub mod prom;
@@ -26,6 +27,7 @@ pub use exit::{FINDINGS as EXIT_FINDINGS, OK as EXIT_OK};
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Collect(args)) => collect(&args).await,
+        Some(Command::Heap(args)) => commands::heap::run(&args),
         Some(Command::Init(args)) => {
             commands::attach::init(&args)?;
             eprintln!(
@@ -194,6 +196,8 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
         } else if let Some(e) = cause.downcast_ref::<output::OutputError>() {
             e.code()
         } else if let Some(e) = cause.downcast_ref::<draft::DraftError>() {
+            e.code()
+        } else if let Some(e) = cause.downcast_ref::<heap::HeapError>() {
             e.code()
         } else {
             continue;

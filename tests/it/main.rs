@@ -11,6 +11,7 @@ mod draft_props;
 mod e2e;
 mod errors;
 mod faults;
+mod heap;
 mod layering;
 mod lifetimes;
 mod live;

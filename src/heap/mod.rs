@@ -1,0 +1,133 @@
+//! Heap evidence from files: V8 heap snapshots (`.heapsnapshot`, plain or gzip'd) and
+//! pprof heap profiles (Go, `@datadog/pprof`). This is the acquisition + analysis layer
+//! for `leakcollect heap`; it never reaches up into `commands` (it takes paths and a quiet
+//! flag and returns a [`model::HeapReport`]), and `render` turns that report into text.
+//!
+//! Files: `input` (opening, gzip and format detection, the free-memory check), `v8`
+//! (streaming snapshot parser), `graph` (class names, edge names), `dominators`
+//! (retained sizes), `paths` (shortest retainer paths, clustering, pattern hints),
+//! `diff` (the series: deltas, three-snapshot set, suspects), `pprof`, `model`, `render`.
+
+pub mod diff;
+pub mod dominators;
+pub mod graph;
+pub mod input;
+pub mod model;
+pub mod paths;
+pub mod pprof;
+pub mod render;
+pub mod v8;
+
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Everything that can stop `leakcollect heap`; each variant knows its exit code and says
+/// what to do about it.
+#[derive(Debug, Error)]
+pub enum HeapError {
+    #[error("{path}: no such file; check the path")]
+    Missing { path: PathBuf },
+    #[error("{path}: cannot read it ({source}); give a readable file")]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: the file is empty; the snapshot was probably not written completely, take it again"
+    )]
+    Empty { path: PathBuf },
+    #[error(
+        "{path}: the file ends early ({detail}); it was cut off while being written or copied, take or copy it again"
+    )]
+    Truncated { path: PathBuf, detail: String },
+    #[error(
+        "{path}: the gzip data is corrupt ({detail}); copy the file again or take a new snapshot"
+    )]
+    Gzip { path: PathBuf, detail: String },
+    #[error(
+        "{path}: not a V8 heap snapshot nor a pprof heap profile (it starts with {start}); give .heapsnapshot files (Node.js v8.writeHeapSnapshot, Chrome DevTools) or pprof heap profiles (/debug/pprof/heap)"
+    )]
+    NotHeapFile { path: PathBuf, start: String },
+    #[error("{path}: not a valid {what}: {detail}; take the snapshot again")]
+    Invalid {
+        path: PathBuf,
+        what: &'static str,
+        detail: String,
+    },
+    #[error("{path} is a {this} but {first} is a {other}; give files of one kind")]
+    MixedFormats {
+        path: PathBuf,
+        first: PathBuf,
+        this: &'static str,
+        other: &'static str,
+    },
+    #[error(
+        "{path} seems out of order: its highest object id ({max_id}) is below that of the file before it, {previous} ({previous_max_id}); V8 ids only grow, so give the snapshots oldest first"
+    )]
+    OutOfOrder {
+        path: PathBuf,
+        max_id: u64,
+        previous: PathBuf,
+        previous_max_id: u64,
+    },
+    #[error(
+        "{path}: the profile has no in-use heap sample types (found: {found}); take a heap profile (Go: /debug/pprof/heap or pprof.WriteHeapProfile; Node: @datadog/pprof heap.profile()), not a CPU or allocation-only profile"
+    )]
+    NoInuse { path: PathBuf, found: String },
+    #[error(
+        "{path}: analysing it needs about {needed_mb} MB of memory but only {available_mb} MB are available (MemAvailable in /proc/meminfo); run on a machine with more free memory or close other programs"
+    )]
+    TooBig {
+        path: PathBuf,
+        needed_mb: u64,
+        available_mb: u64,
+    },
+}
+
+impl HeapError {
+    /// The documented exit code: 3 (no data) for a profile without in-use samples, 2 for
+    /// every other unreadable, invalid or unusable input file.
+    pub fn code(&self) -> i32 {
+        match self {
+            HeapError::NoInuse { .. } => crate::exit::NO_DATA,
+            _ => crate::exit::USAGE,
+        }
+    }
+}
+
+/// Options of one analysis run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// No progress bar (it is only ever shown on a terminal, for big files).
+    pub quiet: bool,
+}
+
+/// Reads every file (oldest first) and analyses the series.
+pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport, HeapError> {
+    let mut opened = Vec::with_capacity(paths.len());
+    for path in paths {
+        opened.push(input::open(path)?);
+    }
+    let first = &opened[0];
+    for other in &opened[1..] {
+        if other.kind != first.kind {
+            return Err(HeapError::MixedFormats {
+                path: other.path.clone(),
+                first: first.path.clone(),
+                this: other.kind.describe(),
+                other: first.kind.describe(),
+            });
+        }
+    }
+    match first.kind {
+        input::Kind::V8 => diff::analyse_v8(opened, options),
+        input::Kind::Pprof => pprof::analyse(opened, options),
+    }
+}
+
+/// `path` shortened for messages in the report: the file name.
+pub fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}

@@ -1,0 +1,462 @@
+//! pprof heap profiles (gzip'd `profile.proto`): Go's `/debug/pprof/heap` and
+//! `runtime/pprof.WriteHeapProfile`, Node.js `@datadog/pprof`. In-use objects and bytes
+//! per allocation site first→last.
+//!
+//! A site is the leaf function (the first line of the first location: the innermost
+//! inlined function), which is what `go tool pprof -top` calls "flat", so the deltas
+//! agree with `go tool pprof -top -diff_base=first last`. The top few frames of the
+//! site's biggest stack are kept to show where it is called from.
+//!
+//! The messages are declared by hand (the field numbers of pprof's `profile.proto`) so no
+//! protoc or build script is needed; only the fields used are declared, prost skips the
+//! rest.
+
+use super::input::Opened;
+use super::model::{self, Consumer, Format, Growing, HeapReport, Pattern, PatternKind};
+use super::model::{SnapshotInfo, Suspect};
+use super::{HeapError, Options};
+use prost::Message;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Profile {
+    #[prost(message, repeated, tag = "1")]
+    pub sample_type: Vec<ValueType>,
+    #[prost(message, repeated, tag = "2")]
+    pub sample: Vec<Sample>,
+    #[prost(message, repeated, tag = "4")]
+    pub location: Vec<Location>,
+    #[prost(message, repeated, tag = "5")]
+    pub function: Vec<Function>,
+    #[prost(string, repeated, tag = "6")]
+    pub string_table: Vec<String>,
+    #[prost(int64, tag = "9")]
+    pub time_nanos: i64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct ValueType {
+    #[prost(int64, tag = "1")]
+    pub r#type: i64,
+    #[prost(int64, tag = "2")]
+    pub unit: i64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Sample {
+    #[prost(uint64, repeated, tag = "1")]
+    pub location_id: Vec<u64>,
+    #[prost(int64, repeated, tag = "2")]
+    pub value: Vec<i64>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Location {
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    #[prost(uint64, tag = "3")]
+    pub address: u64,
+    #[prost(message, repeated, tag = "4")]
+    pub line: Vec<Line>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Line {
+    #[prost(uint64, tag = "1")]
+    pub function_id: u64,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Function {
+    #[prost(uint64, tag = "1")]
+    pub id: u64,
+    #[prost(int64, tag = "2")]
+    pub name: i64,
+}
+
+/// Frames kept per site, leaf first.
+const STACK_FRAMES: usize = 5;
+const MAX_SUSPECTS: usize = 3;
+
+/// In-use objects and bytes of one allocation site, and the frames of its biggest
+/// sample.
+#[derive(Default)]
+struct Site {
+    objects: i64,
+    bytes: i64,
+    biggest: i64,
+    frames: Vec<String>,
+}
+
+/// One profile reduced to in-use objects and bytes per leaf function.
+#[derive(Default)]
+struct Sites {
+    by_name: BTreeMap<String, Site>,
+    sample_types: Vec<String>,
+    objects: i64,
+    bytes: i64,
+    time_nanos: i64,
+}
+
+fn read(opened: &Opened, options: &Options) -> Result<Profile, HeapError> {
+    let mut bytes = Vec::new();
+    opened
+        .reader(options.quiet)?
+        .read_to_end(&mut bytes)
+        .map_err(|e| opened.read_error(e))?;
+    Profile::decode(bytes.as_slice()).map_err(|e| {
+        if let Some(fault) = opened.gzip_fault() {
+            return fault;
+        }
+        let detail = e.to_string();
+        if detail.contains("buffer underflow") {
+            HeapError::Truncated {
+                path: opened.path.clone(),
+                detail: "the protobuf message stops in the middle".into(),
+            }
+        } else {
+            HeapError::Invalid {
+                path: opened.path.clone(),
+                what: "pprof profile",
+                detail,
+            }
+        }
+    })
+}
+
+fn string(p: &Profile, i: i64) -> &str {
+    p.string_table
+        .get(usize::try_from(i).unwrap_or(usize::MAX))
+        .map_or("", String::as_str)
+}
+
+fn sites(opened: &Opened, p: &Profile) -> Result<Sites, HeapError> {
+    let types: Vec<&str> = p.sample_type.iter().map(|t| string(p, t.r#type)).collect();
+    let find = |name: &str| types.iter().position(|t| *t == name);
+    let (objects, space) = match (find("inuse_objects"), find("inuse_space")) {
+        (Some(o), Some(s)) => (o, s),
+        // @datadog/pprof's heap profile: live objects and bytes.
+        _ => match (find("objects"), find("space")) {
+            (Some(o), Some(s)) => (o, s),
+            _ => {
+                return Err(HeapError::NoInuse {
+                    path: opened.path.clone(),
+                    found: if types.is_empty() {
+                        "none".into()
+                    } else {
+                        types.join(", ")
+                    },
+                });
+            }
+        },
+    };
+    let functions: HashMap<u64, &str> = p
+        .function
+        .iter()
+        .map(|f| (f.id, string(p, f.name)))
+        .collect();
+    let locations: HashMap<u64, &Location> = p.location.iter().map(|l| (l.id, l)).collect();
+    let mut out = Sites {
+        sample_types: vec![types[objects].to_string(), types[space].to_string()],
+        time_nanos: p.time_nanos,
+        ..Sites::default()
+    };
+    for sample in &p.sample {
+        let value = |i: usize| sample.value.get(i).copied().unwrap_or(0);
+        let (n, b) = (value(objects), value(space));
+        // Frames leaf first; a location's lines are innermost (inlined) first.
+        let mut frames = Vec::new();
+        for id in &sample.location_id {
+            let Some(loc) = locations.get(id) else {
+                continue;
+            };
+            if loc.line.is_empty() {
+                frames.push(format!("{:#x}", loc.address));
+            }
+            for line in &loc.line {
+                let name = functions.get(&line.function_id).copied().unwrap_or("?");
+                frames.push(name.to_string());
+            }
+            if frames.len() >= STACK_FRAMES {
+                break;
+            }
+        }
+        frames.truncate(STACK_FRAMES);
+        let leaf = frames
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "(unknown)".into());
+        let entry = out.by_name.entry(leaf).or_default();
+        entry.objects += n;
+        entry.bytes += b;
+        if b > entry.biggest || entry.frames.is_empty() {
+            entry.biggest = b;
+            entry.frames = frames;
+        }
+        out.objects += n;
+        out.bytes += b;
+    }
+    Ok(out)
+}
+
+fn taken_at(nanos: i64) -> Option<String> {
+    (nanos > 0).then(|| {
+        chrono::DateTime::from_timestamp_nanos(nanos)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    })
+}
+
+pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, HeapError> {
+    let mut all = Vec::with_capacity(opened.len());
+    let mut infos = Vec::new();
+    let mut warnings = Vec::new();
+    for file in &opened {
+        let profile = read(file, options)?;
+        let s = sites(file, &profile)?;
+        infos.push(SnapshotInfo {
+            path: file.path.display().to_string(),
+            size_bytes: file.size_bytes,
+            gzip: file.gzip,
+            total_heap_bytes: s.bytes.max(0) as u64,
+            objects: s.objects.max(0) as u64,
+            taken_at: taken_at(s.time_nanos),
+            max_object_id: None,
+        });
+        all.push(s);
+    }
+    for (k, pair) in all.windows(2).enumerate() {
+        if pair[0].time_nanos > 0
+            && pair[1].time_nanos > 0
+            && pair[1].time_nanos < pair[0].time_nanos
+        {
+            warnings.push(format!(
+                "{} was taken before {} (by its time_nanos); the deltas assume the files are given oldest first",
+                super::file_name(&opened[k + 1].path),
+                super::file_name(&opened[k].path)
+            ));
+        }
+    }
+    if all.len() == 1 {
+        warnings.push("one profile only: it shows where the in-use memory was allocated, not what grows; take two or three profiles minutes apart under load".into());
+    }
+    let growing = growing(&all);
+    // A suspect's growth must be at least 1 % of the last profile's in-use bytes: the
+    // runtime charges stray small allocations (timers, a 96-byte buffer) to whatever
+    // frame was running, and those are not leaks.
+    let floor = all.last().map_or(0, |s| s.bytes) / 100;
+    let suspects = growing
+        .iter()
+        .filter(|g| g.bytes_delta > floor.max(0) && grew_steadily(&all, &g.name))
+        .take(MAX_SUSPECTS)
+        .map(|g| Suspect {
+            name: g.name.clone(),
+            count: g.count_delta.max(0) as u64,
+            retained_bytes: g.bytes_last,
+            retained_growth_bytes: g.bytes_delta,
+            retainer_path: Vec::new(),
+            path_count: 0,
+            pattern: Pattern {
+                kind: PatternKind::Unknown,
+                based_on: "a pprof profile records where memory was allocated, not what retains it; see the allocation stack".into(),
+            },
+            stack: g.stack.clone(),
+        })
+        .collect();
+    let last = all.last().expect("at least one file");
+    let mut top: Vec<(&String, &Site)> = last.by_name.iter().collect();
+    top.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then(a.0.cmp(b.0)));
+    let top_consumers = top
+        .into_iter()
+        .take(3)
+        .map(|(name, v)| Consumer {
+            name: name.clone(),
+            count: v.objects.max(0) as u64,
+            self_bytes: v.bytes.max(0) as u64,
+            retained_bytes: v.bytes.max(0) as u64,
+            retainer_path: Vec::new(),
+        })
+        .collect();
+    Ok(HeapReport {
+        schema: model::SCHEMA_ID,
+        format: Format::Pprof,
+        snapshots: infos,
+        sample_types: Some(all[0].sample_types.clone()),
+        ids_comparable: false,
+        growing,
+        top_consumers,
+        suspects,
+        warnings,
+    })
+}
+
+/// Sites whose in-use bytes or objects grew first→last, most bytes first.
+fn growing(all: &[Sites]) -> Vec<Growing> {
+    if all.len() < 2 {
+        return Vec::new();
+    }
+    let (first, last) = (&all[0], &all[all.len() - 1]);
+    let mut out: Vec<Growing> = last
+        .by_name
+        .iter()
+        .filter_map(|(name, l)| {
+            let f = first
+                .by_name
+                .get(name)
+                .map_or((0, 0), |f| (f.objects, f.bytes));
+            let (dc, db) = (l.objects - f.0, l.bytes - f.1);
+            (db > 0 || dc > 0).then(|| Growing {
+                name: name.clone(),
+                count_delta: dc,
+                bytes_delta: db,
+                count_first: f.0.max(0) as u64,
+                count_last: l.objects.max(0) as u64,
+                bytes_first: f.1.max(0) as u64,
+                bytes_last: l.bytes.max(0) as u64,
+                allocated_between_first_two_alive_at_last: None,
+                retained_bytes_last: None,
+                retained_bytes_delta: None,
+                stack: Some(l.frames.clone()),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.bytes_delta.cmp(&a.bytes_delta).then(a.name.cmp(&b.name)));
+    out
+}
+
+fn grew_steadily(all: &[Sites], name: &str) -> bool {
+    let bytes: Vec<i64> = all
+        .iter()
+        .map(|s| s.by_name.get(name).map_or(0, |v| v.bytes))
+        .collect();
+    bytes.windows(2).all(|w| w[1] >= w[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::heap::input::Kind;
+    use std::path::PathBuf;
+
+    /// A profile with the given sample types; one sample per (leaf, caller, values), the
+    /// leaf's location holding an inlined frame first when `inlined` is set.
+    fn profile(types: &[&str], samples: &[(&str, &str, Vec<i64>)], inlined: bool) -> Profile {
+        let mut strings: Vec<String> = vec![String::new()];
+        let mut intern = |s: &str| {
+            if let Some(i) = strings.iter().position(|x| x == s) {
+                return i as i64;
+            }
+            strings.push(s.to_string());
+            strings.len() as i64 - 1
+        };
+        let sample_type = types
+            .iter()
+            .map(|t| ValueType {
+                r#type: intern(t),
+                unit: intern("count"),
+            })
+            .collect();
+        let mut function = Vec::new();
+        let mut location = Vec::new();
+        let mut sample = Vec::new();
+        for (i, (leaf, caller, values)) in samples.iter().enumerate() {
+            let base = 10 * i as u64;
+            for (k, name) in [*leaf, "inlined.helper", *caller].iter().enumerate() {
+                function.push(Function {
+                    id: base + k as u64 + 1,
+                    name: intern(name),
+                });
+            }
+            // Lines innermost first: the inlined helper, then the function it is in.
+            let mut lines = vec![Line {
+                function_id: base + 1,
+            }];
+            if inlined {
+                lines.insert(
+                    0,
+                    Line {
+                        function_id: base + 2,
+                    },
+                );
+            }
+            location.push(Location {
+                id: base + 1,
+                address: 0,
+                line: lines,
+            });
+            location.push(Location {
+                id: base + 3,
+                address: 0,
+                line: vec![Line {
+                    function_id: base + 3,
+                }],
+            });
+            sample.push(Sample {
+                location_id: vec![base + 1, base + 3],
+                value: values.clone(),
+            });
+        }
+        Profile {
+            sample_type,
+            sample,
+            location,
+            function,
+            string_table: strings,
+            time_nanos: 0,
+        }
+    }
+
+    fn opened() -> Opened {
+        Opened {
+            path: PathBuf::from("p.pb.gz"),
+            size_bytes: 1,
+            gzip: false,
+            kind: Kind::Pprof,
+        }
+    }
+
+    #[test]
+    fn datadog_sample_types_and_leaf_sites() {
+        let p = profile(
+            &["objects", "space"],
+            &[
+                ("app.cache", "app.main", vec![3, 300]),
+                ("app.cache", "app.other", vec![1, 100]),
+            ],
+            false,
+        );
+        let s = sites(&opened(), &p).unwrap();
+        assert_eq!(s.sample_types, ["objects", "space"]);
+        let site = &s.by_name["app.cache"];
+        assert_eq!((site.objects, site.bytes), (4, 400));
+        assert_eq!(site.frames, ["app.cache", "app.main"]);
+    }
+
+    #[test]
+    fn the_innermost_inlined_frame_is_the_site() {
+        let p = profile(
+            &[
+                "alloc_objects",
+                "alloc_space",
+                "inuse_objects",
+                "inuse_space",
+            ],
+            &[("app.cache", "app.main", vec![9, 900, 2, 200])],
+            true,
+        );
+        let s = sites(&opened(), &p).unwrap();
+        assert_eq!(s.by_name["inlined.helper"].bytes, 200, "inuse, not alloc");
+        assert!(!s.by_name.contains_key("app.cache"));
+    }
+
+    #[test]
+    fn no_inuse_types_is_an_error_naming_them() {
+        let p = profile(&["alloc_objects", "alloc_space"], &[], false);
+        match sites(&opened(), &p) {
+            Err(HeapError::NoInuse { found, .. }) => {
+                assert_eq!(found, "alloc_objects, alloc_space")
+            }
+            other => panic!("{:?}", other.map(|s| s.sample_types)),
+        }
+    }
+}
