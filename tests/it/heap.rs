@@ -626,7 +626,9 @@ fn bad_pprof_inputs_and_uncompressed_profiles() {
     };
     let plain = write("plain.pb", &raw);
     let gz_cut = write("cut.pb.gz", &gz[..gz.len() / 2]);
-    let raw_cut = write("cut.pb", &raw[..raw.len() / 2]);
+    // Cut inside a length-delimited field's payload, so the cut is always detectable (a
+    // protobuf cut between two top-level fields is a valid, shorter message).
+    let raw_cut = write("cut.pb", &raw[..inside_a_field(&raw)]);
     for (bad, message) in [
         (&gz_cut, "the file ends early"),
         (&raw_cut, "the file ends early"),
@@ -829,4 +831,41 @@ fn snapshots_sharing_no_ids_fall_back_to_count_deltas() {
     let s = by_name(&json["suspects"], "LeakyThing").unwrap();
     assert_eq!(s["count"], 4);
     assert_eq!(s["pattern"]["kind"], "event-emitter-listeners");
+}
+
+/// A length at which `message` ends inside the payload of a top-level length-delimited
+/// field at or after its middle.
+fn inside_a_field(message: &[u8]) -> usize {
+    let varint = |at: &mut usize| {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = message[*at];
+            *at += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                break;
+            }
+        }
+        value
+    };
+    let mut at = 0;
+    while at < message.len() {
+        let key = varint(&mut at);
+        match key & 7 {
+            0 => {
+                varint(&mut at);
+            }
+            1 => at += 8,
+            5 => at += 4,
+            2 => {
+                let len = varint(&mut at) as usize;
+                if len >= 2 && at + len >= message.len() / 2 {
+                    return at + len / 2;
+                }
+                at += len;
+            }
+            other => panic!("unexpected wire type {other}"),
+        }
+    }
+    panic!("no length-delimited field after the middle");
 }
