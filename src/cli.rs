@@ -351,6 +351,10 @@ pub struct AttachArgs {
     pub draft: PathBuf,
     #[command(flatten)]
     pub params: DraftParamArgs,
+    /// Heap snapshots or pprof heap profiles, oldest first, for the Investigation Steps
+    /// (recorded in the draft like the other flags; see `leakcollect heap`).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub heap: Vec<PathBuf>,
     /// Change nothing; exit 1 if the draft is out of date with the evidence.
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,

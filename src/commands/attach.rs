@@ -104,6 +104,40 @@ pub fn rendered_blocks(
     wanted
 }
 
+/// The Investigation Steps' blocks from the heap snapshots or profiles the parameters
+/// name (`--heap`, given now or recorded), each in the section it fills; none without.
+fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Option<String>)>> {
+    use crate::heap::render::{self, Section};
+    let Some(files) = params.heap.as_ref().filter(|f| !f.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let paths: Vec<std::path::PathBuf> = files.iter().map(Into::into).collect();
+    let report = crate::heap::analyse(&paths, &crate::heap::Options { quiet })?;
+    let mut blocks = Vec::new();
+    for (id, section) in [
+        ("heap-tools", Section::ToolsUsed),
+        ("heap-snapshots", Section::SnapshotsCollected),
+        ("heap-method", Section::Method),
+        ("heap-findings", Section::Findings),
+        ("heap-leaked-object", Section::LeakedObject),
+        ("heap-retainer-path", Section::RetainerPath),
+        ("heap-warnings", Section::Warnings),
+        ("heap-files", Section::AppendixFiles),
+    ] {
+        let mut text = render::section(&report, section);
+        if section == Section::ToolsUsed {
+            // A draft that attach fills always has the Prometheus evidence too.
+            text = text.replace("- [ ] Prometheus metrics", "- [x] Prometheus metrics");
+        }
+        let text = text.trim_end_matches('\n').to_string();
+        blocks.push((
+            id.to_string(),
+            (!text.trim().is_empty()).then(|| text + "\n"),
+        ));
+    }
+    Ok(blocks)
+}
+
 /// Applies fresh evidence to the draft at `path`; the draft is written only when
 /// `commit` and something changed.
 pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOutcome, String)> {
@@ -117,9 +151,15 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     let _lock = write::lock(path, wait)?;
     let (bom, text) = write::read(path)?;
     blocks::parse(&text).map_err(|e| malformed(path, e))?;
+    let mut given = Params::given(&args.params);
+    if !args.heap.is_empty() {
+        given.heap = Some(args.heap.iter().map(|p| p.display().to_string()).collect());
+    }
     let params = recorded_params(&text)
         .unwrap_or_default()
-        .merged_with(&Params::given(&args.params));
+        .merged_with(&given);
+    // Heap files are read first: a bad one stops the run before any query or chart.
+    let heap = heap_blocks(&params, args.write.quiet)?;
     let collect = params.collect_args(
         path,
         args.write.queries.clone(),
@@ -137,6 +177,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     }
     let evidence = collected.evidence;
     let mut wanted = rendered_blocks(&evidence, &params, None);
+    wanted.extend(heap);
     // A Status written by `validate` carries its verdict; a plain refresh keeps it.
     let validated_status = blocks::parse(&text).ok().is_some_and(|segments| {
         segments.iter().any(|s| {

@@ -26,6 +26,9 @@ pub struct Params {
     pub runtime: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup: Option<String>,
+    /// Heap snapshots or profiles (`attach --heap`), oldest first, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heap: Option<Vec<String>>,
 }
 
 const PREFIX: &str = "<!-- leakcollect:params ";
@@ -43,6 +46,7 @@ impl Params {
             fix_deployed: args.fix_deployed.clone(),
             runtime: args.runtime.clone(),
             warmup: args.warmup.clone(),
+            heap: None,
         }
     }
 
@@ -94,6 +98,7 @@ impl Params {
             fix_deployed: pick(&self.fix_deployed, &given.fix_deployed),
             runtime: pick(&self.runtime, &given.runtime),
             warmup: pick(&self.warmup, &given.warmup),
+            heap: given.heap.clone().or_else(|| self.heap.clone()),
         }
     }
 

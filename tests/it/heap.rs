@@ -869,3 +869,91 @@ fn inside_a_field(message: &[u8]) -> usize {
     }
     panic!("no length-delimited field after the middle");
 }
+
+#[test]
+fn attach_heap_fills_the_investigation_steps_and_keeps_the_draft() {
+    let s = crate::common::scenario("steady-leak", "api");
+    let server = crate::common::PromServer::start(&crate::common::openmetrics(&[&s]));
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("api.md");
+    let path = draft.to_str().unwrap();
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    crate::common::lc()
+        .args([
+            "init",
+            path,
+            "--service",
+            "api",
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ])
+        .expect_code(0);
+    // A person's words before leakcollect's heap blocks arrive.
+    let edited = std::fs::read_to_string(&draft).unwrap().replace(
+        "**TL;DR**: [One sentence summary of the leak, cause, and fix]",
+        "**TL;DR**: request contexts kept by a listener; written by a person.",
+    );
+    std::fs::write(&draft, &edited).unwrap();
+    let files: Vec<&str> = leaky().1.iter().map(|p| p.to_str().unwrap()).collect();
+    // A bad heap file: refused before any query, the draft and its folder untouched.
+    let empty = dir.path().join("empty.heapsnapshot");
+    std::fs::write(&empty, b"").unwrap();
+    let (code, _) = attach_heap(&server.url, path, &[files[0], empty.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert_eq!(std::fs::read_to_string(&draft).unwrap(), edited);
+    assert!(!dir.path().join("api-assets").exists(), "no chart written");
+
+    let (code, stderr) = attach_heap(&server.url, path, &files);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&draft).unwrap();
+    assert!(text.contains("request contexts kept by a listener; written by a person."));
+    assert!(
+        text.contains("- [x] Chrome DevTools heap snapshots"),
+        "{text}"
+    );
+    assert!(text.contains("- [x] Prometheus metrics"));
+    assert!(text.contains("Snapshot 3: "), "{text}");
+    assert!(
+        !text.contains("[Object type 1]"),
+        "findings placed in their section"
+    );
+    assert!(text.contains("LeakyRequestContext"), "{text}");
+    assert!(text.contains("→ ctx"), "{text}");
+    assert!(
+        !text.contains("[snapshot1.heapsnapshot]"),
+        "appendix filled"
+    );
+    assert!(
+        !text.contains("## Evidence (leakcollect)"),
+        "every block found its section"
+    );
+    assert!(
+        text.contains(r#""heap":["#),
+        "--heap recorded in the params"
+    );
+    // The recorded files are read again; nothing moves.
+    let again = crate::common::lc()
+        .args(["attach", path, "--check"])
+        .server(&server.url)
+        .run();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+fn attach_heap(url: &str, draft: &str, files: &[&str]) -> (i32, String) {
+    let out = crate::common::lc()
+        .args(["attach", draft, "-q", "--heap"])
+        .args(files)
+        .server(url)
+        .run();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
