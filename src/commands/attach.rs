@@ -122,6 +122,8 @@ fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Opti
         ("heap-leaked-object", Section::LeakedObject),
         ("heap-retainer-path", Section::RetainerPath),
         ("heap-warnings", Section::Warnings),
+        ("heap-pattern", Section::Pattern),
+        ("heap-fix-strategy", Section::FixStrategy),
         ("heap-files", Section::AppendixFiles),
     ] {
         let mut text = render::section(&report, section);

@@ -67,6 +67,16 @@ fn anchor(id: &str) -> Anchor {
             "**Why Not GC'd**: [",
         ]),
         "heap-warnings" => Anchor::After("heap-retainer-path"),
+        "heap-pattern" => Anchor::Lines(&["**Pattern**: [e.g."]),
+        "heap-fix-strategy" => Anchor::Lines(&[
+            "**Fix Strategy**:",
+            "- [ ] Remove event listeners",
+            "- [ ] Close connections",
+            "- [ ] Clear timers",
+            "- [ ] Use WeakMap/WeakSet",
+            "- [ ] Implement generator/streaming",
+            "- [ ] Other:",
+        ]),
         "heap-files" => Anchor::Lines(&[
             "### Heap Snapshot Files",
             "",

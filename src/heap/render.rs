@@ -18,11 +18,13 @@ pub enum Section {
     LeakedObject,
     RetainerPath,
     Warnings,
+    Pattern,
+    FixStrategy,
     AppendixFiles,
 }
 
 impl Section {
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 10] = [
         Section::ToolsUsed,
         Section::SnapshotsCollected,
         Section::Method,
@@ -30,6 +32,8 @@ impl Section {
         Section::LeakedObject,
         Section::RetainerPath,
         Section::Warnings,
+        Section::Pattern,
+        Section::FixStrategy,
         Section::AppendixFiles,
     ];
     fn partial(self) -> &'static str {
@@ -41,12 +45,22 @@ impl Section {
             Section::LeakedObject => "heap/leaked-object",
             Section::RetainerPath => "heap/retainer-path",
             Section::Warnings => "heap/warnings",
+            Section::Pattern => "heap/pattern",
+            Section::FixStrategy => "heap/fix-strategy",
             Section::AppendixFiles => "heap/appendix-files",
         }
     }
 }
 
-const PARTIALS: [(&str, &str); 9] = [
+const PARTIALS: [(&str, &str); 11] = [
+    (
+        "heap/pattern",
+        include_str!("../../templates/heap/pattern.md.hbs"),
+    ),
+    (
+        "heap/fix-strategy",
+        include_str!("../../templates/heap/fix-strategy.md.hbs"),
+    ),
     (
         "heap/tools-used",
         include_str!("../../templates/heap/tools-used.md.hbs"),
@@ -200,6 +214,46 @@ fn method(report: &HeapReport) -> String {
     }
 }
 
+/// The suspects' pattern hints (V8 only; known patterns only), one per pattern with the
+/// suspects that show it, and which Fix Strategy box each would tick.
+pub fn hints(report: &HeapReport) -> Value {
+    use super::model::PatternKind;
+    let mut hints: Vec<(PatternKind, Vec<&str>, &str)> = Vec::new();
+    for s in &report.suspects {
+        if s.pattern.kind == PatternKind::Unknown || report.format != Format::V8 {
+            continue;
+        }
+        match hints
+            .iter_mut()
+            .find(|(kind, _, _)| *kind == s.pattern.kind)
+        {
+            Some((_, names, _)) => names.push(&s.name),
+            None => hints.push((s.pattern.kind, vec![&s.name], &s.pattern.based_on)),
+        }
+    }
+    let text = |kinds: &[PatternKind]| -> Option<String> {
+        let found: Vec<String> = hints
+            .iter()
+            .filter(|(kind, _, _)| kinds.contains(kind))
+            .map(|(kind, names, _)| format!("{} ({})", kind.describe(), names.join(", ")))
+            .collect();
+        (!found.is_empty()).then(|| found.join("; "))
+    };
+    json!({
+        "any": !hints.is_empty(),
+        "pattern": hints
+            .iter()
+            .map(|(kind, names, based_on)| format!("{} in {} — {based_on}", kind.describe(), names.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+        "listeners": text(&[PatternKind::EventEmitterListeners]),
+        "connections": text(&[PatternKind::OpenHandles]),
+        "timers": text(&[PatternKind::Timers]),
+        "cache": text(&[PatternKind::MapSetCache, PatternKind::ObjectCache]),
+        "other": text(&[PatternKind::ClosureContext]),
+    })
+}
+
 fn view(report: &HeapReport) -> Value {
     let snapshots: Vec<Value> = report
         .snapshots
@@ -340,6 +394,7 @@ fn view(report: &HeapReport) -> Value {
         "path_none": "[no retainer path]",
         "why": why,
         "warnings": report.warnings,
+        "hints": hints(report),
     })
 }
 

@@ -933,6 +933,24 @@ fn attach_heap_fills_the_investigation_steps_and_keeps_the_draft() {
         text.contains(r#""heap":["#),
         "--heap recorded in the params"
     );
+    // The pattern hints fill Pattern and tick their Fix Strategy boxes, in their own words.
+    let pattern = text
+        .lines()
+        .find(|l| l.starts_with("**Pattern**: "))
+        .unwrap();
+    assert!(
+        pattern.contains("EventEmitter listeners never removed"),
+        "{pattern}"
+    );
+    assert!(pattern.contains("generated hints"), "{pattern}");
+    assert!(
+        text.contains("- [x] Remove event listeners (use `removeListener()` or `once()`) (generated hint: EventEmitter listeners never removed (LeakyRequestContext"),
+        "{text}"
+    );
+    assert!(text.contains(
+        "- [x] Use WeakMap/WeakSet (for cache) (generated hint: an unbounded Map/Set cache (CachedSession"
+    ));
+    assert!(text.contains("- [ ] Implement generator/streaming (for large datasets)"));
     // The recorded files are read again; nothing moves.
     let again = crate::common::lc()
         .args(["attach", path, "--check"])
