@@ -26,24 +26,12 @@ ensure_prometheus() {
   ensure_debian prometheus:prometheus promtool:prometheus curl:curl
 }
 
-# What the tests need besides: the Pushgateway, VictoriaMetrics, Chromium (charts) and
-# openssl (TLS certificates).
+# What the tests need besides: the Pushgateway, VictoriaMetrics, Chromium (charts),
+# openssl (TLS certificates) and Go (programs that write pprof heap profiles).
 ensure_test_packages() {
   ensure_debian prometheus:prometheus promtool:prometheus curl:curl \
     prometheus-pushgateway:prometheus-pushgateway victoria-metrics:victoria-metrics \
-    chromium:chromium openssl:openssl
-}
-
-# Debian's golang-go for tests/heap.rs (builds stdlib-only programs that write pprof heap
-# profiles, and runs `go tool pprof`); nothing is downloaded by go.
-ensure_golang() {
-  command -v go >/dev/null 2>&1 && return 0
-  local sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "== installing Debian's golang-go" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends golang-go >/dev/null
-  command -v go >/dev/null || { echo "error: go still missing after apt-get install golang-go" >&2; return 1; }
+    chromium:chromium openssl:openssl go:golang-go
 }
 
 # Prints a free TCP port on 127.0.0.1.

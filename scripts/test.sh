@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_test_packages
-ensure_golang
 command -v cargo >/dev/null || { echo "error: cargo not found (install Rust with rustup)" >&2; exit 1; }
 command -v npm >/dev/null || { echo "error: npm not found: the live test needs Node.js and npm" >&2; exit 1; }
 echo "== npm ci (prom-client for the live Node.js test)"
