@@ -10,6 +10,8 @@ command -v cargo >/dev/null || { echo "error: cargo not found (install Rust with
 command -v npm >/dev/null || { echo "error: npm not found: the live test needs Node.js and npm" >&2; exit 1; }
 echo "== npm ci (prom-client for the live Node.js test)"
 (cd tests/live/nodejs && npm ci --no-audit --no-fund --loglevel=error)
+echo "== npm ci (the OpenTelemetry JS SDK for the live OpenTelemetry test)"
+(cd tests/live/otel && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -14,6 +14,7 @@ use thiserror::Error;
 /// In the order auto-detection prefers them when several match equally.
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("nodejs", include_str!("../queries/nodejs.toml")),
+    ("nodejs-otel", include_str!("../queries/nodejs-otel.toml")),
     ("jvm", include_str!("../queries/jvm.toml")),
     ("go", include_str!("../queries/go.toml")),
     ("dotnet", include_str!("../queries/dotnet.toml")),

@@ -15,6 +15,7 @@ mod heap;
 mod layering;
 mod lifetimes;
 mod live;
+mod otel;
 mod render;
 mod restarts;
 mod rules;
