@@ -10,9 +10,11 @@ pub const DEFAULT_WARMUP: &str = "30m";
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  attach --check: the draft is out of date; queries check: a problem found
+  1  a finding: validate: leaking; attach --check: the draft is out of date; queries check:
+     a problem found
   2  usage error: bad flag, time, duration, selector, query pack or template
   3  no data: the heap query matched no series for the selector in the window
+     (validate: inconclusive; heap: a pprof profile without in-use samples)
   4  Prometheus unreachable, timed out, or a query failed
   5  the output file or draft could not be updated (not UTF-8, a block edited by hand,
      another run holding the lock, a write failure); the draft is left as it was
@@ -79,7 +81,8 @@ Exit codes:
   5  the draft, textfile or Pushgateway could not be updated
   70 internal error: a bug in leakcollect (please report it)";
 
-/// Turns Prometheus data into the evidence section of a memory-leak report.
+/// Turns Prometheus metrics, heap snapshots and heap profiles into the evidence sections of a
+/// memory-leak investigation report.
 ///
 /// Without a subcommand, runs `collect`.
 #[derive(Debug, Parser)]
@@ -130,6 +133,10 @@ pub enum Command {
 }
 
 pub const HEAP_EXIT_CODES_HELP: &str = "\
+Examples:
+  leakcollect heap s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot -o heap.md   # oldest first
+  leakcollect heap heap.1.pb.gz heap.2.pb.gz heap.3.pb.gz --format json
+
 Exit codes:
   0  success
   2  usage error, or an input file missing, unreadable, empty, truncated, corrupt, not a
@@ -144,6 +151,7 @@ pub struct HeapArgs {
     /// only lists the top consumers).
     #[arg(required = true, num_args = 1.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     pub format: Format,
     /// Write the report here (atomically) instead of stdout.
@@ -505,14 +513,19 @@ pub struct CheckArgs {
     /// Check which queries return data for this service.
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
+    /// Label that names the service.
     #[arg(long, default_value = "job", value_name = "LABEL")]
     pub service_label: String,
+    /// Extra label matchers for every query, e.g. 'namespace="prod"'.
     #[arg(long, value_name = "MATCHERS")]
     pub selector: Option<String>,
+    /// Start of the window the data check looks at (same syntax as collect's --from).
     #[arg(long, default_value = "now-1h", value_name = "TIME")]
     pub from: String,
+    /// End of that window.
     #[arg(long, default_value = "now", value_name = "TIME")]
     pub to: String,
+    /// Per-request timeout.
     #[arg(long, default_value = "60s", value_name = "DURATION")]
     pub timeout: String,
 }

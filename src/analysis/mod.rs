@@ -174,6 +174,12 @@ fn explain_missing(config: &CollectConfig, acquired: &Acquired) -> Vec<String> {
     if missing(Role::ProcessStart) && !data.has_data(Role::ResetCounter) {
         out.push("no process start times or counter resets found: restarts cannot be seen, so growth is fitted across the whole window per instance".to_string());
     }
+    if missing(Role::MemoryLimit) {
+        out.push(format!(
+            "no container memory limit found for container={:?} (kube-state-metrics or cAdvisor): memory as % of the limit and hours to the limit are missing (is --container right?)",
+            config.container
+        ));
+    }
     if !data.has_data(Role::K8sRestarts) && !data.has_data(Role::OomEvents) {
         out.push(format!(
             "no kube-state-metrics restart series or cAdvisor OOM events for container={:?}: OOM kills are {}",

@@ -85,6 +85,10 @@ pub fn analyze_period(
         instances: instance_figures(view),
     };
     missing.extend(oom::far_below_limit_warning(view.name.as_str(), &period));
+    missing.extend(super::service_growth::disagreement_warning(
+        view.name.as_str(),
+        &period,
+    ));
     (period, missing)
 }
 

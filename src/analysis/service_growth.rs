@@ -120,3 +120,39 @@ pub fn growth_summary(
     };
     (summary, missing)
 }
+
+/// Whether the instances disagree on the growth: fewer than half of those with a growth
+/// interval have the period's median inside it (e.g. leaking pods and fixed ones in one
+/// period). The median then describes none of them.
+pub fn instances_disagree(p: &crate::evidence::Period) -> bool {
+    let Some(median) = p.growth_bytes_per_hour else {
+        return false;
+    };
+    let intervals: Vec<[f64; 2]> = p
+        .instances
+        .iter()
+        .filter_map(|i| i.growth_interval_bytes_per_hour)
+        .collect();
+    let containing = intervals
+        .iter()
+        .filter(|[lo, hi]| *lo <= median && median <= *hi)
+        .count();
+    intervals.len() >= 2 && containing * 2 < intervals.len()
+}
+
+/// The warning for [`instances_disagree`], naming the period.
+pub fn disagreement_warning(name: &str, p: &crate::evidence::Period) -> Option<String> {
+    instances_disagree(p).then(|| {
+        let rates: Vec<String> = p
+            .instances
+            .iter()
+            .filter_map(|i| i.growth_bytes_per_hour)
+            .map(|g| format!("{:.2}", g / 1e6))
+            .collect();
+        format!(
+            "the instances disagree on the growth in the {name} period ({} MB/hour): their median, {:.2} MB/hour, lies outside most of their 95% intervals and describes none of them; a fix or a rollout inside the period? give --fix-deployed, or read the per-instance table",
+            rates.join(", "),
+            p.growth_bytes_per_hour.unwrap_or(0.0) / 1e6
+        )
+    })
+}

@@ -56,7 +56,8 @@ pub fn suggested(evidence: &Evidence) -> AlertThresholds {
         t.memory_floor_bytes = t.memory_floor_bytes.max(base);
     }
     if let Some(p95) = leak.gc_pause_p95_seconds {
-        t.gc_p95_seconds = (p95 / 2.0).max(0.1);
+        // Rounded to the millisecond: a threshold people read in a rule file.
+        t.gc_p95_seconds = ((p95 / 2.0).max(0.1) * 1000.0).round() / 1000.0;
     }
     t
 }

@@ -112,7 +112,11 @@ fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Opti
         return Ok(Vec::new());
     };
     let paths: Vec<std::path::PathBuf> = files.iter().map(Into::into).collect();
-    let report = crate::heap::analyse(&paths, &crate::heap::Options { quiet })?;
+    let report = crate::heap::analyse(&paths, &crate::heap::Options { quiet }).map_err(|e| {
+        anyhow::Error::new(e).context(
+            "reading the heap files (--heap, recorded in the draft's parameters: give --heap again with their current paths if they moved)",
+        )
+    })?;
     let mut blocks = Vec::new();
     for (id, section) in [
         ("heap-tools", Section::ToolsUsed),
@@ -155,7 +159,14 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     blocks::parse(&text).map_err(|e| malformed(path, e))?;
     let mut given = Params::given(&args.params);
     if !args.heap.is_empty() {
-        given.heap = Some(args.heap.iter().map(|p| p.display().to_string()).collect());
+        // Recorded absolute, so a later attach from another folder (CI) finds them.
+        given.heap = Some(
+            args.heap
+                .iter()
+                .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+                .map(|p| p.display().to_string())
+                .collect(),
+        );
     }
     let params = recorded_params(&text)
         .unwrap_or_default()

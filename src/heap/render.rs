@@ -264,6 +264,7 @@ fn view(report: &HeapReport) -> Value {
                 "number": i + 1,
                 "taken_at": s.taken_at.clone().unwrap_or_else(|| "time not in the file".into()),
                 "size": mb(s.size_bytes as i64, false),
+                "heap": mb(s.total_heap_bytes as i64, false),
                 "path": s.path,
                 "name": super::file_name(std::path::Path::new(&s.path)),
                 "gzip": s.gzip,

@@ -380,6 +380,7 @@ fn view(evidence: &Evidence) -> Value {
             .queries
             .iter()
             .any(|q| q.role == "active_handles" && q.series > 0),
+        "leak_disagree": crate::analysis::service_growth::instances_disagree(leak),
         "leak_oom_far_below_limit": crate::analysis::oom::kills_far_below_limit(leak),
         "leak_lifetime": lifetime_view(leak),
         "leak_gc": gc_line(leak),

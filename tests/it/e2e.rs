@@ -739,3 +739,57 @@ fn a_window_past_the_data_ends_where_the_data_ends() {
     let errors = schema_errors("evidence.schema.json", &past);
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[test]
+fn instances_that_disagree_are_called_out() {
+    // Pods replaced by fixed ones mid-window, read without --fix-deployed: three leak,
+    // three are flat, and their median describes none of them.
+    let s = scenario("fix-mid-window", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let mixed = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
+    let says = |e: &Value, what: &str| {
+        e["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains(what))
+    };
+    assert!(says(
+        &mixed,
+        "the instances disagree on the growth in the window period"
+    ));
+    let fix = format!("{}", s.fix_at.unwrap());
+    let split = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .args(["--fix-deployed", &fix])
+        .json();
+    assert!(!says(
+        &split,
+        "the instances disagree on the growth in the before period"
+    ));
+    assert!(!says(
+        &split,
+        "the instances disagree on the growth in the after period"
+    ));
+    let report = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .args(["-q"])
+        .run();
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        text.contains("(which disagree: see the per-instance table"),
+        "{text}"
+    );
+    assert!(
+        text.contains("No after-fix period: no --fix-deployed given."),
+        "{text}"
+    );
+}
