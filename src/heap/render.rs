@@ -459,7 +459,7 @@ mod tests {
             assert!(!text.trim().is_empty(), "{s:?}");
             assert!(whole.contains(text.trim()), "{s:?} missing from the report");
         }
-        assert!(whole.contains("2.5 MB - /x/a.heapsnapshot"));
+        assert!(whole.contains("(2.5 MB file) - /x/a.heapsnapshot"));
     }
 
     #[test]
