@@ -143,12 +143,17 @@ pub async fn exported_runtime(
     let counts = count_names(&series.data);
     let (best, found) = pick(&packs, &counts);
     let best = best?.clone();
-    let hits = found
+    let hits = hits_of(found, &best);
+    Some((best, hits))
+}
+
+/// What `best` was detected from: its markers found, with their series counts.
+fn hits_of(found: Vec<(&Pack, Vec<String>)>, best: &Pack) -> Vec<String> {
+    found
         .into_iter()
         .find(|(p, _)| p.runtime == best.runtime)
         .map(|(_, hits)| hits)
-        .unwrap_or_default();
-    Some((best, hits))
+        .unwrap_or_default()
 }
 
 /// The service's pack and what it was detected from; other runtimes found become
@@ -191,11 +196,7 @@ pub async fn detect_runtime(
             ));
         }
     }
-    let detected_from = found
-        .into_iter()
-        .find(|(p, _)| p.runtime == best.runtime)
-        .map(|(_, hits)| hits)
-        .unwrap_or_default();
+    let detected_from = hits_of(found, best);
     Ok((best.clone(), detected_from))
 }
 
