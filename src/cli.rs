@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 /// The warm-up after a fix every command leaves out of the "after" period.
 pub const DEFAULT_WARMUP: &str = "30m";
+/// How far before `--from` alerts, deployments and the leak's onset are looked for.
+pub const DEFAULT_LOOKBACK: &str = "7d";
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -261,6 +263,10 @@ pub struct CollectArgs {
     /// same definition for collect, attach and validate.
     #[arg(long, default_value = DEFAULT_WARMUP, value_name = "DURATION")]
     pub warmup: String,
+    /// How far before --from to look for the alert that detected the leak, the
+    /// deployments and the leak's onset.
+    #[arg(long, default_value = DEFAULT_LOOKBACK, value_name = "DURATION")]
+    pub lookback: String,
     /// Query pack: auto (detect from the metrics), nodejs, python, jvm, go, dotnet, container.
     #[arg(long, default_value = "auto", value_name = "RUNTIME")]
     pub runtime: String,
@@ -317,6 +323,10 @@ pub struct DraftParamArgs {
     /// for attach and validate, recorded in the draft.
     #[arg(long, value_name = "DURATION")]
     pub warmup: Option<String>,
+    /// How far before --from to look for alerts, deployments and the leak's onset
+    /// (default 7d), recorded in the draft.
+    #[arg(long, value_name = "DURATION")]
+    pub lookback: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -124,6 +124,9 @@ pub struct CollectConfig {
     /// Cut the window back to where the data ends (collect, attach, rules); `validate`
     /// keeps it, since data stopping before the end is what it must notice.
     pub end_at_data: bool,
+    /// How far before the window's start alerts, deployments and the leak's onset are
+    /// looked for (`--lookback`).
+    pub lookback: Duration,
     /// Things the report should say about how the arguments were taken (a window end
     /// moved back to where the server's data is complete).
     pub notes: Vec<String>,
@@ -454,6 +457,11 @@ impl CollectConfig {
                 flag: "--warmup",
                 source,
             })?;
+        let lookback =
+            timespec::parse_duration(&args.lookback).map_err(|source| ConfigError::Time {
+                flag: "--lookback",
+                source,
+            })?;
         let client = client_options(&args.prometheus)?;
         let notes: Vec<String> = hold_back(&mut window, now, client.latency_offset)?
             .into_iter()
@@ -504,6 +512,7 @@ impl CollectConfig {
                 grafana_datasource: args.prometheus.grafana_datasource.clone(),
             },
             end_at_data: true,
+            lookback,
             notes,
         })
     }

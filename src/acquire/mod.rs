@@ -6,6 +6,8 @@
 //! replicas, memory parts, stale tails; [`lifetimes`]: where each process lifetime
 //! begins). Nothing here computes a report figure; `analysis` does, from [`Acquired`].
 
+pub mod alerts;
+pub mod deploys;
 pub mod detect;
 mod error;
 pub mod fetch;
@@ -104,6 +106,10 @@ pub struct Acquired {
     pub window: crate::config::Window,
     /// The end asked for, when the window was cut back to where the data ends.
     pub requested_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// `ALERTS` and the rules API's answer (detection).
+    pub alerts: alerts::AlertData,
+    /// The series that mark deployments, and the memory before the window (onset).
+    pub deploys: deploys::DeployData,
 }
 
 /// Acquires one service's window as `config` describes it.
@@ -164,6 +170,8 @@ pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
         prometheus_url: client.display_url().to_string(),
         window: config.window.clone(),
         requested_to: None,
+        alerts: Default::default(),
+        deploys: Default::default(),
     };
     if config.end_at_data {
         end_at_data(&client, config, &mut acquired).await?;

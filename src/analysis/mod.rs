@@ -16,16 +16,20 @@
 //! | alert thresholds | [`thresholds::suggested`] |
 //! | validate's verdict | [`verdict::judge`] |
 
+pub mod deployments;
+pub mod detection;
 pub mod gc;
 pub mod growth;
 pub mod levels;
 pub mod limit;
+pub mod onset;
 pub mod oom;
 pub mod pattern;
 pub mod period;
 pub mod requests;
 pub mod restarts;
 pub mod service_growth;
+pub mod symptoms;
 pub mod thresholds;
 pub mod verdict;
 
@@ -247,6 +251,10 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
             requested_to: acquired.requested_to,
         },
         fix_deployed: window.fix_deployed,
+        fix_deployed_source: None,
+        deployments: Vec::new(),
+        detection: None,
+        onset: None,
         symptoms: period::symptoms(before.as_ref().unwrap_or(&whole)),
         periods: Periods {
             window: whole,

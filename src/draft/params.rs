@@ -26,6 +26,8 @@ pub struct Params {
     pub runtime: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warmup: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookback: Option<String>,
     /// Heap snapshots or profiles (`attach --heap`), oldest first, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap: Option<Vec<String>>,
@@ -46,6 +48,7 @@ impl Params {
             fix_deployed: args.fix_deployed.clone(),
             runtime: args.runtime.clone(),
             warmup: args.warmup.clone(),
+            lookback: args.lookback.clone(),
             heap: None,
         }
     }
@@ -75,6 +78,10 @@ impl Params {
                 .warmup
                 .clone()
                 .unwrap_or_else(|| crate::cli::DEFAULT_WARMUP.into()),
+            lookback: self
+                .lookback
+                .clone()
+                .unwrap_or_else(|| crate::cli::DEFAULT_LOOKBACK.into()),
             format: Format::Markdown,
             output: None,
             template: None,
@@ -98,6 +105,7 @@ impl Params {
             fix_deployed: pick(&self.fix_deployed, &given.fix_deployed),
             runtime: pick(&self.runtime, &given.runtime),
             warmup: pick(&self.warmup, &given.warmup),
+            lookback: pick(&self.lookback, &given.lookback),
             heap: given.heap.clone().or_else(|| self.heap.clone()),
         }
     }

@@ -2,6 +2,12 @@
 //! Markdown and JSON renderers both read. Bytes and seconds throughout; `None` means the
 //! figure could not be computed, and `warnings` says why.
 
+mod deployments;
+mod detection;
+
+pub use deployments::{Deployment, FixSource, Onset};
+pub use detection::Detection;
+
 use crate::prom::Labels;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -29,6 +35,19 @@ pub struct Evidence {
     pub prometheus_url: String,
     pub window: Window,
     pub fix_deployed: Option<DateTime<Utc>>,
+    /// Where the fix time came from: `--fix-deployed TIME`, or the deployment
+    /// `--fix-deployed auto` picked; null without a fix.
+    #[serde(default)]
+    pub fix_deployed_source: Option<FixSource>,
+    /// Every deployment found from `lookback` before the window to its end, oldest first.
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
+    /// The first alert that fired for the service, or why none is known.
+    #[serde(default)]
+    pub detection: Option<Detection>,
+    /// When the growth began, looking back before the window.
+    #[serde(default)]
+    pub onset: Option<Onset>,
     pub periods: Periods,
     pub improvement: Option<Improvement>,
     pub symptoms: Symptoms,

@@ -1,0 +1,1 @@
+//! When the leak began: the deployment or restart after which lifetimes started growing.

@@ -1,0 +1,1 @@
+//! The Initial Symptoms boxes, each ticked by a documented rule with its reason.
