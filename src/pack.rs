@@ -78,6 +78,16 @@ pub enum Role {
     MemoryLimit,
     /// Cumulative request counter, for bytes retained per request.
     Requests,
+    /// 95th percentile request latency over a period (instant; service-wide).
+    LatencyP95,
+    /// Share of requests answered with a server error (5xx) over a period (instant).
+    ErrorRatio,
+    /// The service's request latency p95 at each step (range), to see it rise.
+    LatencyTrend,
+    /// Connections in use per connection pool (range).
+    ConnectionsUsed,
+    /// The maximum size of each connection pool (range).
+    ConnectionsMax,
     K8sRestarts,
     K8sOomReason,
     OomEvents,

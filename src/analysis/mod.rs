@@ -12,7 +12,8 @@
 //! | leak pattern | [`pattern::leak_pattern`] |
 //! | % of the limit, hours to the limit | [`limit::percent_of_limit`], [`limit::hours_to_limit`] |
 //! | retained per 1,000 requests | [`requests::bytes_per_1k_requests`] |
-//! | improvement, symptoms | [`period::improvement`], [`period::symptoms`] |
+//! | improvement | [`period::improvement`] |
+//! | symptoms | [`symptoms::symptoms`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
 //! | alert thresholds | [`thresholds::suggested`] |
 //! | validate's verdict | [`verdict::judge`] |
 
@@ -26,11 +27,13 @@ pub mod onset;
 pub mod oom;
 pub mod pattern;
 pub mod period;
+pub mod pools;
 pub mod requests;
 pub mod restarts;
 pub mod service_growth;
 pub mod symptoms;
 pub mod thresholds;
+pub mod traffic;
 pub mod verdict;
 
 use crate::acquire::lifetimes::Boundaries;
@@ -216,6 +219,11 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         let answers = acquired.instants.get(&name).map_or(&[][..], Vec::as_slice);
         let (period, missing) = period::analyze_period(&view, answers);
         warnings.extend(missing);
+        // With a fix, the window mixes pods before and after it: their disagreeing is
+        // the fix, which the before/after periods already show.
+        if name != PeriodName::Window || window.fix_deployed.is_none() {
+            warnings.extend(service_growth::disagreement_warning(name.as_str(), &period));
+        }
         period
     };
     let whole = analyze(PeriodName::Window, from, to);
@@ -255,7 +263,11 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         deployments: Vec::new(),
         detection: None,
         onset: None,
-        symptoms: period::symptoms(before.as_ref().unwrap_or(&whole)),
+        symptoms: symptoms::symptoms(
+            before.as_ref().unwrap_or(&whole),
+            after.as_ref(),
+            before.is_some(),
+        ),
         periods: Periods {
             window: whole,
             before,

@@ -3,15 +3,13 @@
 //! [`service_growth`](super::service_growth), [`restarts`](super::restarts),
 //! [`oom`](super::oom), [`gc`](super::gc), [`pattern`](super::pattern),
 //! [`limit`](super::limit), [`requests`](super::requests)), each with why it is missing
-//! when it is; and the before/after improvement and the symptoms.
+//! when it is; and the before/after improvement.
 
 use super::{PeriodView, gc, growth, levels, limit, oom, pattern, requests, restarts};
-use crate::evidence::{Improvement, InstanceFigures, Period, Symptoms};
+use crate::evidence::{Improvement, InstanceFigures, Period};
 use crate::pack::Role;
 use crate::prom::InstantSample;
 use crate::timespec::from_unix_seconds;
-
-const MB: f64 = 1e6;
 
 /// Every figure of the period, and why those missing are missing (in the order the
 /// report lists them: levels, growth, GC, restarts).
@@ -25,6 +23,8 @@ pub fn analyze_period(
         super::service_growth::growth_summary(view, levels.baseline, !restarts.times.is_empty());
     missing.extend(growth_missing);
     let (gc, gc_missing) = gc::gc_summary(view, answers);
+    let traffic = super::traffic::traffic(view, answers);
+    let pools = super::pools::pool_figures(view);
     missing.extend(gc_missing);
     missing.extend(restart_warnings);
     let limit = limit::memory_limit(view);
@@ -82,13 +82,14 @@ pub fn analyze_period(
             .filter(|_| hours > 0.0)
             .map(|n| n as f64 / hours * 24.0 * 7.0),
         active_handles_end: levels.handles_end,
+        latency_p95_seconds: traffic.latency_p95,
+        error_ratio: traffic.error_ratio,
+        latency_trend_seconds: traffic.latency_trend.map(|(a, b)| [a, b]),
+        connections_used_ratio: pools.used_ratio_peak,
+        connections_in_use_end: pools.in_use_end,
         instances: instance_figures(view),
     };
     missing.extend(oom::far_below_limit_warning(view.name.as_str(), &period));
-    missing.extend(super::service_growth::disagreement_warning(
-        view.name.as_str(),
-        &period,
-    ));
     (period, missing)
 }
 
@@ -158,22 +159,6 @@ pub fn improvement(before: &Period, after: &Period) -> Improvement {
     }
 }
 
-/// Symptom checkboxes ticked from the leak period (before the fix, or the whole window).
-pub fn symptoms(leak_period: &Period) -> Symptoms {
-    let linear_growth = match (
-        leak_period.growth_bytes_per_hour,
-        leak_period.growth_percent,
-    ) {
-        (Some(g), percent) => g >= MB || percent.is_some_and(|p| p >= 10.0),
-        _ => false,
-    };
-    Symptoms {
-        linear_growth,
-        oom_crashes: leak_period.oom_kills.is_some_and(|n| n > 0),
-        gc_pressure: leak_period.gc_pause_p95_seconds.is_some_and(|p| p >= 0.1),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +167,7 @@ mod tests {
     use crate::prom::RangeSeries;
 
     const HOUR: f64 = 3600.0;
+    const MB: f64 = 1e6;
 
     /// The window period's figures for `data`, as collect computes them.
     fn analyze(start: f64, end: f64, data: &RangeData) -> Period {

@@ -95,6 +95,8 @@ fn anchor(id: &str) -> Anchor {
             "- [ ] Linear memory growth (X MB/hour)",
             "- [ ] OOM crashes (frequency: ___)",
             "- [ ] GC pressure (frequent/long pauses)",
+            "- [ ] Connection pool exhaustion",
+            "- [ ] Service degradation (slow responses)",
         ]),
         "deployment-time" => Anchor::Lines(&["**Deployment Time**: ["]),
         "improvement" => Anchor::Lines(&[
@@ -114,6 +116,11 @@ fn anchor(id: &str) -> Anchor {
         "memory-chart" => Anchor::After("per-instance"),
         "gc-chart" => Anchor::After("improvement"),
         "grafana-link" => Anchor::Lines(&["**Link**: [Dashboard URL]"]),
+        "key-panels" => Anchor::Lines(&[
+            "- Heap usage trend: [",
+            "- GC pause duration: [",
+            "- Error rate: [",
+        ]),
         "preventive-alerts" => Anchor::Lines(&[
             "- [ ] Alert: Memory growth >X MB/hour for >Y hours",
             "- [ ] Alert: Heap usage >Z% of limit",

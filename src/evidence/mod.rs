@@ -145,6 +145,22 @@ pub struct Period {
     pub oom_kills_per_week: Option<f64>,
     /// Sum across instances of the last active-handles sample.
     pub active_handles_end: Option<f64>,
+    /// 95th percentile request latency over the period, all instances and routes.
+    #[serde(default)]
+    pub latency_p95_seconds: Option<f64>,
+    /// Requests answered with a server error (5xx) / all requests, over the period.
+    #[serde(default)]
+    pub error_ratio: Option<f64>,
+    /// Median request latency p95 in the period's first and in its last tenth, seconds
+    /// (from the latency trend series).
+    #[serde(default)]
+    pub latency_trend_seconds: Option<[f64; 2]>,
+    /// Highest share of a connection pool's maximum in use at any step of the period.
+    #[serde(default)]
+    pub connections_used_ratio: Option<f64>,
+    /// Connections in use at the period's end, summed over pools and instances.
+    #[serde(default)]
+    pub connections_in_use_end: Option<f64>,
     /// Every instance, highest growth first.
     pub instances: Vec<InstanceFigures>,
 }
@@ -238,13 +254,24 @@ pub struct Validation {
     pub evidence: Evidence,
 }
 
+/// One Initial Symptoms box (`analysis::symptoms`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Symptom {
+    /// True: the evidence shows it; false: the evidence shows it absent; null: no data.
+    pub present: Option<bool>,
+    /// Why, with the figures and the period they were taken over.
+    pub because: String,
+}
+
+/// The Initial Symptoms boxes, each decided from the leak period (before the fix, or
+/// the whole window) by the rule `docs/figures.md` gives.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct Symptoms {
-    /// Growth in the leak period of at least 1 MB/h, or 10% of the baseline over the period.
-    pub linear_growth: bool,
-    pub oom_crashes: bool,
-    /// GC pause p95 of 100 ms or more.
-    pub gc_pressure: bool,
+    pub linear_growth: Symptom,
+    pub oom_crashes: Symptom,
+    pub gc_pressure: Symptom,
+    pub connection_pool_exhaustion: Symptom,
+    pub service_degradation: Symptom,
 }
 
 /// What kind of request a query record is.

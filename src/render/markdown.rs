@@ -97,6 +97,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
         include_str!("../../templates/blocks/query-links.md.hbs"),
     ),
     (
+        "key-panels",
+        include_str!("../../templates/blocks/key-panels.md.hbs"),
+    ),
+    (
         "grafana-link",
         include_str!("../../templates/blocks/grafana-link.md.hbs"),
     ),
@@ -243,6 +247,8 @@ handlebars_helper!(date: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format(
 handlebars_helper!(hhmm: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%m-%d %H:%M").to_string()));
 handlebars_helper!(cell: |v: Json| inline_safe(&plain(v)));
 handlebars_helper!(inline: |v: Json| inline_safe(&plain(v)));
+handlebars_helper!(ratio: |v: Json| format_percent(&number(v).map_or(Value::Null, |r| json!(r * 100.0))));
+handlebars_helper!(check: |v: Json| if v.get("present") == Some(&Value::Bool(true)) { "x" } else { " " });
 handlebars_helper!(oneline: |v: Json| plain(v).replace(['\n', '\r'], " "));
 
 fn plain(v: &Value) -> String {
@@ -273,6 +279,21 @@ fn seconds_map(map: &std::collections::BTreeMap<String, f64>) -> String {
 
 /// One line on GC pauses from whatever the runtime publishes: a histogram's p95, else a
 /// summary's mean, max and quantiles, else collection counts. Never a made-up p95.
+/// The period's GC pause in a few words: p95 (with the slowest kind's), else the mean.
+fn gc_pause_line(period: &Period) -> String {
+    let slowest = period
+        .gc_pause_p95_by_kind
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(kind, v)| format!(" ({kind}: {})", format_seconds(&json!(v))))
+        .unwrap_or_default();
+    match (period.gc_pause_p95_seconds, period.gc_pause_mean_seconds) {
+        (Some(p95), _) => format!("p95 {}{slowest}", format_seconds(&json!(p95))),
+        (None, Some(mean)) => format!("mean {}", format_seconds(&json!(mean))),
+        (None, None) => NA.to_string(),
+    }
+}
+
 pub fn gc_line(period: &Period) -> String {
     let mut parts = Vec::new();
     if let Some(p95) = period.gc_pause_p95_seconds {
@@ -349,7 +370,9 @@ fn view(evidence: &Evidence) -> Value {
         .as_ref()
         .unwrap_or(&evidence.periods.window);
     let status = match (&evidence.periods.after, evidence.improvement.as_ref()) {
-        (Some(after), Some(_)) if !crate::analysis::period::symptoms(after).linear_growth => {
+        (Some(after), Some(_))
+            if crate::analysis::symptoms::linear_growth(after, "").present != Some(true) =>
+        {
             "Monitoring (growth after the fix is below 1 MB/hour and 10% of the baseline)"
         }
         (Some(_), _) => "In Progress (memory still grows after the fix)",
@@ -386,6 +409,15 @@ fn view(evidence: &Evidence) -> Value {
         "leak_gc": gc_line(leak),
         "current_gc": gc_line(current),
         "after_gc": evidence.periods.after.as_ref().map(gc_line),
+        "leak_gc_pause": gc_pause_line(leak),
+        "after_gc_pause": evidence.periods.after.as_ref().map(gc_pause_line),
+        "after_trend": evidence.periods.after.as_ref().map(|after| {
+            match crate::analysis::symptoms::linear_growth(after, "").present {
+                Some(false) => "stable after the fix",
+                Some(true) => "still growing after the fix",
+                None => "growth after the fix unknown",
+            }
+        }),
         "leak_load": load_test(leak),
         "after_load": evidence.periods.after.as_ref().and_then(load_test),
         "top_instances": top,
@@ -442,6 +474,8 @@ fn registry() -> Handlebars<'static> {
         ("cell", Box::new(cell)),
         ("inline", Box::new(inline)),
         ("oneline", Box::new(oneline)),
+        ("check", Box::new(check)),
+        ("ratio", Box::new(ratio)),
     ] {
         hb.register_helper(name, helper);
     }

@@ -80,7 +80,7 @@ fn init_attach_edit_attach_changes_only_blocks() {
         String::from_utf8_lossy(&out.stderr)
     );
     let first = std::fs::read_to_string(&draft).unwrap();
-    assert!(first.contains("- [x] Linear memory growth ("));
+    assert!(first.contains("- [x] Linear memory growth: "));
     assert!(
         !first.contains("## Evidence (leakcollect)"),
         "every section of a fresh template has its place"
@@ -165,8 +165,8 @@ fn refusals_leave_the_draft_untouched() {
 
     // Edited inside a block: exit 5, the diff shown, nothing written.
     let edited = good.replace(
-        "- [x] Linear memory growth (",
-        "- [x] Linear memory growth (my words; ",
+        "- [x] Linear memory growth: ",
+        "- [x] Linear memory growth: my words; ",
     );
     std::fs::write(&draft, &edited).unwrap();
     let out = attach(&server, &draft, &[]);
@@ -174,7 +174,7 @@ fn refusals_leave_the_draft_untouched() {
     assert_eq!(out.status.code(), Some(5), "{stderr}");
     assert!(
         stderr.contains("symptoms block was edited by hand")
-            && stderr.contains("-- [x] Linear memory growth (my words; "),
+            && stderr.contains("-- [x] Linear memory growth: my words; "),
         "{stderr}"
     );
     assert_eq!(std::fs::read_to_string(&draft).unwrap(), edited);

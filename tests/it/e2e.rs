@@ -45,7 +45,7 @@ fn steady_leak_growth_and_levels() {
         "{after_6h} vs {baseline}"
     );
     assert!(e["periods"]["before"].is_null() && e["periods"]["after"].is_null());
-    assert_eq!(e["symptoms"]["linear_growth"], true);
+    assert_eq!(e["symptoms"]["linear_growth"]["present"], true);
     assert_eq!(e["schema"], "leakcollect/evidence/v1");
     assert_eq!(e["runtime"], "nodejs");
 }
@@ -67,7 +67,7 @@ fn oom_sawtooth_reports_the_leak_rate_and_exact_counts() {
     assert_eq!(w["restarts"], expected);
     assert_eq!(w["oom_kills"], expected);
     assert_eq!(w["restarts_by_source"]["kube_state_metrics"], expected);
-    assert_eq!(e["symptoms"]["oom_crashes"], true);
+    assert_eq!(e["symptoms"]["oom_crashes"]["present"], true);
     for instance in w["instances"].as_array().unwrap() {
         assert!(
             within(f(&instance["growth_bytes_per_hour"]), 120.0 * MB, 0.03),
@@ -129,7 +129,7 @@ fn no_leak_sawtooth_reports_flat() {
     let w = period(&e, "window");
     let growth = f(&w["growth_bytes_per_hour"]);
     assert!(growth.abs() < 0.5 * MB, "flat service grew {growth}");
-    assert_eq!(e["symptoms"]["linear_growth"], false);
+    assert_eq!(e["symptoms"]["linear_growth"]["present"], false);
     assert_eq!(w["oom_kills"], 0);
 }
 
@@ -278,7 +278,7 @@ fn markdown_report_follows_the_team_template_and_writes_atomically() {
             .unwrap_or_else(|| panic!("heading {heading:?} missing or out of order"));
         cursor += found + heading.len();
     }
-    assert!(text.contains("- [x] Linear memory growth ("));
+    assert!(text.contains("- [x] Linear memory growth: "));
     assert!(text.contains("- [x] OOM crashes (frequency: "));
     assert!(
         text.contains("**TL;DR**: [One sentence summary"),

@@ -21,5 +21,6 @@ mod restarts;
 mod rules;
 mod runtimes;
 mod scan;
+mod symptoms;
 mod tls;
 mod validate;

@@ -24,6 +24,8 @@ fn report_without_fix() {
     e.periods.before = None;
     e.periods.after = None;
     e.improvement = None;
+    // What analyse() would decide from the window alone.
+    e.symptoms = leakcollect::analysis::symptoms::symptoms(&e.periods.window, None, false);
     e.queries
         .retain(|q| q.period.as_deref().is_none_or(|p| p == "window"));
     let text = markdown::render(&e, None).unwrap();

@@ -9,6 +9,7 @@ use std::io::{self, Write};
 const MB: f64 = 1e6;
 const HOUR: f64 = 3600.0;
 const GC_BUCKETS: [f64; 6] = [0.001, 0.01, 0.1, 1.0, 2.0, 5.0];
+const LATENCY_BUCKETS: [f64; 6] = [0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 /// A leaking (or not) service, described by the truths the analysis must recover.
 #[derive(Debug, Clone)]
@@ -268,12 +269,14 @@ impl Scenario {
                         |s| (up(s) / 60.0 * per_min).floor(),
                     );
                 }
-                requests(
-                    f,
+                // Requests slow down while the heap leaks (longer GC pauses).
+                f.histogram(
                     "http_request_duration_seconds",
-                    "histogram",
-                    "http_request_duration_seconds_count",
-                    ",method=\"GET\",route=\"/api\",status_code=\"200\"",
+                    &format!("{app},method=\"GET\",route=\"/api\",status_code=\"200\""),
+                    samples,
+                    &LATENCY_BUCKETS,
+                    if leaking { 0.2 } else { 0.04 },
+                    |s| (up(s) * self.requests_per_second).floor(),
                 );
             }
             "python" => {
