@@ -447,6 +447,12 @@ fn alerts_view(evidence: &Evidence) -> Value {
         "floor_mb": format!("{:.0}", t.memory_floor_bytes / 1e6),
         "basis": inline_safe(&t.basis),
         "prefix": prefix,
+        // The rule compares resident memory when the pack reads it, else the memory figure.
+        "limit_memory": if evidence.queries.iter().any(|q| q.role == "rss") {
+            "Resident memory (RSS)".to_string()
+        } else {
+            inline_safe(&evidence.memory_name)
+        },
     })
 }
 
