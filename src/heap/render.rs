@@ -315,9 +315,14 @@ fn view(report: &HeapReport) -> Value {
     let suspect = report.suspects.first();
     let leaked_object = match suspect {
         Some(s) => format!(
-            "{} — {} leaked objects, {} retained ({} growth) (generated{})",
+            "{} — {} leaked objects; {} {} ({} since the first) (generated{})",
             s.name,
             s.count,
+            if report.format == Format::Pprof {
+                "in use where it is allocated, in the last profile:"
+            } else {
+                "all objects of the class retain, in the last snapshot,"
+            },
             mb(s.retained_bytes as i64, false),
             mb(s.retained_growth_bytes, true),
             if report.suspects.len() > 1 {
