@@ -19,7 +19,7 @@ const MAX_GROWING: usize = 100;
 /// in the next one, the files are not taken to come from one process.
 const MIN_SHARED_FRACTION: f64 = 0.01;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct ClassStat {
     count: u64,
     self_bytes: u64,
@@ -239,6 +239,14 @@ pub fn analyse_v8(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, 
                     max_id: u64::from(summary.max_id),
                     previous: opened[k - 1].path.clone(),
                     previous_max_id: u64::from(prev.max_id),
+                });
+            }
+            // The same heap twice (one file given twice, or a copy): comparing it with
+            // itself would report "nothing grew" as if it were a finding.
+            if summary.max_id == prev.max_id && summary.classes == prev.classes {
+                return Err(HeapError::Identical {
+                    path: file.path.clone(),
+                    previous: opened[k - 1].path.clone(),
                 });
             }
             let shared = shared_fraction(&prev.ids, &a);

@@ -71,6 +71,10 @@ pub enum HeapError {
         previous_max_id: u64,
     },
     #[error(
+        "{path} holds the same heap as {previous} (same objects, same ids): the same snapshot given twice, or a copy; give snapshots taken some time apart, oldest first"
+    )]
+    Identical { path: PathBuf, previous: PathBuf },
+    #[error(
         "{path}: the profile has no in-use heap sample types (found: {found}); take a heap profile (Go: /debug/pprof/heap or pprof.WriteHeapProfile; Node: @datadog/pprof heap.profile()), not a CPU or allocation-only profile"
     )]
     NoInuse { path: PathBuf, found: String },

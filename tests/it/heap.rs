@@ -409,6 +409,23 @@ fn out_of_order_snapshots_are_refused() {
 }
 
 #[test]
+fn the_same_snapshot_twice_is_refused_not_an_all_clear() {
+    let (_, files) = leaky();
+    // The same path twice, and a copy under another name.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.heapsnapshot");
+    std::fs::copy(&files[0], &copy).unwrap();
+    for pair in [
+        [files[0].as_path(), files[0].as_path()],
+        [files[0].as_path(), copy.as_path()],
+    ] {
+        let (code, stderr) = fails(&pair);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("holds the same heap as"), "{stderr}");
+    }
+}
+
+#[test]
 fn file_bigger_than_free_memory_is_refused_before_parsing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("huge.heapsnapshot");
