@@ -17,6 +17,10 @@ pub const GC_PAUSE_BOUND_SECONDS: f64 = 0.1;
 /// at least `GC_PAUSE_MIN_DIFFERENCE_SECONDS`.
 pub const GC_PAUSE_FACTOR: f64 = 2.0;
 pub const GC_PAUSE_MIN_DIFFERENCE_SECONDS: f64 = 0.02;
+/// A GC kind's p95 counts only when the kind ran this often in the period.
+pub const GC_MIN_COLLECTIONS: f64 = 5.0;
+/// For runtimes with a summary (mean and max, no p95): a longest pause this long.
+pub const GC_MAX_BOUND_SECONDS: f64 = 1.0;
 /// A pool is exhausted when its connections in use reach its maximum.
 pub const POOL_EXHAUSTED_RATIO: f64 = 1.0;
 /// Latency degraded: this many times the reference (after the fix, or the leak
@@ -99,62 +103,125 @@ fn oom_crashes(period: &Period, span: &str) -> Symptom {
     }
 }
 
-/// The period's longest GC pause figure: the highest p95 (overall or of one GC kind),
-/// else the mean pause; with what it is.
-fn gc_pause(period: &Period) -> Option<(f64, String)> {
-    let by_kind = period
-        .gc_pause_p95_by_kind
-        .iter()
-        .filter(|(_, v)| v.is_finite())
-        .max_by(|a, b| a.1.total_cmp(b.1));
-    match (period.gc_pause_p95_seconds, by_kind) {
-        (overall, Some((kind, p95))) if overall.is_none_or(|o| *p95 >= o) => {
-            Some((*p95, format!("{kind} collections' GC pause p95")))
+/// What a period's GC pause figure is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Pause<'a> {
+    /// The p95 of one GC kind (`kind`, `generation`, …).
+    KindP95(&'a str),
+    /// The p95 of all kinds together.
+    P95,
+    /// The mean pause, for runtimes that publish a summary, not a histogram.
+    Mean,
+}
+
+impl Pause<'_> {
+    fn describe(self) -> String {
+        match self {
+            Pause::KindP95(kind) => format!("{kind} collections' GC pause p95"),
+            Pause::P95 => "GC pause p95".into(),
+            Pause::Mean => "mean GC pause".into(),
         }
-        (Some(p95), _) => Some((p95, "GC pause p95".into())),
-        (None, None) => period
-            .gc_pause_mean_seconds
-            .map(|mean| (mean, "mean GC pause".into())),
-        (None, Some(_)) => unreachable!("matched by the first arm"),
     }
 }
 
-fn ms(seconds: f64) -> String {
-    format!("{:.0} ms", seconds * 1000.0)
+/// Collections of the period by kind, where the pack counts them.
+fn collections_of(period: &Period, kind: &str) -> Option<f64> {
+    period
+        .gc_collections_per_hour_by
+        .get(kind)
+        .map(|per_hour| per_hour * period.hours)
+}
+
+/// The period's GC pause: the slowest GC kind's p95 (when that kind ran at least
+/// `GC_MIN_COLLECTIONS` times: one slow collection in a day is not pressure), else the
+/// p95 of all kinds, else the mean pause.
+fn gc_pause(period: &Period) -> Option<(f64, Pause<'_>)> {
+    let slowest = period
+        .gc_pause_p95_by_kind
+        .iter()
+        .filter(|(kind, v)| {
+            v.is_finite() && collections_of(period, kind).is_none_or(|n| n >= GC_MIN_COLLECTIONS)
+        })
+        .max_by(|a, b| a.1.total_cmp(b.1));
+    match (slowest, period.gc_pause_p95_seconds) {
+        (Some((kind, p95)), overall) if overall.is_none_or(|o| *p95 >= o) => {
+            Some((*p95, Pause::KindP95(kind)))
+        }
+        (_, Some(p95)) => Some((p95, Pause::P95)),
+        (_, None) => period.gc_pause_mean_seconds.map(|mean| (mean, Pause::Mean)),
+    }
+}
+
+/// The same figure in another period (the after-fix one): the same kind's p95, else the
+/// p95 of all kinds (a kind that stopped running after the fix is the pressure gone).
+fn same_pause(period: &Period, figure: Pause) -> Option<f64> {
+    match figure {
+        Pause::KindP95(kind) => period
+            .gc_pause_p95_by_kind
+            .get(kind)
+            .copied()
+            .or(period.gc_pause_p95_seconds),
+        Pause::P95 => period.gc_pause_p95_seconds,
+        Pause::Mean => period.gc_pause_mean_seconds,
+    }
+}
+
+/// A duration as the report writes it ("95.5 ms", "1.20 s").
+fn duration_text(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        format!("{seconds:.2} s")
+    }
 }
 
 /// A GC pause of 100 ms or more in the leak period, or at least twice (and 20 ms more
-/// than) the same figure after the fix.
+/// than) the same figure after the fix; for summaries, also a longest pause of 1 s.
 fn gc_pressure(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
-    let Some((pause, what)) = gc_pause(leak) else {
+    let Some((pause, figure)) = gc_pause(leak) else {
         return no_data("no GC pause metric for this runtime in the period");
     };
-    let reference = after.and_then(gc_pause).filter(|(_, w)| *w == what);
+    let reference = after.and_then(|a| same_pause(a, figure));
     let long = pause >= GC_PAUSE_BOUND_SECONDS;
-    let above_after = reference.as_ref().is_some_and(|(a, _)| {
+    let above_after = reference.is_some_and(|a| {
         pause >= GC_PAUSE_FACTOR * a && pause - a >= GC_PAUSE_MIN_DIFFERENCE_SECONDS
     });
-    let above_after_known = reference.is_some();
-    let after_text = reference
-        .map(|(a, _)| format!(", {} after it", ms(a)))
-        .unwrap_or_default();
+    let longest = leak.gc_pause_max_seconds.filter(|_| figure == Pause::Mean);
+    let mut because = format!("{} {} {span}", figure.describe(), duration_text(pause));
+    if let Some(a) = reference {
+        because.push_str(&format!(", {} after it", duration_text(a)));
+    }
+    if let Some(max) = longest {
+        because.push_str(&format!(", longest pause {}", duration_text(max)));
+    }
+    because.push_str(&format!(
+        " (counts from 100 ms{}{})",
+        if reference.is_some() {
+            ", or twice the pause after the fix"
+        } else {
+            ""
+        },
+        if longest.is_some() {
+            ", or a longest pause of 1 s"
+        } else {
+            ""
+        },
+    ));
     Symptom {
-        present: Some(long || above_after),
-        because: format!(
-            "{what} {} {span}{after_text} (counts from 100 ms{})",
-            ms(pause),
-            if above_after_known {
-                ", or twice the pause after the fix"
-            } else {
-                ""
-            }
-        ),
+        present: Some(long || above_after || longest.is_some_and(|m| m >= GC_MAX_BOUND_SECONDS)),
+        because,
     }
 }
 
-/// A pool's connections in use reached its maximum at some step of the leak period.
+/// A pool's connections in use reached its maximum for two consecutive steps of the leak
+/// period (`connections_used_ratio` is the share held for two steps).
 fn pool_exhaustion(leak: &Period, span: &str) -> Symptom {
     let Some(ratio) = leak.connections_used_ratio else {
+        if leak.connections_in_use_end.is_some() {
+            return no_data(
+                "connection pools found, but none with a maximum to compare with (a maximum of 0 means unlimited)",
+            );
+        }
         return no_data(
             "no connection pool metrics with a maximum (db_client_connections_usage/_max, db_client_connection_count/_max, HikariCP, Go database/sql stats)",
         );
@@ -162,14 +229,27 @@ fn pool_exhaustion(leak: &Period, span: &str) -> Symptom {
     Symptom {
         present: Some(ratio >= POOL_EXHAUSTED_RATIO - 1e-9),
         because: format!(
-            "connections in use peaked at {:.0}% of the pool's maximum {span}",
-            ratio * 100.0
+            "connections in use reached {} of a pool's maximum for two consecutive steps {span}",
+            percent_text(ratio * 100.0)
         ),
     }
 }
 
+/// A percentage as the report writes it: one decimal, two where one would read as 0 or
+/// 100 without being it.
+fn percent_text(p: f64) -> String {
+    let short = format!("{p:.1}");
+    if (short == "100.0" || short == "0.0") && p != 100.0 && p != 0.0 {
+        format!("{p:.2}%")
+    } else {
+        format!("{short}%")
+    }
+}
+
 /// Latency p95 at least 1.5× (and 50 ms above) the after-fix p95 or the leak period's
-/// first tenth, or server errors at least 1 % of requests (and twice the after-fix share).
+/// first tenth, or server errors at least 1 % of requests (and twice the after-fix
+/// share). Without a latency comparison and with errors below the bound, the box is
+/// undecided (null): slow responses could not be judged.
 fn degradation(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
     let latency_after = after.and_then(|a| a.latency_p95_seconds);
     let errors_after = after.and_then(|a| a.error_ratio);
@@ -177,34 +257,41 @@ fn degradation(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
         now >= LATENCY_FACTOR * then && now - then >= LATENCY_MIN_DIFFERENCE_SECONDS
     };
     let mut reasons = Vec::new();
-    let mut present = false;
+    let (mut latency_compared, mut present) = (false, false);
     if let Some(p95) = leak.latency_p95_seconds {
-        let mut text = format!("request latency p95 {} {span}", ms(p95));
+        let mut text = format!("request latency p95 {}", duration_text(p95));
         if let Some(a) = latency_after {
-            text.push_str(&format!(", {} after it", ms(a)));
+            text.push_str(&format!(", {} after the fix", duration_text(a)));
+            latency_compared = true;
             present |= worse(p95, a);
         }
         reasons.push(text);
     }
     if let Some([first, last]) = leak.latency_trend_seconds {
         reasons.push(format!(
-            "{} in the period's first tenth, {} in its last",
-            ms(first),
-            ms(last)
+            "p95 {} in the period's first tenth, {} in its last",
+            duration_text(first),
+            duration_text(last)
         ));
+        latency_compared = true;
         present |= worse(last, first);
     }
     if let Some(ratio) = leak.error_ratio {
-        let mut text = format!("server errors {:.2}% of requests", ratio * 100.0);
+        let mut text = format!("server errors {} of requests", percent_text(ratio * 100.0));
         if let Some(a) = errors_after {
-            text.push_str(&format!(", {:.2}% after the fix", a * 100.0));
+            text.push_str(&format!(", {} after the fix", percent_text(a * 100.0)));
         }
         reasons.push(text);
         present |= ratio >= ERROR_RATIO_BOUND
             && errors_after.is_none_or(|a| ratio >= ERROR_RATIO_FACTOR * a);
     }
     if reasons.is_empty() {
-        return no_data("no request latency histogram or request counter with a status label");
+        return no_data(
+            "no request latency histogram, and no request counter with a status label and 100 requests in the period",
+        );
+    }
+    if !latency_compared {
+        reasons.push("no after-fix latency or latency trend to compare with".into());
     }
     let reference = if after.is_some() {
         "the after-fix or the period's starting level"
@@ -212,9 +299,9 @@ fn degradation(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
         "the period's starting level"
     };
     Symptom {
-        present: Some(present),
+        present: (present || latency_compared).then_some(present),
         because: format!(
-            "{} (counts from latency 1.5× and 50 ms above {reference}, or 1% server errors)",
+            "{span}: {} (counts from latency 1.5× and 50 ms above {reference}, or 1% server errors)",
             reasons.join("; ")
         ),
     }
@@ -259,16 +346,19 @@ mod tests {
         let s = gc_pressure(&before, Some(&after), "before the fix (10.0 h)");
         assert_eq!(s.present, Some(true));
         assert!(
-            s.because.contains("major collections' GC pause p95 936 ms"),
+            s.because
+                .contains("major collections' GC pause p95 936.0 ms"),
             "{}",
             s.because
         );
-        assert!(s.because.contains("92 ms after it"), "{}", s.because);
+        assert!(s.because.contains("92.0 ms after it"), "{}", s.because);
         // Below the bound, but three times the after-fix pause and 40 ms longer.
         before.gc_pause_p95_by_kind = [("major".into(), 0.06)].into();
         after.gc_pause_p95_by_kind = [("major".into(), 0.02)].into();
         assert_eq!(gc_pressure(&before, Some(&after), "").present, Some(true));
         // Twice, but only 10 ms longer: not pressure.
+        before.gc_pause_p95_seconds = Some(0.015);
+        after.gc_pause_p95_seconds = Some(0.008);
         before.gc_pause_p95_by_kind = [("major".into(), 0.02)].into();
         after.gc_pause_p95_by_kind = [("major".into(), 0.01)].into();
         assert_eq!(gc_pressure(&before, Some(&after), "").present, Some(false));
@@ -278,10 +368,39 @@ mod tests {
         let s = gc_pressure(&summary, None, "");
         assert_eq!(s.present, Some(true));
         assert!(
-            s.because.starts_with("mean GC pause 150 ms"),
+            s.because.starts_with("mean GC pause 150.0 ms"),
             "{}",
             s.because
         );
+    }
+
+    #[test]
+    fn gc_pressure_needs_the_kind_to_run_and_falls_back_when_it_stops() {
+        // One major collection in 10 h: its p95 is not pressure; the minor ones decide.
+        let mut before = period();
+        before.gc_pause_p95_seconds = Some(0.004);
+        before.gc_pause_p95_by_kind = [("major".into(), 0.9), ("minor".into(), 0.004)].into();
+        before.gc_collections_per_hour_by = [("major".into(), 0.1), ("minor".into(), 600.0)].into();
+        let s = gc_pressure(&before, None, "");
+        assert_eq!(s.present, Some(false), "{}", s.because);
+        assert!(s.because.starts_with("minor collections'"), "{}", s.because);
+        // Major collections ran often before the fix and not at all after it: compared
+        // with the after-fix p95 of all kinds.
+        before.gc_collections_per_hour_by = [("major".into(), 6.0), ("minor".into(), 600.0)].into();
+        before.gc_pause_p95_by_kind = [("major".into(), 0.08), ("minor".into(), 0.004)].into();
+        let mut after = period();
+        after.gc_pause_p95_seconds = Some(0.005);
+        after.gc_pause_p95_by_kind = [("minor".into(), 0.005)].into();
+        let s = gc_pressure(&before, Some(&after), "");
+        assert_eq!(s.present, Some(true), "{}", s.because);
+        assert!(s.because.contains("5.0 ms after it"), "{}", s.because);
+        // A summary runtime: a short mean, but a longest pause of 1.2 s.
+        let mut summary = period();
+        summary.gc_pause_mean_seconds = Some(0.02);
+        summary.gc_pause_max_seconds = Some(1.2);
+        let s = gc_pressure(&summary, None, "");
+        assert_eq!(s.present, Some(true), "{}", s.because);
+        assert!(s.because.contains("longest pause 1.20 s"), "{}", s.because);
     }
 
     #[test]
@@ -314,12 +433,16 @@ mod tests {
         let mut errors = period();
         errors.error_ratio = Some(0.02);
         assert_eq!(degradation(&errors, None, "").present, Some(true));
+        // Errors not twice the after-fix share, and no latency to compare: undecided.
         let mut after_errors = period();
         after_errors.error_ratio = Some(0.015);
-        assert_eq!(
-            degradation(&errors, Some(&after_errors), "").present,
-            Some(false)
-        );
+        let s = degradation(&errors, Some(&after_errors), "");
+        assert_eq!(s.present, None, "{}", s.because);
+        assert!(s.because.contains("no after-fix latency"), "{}", s.because);
+        // A latency with nothing to compare it with decides nothing either.
+        let mut alone = period();
+        alone.latency_p95_seconds = Some(0.5);
+        assert_eq!(degradation(&alone, None, "").present, None);
     }
 
     #[test]

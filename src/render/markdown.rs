@@ -248,6 +248,7 @@ handlebars_helper!(hhmm: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format(
 handlebars_helper!(cell: |v: Json| inline_safe(&plain(v)));
 handlebars_helper!(inline: |v: Json| inline_safe(&plain(v)));
 handlebars_helper!(ratio: |v: Json| format_percent(&number(v).map_or(Value::Null, |r| json!(r * 100.0))));
+handlebars_helper!(some: |v: Json| !v.is_null());
 handlebars_helper!(check: |v: Json| if v.get("present") == Some(&Value::Bool(true)) { "x" } else { " " });
 handlebars_helper!(oneline: |v: Json| plain(v).replace(['\n', '\r'], " "));
 
@@ -369,14 +370,17 @@ fn view(evidence: &Evidence) -> Value {
         .after
         .as_ref()
         .unwrap_or(&evidence.periods.window);
-    let status = match (&evidence.periods.after, evidence.improvement.as_ref()) {
-        (Some(after), Some(_))
-            if crate::analysis::symptoms::linear_growth(after, "").present != Some(true) =>
-        {
-            "Monitoring (growth after the fix is below 1 MB/hour and 10% of the baseline)"
-        }
-        (Some(_), _) => "In Progress (memory still grows after the fix)",
-        (None, _) => "[Resolved/Monitoring/In Progress]",
+    let status = match evidence.periods.after.as_ref() {
+        Some(after) => match crate::analysis::symptoms::linear_growth(after, "").present {
+            Some(false) => {
+                "Monitoring (growth after the fix is below 1 MB/hour and 10% of the baseline)"
+            }
+            Some(true) => "In Progress (memory still grows after the fix)",
+            None => {
+                "In Progress (growth after the fix could not be measured yet; see the warnings)"
+            }
+        },
+        None => "[Resolved/Monitoring/In Progress]",
     };
     let load_test = |p: &Period| match (p.heap_baseline_bytes, p.bytes_per_1k_requests) {
         (Some(base), Some(per_1k)) => Some(json!({
@@ -411,6 +415,7 @@ fn view(evidence: &Evidence) -> Value {
         "after_gc": evidence.periods.after.as_ref().map(gc_line),
         "leak_gc_pause": gc_pause_line(leak),
         "after_gc_pause": evidence.periods.after.as_ref().map(gc_pause_line),
+        "current_span": if evidence.periods.after.is_some() { "after the fix" } else { "over the window" },
         "after_trend": evidence.periods.after.as_ref().map(|after| {
             match crate::analysis::symptoms::linear_growth(after, "").present {
                 Some(false) => "stable after the fix",
@@ -482,6 +487,7 @@ fn registry() -> Handlebars<'static> {
         ("oneline", Box::new(oneline)),
         ("check", Box::new(check)),
         ("ratio", Box::new(ratio)),
+        ("some", Box::new(some)),
     ] {
         hb.register_helper(name, helper);
     }

@@ -46,7 +46,7 @@ fn steady_leak_growth_and_levels() {
     );
     assert!(e["periods"]["before"].is_null() && e["periods"]["after"].is_null());
     assert_eq!(e["symptoms"]["linear_growth"]["present"], true);
-    assert_eq!(e["schema"], "leakcollect/evidence/v1");
+    assert_eq!(e["schema"], "leakcollect/evidence/v2");
     assert_eq!(e["runtime"], "nodejs");
 }
 
