@@ -16,9 +16,13 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("nodejs", include_str!("../queries/nodejs.toml")),
     ("nodejs-otel", include_str!("../queries/nodejs-otel.toml")),
     ("jvm", include_str!("../queries/jvm.toml")),
+    ("jvm-otel", include_str!("../queries/jvm-otel.toml")),
     ("go", include_str!("../queries/go.toml")),
+    ("go-otel", include_str!("../queries/go-otel.toml")),
     ("dotnet", include_str!("../queries/dotnet.toml")),
+    ("dotnet-otel", include_str!("../queries/dotnet-otel.toml")),
     ("python", include_str!("../queries/python.toml")),
+    ("python-otel", include_str!("../queries/python-otel.toml")),
     ("container", include_str!("../queries/container.toml")),
 ];
 
@@ -159,9 +163,16 @@ pub struct Pack {
     /// What the active-handles role counts ("libuv active handles", "goroutines").
     #[serde(default = "default_handles_name")]
     pub handles_name: String,
-    /// Metric names that identify this runtime for `--runtime auto`.
+    /// What identifies this runtime for `--runtime auto`: metric names, or selectors with
+    /// label matchers where two conventions share a name
+    /// (`jvm_memory_used_bytes{jvm_memory_type="heap"}`); see [`Marker`].
     #[serde(default)]
     pub detect: Vec<String>,
+    /// The runtime whose metrics this pack reads under a second naming convention (the
+    /// OpenTelemetry packs: `variant_of = "jvm"`). When a service exports both, this pack
+    /// is used and the other convention is named in a warning, never both counted.
+    #[serde(default)]
+    pub variant_of: Option<String>,
     /// Default service label for this pack's queries (the container pack uses `container`).
     #[serde(default)]
     pub service_label: Option<String>,
@@ -179,6 +190,65 @@ fn default_handles_name() -> String {
 impl Pack {
     pub fn by_role(&self, role: Role) -> impl Iterator<Item = &PackQuery> {
         self.queries.iter().filter(move |q| q.role == role)
+    }
+
+    /// The `detect` entries, parsed (checked when the pack was loaded, so none is lost).
+    pub fn markers(&self) -> Vec<Marker> {
+        self.detect
+            .iter()
+            .filter_map(|text| Marker::parse(text).ok())
+            .collect()
+    }
+
+    /// The runtime family: the runtime this pack is a convention of, else its own.
+    pub fn family(&self) -> &str {
+        self.variant_of.as_deref().unwrap_or(&self.runtime)
+    }
+}
+
+/// One `detect` entry: a metric name, and the label matchers that tell its convention
+/// apart when another convention exports the same name (Micrometer's and OpenTelemetry's
+/// `jvm_memory_used_bytes` differ only in their labels).
+#[derive(Debug, Clone)]
+pub struct Marker {
+    /// As written in the pack, which is also how `runtime_detected_from` names it.
+    pub text: String,
+    pub name: String,
+    pub matchers: Vec<Matcher>,
+}
+
+impl Marker {
+    /// Parses `name` or `name{label="value", …}` (any PromQL vector selector with a name).
+    pub fn parse(text: &str) -> Result<Marker, String> {
+        let Expr::VectorSelector(vs) = parser::parse(text)? else {
+            return Err("expected a metric name or a selector such as name{label=\"value\"}".into());
+        };
+        if !vs.matchers.or_matchers.is_empty() {
+            return Err("`or` inside a detect selector is not supported: list two entries".into());
+        }
+        let mut name = vs.name.clone();
+        let mut matchers = Vec::new();
+        for m in vs.matchers.matchers {
+            if m.name == "__name__" && m.op == MatchOp::Equal && name.is_none() {
+                name = Some(m.value);
+            } else if m.name != "__name__" {
+                matchers.push(m);
+            }
+        }
+        let name = name.ok_or("a detect entry needs a metric name")?;
+        Ok(Marker {
+            text: text.to_string(),
+            name,
+            matchers,
+        })
+    }
+
+    /// Whether a series (its labels, `__name__` included) is this marker.
+    pub fn matches(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        labels.get("__name__") == Some(&self.name)
+            && self.matchers.iter().all(|m| {
+                m.is_match(labels.get(&m.name).map_or("", String::as_str))
+            })
     }
 }
 
@@ -247,6 +317,12 @@ pub fn parse(text: &str, origin: &str) -> Result<Pack, PackError> {
         }
         let sample = query.promql.replace(RANGE_PLACEHOLDER, "1h");
         parser::parse(&sample).map_err(|e| fail(format!("PromQL does not parse: {e}")))?;
+    }
+    for entry in &pack.detect {
+        Marker::parse(entry).map_err(|message| PackError::Pack {
+            origin: origin.to_string(),
+            message: format!("detect entry {entry:?}: {message}"),
+        })?;
     }
     if pack.by_role(Role::Heap).count() != 1 {
         return Err(PackError::Pack {

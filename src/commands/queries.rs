@@ -105,6 +105,21 @@ fn is_counter(metric: &str, metadata: &BTreeMap<String, String>) -> (bool, &'sta
     (family != metric, "name")
 }
 
+/// Whether `metric`, unknown to the server's metadata, is a counter or histogram written
+/// without the suffixes OpenTelemetry's translators add (`UnderscoreEscapingWithoutSuffixes`,
+/// or a native histogram, which has no `_bucket`): the same query names it with them too,
+/// as alternatives (`increase(x_seconds_total[…]) or increase(x[…])`).
+fn suffixless_form(
+    metric: &str,
+    targets: &[(String, String)],
+    metadata: &BTreeMap<String, String>,
+) -> bool {
+    let prefix = format!("{metric}_");
+    targets
+        .iter()
+        .any(|(_, other)| other.starts_with(&prefix) && is_counter(other, metadata).0)
+}
+
 /// Returns the report and whether every check passed.
 pub async fn check(args: &CheckArgs) -> anyhow::Result<(String, bool)> {
     let packs = all_packs(args.queries.as_deref())?;
@@ -138,9 +153,10 @@ pub async fn check(args: &CheckArgs) -> anyhow::Result<(String, bool)> {
     ));
     for p in &packs {
         for q in &p.queries {
-            for (function, metric) in counter_function_targets(&q.promql) {
-                let (counter, source) = is_counter(&metric, &metadata);
-                if !counter {
+            let targets = counter_function_targets(&q.promql);
+            for (function, metric) in &targets {
+                let (counter, source) = is_counter(metric, &metadata);
+                if !counter && !(source == "name" && suffixless_form(metric, &targets, &metadata)) {
                     ok = false;
                     out.push_str(&format!(
                         "PROBLEM {}/{}: {function}() applied to {metric}, a gauge by its {source}: every drop would count as a counter reset\n",
