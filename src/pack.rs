@@ -221,7 +221,9 @@ impl Marker {
     /// Parses `name` or `name{label="value", …}` (any PromQL vector selector with a name).
     pub fn parse(text: &str) -> Result<Marker, String> {
         let Expr::VectorSelector(vs) = parser::parse(text)? else {
-            return Err("expected a metric name or a selector such as name{label=\"value\"}".into());
+            return Err(
+                "expected a metric name or a selector such as name{label=\"value\"}".into(),
+            );
         };
         if !vs.matchers.or_matchers.is_empty() {
             return Err("`or` inside a detect selector is not supported: list two entries".into());
@@ -246,9 +248,10 @@ impl Marker {
     /// Whether a series (its labels, `__name__` included) is this marker.
     pub fn matches(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
         labels.get("__name__") == Some(&self.name)
-            && self.matchers.iter().all(|m| {
-                m.is_match(labels.get(&m.name).map_or("", String::as_str))
-            })
+            && self
+                .matchers
+                .iter()
+                .all(|m| m.is_match(labels.get(&m.name).map_or("", String::as_str)))
     }
 }
 

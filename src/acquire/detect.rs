@@ -213,7 +213,12 @@ pub async fn exported_runtime(
 
 /// The warning for another pack found next to `best`: the same runtime under a second
 /// convention (read once, through `best`), or another runtime (a sidecar?).
-fn other_found_warning(picked: &Picked, best: &Pack, other: &Pack, hits: &[String]) -> Option<String> {
+fn other_found_warning(
+    picked: &Picked,
+    best: &Pack,
+    other: &Pack,
+    hits: &[String],
+) -> Option<String> {
     if other.runtime == best.runtime || other.runtime == "container" {
         return None;
     }

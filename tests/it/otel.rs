@@ -93,3 +93,179 @@ fn opentelemetry_nodejs_is_detected_and_measured() {
     assert!(leaky > 100e6, "leaky {leaky}");
     assert!(healthy < 0.2 * leaky, "healthy {healthy} vs leaky {leaky}");
 }
+
+fn f(v: &serde_json::Value) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("expected a number, got {v}"))
+}
+
+/// A backfilled OOM sawtooth under one OpenTelemetry runtime's names: detected as that
+/// convention, growth within ±3 % of the truth, restarts from the reset counter (no
+/// process start time exported) equal to the OOM kills.
+fn check_otel_runtime(runtime: &str) -> serde_json::Value {
+    let service = format!("svc-{runtime}");
+    let s = runtime_scenario("oom-sawtooth", &service, runtime);
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = lc()
+        .server(&server.url)
+        .service(&service)
+        .window(s.from, s.to)
+        .json();
+    assert_eq!(e["runtime"], runtime, "{}", e["runtime_detected_from"]);
+    let w = &e["periods"]["window"];
+    let growth = f(&w["growth_bytes_per_hour"]);
+    assert!(within(growth, 120.0 * MB, 0.03), "{runtime}: growth {growth}");
+    assert_eq!(w["instance_count"], 3, "{runtime}");
+    let expected = s.expected_oom_kills(s.from, s.to);
+    assert!(expected > 0);
+    assert_eq!(w["restarts"], expected, "{runtime}: restarts from counter resets");
+    assert_eq!(w["oom_kills"], expected, "{runtime}");
+    let per_1k = f(&w["bytes_per_1k_requests"]);
+    assert!(
+        within(per_1k, s.leak_bytes_per_request() * 1000.0, 0.05),
+        "{runtime}: {per_1k}"
+    );
+    let errors = schema_errors("evidence.schema.json", &e);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let warnings = e["warnings"].as_array().unwrap();
+    assert!(
+        !warnings
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("also exports")),
+        "{runtime}: one convention only: {warnings:?}"
+    );
+    e
+}
+
+#[test]
+fn opentelemetry_jvm_backfilled() {
+    let e = check_otel_runtime("jvm-otel");
+    let w = &e["periods"]["window"];
+    // Every pause takes 0.25 s, so all of them fall in the (0.1, 1] bucket: p95 is
+    // interpolated there, per action (as `kind`) too.
+    let p95 = f(&w["gc_pause_p95_seconds"]);
+    assert!(p95 > 0.1 && p95 <= 1.0, "{p95}");
+    assert!(
+        within(f(&w["gc_pause_p95_by_kind"]["end of minor GC"]), p95, 0.001),
+        "{w}"
+    );
+    assert!(within(f(&w["gc_pause_mean_seconds"]), 0.25, 0.01), "{w}");
+    assert!(
+        w["gc_collections_per_hour_by"]
+            .as_object()
+            .unwrap()
+            .contains_key("G1 Young Generation"),
+        "{w}"
+    );
+    let detected = e["runtime_detected_from"].to_string();
+    assert!(detected.contains("jvm_memory_type"), "{detected}");
+}
+
+#[test]
+fn opentelemetry_go_backfilled() {
+    let e = check_otel_runtime("go-otel");
+    // The contrib runtime instrumentation exports no GC pause timing: none is made up.
+    assert!(e["periods"]["window"]["gc_pause_p95_seconds"].is_null());
+}
+
+#[test]
+fn opentelemetry_dotnet_backfilled() {
+    let e = check_otel_runtime("dotnet-otel");
+    let w = &e["periods"]["window"];
+    // No pause histogram in .NET's conventions: the mean (pause time over collections).
+    assert!(w["gc_pause_p95_seconds"].is_null());
+    assert!(within(f(&w["gc_pause_mean_seconds"]), 0.004, 0.05), "{w}");
+    let by = w["gc_collections_per_hour_by"].as_object().unwrap();
+    assert!(by.contains_key("2") && by.contains_key("0"), "{w}");
+}
+
+#[test]
+fn jvm_exporting_micrometer_and_opentelemetry_is_reported_once() {
+    // The same three processes export Micrometer's names and the OpenTelemetry agent's:
+    // `jvm_memory_used_bytes` twice over, with different labels.
+    let micrometer = runtime_scenario("oom-sawtooth", "api", "jvm");
+    let otel = synth::Scenario {
+        kube: false,
+        ..runtime_scenario("oom-sawtooth", "api", "jvm-otel")
+    };
+    let server = PromServer::start(&openmetrics(&[&micrometer, &otel]));
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(micrometer.from, micrometer.to)
+        .json();
+    assert_eq!(e["runtime"], "jvm-otel", "{}", e["runtime_detected_from"]);
+    let w = &e["periods"]["window"];
+    assert_eq!(w["instance_count"], 3, "one process each, not two");
+    let growth = f(&w["growth_bytes_per_hour"]);
+    assert!(within(growth, 120.0 * MB, 0.03), "not doubled: {growth}");
+    assert_eq!(
+        w["restarts"],
+        micrometer.expected_oom_kills(micrometer.from, micrometer.to)
+    );
+    let warnings: Vec<&str> = e["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let convention: Vec<&&str> = warnings
+        .iter()
+        .filter(|w| w.contains("also exports"))
+        .collect();
+    assert_eq!(convention.len(), 1, "{warnings:?}");
+    assert!(
+        convention[0].contains("JVM (Micrometer / client_java)")
+            && convention[0].contains("second naming convention")
+            && convention[0].contains("--runtime jvm"),
+        "{warnings:?}"
+    );
+    // The other convention stays readable on its own.
+    let other = lc()
+        .server(&server.url)
+        .service("api")
+        .window(micrometer.from, micrometer.to)
+        .args(["--runtime", "jvm"])
+        .json();
+    assert!(within(
+        f(&other["periods"]["window"]["growth_bytes_per_hour"]),
+        120.0 * MB,
+        0.03
+    ));
+}
+
+#[test]
+fn queries_check_passes_every_opentelemetry_pack() {
+    // Without a server (metric types by name) and against one holding the OTel series
+    // (types from its metadata): no counter function on a gauge in any pack.
+    let out = leakcollect(&["queries", "check"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("PROBLEM"), "{text}");
+    let listed = String::from_utf8_lossy(&leakcollect(&["queries", "list"]).stdout).to_string();
+    for runtime in ["nodejs-otel", "jvm-otel", "go-otel", "python-otel", "dotnet-otel"] {
+        assert!(
+            listed.lines().any(|l| l.starts_with(runtime)),
+            "{runtime} not listed:\n{listed}"
+        );
+    }
+    let s = runtime_scenario("steady-leak", "api", "dotnet-otel");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    let out = leakcollect(&[
+        "queries",
+        "check",
+        "--prometheus-url",
+        &server.url,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(!text.contains("PROBLEM"), "{text}");
+    assert!(text.contains("dotnet-otel: "), "{text}");
+}
