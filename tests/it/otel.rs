@@ -114,11 +114,17 @@ fn check_otel_runtime(runtime: &str) -> serde_json::Value {
     assert_eq!(e["runtime"], runtime, "{}", e["runtime_detected_from"]);
     let w = &e["periods"]["window"];
     let growth = f(&w["growth_bytes_per_hour"]);
-    assert!(within(growth, 120.0 * MB, 0.03), "{runtime}: growth {growth}");
+    assert!(
+        within(growth, 120.0 * MB, 0.03),
+        "{runtime}: growth {growth}"
+    );
     assert_eq!(w["instance_count"], 3, "{runtime}");
     let expected = s.expected_oom_kills(s.from, s.to);
     assert!(expected > 0);
-    assert_eq!(w["restarts"], expected, "{runtime}: restarts from counter resets");
+    assert_eq!(
+        w["restarts"], expected,
+        "{runtime}: restarts from counter resets"
+    );
     assert_eq!(w["oom_kills"], expected, "{runtime}");
     let per_1k = f(&w["bytes_per_1k_requests"]);
     assert!(
@@ -243,7 +249,13 @@ fn queries_check_passes_every_opentelemetry_pack() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains("PROBLEM"), "{text}");
     let listed = String::from_utf8_lossy(&leakcollect(&["queries", "list"]).stdout).to_string();
-    for runtime in ["nodejs-otel", "jvm-otel", "go-otel", "python-otel", "dotnet-otel"] {
+    for runtime in [
+        "nodejs-otel",
+        "jvm-otel",
+        "go-otel",
+        "python-otel",
+        "dotnet-otel",
+    ] {
         assert!(
             listed.lines().any(|l| l.starts_with(runtime)),
             "{runtime} not listed:\n{listed}"
@@ -268,4 +280,102 @@ fn queries_check_passes_every_opentelemetry_pack() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(!text.contains("PROBLEM"), "{text}");
     assert!(text.contains("dotnet-otel: "), "{text}");
+}
+
+fn start_python_app(dir: &std::path::Path, port: u16, leak: bool) -> Guarded {
+    let child = Command::new(dir.join(".venv/bin/python"))
+        .arg("app.py")
+        .current_dir(dir)
+        .env("PORT", port.to_string())
+        .env("LEAK", if leak { "1" } else { "0" })
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start python");
+    Guarded(child)
+}
+
+/// PromQL's own slope, in bytes per hour, of `series` over the last minute.
+fn deriv_per_hour(server: &PromServer, series: &str) -> f64 {
+    let query = format!("deriv(({series})[60s:1s]) * 3600");
+    let url = format!("{}/api/v1/query", server.url);
+    let out = Command::new("curl")
+        .args(["-fsS", &url, "--data-urlencode", &format!("query={query}")])
+        .output()
+        .expect("curl");
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    answer["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap_or_else(|| panic!("no deriv for {series}: {answer}"))
+        .parse::<f64>()
+        .unwrap()
+}
+
+#[test]
+fn opentelemetry_python_is_detected_and_measured() {
+    let app_dir = repo_path("tests/live/otel-python");
+    assert!(
+        app_dir.join(".venv/bin/python").is_file(),
+        "the OpenTelemetry Python SDK is not installed: run `python3 -m venv .venv && .venv/bin/pip install -r requirements.txt` in tests/live/otel-python (scripts/test.sh does)"
+    );
+    let (leaky_port, healthy_port) = (free_loopback_port(), free_loopback_port());
+    let _leaky = start_python_app(&app_dir, leaky_port, true);
+    let _healthy = start_python_app(&app_dir, healthy_port, false);
+    let server = start_scraping_prometheus(&[
+        ("otel-py-leaky", format!("127.0.0.1:{leaky_port}")),
+        ("otel-py-healthy", format!("127.0.0.1:{healthy_port}")),
+    ]);
+    let started = chrono::Utc::now().timestamp();
+    std::thread::sleep(Duration::from_secs(65));
+    let growth = |service: &str| {
+        let e = lc()
+            .server(&server.url)
+            .service(service)
+            .args(["--from", &started.to_string(), "--to", "now"])
+            .json();
+        assert_eq!(
+            e["runtime"], "python-otel",
+            "{}",
+            e["runtime_detected_from"]
+        );
+        let w = &e["periods"]["window"];
+        assert_eq!(w["instance_count"], 1, "{service}");
+        assert_eq!(w["restarts"], 0, "{service}");
+        assert!(
+            w["gc_collections_per_hour_by"]
+                .as_object()
+                .is_some_and(|by| by.contains_key("0")),
+            "{service}: {w}"
+        );
+        // The SDK's exporter serves prometheus_client's default collectors too: the
+        // same process under a second convention, named once, never counted twice.
+        let warnings = e["warnings"].to_string();
+        assert!(
+            warnings.contains("Python (prometheus_client)")
+                && warnings.contains("second naming convention"),
+            "{warnings}"
+        );
+        let errors = schema_errors("evidence.schema.json", &e);
+        assert!(errors.is_empty(), "{errors:#?}");
+        w["growth_bytes_per_hour"]
+            .as_f64()
+            .expect("a growth figure")
+    };
+    let leaky = growth("otel-py-leaky");
+    let healthy = growth("otel-py-healthy");
+    let truth = deriv_per_hour(
+        &server,
+        "sum without (otel_scope_name, otel_scope_version, otel_scope_schema_url) (process_memory_usage_bytes{job=\"otel-py-leaky\"})",
+    );
+    eprintln!(
+        "OpenTelemetry Python: leaky {:.1} MB/h (deriv {:.1}), healthy {:.1} MB/h",
+        leaky / 1e6,
+        truth / 1e6,
+        healthy / 1e6
+    );
+    assert!(within(leaky, truth, 0.30), "leaky {leaky} vs deriv {truth}");
+    assert!(leaky > 500e6, "leaky {leaky}");
+    assert!(
+        healthy.abs() < 0.2 * leaky,
+        "healthy {healthy} vs leaky {leaky}"
+    );
 }

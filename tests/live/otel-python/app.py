@@ -1,7 +1,7 @@
 """A Python process instrumented only with the OpenTelemetry Python SDK: the
 system-metrics instrumentation's process and CPython metrics, served by the SDK's
 Prometheus exporter (prometheus_client's HTTP server) on 127.0.0.1:$PORT/metrics.
-With LEAK=1 it keeps ~400 KB of bytes objects per 100 ms in a module-level list, so
+With LEAK=1 it keeps ~80 KB of bytes objects per 100 ms in a module-level list, so
 resident memory grows; without, it makes and drops the same garbage."""
 
 import os
@@ -22,8 +22,8 @@ SystemMetricsInstrumentor().instrument()
 leak = os.environ.get("LEAK") == "1"
 retained = []
 while True:
-    # 40 distinct 10 KB objects: written to, so their pages are resident.
-    batch = [bytes([i % 256]) * 10_000 for i in range(40)]
+    # 40 distinct 2 KB objects (80 KB, 800 KB/s): written to, so their pages are resident.
+    batch = [bytes([i % 256]) * 2_000 for i in range(40)]
     if leak:
         retained.extend(batch)
     time.sleep(0.1)
