@@ -1,8 +1,9 @@
 //! Why a request found nothing, said from what the server does have. For one service
 //! (collect, validate, rules: [`no_data`], [`suggestion`]) which part of the request is
 //! wrong: the runtime (the pack the service's metrics point to), the service value (the
-//! nearest existing one, an exact case-insensitive match first), the service label (the
-//! labels the metrics do have, and the one holding the service), or the window (where
+//! nearest existing one, an exact case-insensitive match first, or OpenTelemetry's
+//! `service.namespace/service.name` in `job`), the service label (the labels the metrics
+//! do have, and the one holding the service, `service_name` asked first), or the window (where
 //! the newest sample is). For scan's selector ([`selector_hint`]), which `label="value"`
 //! matched nothing. Each hint is one clause saying what to do; an empty one means the
 //! server could not tell.
@@ -66,6 +67,27 @@ pub async fn suggestion(
             config.service
         );
     }
+    let namespaced = namespaced_values(&config.service, &values);
+    if let Some(first) = namespaced.first() {
+        return format!(
+            "did you mean {label}={first:?}? OpenTelemetry writes service.namespace/service.name into {label}: give --service {first}{}",
+            if namespaced.len() > 1 {
+                format!(" (also: {})", first_few(&namespaced[1..]))
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !values.is_empty()
+        && let Some((holder, value)) =
+            label_holding(client, series_match, &config.service, (from, to)).await
+        && holder != *label
+    {
+        return format!(
+            "no series of these metrics has {label}={:?}, but {holder}={value:?} has (OpenTelemetry's resource attributes become labels such as service_name): did you mean --service-label {holder} --service {value}?",
+            config.service
+        );
+    }
     if let Some(best) = closest(&config.service, &values) {
         return format!("did you mean {label}={best:?}?");
     }
@@ -108,37 +130,95 @@ async fn label_hint(
     series_match: &str,
     (from, to): (f64, f64),
 ) -> Option<String> {
-    let names: Vec<String> = client
-        .label_names(series_match, from, to)
-        .await
-        .ok()?
-        .into_iter()
-        .filter(|n| n != "__name__")
-        .collect();
-    if names.is_empty() {
-        return None;
-    }
-    let mut holder = None;
-    // Label-values calls are cheap (index only); a few dozen at most, on an error path.
-    for name in names.iter().take(30) {
-        if let Ok(values) = client.label_values(name, series_match, from, to).await
-            && values
-                .iter()
-                .any(|v| v.eq_ignore_ascii_case(&config.service))
-        {
-            holder = Some(name);
-            break;
+    let names = label_names(client, series_match, (from, to)).await?;
+    let holder = label_holding(client, series_match, &config.service, (from, to)).await;
+    let advice = match holder {
+        Some((name, value)) if value == config.service => {
+            format!("did you mean --service-label {name}?")
         }
-    }
-    let advice = match holder.or_else(|| closest(&config.service_label, &names)) {
-        Some(name) => format!("did you mean --service-label {name}?"),
-        None => "name the label that holds the service with --service-label".to_string(),
+        Some((name, value)) => format!(
+            "did you mean --service-label {name} --service {value}? (OpenTelemetry writes service.namespace/service.name into {name})"
+        ),
+        None => match closest(&config.service_label, &names) {
+            Some(name) => format!("did you mean --service-label {name}?"),
+            None => "name the label that holds the service with --service-label".to_string(),
+        },
     };
     Some(format!(
         "no series of these metrics has the label `{}` (labels they have: {}): {advice}",
         config.service_label,
         first_few(&names)
     ))
+}
+
+/// The label names of the series matching `series_match`, `__name__` left out, with the
+/// labels OpenTelemetry's translators use for the service first (`service_name`, then
+/// `job`), so they are the ones asked about first.
+async fn label_names(
+    client: &Client,
+    series_match: &str,
+    (from, to): (f64, f64),
+) -> Option<Vec<String>> {
+    let mut names: Vec<String> = client
+        .label_names(series_match, from, to)
+        .await
+        .ok()?
+        .into_iter()
+        .filter(|n| n != "__name__")
+        .collect();
+    names.sort_by_key(|n| {
+        SERVICE_LABELS
+            .iter()
+            .position(|s| s == n)
+            .unwrap_or(usize::MAX)
+    });
+    (!names.is_empty()).then_some(names)
+}
+
+/// Labels that commonly hold the service, asked about first: OpenTelemetry's promoted
+/// `service.name` resource attribute, then the scrape job (OpenTelemetry's
+/// `service.namespace/service.name` through the Collector or the OTLP receiver).
+const SERVICE_LABELS: &[&str] = &["service_name", "job", "service", "app"];
+
+/// The first label (of at most a few dozen) with a value naming `service`: the same text
+/// ignoring case, or `namespace/service` as OpenTelemetry writes `job`. Label-values calls
+/// are cheap (index only), and this runs only on an error path.
+async fn label_holding(
+    client: &Client,
+    series_match: &str,
+    service: &str,
+    (from, to): (f64, f64),
+) -> Option<(String, String)> {
+    for name in label_names(client, series_match, (from, to))
+        .await?
+        .iter()
+        .take(30)
+    {
+        let Ok(values) = client.label_values(name, series_match, from, to).await else {
+            continue;
+        };
+        if let Some(value) = values.iter().find(|v| v.eq_ignore_ascii_case(service)) {
+            return Some((name.clone(), value.clone()));
+        }
+        if let Some(value) = namespaced_values(service, &values).first() {
+            return Some((name.clone(), value.clone()));
+        }
+    }
+    None
+}
+
+/// Values that are `service` under a namespace (`shop/api` for `api`), as OpenTelemetry
+/// writes `service.namespace/service.name` into `job`.
+pub fn namespaced_values(service: &str, values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .filter(|v| {
+            v.rsplit_once('/').is_some_and(|(namespace, name)| {
+                !namespace.is_empty() && name.eq_ignore_ascii_case(service)
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// When nothing matches `series_match` in the window: where its newest sample is (up to
@@ -325,5 +405,20 @@ mod tests {
             Some("Billing")
         );
         assert_eq!(strsim_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn finds_opentelemetry_namespaced_jobs() {
+        let values = vec![
+            "shop/api".to_string(),
+            "billing/API".to_string(),
+            "api-gateway".to_string(),
+            "/api".to_string(),
+        ];
+        assert_eq!(
+            namespaced_values("api", &values),
+            vec!["shop/api", "billing/API"]
+        );
+        assert!(namespaced_values("gateway", &values).is_empty());
     }
 }

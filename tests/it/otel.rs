@@ -379,3 +379,65 @@ fn opentelemetry_python_is_detected_and_measured() {
         "healthy {healthy} vs leaky {leaky}"
     );
 }
+
+#[test]
+fn opentelemetry_service_identity_hints() {
+    // Through the Collector, OpenTelemetry writes service.namespace/service.name into job.
+    let s = runtime_scenario("steady-leak", "shop/api", "jvm-otel");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let out = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .expect_code(3);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(
+        stderr.contains(r#"did you mean job="shop/api"?"#) && stderr.contains("--service shop/api"),
+        "{stderr}"
+    );
+    let e = lc()
+        .server(&server.url)
+        .service("shop/api")
+        .window(s.from, s.to)
+        .json();
+    assert_eq!(e["runtime"], "jvm-otel");
+
+    // Scraped from a Collector, job names the Collector; the service is a promoted
+    // resource attribute, service_name.
+    let (from, step) = (1_790_000_000.0_f64, 60.0);
+    let mut text = String::from("# TYPE jvm_memory_used_bytes gauge\n");
+    for k in 0..120 {
+        let t = from + k as f64 * step;
+        let heap = 200e6 + 1e6 * k as f64;
+        text.push_str(&format!(
+            "jvm_memory_used_bytes{{job=\"otel-collector\",instance=\"collector:8889\",service_name=\"api\",service_instance_id=\"a1\",jvm_memory_type=\"heap\",jvm_memory_pool_name=\"G1 Old Gen\"}} {heap} {t}\n"
+        ));
+    }
+    text.push_str("# EOF\n");
+    let server = PromServer::start(text.as_bytes());
+    let to = from + 119.0 * step;
+    let out = lc()
+        .server(&server.url)
+        .service("api")
+        .window(from, to)
+        .expect_code(3);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert!(
+        stderr.contains(r#"service_name="api" has"#)
+            && stderr.contains("--service-label service_name"),
+        "{stderr}"
+    );
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(from, to)
+        .args(["--service-label", "service_name"])
+        .json();
+    assert_eq!(e["runtime"], "jvm-otel");
+    let growth = e["periods"]["window"]["growth_bytes_per_hour"]
+        .as_f64()
+        .unwrap();
+    assert!(within(growth, 60e6, 0.03), "{growth}");
+}
