@@ -135,6 +135,12 @@ fn check_otel_runtime(runtime: &str) -> serde_json::Value {
     assert!(errors.is_empty(), "{errors:#?}");
     let warnings = e["warnings"].as_array().unwrap();
     assert!(
+        warnings.iter().any(|w| w.as_str().unwrap().contains(
+            "no process start time was found: a restart is where the query `uptime_or_counters`"
+        )),
+        "{runtime}: the restart source is said: {warnings:?}"
+    );
+    assert!(
         !warnings
             .iter()
             .any(|w| w.as_str().unwrap().contains("also exports")),
@@ -441,3 +447,4 @@ fn opentelemetry_service_identity_hints() {
         .unwrap();
     assert!(within(growth, 60e6, 0.03), "{growth}");
 }
+
