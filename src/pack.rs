@@ -586,6 +586,60 @@ mod tests {
     }
 
     #[test]
+    fn detect_markers_tell_conventions_apart_by_labels() {
+        let labels = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let otel = Marker::parse(r#"jvm_memory_used_bytes{jvm_memory_type="heap"}"#).unwrap();
+        let micrometer = Marker::parse(r#"jvm_memory_used_bytes{area="heap"}"#).unwrap();
+        let plain = Marker::parse("jvm_memory_bytes_used").unwrap();
+        let agent = labels(&[
+            ("__name__", "jvm_memory_used_bytes"),
+            ("jvm_memory_type", "heap"),
+        ]);
+        let spring = labels(&[("__name__", "jvm_memory_used_bytes"), ("area", "heap")]);
+        assert!(otel.matches(&agent) && !otel.matches(&spring));
+        assert!(micrometer.matches(&spring) && !micrometer.matches(&agent));
+        assert!(!plain.matches(&agent));
+        // Prometheus 3's quoted UTF-8 names parse too.
+        let utf8 = Marker::parse(r#"{"jvm.memory.used", "jvm.memory.type"="heap"}"#).unwrap();
+        assert_eq!(utf8.name, "jvm.memory.used");
+        assert!(utf8.matches(&labels(&[
+            ("__name__", "jvm.memory.used"),
+            ("jvm.memory.type", "heap")
+        ])));
+        for bad in ["sum(x)", r#"{job="api"}"#, "a or b"] {
+            assert!(Marker::parse(bad).is_err(), "{bad}");
+        }
+        let err = parse(
+            "runtime = \"x\"\ntitle = \"t\"\ndetect = [\"sum(x)\"]\n[[query]]\nid = \"h\"\nrole = \"heap\"\nkind = \"range\"\npromql = \"x\"\n",
+            "p.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("detect entry \"sum(x)\""), "{err}");
+    }
+
+    #[test]
+    fn quoted_utf8_names_survive_injection() {
+        // A --queries pack for a server that keeps OpenTelemetry's UTF-8 names.
+        let out = inject(
+            r#"sum without ("jvm.memory.pool.name") ({"jvm.memory.used", "jvm.memory.type"="heap"})"#,
+            &[equal_matcher("service.name", "api")],
+        )
+        .unwrap();
+        assert!(
+            out.contains(r#"sum without ("jvm.memory.pool.name")"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"__name__="jvm.memory.used""#), "{out}");
+        assert!(out.contains(r#""service.name"="api""#), "{out}");
+        assert!(parser::parse(&out).is_ok(), "{out}");
+    }
+
+    #[test]
     fn restart_counts_only_for_plain_selectors() {
         assert_eq!(
             restart_count_promql(r#"process_start_time_seconds{job="api"}"#, "changes", 240.0)

@@ -40,7 +40,11 @@ fn marker_selector(p: &Pack, matchers: Vec<Matcher>, id: &str) -> Result<String,
     let names = Matcher::new_matcher(
         T_EQL_REGEX,
         "__name__".to_string(),
-        marker_names([p]).join("|"),
+        marker_names([p])
+            .iter()
+            .map(|name| name.replace('.', "\\."))
+            .collect::<Vec<_>>()
+            .join("|"),
     )
     .map_err(|detail| AcquireError::Plan {
         query_id: id.into(),
@@ -268,7 +272,10 @@ pub async fn detect_runtime(
             selector: selector_text(&base_matchers(config)),
             from: display(config.window.from),
             to: display(config.window.to),
-            hint: hints::suggestion(client, config, &series_match, window).await,
+            hint: match hints::utf8_names_hint(client, config, window).await {
+                Some(hint) => hint,
+                None => hints::suggestion(client, config, &series_match, window).await,
+            },
             checked: markers.join(", "),
         }
         .into());
@@ -338,4 +345,91 @@ pub async fn detect_fleet(
         .into());
     }
     Ok(runtime_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(name: &str, labels: &[(&str, &str)]) -> Labels {
+        let mut out: Labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        out.insert("__name__".into(), name.into());
+        out
+    }
+
+    fn picked(series: &[Labels]) -> (Option<String>, Vec<String>) {
+        let packs = pack::builtin_packs();
+        let counts = count_markers(&packs, series);
+        let picked = pick(&packs, &counts);
+        let found = picked
+            .found
+            .iter()
+            .map(|(p, _)| p.runtime.clone())
+            .collect();
+        (picked.best.map(|p| p.runtime.clone()), found)
+    }
+
+    #[test]
+    fn conventions_sharing_a_name_are_told_apart_by_labels() {
+        let micrometer = series("jvm_memory_used_bytes", &[("area", "heap"), ("id", "Eden")]);
+        let agent = series(
+            "jvm_memory_used_bytes",
+            &[
+                ("jvm_memory_type", "heap"),
+                ("jvm_memory_pool_name", "Eden"),
+            ],
+        );
+        assert_eq!(
+            picked(std::slice::from_ref(&micrometer)),
+            (Some("jvm".into()), vec!["jvm".into()])
+        );
+        assert_eq!(
+            picked(std::slice::from_ref(&agent)),
+            (Some("jvm-otel".into()), vec!["jvm-otel".into()])
+        );
+        // Both from one process: the OpenTelemetry convention is read, however many
+        // series the other has.
+        let many_micrometer: Vec<Labels> = (0..10)
+            .map(|i| {
+                series(
+                    "jvm_memory_used_bytes",
+                    &[("area", "heap"), ("id", &i.to_string())],
+                )
+            })
+            .chain([agent])
+            .collect();
+        let (best, found) = picked(&many_micrometer);
+        assert_eq!(best.as_deref(), Some("jvm-otel"));
+        assert_eq!(found, vec!["jvm", "jvm-otel"]);
+    }
+
+    #[test]
+    fn a_variant_does_not_hide_another_runtime() {
+        // A Go sidecar next to a Python process exporting both conventions: Python via
+        // OpenTelemetry wins on series; Go stays a sidecar.
+        let all = [
+            series("python_info", &[]),
+            series("cpython_gc_collections_total", &[("generation", "0")]),
+            series("cpython_gc_collections_total", &[("generation", "1")]),
+            series("go_goroutines", &[]),
+        ];
+        let (best, found) = picked(&all);
+        assert_eq!(best.as_deref(), Some("python-otel"));
+        assert_eq!(found, vec!["go", "python", "python-otel"]);
+        let packs = pack::builtin_packs();
+        let counts = count_markers(&packs, &all);
+        let picked = pick(&packs, &counts);
+        let best = picked.best.unwrap();
+        let warnings: Vec<String> = picked
+            .found
+            .iter()
+            .filter_map(|(other, hits)| other_found_warning(&picked, best, other, hits))
+            .collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("Go (client_golang)") && warnings[0].contains("sidecar"));
+        assert!(warnings[1].contains("second naming convention"));
+    }
 }

@@ -221,6 +221,42 @@ pub fn namespaced_values(service: &str, values: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// When the service has no runtime metrics under the translated names but does under
+/// OpenTelemetry's UTF-8 ones (Prometheus 3's OTLP receiver with `translation_strategy`
+/// `NoUTF8EscapingWithSuffixes` or `NoTranslation` keeps `jvm.memory.used`): which, and
+/// what to do. The built-in packs read the translated names, which every server accepts;
+/// a query naming a dotted label (`"jvm.memory.type"="heap"`) fails to parse on servers
+/// before Prometheus 3.
+pub async fn utf8_names_hint(
+    client: &Client,
+    config: &CollectConfig,
+    (from, to): (f64, f64),
+) -> Option<String> {
+    let mut matchers = super::plan::base_matchers(config);
+    // Any metric name with a dot: only UTF-8 names have one (`{__name__=~…}` with a dotted
+    // value is valid on every server, unlike a dotted label name).
+    matchers.push(
+        Matcher::new_matcher(
+            promql_parser::parser::token::T_EQL_REGEX,
+            "__name__".to_string(),
+            r"[^.]+\..+".to_string(),
+        )
+        .ok()?,
+    );
+    let selector = selector_text(&matchers);
+    let names = client
+        .label_values("__name__", &selector, from, to)
+        .await
+        .ok()?;
+    if names.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the service's metrics are stored under OpenTelemetry's UTF-8 names ({}): the built-in packs read the translated names (jvm_memory_used_bytes); set Prometheus's otlp.translation_strategy to UnderscoreEscapingWithSuffixes, or give --queries a directory with packs written in quoted names ({{\"jvm.memory.used\", \"jvm.memory.type\"=\"heap\"}}; see docs/packs/README.md)",
+        first_few(&names)
+    ))
+}
+
 /// When nothing matches `series_match` in the window: where its newest sample is (up to
 /// [`NEWEST_LOOKBACK_DAYS`] before the window, or after it up to now). With none at all,
 /// a `--runtime` given (`given`) is the likelier mistake.

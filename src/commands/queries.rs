@@ -156,7 +156,8 @@ pub async fn check(args: &CheckArgs) -> anyhow::Result<(String, bool)> {
             let targets = counter_function_targets(&q.promql);
             for (function, metric) in &targets {
                 let (counter, source) = is_counter(metric, &metadata);
-                if !counter && !(source == "name" && suffixless_form(metric, &targets, &metadata)) {
+                let suffixless = source == "name" && suffixless_form(metric, &targets, &metadata);
+                if !counter && !suffixless {
                     ok = false;
                     out.push_str(&format!(
                         "PROBLEM {}/{}: {function}() applied to {metric}, a gauge by its {source}: every drop would count as a counter reset\n",

@@ -448,3 +448,47 @@ fn opentelemetry_service_identity_hints() {
     assert!(within(growth, 60e6, 0.03), "{growth}");
 }
 
+#[test]
+fn utf8_names_get_a_hint_on_a_server_that_stores_them() {
+    // Prometheus 3's OTLP receiver can keep OpenTelemetry's names as they are; the
+    // Prometheus this suite runs (2.x) cannot store them, VictoriaMetrics can.
+    let from = 1_790_000_000.0_f64;
+    let mut text = String::new();
+    for k in 0..60 {
+        let t = from + 60.0 * k as f64;
+        text.push_str(&format!(
+            "jvm.memory.used_bytes{{job=\"api\",instance=\"a:1\",jvm.memory.type=\"heap\",jvm.memory.pool.name=\"G1 Old Gen\"}} {} {t}\n",
+            200e6 + 1e6 * k as f64
+        ));
+    }
+    let (_vm, url, _dir) = start_victoria(text.as_bytes(), &[]);
+    let to = format!("{}", from + 59.0 * 60.0);
+    let from = format!("{from}");
+    let mut stderr = String::new();
+    // VictoriaMetrics' search catches up with an import within a few seconds.
+    for _ in 0..30 {
+        let out = leakcollect(&[
+            "--prometheus-url",
+            &url,
+            "--service",
+            "api",
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ]);
+        assert_eq!(out.status.code(), Some(3));
+        stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        if stderr.contains("UTF-8") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    eprintln!("{stderr}");
+    assert!(
+        stderr.contains("OpenTelemetry's UTF-8 names (jvm.memory.used_bytes)")
+            && stderr.contains("UnderscoreEscapingWithSuffixes")
+            && stderr.contains("--queries"),
+        "{stderr}"
+    );
+}
