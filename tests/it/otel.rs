@@ -492,3 +492,54 @@ fn utf8_names_get_a_hint_on_a_server_that_stores_them() {
         "{stderr}"
     );
 }
+
+#[test]
+fn scan_ranks_a_fleet_of_opentelemetry_services() {
+    // A leaking JVM with the agent, a flat .NET service, and a JVM with both conventions:
+    // each service under its own pack, the last one once.
+    let orders = synth::Scenario {
+        kube: false,
+        ..runtime_scenario("steady-leak", "orders", "jvm-otel")
+    };
+    let billing = synth::Scenario {
+        kube: false,
+        ..runtime_scenario("no-leak", "billing", "dotnet-otel")
+    };
+    let both_micrometer = synth::Scenario {
+        kube: false,
+        ..runtime_scenario("oom-sawtooth", "legacy", "jvm")
+    };
+    let both_otel = synth::Scenario {
+        kube: false,
+        ..runtime_scenario("oom-sawtooth", "legacy", "jvm-otel")
+    };
+    let server = PromServer::start(&openmetrics(&[
+        &orders,
+        &billing,
+        &both_micrometer,
+        &both_otel,
+    ]));
+    let scan = scan_json(&server.url, orders.from, orders.to, &[]);
+    let services = scan["services"].as_array().unwrap();
+    let get = |name: &str| {
+        services
+            .iter()
+            .find(|s| s["service"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {scan}"))
+    };
+    assert_eq!(get("orders")["runtime"], "jvm-otel");
+    assert_eq!(get("billing")["runtime"], "dotnet-otel");
+    assert_eq!(get("legacy")["runtime"], "jvm-otel");
+    assert!(within(
+        f(&get("orders")["growth_bytes_per_hour"]),
+        50.0 * MB,
+        0.03
+    ));
+    assert!(within(
+        f(&get("legacy")["growth_bytes_per_hour"]),
+        120.0 * MB,
+        0.03
+    ));
+    assert_eq!(get("orders")["flag"], "leaking");
+    assert_eq!(get("billing")["flag"], "ok");
+}
