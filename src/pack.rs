@@ -199,11 +199,6 @@ impl Pack {
             .filter_map(|text| Marker::parse(text).ok())
             .collect()
     }
-
-    /// The runtime family: the runtime this pack is a convention of, else its own.
-    pub fn family(&self) -> &str {
-        self.variant_of.as_deref().unwrap_or(&self.runtime)
-    }
 }
 
 /// One `detect` entry: a metric name, and the label matchers that tell its convention

@@ -5,8 +5,8 @@
 //! `jvm_memory_used_bytes`). One rule picks the pack: a runtime's second convention (an
 //! OpenTelemetry pack, `variant_of`) replaces the first when both are found, then the
 //! most series wins, a tie goes to the pack listed first, and the container pack only
-//! when no runtime exports its own metrics. The same call tells an error for a given `--runtime` which runtime
-//! the service does export ([`exported_runtime`]).
+//! when no runtime exports its own metrics. The same call tells an error for a given
+//! `--runtime` which runtime the service does export ([`exported_runtime`]).
 
 use super::AcquireError;
 use super::hints;
@@ -104,8 +104,7 @@ fn count_markers<'a>(packs: &[Pack], series: impl IntoIterator<Item = &'a Labels
     counts
 }
 
-/// What [`pick`] found: the pack, the packs found with their hits ("name (n series)"),
-/// and which found packs are the chosen family's other convention.
+/// What [`pick`] found: the pack, and every pack found with its hits ("marker (n series)").
 struct Picked<'a> {
     best: Option<&'a Pack>,
     found: Vec<(&'a Pack, Vec<String>)>,
@@ -272,10 +271,7 @@ pub async fn detect_runtime(
             selector: selector_text(&base_matchers(config)),
             from: display(config.window.from),
             to: display(config.window.to),
-            hint: match hints::utf8_names_hint(client, config, window).await {
-                Some(hint) => hint,
-                None => hints::suggestion(client, config, &series_match, window).await,
-            },
+            hint: hints::suggestion(client, config, &series_match, window).await,
             checked: markers.join(", "),
         }
         .into());

@@ -1,12 +1,13 @@
 //! Why a request found nothing, said from what the server does have. For one service
 //! (collect, validate, rules: [`no_data`], [`suggestion`]) which part of the request is
-//! wrong: the runtime (the pack the service's metrics point to), the service value (the
-//! nearest existing one, an exact case-insensitive match first, or OpenTelemetry's
+//! wrong: the names (OpenTelemetry's kept in UTF-8, which the packs do not read), the
+//! runtime (the pack the service's metrics point to), the service value (the nearest
+//! existing one, an exact case-insensitive match first, or OpenTelemetry's
 //! `service.namespace/service.name` in `job`), the service label (the labels the metrics
-//! do have, and the one holding the service, `service_name` asked first), or the window (where
-//! the newest sample is). For scan's selector ([`selector_hint`]), which `label="value"`
-//! matched nothing. Each hint is one clause saying what to do; an empty one means the
-//! server could not tell.
+//! do have, and the one holding the service, `service_name` asked first), or the window
+//! (where the newest sample is). For scan's selector ([`selector_hint`]), which
+//! `label="value"` matched nothing. Each hint is one clause saying what to do; an empty
+//! one means the server could not tell.
 
 use super::AcquireError;
 use super::detect;
@@ -57,6 +58,11 @@ pub async fn suggestion(
             config.service,
             selector_text(&config.selector)
         );
+    }
+    if !values.contains(&config.service)
+        && let Some(hint) = utf8_names_hint(client, config, (from, to)).await
+    {
+        return hint;
     }
     if let Some(hint) = runtime_hint(client, config, (from, to)).await {
         return hint;
@@ -227,7 +233,7 @@ pub fn namespaced_values(service: &str, values: &[String]) -> Vec<String> {
 /// what to do. The built-in packs read the translated names, which every server accepts;
 /// a query naming a dotted label (`"jvm.memory.type"="heap"`) fails to parse on servers
 /// before Prometheus 3.
-pub async fn utf8_names_hint(
+async fn utf8_names_hint(
     client: &Client,
     config: &CollectConfig,
     (from, to): (f64, f64),
