@@ -250,10 +250,12 @@ async fn utf8_names_hint(
         .ok()?,
     );
     let selector = selector_text(&matchers);
-    let names = client
+    let mut names = client
         .label_values("__name__", &selector, from, to)
         .await
         .ok()?;
+    // Trust only what the matcher asked for (a proxy may ignore match[]).
+    names.retain(|name| name.contains('.'));
     if names.is_empty() {
         return None;
     }

@@ -543,3 +543,35 @@ fn scan_ranks_a_fleet_of_opentelemetry_services() {
     assert_eq!(get("orders")["flag"], "leaking");
     assert_eq!(get("billing")["flag"], "ok");
 }
+
+#[test]
+fn opentelemetry_go_deprecated_names_without_suffixes() {
+    // contrib's older process.runtime.go.* set, suffixes off: memory from heap_alloc,
+    // restarts from runtime.uptime falling, the mean pause from the nanosecond histogram
+    // and no p95 (its default buckets hold nothing but +Inf).
+    let service = "svc-go-deprecated";
+    let s = runtime_scenario("oom-sawtooth", service, "go-otel-deprecated");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = lc()
+        .server(&server.url)
+        .service(service)
+        .window(s.from, s.to)
+        .json();
+    assert_eq!(e["runtime"], "go-otel", "{}", e["runtime_detected_from"]);
+    assert!(
+        e["runtime_detected_from"]
+            .to_string()
+            .contains("process_runtime_go_mem_heap_alloc ("),
+        "{}",
+        e["runtime_detected_from"]
+    );
+    let w = &e["periods"]["window"];
+    assert!(
+        within(f(&w["growth_bytes_per_hour"]), 120.0 * MB, 0.03),
+        "{w}"
+    );
+    assert_eq!(w["restarts"], s.expected_oom_kills(s.from, s.to));
+    assert!(w["gc_pause_p95_seconds"].is_null(), "{w}");
+    assert!(within(f(&w["gc_pause_mean_seconds"]), 150e-6, 0.01), "{w}");
+    assert!(f(&w["gc_collections_per_hour"]) > 300.0, "{w}");
+}

@@ -6,8 +6,16 @@
 
 use super::{Families, MB, Sample};
 
-/// OpenTelemetry runtimes this module writes (`Scenario::runtime`).
-pub const OTEL_RUNTIMES: &[&str] = &["jvm-otel", "go-otel", "dotnet-otel"];
+/// OpenTelemetry runtimes this module writes (`Scenario::runtime`). `go-otel-deprecated`
+/// is contrib's older `process.runtime.go.*` set exported with the suffixes turned off
+/// (the Go exporter's `WithoutUnits`/`WithoutCounterSuffixes`); it is read by `go-otel`.
+pub const OTEL_RUNTIMES: &[&str] = &["jvm-otel", "go-otel", "go-otel-deprecated", "dotnet-otel"];
+
+/// The SDK's default explicit histogram buckets, which the deprecated Go pause histogram
+/// used in nanoseconds: real pauses (~100 µs) all land in +Inf.
+const DEFAULT_BUCKETS: [f64; 14] = [
+    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0, 7500.0,
+];
 
 /// The OpenTelemetry JVM GC duration histogram's advised buckets (seconds).
 const JVM_GC_BUCKETS: [f64; 4] = [0.01, 0.1, 1.0, 10.0];
@@ -94,6 +102,42 @@ pub(crate) fn runtime_series(
                 &scope_of("go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"),
                 samples,
                 requests_per_second,
+            );
+        }
+        "go-otel-deprecated" => {
+            let scope = scope_of("go.opentelemetry.io/contrib/instrumentation/runtime");
+            f.gauge("process_runtime_go_mem_heap_alloc", &scope, samples, |s| {
+                s.heap
+            });
+            f.gauge("process_runtime_go_mem_heap_sys", &scope, samples, |s| {
+                (s.heap * 1.4).round()
+            });
+            f.gauge("process_runtime_go_goroutines", &scope, samples, |_| 50.0);
+            // Counters without `_total`: the suffixes are off.
+            f.series(
+                "runtime_uptime",
+                "counter",
+                "runtime_uptime",
+                &scope,
+                samples,
+                |s| (up(s) * 1000.0).floor(),
+            );
+            f.series(
+                "process_runtime_go_gc_count",
+                "counter",
+                "process_runtime_go_gc_count",
+                &scope,
+                samples,
+                |s| (up(s) / 60.0 * 6.0).floor(),
+            );
+            // Every pause takes 150 µs, in nanoseconds.
+            f.histogram(
+                "process_runtime_go_gc_pause_ns",
+                &scope,
+                samples,
+                &DEFAULT_BUCKETS,
+                150_000.0,
+                |s| (up(s) / 60.0 * 6.0).floor(),
             );
         }
         "dotnet-otel" => {
