@@ -31,7 +31,22 @@ ensure_prometheus() {
 ensure_test_packages() {
   ensure_debian prometheus:prometheus promtool:prometheus curl:curl \
     prometheus-pushgateway:prometheus-pushgateway victoria-metrics:victoria-metrics \
-    chromium:chromium openssl:openssl go:golang-go
+    chromium:chromium openssl:openssl go:golang-go python3:python3
+  ensure_python_venv
+}
+
+# python3 -m venv needs ensurepip, which Debian ships apart (python3-venv).
+ensure_python_venv() {
+  python3 -c 'import ensurepip, venv' 2>/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "== installing Debian packages: python3-venv" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+  python3 -c 'import ensurepip, venv' || {
+    echo "error: python3 -m venv still unavailable after apt-get install python3-venv" >&2
+    return 1
+  }
 }
 
 # Prints a free TCP port on 127.0.0.1.

@@ -16,9 +16,13 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("nodejs", include_str!("../queries/nodejs.toml")),
     ("nodejs-otel", include_str!("../queries/nodejs-otel.toml")),
     ("jvm", include_str!("../queries/jvm.toml")),
+    ("jvm-otel", include_str!("../queries/jvm-otel.toml")),
     ("go", include_str!("../queries/go.toml")),
+    ("go-otel", include_str!("../queries/go-otel.toml")),
     ("dotnet", include_str!("../queries/dotnet.toml")),
+    ("dotnet-otel", include_str!("../queries/dotnet-otel.toml")),
     ("python", include_str!("../queries/python.toml")),
+    ("python-otel", include_str!("../queries/python-otel.toml")),
     ("container", include_str!("../queries/container.toml")),
 ];
 
@@ -169,9 +173,16 @@ pub struct Pack {
     /// What the active-handles role counts ("libuv active handles", "goroutines").
     #[serde(default = "default_handles_name")]
     pub handles_name: String,
-    /// Metric names that identify this runtime for `--runtime auto`.
+    /// What identifies this runtime for `--runtime auto`: metric names, or selectors with
+    /// label matchers where two conventions share a name
+    /// (`jvm_memory_used_bytes{jvm_memory_type="heap"}`); see [`Marker`].
     #[serde(default)]
     pub detect: Vec<String>,
+    /// The runtime whose metrics this pack reads under a second naming convention (the
+    /// OpenTelemetry packs: `variant_of = "jvm"`). When a service exports both, this pack
+    /// is used and the other convention is named in a warning, never both counted.
+    #[serde(default)]
+    pub variant_of: Option<String>,
     /// Default service label for this pack's queries (the container pack uses `container`).
     #[serde(default)]
     pub service_label: Option<String>,
@@ -189,6 +200,63 @@ fn default_handles_name() -> String {
 impl Pack {
     pub fn by_role(&self, role: Role) -> impl Iterator<Item = &PackQuery> {
         self.queries.iter().filter(move |q| q.role == role)
+    }
+
+    /// The `detect` entries, parsed (checked when the pack was loaded, so none is lost).
+    pub fn markers(&self) -> Vec<Marker> {
+        self.detect
+            .iter()
+            .filter_map(|text| Marker::parse(text).ok())
+            .collect()
+    }
+}
+
+/// One `detect` entry: a metric name, and the label matchers that tell its convention
+/// apart when another convention exports the same name (Micrometer's and OpenTelemetry's
+/// `jvm_memory_used_bytes` differ only in their labels).
+#[derive(Debug, Clone)]
+pub struct Marker {
+    /// As written in the pack, which is also how `runtime_detected_from` names it.
+    pub text: String,
+    pub name: String,
+    pub matchers: Vec<Matcher>,
+}
+
+impl Marker {
+    /// Parses `name` or `name{label="value", …}` (any PromQL vector selector with a name).
+    pub fn parse(text: &str) -> Result<Marker, String> {
+        let Expr::VectorSelector(vs) = parser::parse(text)? else {
+            return Err(
+                "expected a metric name or a selector such as name{label=\"value\"}".into(),
+            );
+        };
+        if !vs.matchers.or_matchers.is_empty() {
+            return Err("`or` inside a detect selector is not supported: list two entries".into());
+        }
+        let mut name = vs.name.clone();
+        let mut matchers = Vec::new();
+        for m in vs.matchers.matchers {
+            if m.name == "__name__" && m.op == MatchOp::Equal && name.is_none() {
+                name = Some(m.value);
+            } else if m.name != "__name__" {
+                matchers.push(m);
+            }
+        }
+        let name = name.ok_or("a detect entry needs a metric name")?;
+        Ok(Marker {
+            text: text.to_string(),
+            name,
+            matchers,
+        })
+    }
+
+    /// Whether a series (its labels, `__name__` included) is this marker.
+    pub fn matches(&self, labels: &std::collections::BTreeMap<String, String>) -> bool {
+        labels.get("__name__") == Some(&self.name)
+            && self
+                .matchers
+                .iter()
+                .all(|m| m.is_match(labels.get(&m.name).map_or("", String::as_str)))
     }
 }
 
@@ -257,6 +325,12 @@ pub fn parse(text: &str, origin: &str) -> Result<Pack, PackError> {
         }
         let sample = query.promql.replace(RANGE_PLACEHOLDER, "1h");
         parser::parse(&sample).map_err(|e| fail(format!("PromQL does not parse: {e}")))?;
+    }
+    for entry in &pack.detect {
+        Marker::parse(entry).map_err(|message| PackError::Pack {
+            origin: origin.to_string(),
+            message: format!("detect entry {entry:?}: {message}"),
+        })?;
     }
     if pack.by_role(Role::Heap).count() != 1 {
         return Err(PackError::Pack {
@@ -514,6 +588,60 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("\"h\""), "{err}");
+    }
+
+    #[test]
+    fn detect_markers_tell_conventions_apart_by_labels() {
+        let labels = |pairs: &[(&str, &str)]| -> std::collections::BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let otel = Marker::parse(r#"jvm_memory_used_bytes{jvm_memory_type="heap"}"#).unwrap();
+        let micrometer = Marker::parse(r#"jvm_memory_used_bytes{area="heap"}"#).unwrap();
+        let plain = Marker::parse("jvm_memory_bytes_used").unwrap();
+        let agent = labels(&[
+            ("__name__", "jvm_memory_used_bytes"),
+            ("jvm_memory_type", "heap"),
+        ]);
+        let spring = labels(&[("__name__", "jvm_memory_used_bytes"), ("area", "heap")]);
+        assert!(otel.matches(&agent) && !otel.matches(&spring));
+        assert!(micrometer.matches(&spring) && !micrometer.matches(&agent));
+        assert!(!plain.matches(&agent));
+        // Prometheus 3's quoted UTF-8 names parse too.
+        let utf8 = Marker::parse(r#"{"jvm.memory.used", "jvm.memory.type"="heap"}"#).unwrap();
+        assert_eq!(utf8.name, "jvm.memory.used");
+        assert!(utf8.matches(&labels(&[
+            ("__name__", "jvm.memory.used"),
+            ("jvm.memory.type", "heap")
+        ])));
+        for bad in ["sum(x)", r#"{job="api"}"#, "a or b"] {
+            assert!(Marker::parse(bad).is_err(), "{bad}");
+        }
+        let err = parse(
+            "runtime = \"x\"\ntitle = \"t\"\ndetect = [\"sum(x)\"]\n[[query]]\nid = \"h\"\nrole = \"heap\"\nkind = \"range\"\npromql = \"x\"\n",
+            "p.toml",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("detect entry \"sum(x)\""), "{err}");
+    }
+
+    #[test]
+    fn quoted_utf8_names_survive_injection() {
+        // A --queries pack for a server that keeps OpenTelemetry's UTF-8 names.
+        let out = inject(
+            r#"sum without ("jvm.memory.pool.name") ({"jvm.memory.used", "jvm.memory.type"="heap"})"#,
+            &[equal_matcher("service.name", "api")],
+        )
+        .unwrap();
+        assert!(
+            out.contains(r#"sum without ("jvm.memory.pool.name")"#),
+            "{out}"
+        );
+        assert!(out.contains(r#"__name__="jvm.memory.used""#), "{out}");
+        assert!(out.contains(r#""service.name"="api""#), "{out}");
+        assert!(parser::parse(&out).is_ok(), "{out}");
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! `--runtime auto`: which packs' marker metrics exist, by one series-API call (index
 //! only, cheap on long windows) — for one service (collect, validate, rules) or for every
-//! service under a selector (scan). One rule picks the pack: the most series wins, a tie
-//! goes to the pack listed first, and the container pack only when no runtime exports
-//! its own metrics. The same call tells an error for a given `--runtime` which runtime
-//! the service does export ([`exported_runtime`]).
+//! service under a selector (scan). Markers are matched on the answer's names and labels,
+//! since two conventions can share a name (Micrometer's and OpenTelemetry's
+//! `jvm_memory_used_bytes`). One rule picks the pack: a runtime's second convention (an
+//! OpenTelemetry pack, `variant_of`) replaces the first when both are found, then the
+//! most series wins, a tie goes to the pack listed first, and the container pack only
+//! when no runtime exports its own metrics. The same call tells an error for a given
+//! `--runtime` which runtime the service does export ([`exported_runtime`]).
 
 use super::AcquireError;
 use super::hints;
 use super::plan::{base_matchers, matchers_for, selector_text};
 use crate::config::CollectConfig;
 use crate::evidence::{QueryRecord, RequestKind};
-use crate::pack::{self, Pack, Role};
+use crate::pack::{self, Marker, Pack, Role};
 use crate::prom::{Client, Labels};
 use crate::timespec::{display, unix_seconds};
 use promql_parser::label::Matcher;
@@ -20,13 +23,33 @@ use std::collections::BTreeMap;
 pub const DETECT_ID: &str = "runtime_detection";
 pub const FLEET_DETECT_ID: &str = "scan_detection";
 
-/// `{__name__=~"markers", …matchers}` for a pack.
+/// The metric names of `packs`' markers, each once, in pack order.
+fn marker_names<'a>(packs: impl IntoIterator<Item = &'a Pack>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for marker in packs.into_iter().flat_map(Pack::markers) {
+        if !names.contains(&marker.name) {
+            names.push(marker.name);
+        }
+    }
+    names
+}
+
+/// `{__name__=~"marker names", …matchers}` for a pack. Label-aware markers are matched
+/// on the answer's labels ([`count_markers`]), so the request names only metrics.
 fn marker_selector(p: &Pack, matchers: Vec<Matcher>, id: &str) -> Result<String, AcquireError> {
-    let names = Matcher::new_matcher(T_EQL_REGEX, "__name__".to_string(), p.detect.join("|"))
-        .map_err(|detail| AcquireError::Plan {
-            query_id: id.into(),
-            detail,
-        })?;
+    let names = Matcher::new_matcher(
+        T_EQL_REGEX,
+        "__name__".to_string(),
+        marker_names([p])
+            .iter()
+            .map(|name| name.replace('.', "\\."))
+            .collect::<Vec<_>>()
+            .join("|"),
+    )
+    .map_err(|detail| AcquireError::Plan {
+        query_id: id.into(),
+        detail,
+    })?;
     let mut all = vec![names];
     all.extend(matchers);
     Ok(selector_text(&all))
@@ -59,15 +82,59 @@ async fn ask(
     Ok(answer.data)
 }
 
-/// Series per marker metric name.
+/// Series per marker, by the marker's text as the pack writes it.
 type Counts = BTreeMap<String, usize>;
 
-/// The pack `counts` point to, by the module's rule, with the packs found (series
-/// total, pack, "name (n series)" hits).
-fn pick<'a>(
-    packs: &'a [Pack],
-    counts: &Counts,
-) -> (Option<&'a Pack>, Vec<(&'a Pack, Vec<String>)>) {
+/// Counts, for every marker of `packs`, the series in `series` it matches (by name and
+/// labels: one series can be a marker of one convention and not of another).
+fn count_markers<'a>(packs: &[Pack], series: impl IntoIterator<Item = &'a Labels>) -> Counts {
+    let mut markers: Vec<Marker> = Vec::new();
+    // A marker two packs list is one marker: its series count once.
+    for marker in packs.iter().flat_map(Pack::markers) {
+        if !markers.iter().any(|m| m.text == marker.text) {
+            markers.push(marker);
+        }
+    }
+    let mut counts = Counts::new();
+    for labels in series {
+        for marker in markers.iter().filter(|m| m.matches(labels)) {
+            *counts.entry(marker.text.clone()).or_default() += 1;
+        }
+    }
+    counts
+}
+
+/// What [`pick`] found: the pack, and every pack found with its hits ("marker (n series)").
+struct Picked<'a> {
+    best: Option<&'a Pack>,
+    found: Vec<(&'a Pack, Vec<String>)>,
+}
+
+impl Picked<'_> {
+    /// What `best` was detected from: its markers found, with their series counts.
+    fn hits_of(&self, best: &Pack) -> Vec<String> {
+        self.found
+            .iter()
+            .find(|(p, _)| p.runtime == best.runtime)
+            .map(|(_, hits)| hits.clone())
+            .unwrap_or_default()
+    }
+
+    /// The found pack, if any, that reads `p`'s runtime under another convention.
+    fn variant_found(&self, p: &Pack) -> Option<&Pack> {
+        self.found
+            .iter()
+            .map(|(v, _)| *v)
+            .find(|v| v.variant_of.as_deref() == Some(p.runtime.as_str()))
+    }
+}
+
+/// The pack `counts` point to, by the module's rule: a runtime's second convention
+/// (a pack with `variant_of`) replaces the first when both are found — the same process
+/// exports both, and reading both would count it twice; then the most series wins, a tie
+/// goes to the pack listed first, and the container pack only when no runtime exports
+/// its own metrics.
+fn pick<'a>(packs: &'a [Pack], counts: &Counts) -> Picked<'a> {
     let found: Vec<(usize, &Pack, Vec<String>)> = packs
         .iter()
         .map(|p| {
@@ -81,12 +148,21 @@ fn pick<'a>(
         })
         .filter(|(total, _, _)| *total > 0)
         .collect();
-    let runtimes: Vec<&(usize, &Pack, Vec<String>)> = found
+    let picked = Picked {
+        best: None,
+        found: found.iter().map(|(_, p, h)| (*p, h.clone())).collect(),
+    };
+    let eligible: Vec<&(usize, &Pack, Vec<String>)> = found
         .iter()
+        .filter(|(_, p, _)| picked.variant_found(p).is_none())
+        .collect();
+    let runtimes: Vec<&(usize, &Pack, Vec<String>)> = eligible
+        .iter()
+        .copied()
         .filter(|(_, p, _)| p.runtime != "container")
         .collect();
     let pool = if runtimes.is_empty() {
-        found.iter().collect::<Vec<_>>()
+        eligible
     } else {
         runtimes
     };
@@ -95,7 +171,7 @@ fn pick<'a>(
         .copied()
         .reduce(|a, b| if b.0 > a.0 { b } else { a })
         .map(|(_, p, _)| *p);
-    (best, found.into_iter().map(|(_, p, h)| (p, h)).collect())
+    Picked { best, ..picked }
 }
 
 /// Every built-in pack (or its `--queries` override), and one marker selector per pack
@@ -119,14 +195,6 @@ fn service_selectors(config: &CollectConfig) -> anyhow::Result<(Vec<Pack>, Vec<S
     Ok((packs, selectors))
 }
 
-fn count_names(series: &[Labels]) -> Counts {
-    let mut counts = Counts::new();
-    for name in series.iter().filter_map(|l| l.get("__name__")) {
-        *counts.entry(name.clone()).or_default() += 1;
-    }
-    counts
-}
-
 /// The runtime the service's metrics point to, by the same rule as `--runtime auto`,
 /// with its marker metrics found: for an error that asked for another pack. `None`
 /// when there is none, or the server cannot say.
@@ -140,20 +208,43 @@ pub async fn exported_runtime(
         .series(DETECT_ID, &selectors, window.0, window.1)
         .await
         .ok()?;
-    let counts = count_names(&series.data);
-    let (best, found) = pick(&packs, &counts);
-    let best = best?.clone();
-    let hits = hits_of(found, &best);
-    Some((best, hits))
+    let counts = count_markers(&packs, &series.data);
+    let picked = pick(&packs, &counts);
+    let best = picked.best?;
+    Some((best.clone(), picked.hits_of(best)))
 }
 
-/// What `best` was detected from: its markers found, with their series counts.
-fn hits_of(found: Vec<(&Pack, Vec<String>)>, best: &Pack) -> Vec<String> {
-    found
-        .into_iter()
-        .find(|(p, _)| p.runtime == best.runtime)
-        .map(|(_, hits)| hits)
-        .unwrap_or_default()
+/// The warning for another pack found next to `best`: the same runtime under a second
+/// convention (read once, through `best`), or another runtime (a sidecar?).
+fn other_found_warning(
+    picked: &Picked,
+    best: &Pack,
+    other: &Pack,
+    hits: &[String],
+) -> Option<String> {
+    if other.runtime == best.runtime || other.runtime == "container" {
+        return None;
+    }
+    if best.variant_of.as_deref() == Some(other.runtime.as_str()) {
+        return Some(format!(
+            "the service also exports {} metrics ({}): the same runtime under a second naming convention; this report reads the {} names only, so nothing is counted twice (--runtime {} reads the other)",
+            other.title,
+            hits.join(", "),
+            best.title,
+            other.runtime
+        ));
+    }
+    if picked.variant_found(other).is_some() {
+        // Its other convention was found too; that one's warning covers the process.
+        return None;
+    }
+    Some(format!(
+        "the service also exports {} metrics ({}): a sidecar or a second process? This report covers {}; run with --runtime {} for the other",
+        other.title,
+        hits.join(", "),
+        best.title,
+        other.runtime
+    ))
 }
 
 /// The service's pack and what it was detected from; other runtimes found become
@@ -171,10 +262,10 @@ pub async fn detect_runtime(
     );
     let description = "Which runtimes' metrics exist for the service in the window (series API).";
     let series = ask(client, DETECT_ID, description, &selectors, window, records).await?;
-    let counts = count_names(&series);
-    let (best, found) = pick(&packs, &counts);
-    let Some(best) = best else {
-        let markers: Vec<String> = packs.iter().flat_map(|p| p.detect.clone()).collect();
+    let counts = count_markers(&packs, &series);
+    let picked = pick(&packs, &counts);
+    let Some(best) = picked.best else {
+        let markers = marker_names(&packs);
         let series_match = format!("{{__name__=~\"{}\"}}", markers.join("|"));
         return Err(AcquireError::NoRuntime {
             selector: selector_text(&base_matchers(config)),
@@ -185,19 +276,10 @@ pub async fn detect_runtime(
         }
         .into());
     };
-    for (other, hits) in &found {
-        if other.runtime != best.runtime && other.runtime != "container" {
-            warnings.push(format!(
-                "the service also exports {} metrics ({}): a sidecar or a second process? This report covers {}; run with --runtime {} for the other",
-                other.title,
-                hits.join(", "),
-                best.title,
-                other.runtime
-            ));
-        }
+    for (other, hits) in &picked.found {
+        warnings.extend(other_found_warning(&picked, best, other, hits));
     }
-    let detected_from = hits_of(found, best);
-    Ok((best.clone(), detected_from))
+    Ok((best.clone(), picked.hits_of(best)))
 }
 
 /// Every service (value of `label`) under `selector` with the runtime of its pack, by
@@ -224,25 +306,21 @@ pub async fn detect_fleet(
         records,
     )
     .await?;
-    let mut counts: BTreeMap<&String, Counts> = BTreeMap::new();
+    let mut by_service: BTreeMap<&String, Vec<&Labels>> = BTreeMap::new();
     for labels in &series {
-        if let (Some(service), Some(name)) = (labels.get(label), labels.get("__name__")) {
-            *counts
-                .entry(service)
-                .or_default()
-                .entry(name.clone())
-                .or_default() += 1;
+        if let Some(service) = labels.get(label) {
+            by_service.entry(service).or_default().push(labels);
         }
     }
-    let runtime_of: BTreeMap<String, String> = counts
-        .iter()
-        .filter_map(|(service, counts)| {
-            let (best, _) = pick(packs, counts);
-            Some(((*service).clone(), best?.runtime.clone()))
+    let runtime_of: BTreeMap<String, String> = by_service
+        .into_iter()
+        .filter_map(|(service, series)| {
+            let counts = count_markers(packs, series);
+            Some((service.clone(), pick(packs, &counts).best?.runtime.clone()))
         })
         .collect();
     if runtime_of.is_empty() {
-        let markers: Vec<String> = packs.iter().flat_map(|p| p.detect.clone()).collect();
+        let markers = marker_names(packs);
         let hint = if !series.is_empty() {
             format!(
                 "; {} series matched, but none has the label `{label}` (is --service-label right?)",
@@ -263,4 +341,91 @@ pub async fn detect_fleet(
         .into());
     }
     Ok(runtime_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(name: &str, labels: &[(&str, &str)]) -> Labels {
+        let mut out: Labels = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        out.insert("__name__".into(), name.into());
+        out
+    }
+
+    fn picked(series: &[Labels]) -> (Option<String>, Vec<String>) {
+        let packs = pack::builtin_packs();
+        let counts = count_markers(&packs, series);
+        let picked = pick(&packs, &counts);
+        let found = picked
+            .found
+            .iter()
+            .map(|(p, _)| p.runtime.clone())
+            .collect();
+        (picked.best.map(|p| p.runtime.clone()), found)
+    }
+
+    #[test]
+    fn conventions_sharing_a_name_are_told_apart_by_labels() {
+        let micrometer = series("jvm_memory_used_bytes", &[("area", "heap"), ("id", "Eden")]);
+        let agent = series(
+            "jvm_memory_used_bytes",
+            &[
+                ("jvm_memory_type", "heap"),
+                ("jvm_memory_pool_name", "Eden"),
+            ],
+        );
+        assert_eq!(
+            picked(std::slice::from_ref(&micrometer)),
+            (Some("jvm".into()), vec!["jvm".into()])
+        );
+        assert_eq!(
+            picked(std::slice::from_ref(&agent)),
+            (Some("jvm-otel".into()), vec!["jvm-otel".into()])
+        );
+        // Both from one process: the OpenTelemetry convention is read, however many
+        // series the other has.
+        let many_micrometer: Vec<Labels> = (0..10)
+            .map(|i| {
+                series(
+                    "jvm_memory_used_bytes",
+                    &[("area", "heap"), ("id", &i.to_string())],
+                )
+            })
+            .chain([agent])
+            .collect();
+        let (best, found) = picked(&many_micrometer);
+        assert_eq!(best.as_deref(), Some("jvm-otel"));
+        assert_eq!(found, vec!["jvm", "jvm-otel"]);
+    }
+
+    #[test]
+    fn a_variant_does_not_hide_another_runtime() {
+        // A Go sidecar next to a Python process exporting both conventions: Python via
+        // OpenTelemetry wins on series; Go stays a sidecar.
+        let all = [
+            series("python_info", &[]),
+            series("cpython_gc_collections_total", &[("generation", "0")]),
+            series("cpython_gc_collections_total", &[("generation", "1")]),
+            series("go_goroutines", &[]),
+        ];
+        let (best, found) = picked(&all);
+        assert_eq!(best.as_deref(), Some("python-otel"));
+        assert_eq!(found, vec!["go", "python", "python-otel"]);
+        let packs = pack::builtin_packs();
+        let counts = count_markers(&packs, &all);
+        let picked = pick(&packs, &counts);
+        let best = picked.best.unwrap();
+        let warnings: Vec<String> = picked
+            .found
+            .iter()
+            .filter_map(|(other, hits)| other_found_warning(&picked, best, other, hits))
+            .collect();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("Go (client_golang)") && warnings[0].contains("sidecar"));
+        assert!(warnings[1].contains("second naming convention"));
+    }
 }

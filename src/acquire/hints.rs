@@ -1,11 +1,13 @@
 //! Why a request found nothing, said from what the server does have. For one service
 //! (collect, validate, rules: [`no_data`], [`suggestion`]) which part of the request is
-//! wrong: the runtime (the pack the service's metrics point to), the service value (the
-//! nearest existing one, an exact case-insensitive match first), the service label (the
-//! labels the metrics do have, and the one holding the service), or the window (where
-//! the newest sample is). For scan's selector ([`selector_hint`]), which `label="value"`
-//! matched nothing. Each hint is one clause saying what to do; an empty one means the
-//! server could not tell.
+//! wrong: the names (OpenTelemetry's kept in UTF-8, which the packs do not read), the
+//! runtime (the pack the service's metrics point to), the service value (the nearest
+//! existing one, an exact case-insensitive match first, or OpenTelemetry's
+//! `service.namespace/service.name` in `job`), the service label (the labels the metrics
+//! do have, and the one holding the service, `service_name` asked first), or the window
+//! (where the newest sample is). For scan's selector ([`selector_hint`]), which
+//! `label="value"` matched nothing. Each hint is one clause saying what to do; an empty
+//! one means the server could not tell.
 
 use super::AcquireError;
 use super::detect;
@@ -57,12 +59,38 @@ pub async fn suggestion(
             selector_text(&config.selector)
         );
     }
+    if !values.contains(&config.service)
+        && let Some(hint) = utf8_names_hint(client, config, (from, to)).await
+    {
+        return hint;
+    }
     if let Some(hint) = runtime_hint(client, config, (from, to)).await {
         return hint;
     }
     if values.contains(&config.service) {
         return format!(
             "{label}={:?} has series, but not of this metric: is --runtime right?",
+            config.service
+        );
+    }
+    let namespaced = namespaced_values(&config.service, &values);
+    if let Some(first) = namespaced.first() {
+        return format!(
+            "did you mean {label}={first:?}? OpenTelemetry writes service.namespace/service.name into {label}: give --service {first}{}",
+            if namespaced.len() > 1 {
+                format!(" (also: {})", first_few(&namespaced[1..]))
+            } else {
+                String::new()
+            }
+        );
+    }
+    if !values.is_empty()
+        && let Some((holder, value)) =
+            label_holding(client, series_match, &config.service, (from, to)).await
+        && holder != *label
+    {
+        return format!(
+            "no series of these metrics has {label}={:?}, but {holder}={value:?} has (OpenTelemetry's resource attributes become labels such as service_name): did you mean --service-label {holder} --service {value}?",
             config.service
         );
     }
@@ -108,35 +136,131 @@ async fn label_hint(
     series_match: &str,
     (from, to): (f64, f64),
 ) -> Option<String> {
-    let names: Vec<String> = client
+    let names = label_names(client, series_match, (from, to)).await?;
+    let holder = label_holding(client, series_match, &config.service, (from, to)).await;
+    let advice = match holder {
+        Some((name, value)) if value == config.service => {
+            format!("did you mean --service-label {name}?")
+        }
+        Some((name, value)) => format!(
+            "did you mean --service-label {name} --service {value}? (OpenTelemetry writes service.namespace/service.name into {name})"
+        ),
+        None => match closest(&config.service_label, &names) {
+            Some(name) => format!("did you mean --service-label {name}?"),
+            None => "name the label that holds the service with --service-label".to_string(),
+        },
+    };
+    Some(format!(
+        "no series of these metrics has the label `{}` (labels they have: {}): {advice}",
+        config.service_label,
+        first_few(&names)
+    ))
+}
+
+/// The label names of the series matching `series_match`, `__name__` left out, with the
+/// labels OpenTelemetry's translators use for the service first (`service_name`, then
+/// `job`), so they are the ones asked about first.
+async fn label_names(
+    client: &Client,
+    series_match: &str,
+    (from, to): (f64, f64),
+) -> Option<Vec<String>> {
+    let mut names: Vec<String> = client
         .label_names(series_match, from, to)
         .await
         .ok()?
         .into_iter()
         .filter(|n| n != "__name__")
         .collect();
+    names.sort_by_key(|n| {
+        SERVICE_LABELS
+            .iter()
+            .position(|s| s == n)
+            .unwrap_or(usize::MAX)
+    });
+    (!names.is_empty()).then_some(names)
+}
+
+/// Labels that commonly hold the service, asked about first: OpenTelemetry's promoted
+/// `service.name` resource attribute, then the scrape job (OpenTelemetry's
+/// `service.namespace/service.name` through the Collector or the OTLP receiver).
+const SERVICE_LABELS: &[&str] = &["service_name", "job", "service", "app"];
+
+/// The first label (of at most a few dozen) with a value naming `service`: the same text
+/// ignoring case, or `namespace/service` as OpenTelemetry writes `job`. Label-values calls
+/// are cheap (index only), and this runs only on an error path.
+async fn label_holding(
+    client: &Client,
+    series_match: &str,
+    service: &str,
+    (from, to): (f64, f64),
+) -> Option<(String, String)> {
+    for name in label_names(client, series_match, (from, to))
+        .await?
+        .iter()
+        .take(30)
+    {
+        let Ok(values) = client.label_values(name, series_match, from, to).await else {
+            continue;
+        };
+        if let Some(value) = values.iter().find(|v| v.eq_ignore_ascii_case(service)) {
+            return Some((name.clone(), value.clone()));
+        }
+        if let Some(value) = namespaced_values(service, &values).first() {
+            return Some((name.clone(), value.clone()));
+        }
+    }
+    None
+}
+
+/// Values that are `service` under a namespace (`shop/api` for `api`), as OpenTelemetry
+/// writes `service.namespace/service.name` into `job`.
+pub fn namespaced_values(service: &str, values: &[String]) -> Vec<String> {
+    values
+        .iter()
+        .filter(|v| {
+            v.rsplit_once('/').is_some_and(|(namespace, name)| {
+                !namespace.is_empty() && name.eq_ignore_ascii_case(service)
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// When the service has no runtime metrics under the translated names but does under
+/// OpenTelemetry's UTF-8 ones (Prometheus 3's OTLP receiver with `translation_strategy`
+/// `NoUTF8EscapingWithSuffixes` or `NoTranslation` keeps `jvm.memory.used`): which, and
+/// what to do. The built-in packs read the translated names, which every server accepts;
+/// a query naming a dotted label (`"jvm.memory.type"="heap"`) fails to parse on servers
+/// before Prometheus 3.
+async fn utf8_names_hint(
+    client: &Client,
+    config: &CollectConfig,
+    (from, to): (f64, f64),
+) -> Option<String> {
+    let mut matchers = super::plan::base_matchers(config);
+    // Any metric name with a dot: only UTF-8 names have one (`{__name__=~…}` with a dotted
+    // value is valid on every server, unlike a dotted label name).
+    matchers.push(
+        Matcher::new_matcher(
+            promql_parser::parser::token::T_EQL_REGEX,
+            "__name__".to_string(),
+            r"[^.]+\..+".to_string(),
+        )
+        .ok()?,
+    );
+    let selector = selector_text(&matchers);
+    let mut names = client
+        .label_values("__name__", &selector, from, to)
+        .await
+        .ok()?;
+    // Trust only what the matcher asked for (a proxy may ignore match[]).
+    names.retain(|name| name.contains('.'));
     if names.is_empty() {
         return None;
     }
-    let mut holder = None;
-    // Label-values calls are cheap (index only); a few dozen at most, on an error path.
-    for name in names.iter().take(30) {
-        if let Ok(values) = client.label_values(name, series_match, from, to).await
-            && values
-                .iter()
-                .any(|v| v.eq_ignore_ascii_case(&config.service))
-        {
-            holder = Some(name);
-            break;
-        }
-    }
-    let advice = match holder.or_else(|| closest(&config.service_label, &names)) {
-        Some(name) => format!("did you mean --service-label {name}?"),
-        None => "name the label that holds the service with --service-label".to_string(),
-    };
     Some(format!(
-        "no series of these metrics has the label `{}` (labels they have: {}): {advice}",
-        config.service_label,
+        "the service's metrics are stored under OpenTelemetry's UTF-8 names ({}): the built-in packs read the translated names (jvm_memory_used_bytes); set Prometheus's otlp.translation_strategy to UnderscoreEscapingWithSuffixes, or give --queries a directory with packs written in quoted names ({{\"jvm.memory.used\", \"jvm.memory.type\"=\"heap\"}}; see docs/packs/README.md)",
         first_few(&names)
     ))
 }
@@ -325,5 +449,20 @@ mod tests {
             Some("Billing")
         );
         assert_eq!(strsim_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn finds_opentelemetry_namespaced_jobs() {
+        let values = vec![
+            "shop/api".to_string(),
+            "billing/API".to_string(),
+            "api-gateway".to_string(),
+            "/api".to_string(),
+        ];
+        assert_eq!(
+            namespaced_values("api", &values),
+            vec!["shop/api", "billing/API"]
+        );
+        assert!(namespaced_values("gateway", &values).is_empty());
     }
 }

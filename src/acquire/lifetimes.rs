@@ -1,11 +1,12 @@
 //! Process lifetimes: where each memory series' lifetimes begin (a restart), found
-//! once for the whole window from the process start time, else a counter reset, else
-//! kube-state-metrics' restart counter; and how series of different metrics are matched
-//! to one process. Part of normalising what was fetched: every figure that reads a
+//! once for the whole window from the process start time, else a counter reset (or a
+//! falling uptime: OpenTelemetry's `process.uptime`), else kube-state-metrics' restart
+//! counter, and which of them was used ([`restart_source_note`]); and how series of
+//! different metrics are matched to one process. Part of normalising what was fetched: every figure that reads a
 //! lifetime (growth, growth %, restarts, the finer step) reads these boundaries.
 
 use super::RangeData;
-use crate::pack::Role;
+use crate::pack::{Pack, Role};
 use crate::prom::{Labels, RangeSeries};
 
 /// Labels that identify one process across the metrics of one exporter.
@@ -207,6 +208,32 @@ pub fn heap_boundaries(data: &RangeData) -> Vec<Option<Boundaries>> {
             })
         })
         .collect()
+}
+
+/// Where restarts come from when no process start time was found but a counter (or an
+/// uptime) was: which query, in the report's words, since OpenTelemetry exports often
+/// have no `process_start_time_seconds` and a reader should know what a restart means.
+pub fn restart_source_note(pack: &Pack, data: &RangeData) -> Option<String> {
+    if data.has_data(Role::ProcessStart) || !data.has_data(Role::ResetCounter) {
+        return None;
+    }
+    let query = pack.by_role(Role::ResetCounter).next()?;
+    let what = query
+        .description
+        .split([':', ';'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_end_matches('.');
+    let mut chars = what.chars();
+    let what: String = chars
+        .next()
+        .map(|c| c.to_lowercase().chain(chars).collect())
+        .unwrap_or_default();
+    Some(format!(
+        "no process start time was found: a restart is where the query `{}` ({what}) falls",
+        query.id
+    ))
 }
 
 #[cfg(test)]

@@ -158,6 +158,7 @@ pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
         );
     }
     warnings.extend(normalise::normalise(&mut data, to).warnings());
+    warnings.extend(lifetimes::restart_source_note(&pack, &data));
     let mut acquired = Acquired {
         boundaries: lifetimes::heap_boundaries(&data),
         pack,

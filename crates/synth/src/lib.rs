@@ -6,6 +6,9 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+mod otel;
+pub use otel::OTEL_RUNTIMES;
+
 const MB: f64 = 1e6;
 const HOUR: f64 = 3600.0;
 const GC_BUCKETS: [f64; 6] = [0.001, 0.01, 0.1, 1.0, 2.0, 5.0];
@@ -134,9 +137,11 @@ impl Scenario {
                 "10.{}.0.{}:{}",
                 generation,
                 index + 1,
+                // An OpenTelemetry runtime is its base runtime's process (same target), so
+                // both conventions of one process can be generated.
                 9091 + RUNTIMES
                     .iter()
-                    .position(|r| *r == self.runtime)
+                    .position(|r| Some(*r) == self.runtime.split("-otel").next())
                     .unwrap_or(0)
             ),
         )
@@ -477,7 +482,11 @@ impl Scenario {
                 });
                 f.gauge("container_start_time_seconds", app, samples, |s| s.start);
             }
-            other => panic!("unknown synthetic runtime {other}"),
+            other => {
+                let written =
+                    otel::runtime_series(f, other, app, samples, self.requests_per_second, leaking);
+                assert!(written, "unknown synthetic runtime {other}");
+            }
         }
     }
 
