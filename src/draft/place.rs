@@ -97,6 +97,8 @@ fn anchor(id: &str) -> Anchor {
             "- [ ] GC pressure (frequent/long pauses)",
         ]),
         "deployment-time" => Anchor::Lines(&["**Deployment Time**: ["]),
+        "environment" => Anchor::Lines(&["**Environment**: ["]),
+        "rollout-strategy" => Anchor::Lines(&["**Rollout Strategy**: ["]),
         "improvement" => Anchor::Lines(&[
             "- Memory reduction: [",
             "- OOM elimination: [",
