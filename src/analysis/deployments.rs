@@ -72,10 +72,14 @@ pub fn find(config: &CollectConfig, data: &DeployData) -> Vec<Deployment> {
         let (start, finish) = bounds[i];
         let previous = i.checked_sub(1).map_or(data.start, |p| bounds[p].1);
         let next = bounds.get(i + 1).map_or(data.end, |n| n.0);
-        d.growth_before_bytes_per_hour =
-            service_growth_between(data, previous.max(start - GROWTH_SPAN), start);
-        d.growth_after_bytes_per_hour =
-            service_growth_between(data, finish, next.min(finish + GROWTH_SPAN));
+        let (a, b) = (
+            previous.max(start - GROWTH_SPAN),
+            next.min(finish + GROWTH_SPAN),
+        );
+        d.growth_before_bytes_per_hour = service_growth_between(data, a, start);
+        d.growth_after_bytes_per_hour = service_growth_between(data, finish, b);
+        d.growth_before_hours = ((start - a) / HOUR).max(0.0);
+        d.growth_after_hours = ((b - finish) / HOUR).max(0.0);
     }
     found
 }
@@ -170,12 +174,22 @@ fn several_warning(found: &[Deployment], picked: usize) -> String {
         .map(|(_, d)| crate::timespec::display(d.started))
         .collect();
     format!(
-        "--fix-deployed auto: {} deployments in the window; the fix is taken to be the one at {} (growth fell most after it: {} → {}); the others ({}) are listed in the timeline and deployments[] — give --fix-deployed TIME if another was the fix",
+        "--fix-deployed auto: {} deployments in the window; the fix is taken to be the one at {} ({}); the others ({}) are listed in the timeline and deployments[] — give --fix-deployed TIME if another was the fix",
         others.len() + 1,
         crate::timespec::display(found[picked].started),
-        mbh(found[picked].growth_before_bytes_per_hour),
-        mbh(found[picked].growth_after_bytes_per_hour),
+        growth_change(&found[picked]),
         others.join(", ")
+    )
+}
+
+/// "growth fell most after it: X MB/hour in the N h before → Y MB/hour in the M h after".
+fn growth_change(d: &Deployment) -> String {
+    format!(
+        "growth fell most after it: {} in the {:.1} h before → {} in the {:.1} h after",
+        mbh(d.growth_before_bytes_per_hour),
+        d.growth_before_hours,
+        mbh(d.growth_after_bytes_per_hour),
+        d.growth_after_hours
     )
 }
 
@@ -208,9 +222,8 @@ fn detected_source(d: &Deployment, candidates: usize) -> FixSource {
     }
     if candidates > 1 {
         reason.push_str(&format!(
-            "; picked among {candidates} deployments in the window as the one after which growth fell most ({} → {})",
-            mbh(d.growth_before_bytes_per_hour),
-            mbh(d.growth_after_bytes_per_hour)
+            "; picked among {candidates} deployments in the window: {}",
+            growth_change(d)
         ));
     }
     FixSource {
@@ -347,6 +360,8 @@ fn from_members(members: &[Member], data: &DeployData, source: DeploySource) -> 
             fix: false,
             growth_before_bytes_per_hour: None,
             growth_after_bytes_per_hour: None,
+            growth_before_hours: 0.0,
+            growth_after_hours: 0.0,
         });
     }
     out
@@ -477,6 +492,8 @@ pub fn restart_waves(data: &DeployData) -> Vec<Deployment> {
             fix: false,
             growth_before_bytes_per_hour: None,
             growth_after_bytes_per_hour: None,
+            growth_before_hours: 0.0,
+            growth_after_hours: 0.0,
         });
     }
     out
@@ -605,6 +622,8 @@ mod tests {
             fix: false,
             growth_before_bytes_per_hour: Some(before),
             growth_after_bytes_per_hour: Some(after),
+            growth_before_hours: 1.0,
+            growth_after_hours: 1.0,
         };
         let found = [
             make(1000.0, 50e6, 50e6),

@@ -6,7 +6,7 @@
 //! its slope is at least half the leak period's growth (and 1 MB/hour). The onset is the
 //! latest deployment before which lifetimes did not grow and after which they did; else
 //! the start of the first growing lifetime after the last one that did not grow (a
-//! restart); else, when every lifetime grew, the lookback's start (the leak is older).
+//! restart); else, when every lifetime grew, the earliest sample (the leak is older).
 
 use super::growth::{MIN_LIFETIME_POINTS, instance_growth, split_lifetimes};
 use crate::acquire::deploys::{DeployData, DeploySeries};
@@ -142,16 +142,12 @@ pub fn onset(
             );
         }
         let after = median_slope(all.iter());
+        let earliest = all.iter().map(|l| l.begin).fold(f64::INFINITY, f64::min);
         return (
-            Some(make(
-                data.start,
-                OnsetEvent::BeforeLookback,
-                None,
-                None,
-                after,
-            )),
+            Some(make(earliest, OnsetEvent::BeforeData, None, None, after)),
             vec![format!(
-                "the leak began before the lookback: memory already grew at {} (give a longer --lookback to find its onset)",
+                "the leak began before the data read: memory already grew in the earliest samples ({}; --lookback reaches {})",
+                crate::timespec::display(from_unix_seconds(earliest)),
                 crate::timespec::display(from_unix_seconds(data.start))
             )],
         );

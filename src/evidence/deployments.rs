@@ -80,6 +80,10 @@ pub struct Deployment {
     /// slopes as the periods', over the hours either side, at the lookback's step).
     pub growth_before_bytes_per_hour: Option<f64>,
     pub growth_after_bytes_per_hour: Option<f64>,
+    /// The spans those are taken over, in hours: up to 24 h before the start (not past
+    /// the previous deployment's end) and after the end (not past the next one's start).
+    pub growth_before_hours: f64,
+    pub growth_after_hours: f64,
 }
 
 /// How the fix time was given.
@@ -112,14 +116,15 @@ pub enum OnsetEvent {
     Deployment,
     /// A restart after which lifetimes began to grow (no deployment near it).
     Restart,
-    /// Memory already grew at the start of the lookback: the onset is earlier.
-    BeforeLookback,
+    /// Memory already grew in the earliest samples read (the lookback's start, or where
+    /// the data begins): the onset is earlier than `at`.
+    BeforeData,
 }
 
 /// When the growth began, looking back before the window (bounded by `--lookback`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Onset {
-    /// The start of the first growing lifetime (or of the lookback, when it already grew).
+    /// The start of the first growing lifetime (or the earliest sample, when it already grew).
     pub at: DateTime<Utc>,
     pub event: OnsetEvent,
     /// The version the deployment brought, when known.

@@ -456,16 +456,21 @@ fn deployments_view(evidence: &Evidence) -> Value {
         })
     };
     let fix = evidence.deployments.iter().find(|d| d.fix).map(row);
-    let others: Vec<Value> = evidence
-        .deployments
-        .iter()
-        .filter(|d| d.in_window && !d.fix)
-        .map(row)
-        .collect();
+    // Timeline rows either side of the fix's row, so the table stays in time order.
+    let fix_time = evidence.fix_deployed;
+    let others = |later: bool| -> Vec<Value> {
+        evidence
+            .deployments
+            .iter()
+            .filter(|d| d.in_window && !d.fix)
+            .filter(|d| fix_time.is_some_and(|f| (d.started > f) == later))
+            .map(row)
+            .collect()
+    };
     let duration = evidence.onset.as_ref().map(|o| {
         let since = match o.event {
-            OnsetEvent::BeforeLookback => format!(
-                "before {} (memory already grew at the start of --lookback)",
+            OnsetEvent::BeforeData => format!(
+                "before {} (memory already grew in the earliest samples read)",
                 o.at.format("%Y-%m-%d %H:%M UTC")
             ),
             OnsetEvent::Deployment => format!(
@@ -496,7 +501,13 @@ fn deployments_view(evidence: &Evidence) -> Value {
         .as_ref()
         .filter(|s| s.origin == crate::evidence::FixOrigin::Detected)
         .map(|s| s.reason.clone());
-    json!({ "fix": fix, "others": others, "duration": duration, "fix_reason": fix_reason })
+    json!({
+        "fix": fix,
+        "earlier": others(false),
+        "later": others(true),
+        "duration": duration,
+        "fix_reason": fix_reason,
+    })
 }
 
 /// The suggested alert thresholds (the same `leakcollect rules` uses) for Preventive Measures.

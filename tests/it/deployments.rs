@@ -365,6 +365,22 @@ fn two_deploys_the_one_after_which_growth_fell_is_the_fix() {
         .iter()
         .any(|w| w.as_str().unwrap().contains("2 deployments in the window"));
     assert!(warned, "{}", evidence["warnings"]);
+    // Every lifetime read grew: the onset is before the data, whose first sample is
+    // 12 h before the window.
+    assert_eq!(
+        evidence["onset"]["event"], "before-data",
+        "{}",
+        evidence["onset"]
+    );
+    let step = query_record(&evidence, "onset_heap")["step_seconds"]
+        .as_f64()
+        .unwrap();
+    let at = time(&evidence["onset"]["at"]);
+    assert!(
+        at >= r.from && at < r.from + step,
+        "{at} vs {} (step {step})",
+        r.from
+    );
 
     let md = markdown(&server, from, to, &["--fix-deployed", "auto"]);
     let row = format!(
@@ -374,6 +390,16 @@ fn two_deploys_the_one_after_which_growth_fell_is_the_fix() {
             .format("%m-%d %H:%M")
     );
     assert!(md.contains(&row), "missing {row:?} in:\n{md}");
+    // In time order: the earlier deployment's row comes before the fix's.
+    assert!(md.find(&row).unwrap() < md.find("| Fix deployed |").unwrap());
+    let duration = format!(
+        "- Duration: since before {} (memory already grew in the earliest samples read), {:.1} days, until the fix;",
+        chrono::DateTime::from_timestamp(at as i64, 0)
+            .unwrap()
+            .format("%Y-%m-%d %H:%M UTC"),
+        (second - at) / 86_400.0
+    );
+    assert!(md.contains(&duration), "missing {duration:?} in:\n{md}");
 }
 
 #[test]
@@ -469,4 +495,56 @@ fn attach_and_validate_with_auto() {
     assert!((time(&v["evidence"]["fix_deployed"]) - truth).abs() <= 1.0);
     let errors = schema_errors("validation.schema.json", &v);
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+#[ignore]
+fn scratch_dump() {
+    let (mut r, from, to) = base(LEAK);
+    rollout::roll(
+        &mut r.pods,
+        "api",
+        "6e5d4c3b2",
+        "1.4.3",
+        from + 5.0 * HOUR + 7.0,
+        120.0,
+        LEAK,
+    );
+    rollout::roll(
+        &mut r.pods,
+        "api",
+        "7f6c5d4b3",
+        "1.5.0",
+        from + 15.0 * HOUR + 13.0,
+        120.0,
+        0.0,
+    );
+    let server = PromServer::start(r.openmetrics().as_bytes());
+    std::fs::write(
+        "/tmp/dep-two.md",
+        markdown(&server, from, to, &["--fix-deployed", "auto"]),
+    )
+    .unwrap();
+    std::fs::write(
+        "/tmp/dep-two.json",
+        collect(&server, from, to, &["--fix-deployed", "auto"]).to_string(),
+    )
+    .unwrap();
+    let (mut r, from, to) = base(0.0);
+    rollout::roll(
+        &mut r.pods,
+        "api",
+        "7f6c5d4b3",
+        "1.5.0",
+        from - 6.0 * HOUR + 11.0,
+        120.0,
+        LEAK,
+    );
+    let server = PromServer::start(r.openmetrics().as_bytes());
+    std::fs::write("/tmp/dep-onset.md", markdown(&server, from, to, &[])).unwrap();
+    std::fs::write(
+        "/tmp/dep-onset.json",
+        collect(&server, from, to, &[]).to_string(),
+    )
+    .unwrap();
 }
