@@ -23,6 +23,9 @@ pub const LOOKED_FOR: &str = "new pods with another image or ReplicaSet in kube-
 /// the window's, coarsened only for long lookbacks.
 const MAX_POINTS: f64 = 8000.0;
 
+/// The memory series' step, in deploy steps.
+const HEAP_STEP_FACTOR: f64 = 2.0;
+
 /// Which series a deploy request fetched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeploySeries {
@@ -60,7 +63,7 @@ impl DeploySeries {
     }
 }
 
-/// The deploy series over `[start, end]` at `step`.
+/// The deploy series over `[start, end]` at `step` (the memory series at twice it).
 #[derive(Debug, Default, Clone)]
 pub struct DeployData {
     pub start: f64,
@@ -195,9 +198,16 @@ pub async fn fetch(
     let start = unix_seconds(config.window.from) - config.lookback.as_secs_f64();
     let step = deploy_step(start, end, window_step);
     let items = planned(config, pack)?;
+    // The memory series only feed slopes over lifetimes of half an hour or more: a
+    // coarser step halves what the longest request asks for.
+    let step_of = |series: DeploySeries| match series {
+        DeploySeries::Heap => HEAP_STEP_FACTOR * step,
+        _ => step,
+    };
     let mut tasks = JoinSet::new();
-    for (index, (_, item)) in items.iter().enumerate() {
+    for (index, (series, item)) in items.iter().enumerate() {
         let (client, id, promql) = (client.clone(), item.query.id.clone(), item.promql.clone());
+        let step = step_of(*series);
         tasks.spawn(async move {
             (
                 index,
@@ -218,7 +228,7 @@ pub async fn fetch(
     };
     let (mut records, mut warnings) = (Vec::new(), Vec::new());
     for ((series, item), answer) in items.iter().zip(answers) {
-        let mut record = fetch::record_for(config, item, (start, end, step));
+        let mut record = fetch::record_for(config, item, (start, end, step_of(*series)));
         record.role = match series {
             DeploySeries::Heap => "onset".into(),
             _ => "deployments".into(),

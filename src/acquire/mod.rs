@@ -150,16 +150,17 @@ pub async fn acquire(
         }
     };
     let step = step.as_secs_f64();
+    // Listed after the window's own requests, which come first in the appendix.
     let (deploy_data, deploy_records, deploy_warnings) =
         deploys::fetch(&client, config, &pack, step).await?;
-    records.extend(deploy_records);
-    warnings.extend(deploy_warnings);
     let resolved = resolve_fix(config, &pack, &deploy_data, pick_fix)?;
     let config = &resolved;
     let planned = plan::plan(config, &pack, step)?;
     let fetched = fetch::fetch_all(&client, config, &planned, (from, to, step)).await?;
     records.extend(fetched.records);
+    records.extend(deploy_records);
     warnings.extend(fetched.warnings);
+    warnings.extend(deploy_warnings);
     let mut data = fetched.data;
     if !data.has_data(Role::Heap) {
         return Err(

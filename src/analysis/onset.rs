@@ -75,13 +75,9 @@ pub fn onset(
     (fix, window_end): (Option<f64>, f64),
     still_growing: bool,
 ) -> (Option<Onset>, Vec<String>) {
+    // No leak, no onset: nothing to explain.
     let Some(leak) = leak_growth.filter(|g| *g >= MB) else {
-        return (
-            None,
-            vec![
-                "no leak onset: memory did not grow by 1 MB/hour or more in the leak period".into(),
-            ],
-        );
+        return (None, Vec::new());
     };
     if data.get(DeploySeries::Heap).is_empty() {
         return (
@@ -143,13 +139,10 @@ pub fn onset(
         }
         let after = median_slope(all.iter());
         let earliest = all.iter().map(|l| l.begin).fold(f64::INFINITY, f64::min);
+        // Not a warning: the Duration line says "since before …", the JSON `before-data`.
         return (
             Some(make(earliest, OnsetEvent::BeforeData, None, None, after)),
-            vec![format!(
-                "the leak began before the data read: memory already grew in the earliest samples ({}; --lookback reaches {})",
-                crate::timespec::display(from_unix_seconds(earliest)),
-                crate::timespec::display(from_unix_seconds(data.start))
-            )],
+            Vec::new(),
         );
     };
     let growing_after: Vec<&Lifetime> = all

@@ -126,6 +126,9 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Blocks written only when a deployment was found as the fix (`analysis::deployments`).
+pub const DEPLOYMENT_BLOCKS: &[&str] = &["environment", "rollout-strategy"];
+
 /// Blocks only `validate` writes.
 pub const VALIDATION_BLOCKS: &[&str] = &["next-review", "validation-runs"];
 
