@@ -57,7 +57,15 @@ struct Member {
 /// Every deployment in the deploy series, oldest first, without the fix flag.
 pub fn find(config: &CollectConfig, data: &DeployData) -> Vec<Deployment> {
     let from = unix_seconds(config.window.from);
-    let mut found = from_members(&pod_members(data), data, DeploySource::KubeStateMetrics);
+    // Namespaces apart: the same container in staging and production rolls out on its own.
+    let mut by_namespace: BTreeMap<Option<String>, Vec<Member>> = BTreeMap::new();
+    for m in pod_members(data) {
+        by_namespace.entry(m.namespace.clone()).or_default().push(m);
+    }
+    let mut found: Vec<Deployment> = by_namespace
+        .values()
+        .flat_map(|members| from_members(members, data, DeploySource::KubeStateMetrics))
+        .collect();
     if found.is_empty() && data.get(DeploySeries::PodInfo).is_empty() {
         found = build_info(data);
         if found.is_empty() && data.get(DeploySeries::BuildInfo).is_empty() {
