@@ -38,6 +38,9 @@ pub enum DeploySeries {
     PodOwner,
     /// `timestamp(*_build_info or target_info)` with its version labels.
     BuildInfo,
+    /// The same series' first raw sample in each step (`min_over_time` of a subquery at
+    /// the scrape interval): a new version's first sample to the scrape, at any step.
+    BuildInfoFirst,
     /// The pack's process start time (restart waves, lifetimes before the window).
     ProcessStart,
     K8sRestarts,
@@ -54,6 +57,7 @@ impl DeploySeries {
             DeploySeries::PodCreated => "deploy_pod_created",
             DeploySeries::PodOwner => "deploy_pod_owner",
             DeploySeries::BuildInfo => "deploy_build_info",
+            DeploySeries::BuildInfoFirst => "deploy_build_info_first",
             DeploySeries::ProcessStart => "deploy_process_start",
             DeploySeries::K8sRestarts => "deploy_k8s_restarts",
             DeploySeries::OomReason => "deploy_oom_reason",
@@ -112,10 +116,12 @@ fn pod_join(config: &CollectConfig, pack: &Pack, selector: &str) -> Result<Strin
     Ok(format!("{left} and on (namespace, pod) {right}"))
 }
 
-/// Every deploy request, with the series it fetches.
+/// Every deploy request, with the series it fetches; `(step, resolution)` are the
+/// deploy step and the scrape interval (or the step when it is unknown), in seconds.
 fn planned(
     config: &CollectConfig,
     pack: &Pack,
+    (step, resolution): (f64, f64),
 ) -> Result<Vec<(DeploySeries, PlannedQuery)>, AcquireError> {
     let container = plan::matchers_on(config, pack, Some("container"));
     let service = plan::matchers_on(config, pack, None);
@@ -156,7 +162,23 @@ fn planned(
             &service,
             "deploy_build_info",
         )?,
-        "Build-info and OpenTelemetry target_info series (their version, revision and image labels), as the time of each raw sample: a new version's first sample is when it started.",
+        "Build-info and OpenTelemetry target_info series (their version, revision and image labels), as the time of each raw sample: a version's last sample is when it was last seen.",
+    );
+    let (step_ms, resolution_ms) = (
+        (step * 1000.0).round() as u64,
+        (resolution.min(step) * 1000.0).round().max(1.0) as u64,
+    );
+    push(
+        DeploySeries::BuildInfoFirst,
+        Role::Info,
+        plan::inject(
+            &format!(
+                "min_over_time(timestamp(label_replace({{__name__=~\".+_build_info|target_info\"}}, \"info_metric\", \"$1\", \"__name__\", \"(.+)\"))[{step_ms}ms:{resolution_ms}ms])"
+            ),
+            &service,
+            "deploy_build_info_first",
+        )?,
+        "The same series' first raw sample in each step (a subquery at the scrape interval): a new version's first sample is when it started, to the scrape whatever the step.",
     );
     for (series, role) in [
         (DeploySeries::ProcessStart, Role::ProcessStart),
@@ -192,12 +214,13 @@ pub async fn fetch(
     client: &Client,
     config: &CollectConfig,
     pack: &Pack,
-    window_step: f64,
+    (window_step, scrape_interval): (f64, Option<std::time::Duration>),
 ) -> anyhow::Result<(DeployData, Vec<QueryRecord>, Vec<String>)> {
     let end = unix_seconds(config.window.to);
     let start = unix_seconds(config.window.from) - config.lookback.as_secs_f64();
     let step = deploy_step(start, end, window_step);
-    let items = planned(config, pack)?;
+    let resolution = scrape_interval.map_or(step, |i| i.as_secs_f64());
+    let items = planned(config, pack, (step, resolution))?;
     // The memory series only feed slopes over lifetimes of half an hour or more: a
     // coarser step halves what the longest request asks for.
     let step_of = |series: DeploySeries| match series {

@@ -152,7 +152,7 @@ pub async fn acquire(
     let step = step.as_secs_f64();
     // Listed after the window's own requests, which come first in the appendix.
     let (deploy_data, deploy_records, deploy_warnings) =
-        deploys::fetch(&client, config, &pack, step).await?;
+        deploys::fetch(&client, config, &pack, (step, scrape_interval)).await?;
     let resolved = resolve_fix(config, &pack, &deploy_data, pick_fix)?;
     let config = &resolved;
     let planned = plan::plan(config, &pack, step)?;

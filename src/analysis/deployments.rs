@@ -396,6 +396,13 @@ fn strategy(old: &[&Member], new: &[&Member], start: f64) -> RolloutStrategy {
 /// member; one metric (`info_metric`) at a time, since a runtime's own build info
 /// (`go_build_info`) may never change.
 fn build_info(data: &DeployData) -> Vec<Deployment> {
+    // Each series' first raw sample, exact to the scrape (the step-sampled timestamps
+    // below only say the latest sample before each step).
+    let first_sample: BTreeMap<&Labels, f64> = data
+        .get(DeploySeries::BuildInfoFirst)
+        .iter()
+        .filter_map(|s| Some((&s.labels, range(&s.points)?.0)))
+        .collect();
     let mut by_metric: BTreeMap<String, Vec<Member>> = BTreeMap::new();
     for s in data.get(DeploySeries::BuildInfo) {
         let version: Vec<String> = VERSION_LABELS
@@ -405,6 +412,7 @@ fn build_info(data: &DeployData) -> Vec<Deployment> {
         let Some((first, last)) = range(&s.points) else {
             continue;
         };
+        let first = first_sample.get(&s.labels).map_or(first, |f| f.min(first));
         if version.is_empty() {
             continue;
         }

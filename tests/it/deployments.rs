@@ -268,17 +268,33 @@ fn build_info_version_change() {
     let at = from + 15.0 * HOUR + 31.0;
     rollout::roll(&mut r.pods, "api", "7f6c5d4b3", "1.5.0", at, 120.0, 0.0);
     let server = PromServer::start(r.openmetrics().as_bytes());
-    let evidence = collect(&server, from, to, &["--fix-deployed", "auto"]);
-    let fix = the_fix(&evidence);
-    assert_eq!(fix["source"], "build-info");
-    assert_eq!(fix["versions_before"], serde_json::json!(["version=1.4.2"]));
-    assert_eq!(fix["versions_after"], serde_json::json!(["version=1.5.0"]));
-    // The new version's first sample is the first scrape after the process started.
-    let started = time(&fix["started"]);
-    assert!(
-        started >= at && started - at <= INTERVAL + 4.0,
-        "{started} vs {at}"
-    );
+    // The new version's first sample: the first scrape after the process started.
+    let first_sample = r.from + ((at + 4.0 - r.from) / INTERVAL).ceil() * INTERVAL;
+    // A 30-day lookback makes the deploy step 6 min: the first sample is still found
+    // to the scrape (the subquery at the scrape interval), not to the step.
+    for lookback in ["7d", "30d"] {
+        let evidence = collect(
+            &server,
+            from,
+            to,
+            &["--fix-deployed", "auto", "--lookback", lookback],
+        );
+        let fix = the_fix(&evidence);
+        assert_eq!(fix["source"], "build-info");
+        assert_eq!(fix["versions_before"], serde_json::json!(["version=1.4.2"]));
+        assert_eq!(fix["versions_after"], serde_json::json!(["version=1.5.0"]));
+        let started = time(&fix["started"]);
+        let step = query_record(&evidence, "deploy_build_info")["step_seconds"]
+            .as_f64()
+            .unwrap();
+        assert_eq!(
+            started, first_sample,
+            "lookback {lookback}, step {step}: {started} vs {first_sample}"
+        );
+        if lookback == "30d" {
+            assert!(step >= 300.0, "{step}");
+        }
+    }
 }
 
 #[test]
