@@ -150,6 +150,9 @@ pub fn deployments(
                 if in_window > 1 {
                     warnings.push(several_warning(&found, i));
                 }
+                if found[i].strategy == RolloutStrategy::Canary {
+                    warnings.push(canary_warning(&found[i]));
+                }
                 detected_source(&found[i], in_window)
             })
         }
@@ -187,6 +190,19 @@ fn several_warning(found: &[Deployment], picked: usize) -> String {
         crate::timespec::display(found[picked].started),
         growth_change(&found[picked]),
         others.join(", ")
+    )
+}
+
+fn canary_warning(d: &Deployment) -> String {
+    let until = d
+        .finished
+        .map_or("the end of the data".to_string(), crate::timespec::display);
+    format!(
+        "--fix-deployed auto: the fix is a canary rollout, taken from its first new instance at {}; old instances kept running until {until}, so the after-fix period includes them until then (give --fix-deployed {} to split at the full rollout's end instead)",
+        crate::timespec::display(d.started),
+        d.finished.map_or("TIME".to_string(), |f| f
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string())
     )
 }
 
@@ -346,7 +362,11 @@ fn from_members(members: &[Member], data: &DeployData, source: DeploySource) -> 
             .collect();
         new.sort_by(|a, b| a.appeared.total_cmp(&b.appeared));
         let strategy = strategy(&old, &new, start);
-        let finished = (old_gone < still_running).then(|| from_unix_seconds(old_gone.max(start)));
+        // Done when the last old instance went and the last new one came, whichever is
+        // later (a recreate's old instances are all gone before it starts).
+        let last_new = new.iter().map(|m| m.appeared).fold(start, f64::max);
+        let finished =
+            (old_gone < still_running).then(|| from_unix_seconds(old_gone.max(last_new)));
         let set = |ms: &[&Member], f: &dyn Fn(&Member) -> Option<String>| -> Vec<String> {
             ms.iter()
                 .filter_map(|m| f(m))

@@ -54,8 +54,9 @@ pub struct Deployment {
     /// When the first new instance appeared: its pod's creation time (kube-state-metrics),
     /// the new version's first raw sample (build-info), or the first new process start.
     pub started: DateTime<Utc>,
-    /// When the last old instance was last seen (or the last new one appeared, for a
-    /// restart wave); null when old instances still ran at the end of the data.
+    /// When the last old instance was last seen or the last new one appeared, whichever
+    /// is later (the last new process start, for a restart wave); null when old
+    /// instances still ran at the end of the data.
     pub finished: Option<DateTime<Utc>>,
     pub strategy: RolloutStrategy,
     pub source: DeploySource,

@@ -170,6 +170,9 @@ fn recreate_rollout_found_to_the_second() {
     let server = PromServer::start(r.openmetrics().as_bytes());
     let evidence = collect(&server, from, to, &["--fix-deployed", "auto"]);
     assert_found(&evidence, truth, "recreate");
+    // Finished when the last new pod came (3 s apart), not when the old ones went.
+    let finished = time(&the_fix(&evidence)["finished"]);
+    assert_eq!(finished, truth + 6.0);
 }
 
 #[test]
@@ -201,6 +204,12 @@ fn canary_found_at_the_canary_not_at_the_rest() {
     assert_found(&evidence, truth, "canary");
     let fix = the_fix(&evidence);
     assert!(time(&fix["finished"]) > truth + 3.0 * HOUR, "{fix}");
+    let warned = evidence["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("the fix is a canary rollout"));
+    assert!(warned, "{}", evidence["warnings"]);
 }
 
 #[test]
