@@ -256,8 +256,9 @@ pub struct CollectArgs {
     /// End of the window (same syntax).
     #[arg(long, default_value = "now", value_name = "TIME")]
     pub to: String,
-    /// When the fix went out; splits the window into before/after periods.
-    #[arg(long, value_name = "TIME")]
+    /// When the fix went out; splits the window into before/after periods. `auto`: the
+    /// deployment found in the window (kube-state-metrics, build info, restart waves).
+    #[arg(long, value_name = "TIME|auto")]
     pub fix_deployed: Option<String>,
     /// Time after the fix left out of the "after" period (rollout, caches filling); the
     /// same definition for collect, attach and validate.
@@ -313,8 +314,9 @@ pub struct DraftParamArgs {
     /// Window end (default now: a moving end; pin it for `attach --check` in CI).
     #[arg(long, value_name = "TIME")]
     pub to: Option<String>,
-    /// When the fix went out.
-    #[arg(long, value_name = "TIME")]
+    /// When the fix went out, or `auto` (the deployment found in the window; recorded
+    /// as `auto`, so each run finds it again).
+    #[arg(long, value_name = "TIME|auto")]
     pub fix_deployed: Option<String>,
     /// Query pack (default auto).
     #[arg(long, value_name = "RUNTIME")]

@@ -84,11 +84,28 @@ impl ConfigError {
     }
 }
 
+/// How `--fix-deployed` was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixSpec {
+    /// A time (RFC 3339, Unix seconds, `now-…`).
+    Time(DateTime<Utc>),
+    /// `auto`: the rollout found in the window (`acquire::deploys`), resolved before
+    /// the requests are planned, since the periods depend on it.
+    Auto,
+}
+
+/// The value `--fix-deployed` takes to find the fix from the deployment series.
+pub const FIX_AUTO: &str = "auto";
+
 #[derive(Debug, Clone)]
 pub struct Window {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
+    /// The fix time: the one given, or the one `--fix-deployed auto` found (set by
+    /// `acquire`); `None` without a fix, or with `auto` before it is resolved.
     pub fix_deployed: Option<DateTime<Utc>>,
+    /// `--fix-deployed` as given; `None` without it.
+    pub fix_spec: Option<FixSpec>,
     /// Time after the fix left out of the "after" period (rollout, cache warm-up).
     pub warmup: std::time::Duration,
 }
@@ -415,7 +432,15 @@ pub fn parse_window(
             to: timespec::display(to),
         });
     }
-    let fix_deployed = fix.map(|f| time("--fix-deployed", f)).transpose()?;
+    let fix_spec = match fix.map(str::trim) {
+        None => None,
+        Some(text) if text.eq_ignore_ascii_case(FIX_AUTO) => Some(FixSpec::Auto),
+        Some(text) => Some(FixSpec::Time(time("--fix-deployed", text)?)),
+    };
+    let fix_deployed = match fix_spec {
+        Some(FixSpec::Time(t)) => Some(t),
+        _ => None,
+    };
     if let Some(fix) = fix_deployed
         && (fix <= from || fix >= to)
     {
@@ -429,6 +454,7 @@ pub fn parse_window(
         from,
         to,
         fix_deployed,
+        fix_spec,
         warmup: std::time::Duration::ZERO,
     })
 }
@@ -559,6 +585,9 @@ mod tests {
             parse_window(Some("now-1d"), "now", Some("now-2d"), now),
             Err(ConfigError::FixOutsideWindow { .. })
         ));
+        let auto = parse_window(Some("now-1d"), "now", Some("auto"), now).unwrap();
+        assert_eq!(auto.fix_spec, Some(FixSpec::Auto));
+        assert_eq!(auto.fix_deployed, None);
         let err = parse_window(Some("tomorrow"), "now", None, now).unwrap_err();
         assert!(err.to_string().starts_with("--from: invalid time"), "{err}");
         assert!(matches!(

@@ -1,6 +1,309 @@
 //! The series that mark deployments: kube-state-metrics pods and images, build-info
-//! versions, process restarts across instances.
+//! versions, process restarts across instances — and the memory series — from
+//! `--lookback` before the window to its end. Fetched in one round before the window's
+//! requests are planned, because `--fix-deployed auto` takes the fix (and so the
+//! periods) from them. Nothing here decides what a deployment is: `analysis::deployments`
+//! does, and hands `acquire` its choice through a [`FixPicker`].
 
-/// Placeholder until deployments land (issue 17).
+use super::AcquireError;
+use super::fetch::{self, prometheus_warning};
+use super::plan::{self, PlannedQuery};
+use crate::config::CollectConfig;
+use crate::evidence::QueryRecord;
+use crate::pack::{Pack, PackQuery, QueryKind, Role};
+use crate::prom::{Client, PromError, RangeSeries};
+use crate::timespec::unix_seconds;
+use std::collections::HashMap;
+use tokio::task::JoinSet;
+
+/// What `--fix-deployed auto` looks for, as its "nothing found" message names it.
+pub const LOOKED_FOR: &str = "new pods with another image or ReplicaSet in kube-state-metrics (kube_pod_container_info, kube_pod_created, kube_pod_owner), a version change in a *_build_info or target_info series, and a wave of restarts across most instances (process_start_time_seconds) without an OOM kill";
+
+/// At most this many points per series over the lookback and the window: the step is
+/// the window's, coarsened only for long lookbacks.
+const MAX_POINTS: f64 = 8000.0;
+
+/// The memory series' step, in deploy steps.
+const HEAP_STEP_FACTOR: f64 = 2.0;
+
+/// Which series a deploy request fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeploySeries {
+    /// `timestamp(kube_pod_container_info)`: one series per pod and image; the values are
+    /// the raw samples' times, so a pod's last value is when it was last seen.
+    PodInfo,
+    /// `kube_pod_created` of the service's pods: the exact creation time.
+    PodCreated,
+    /// `kube_pod_owner{owner_kind="ReplicaSet"}` of the service's pods.
+    PodOwner,
+    /// `timestamp(*_build_info or target_info)` with its version labels.
+    BuildInfo,
+    /// The same series' first raw sample in each step (`min_over_time` of a subquery at
+    /// the scrape interval): a new version's first sample to the scrape, at any step.
+    BuildInfoFirst,
+    /// The pack's process start time (restart waves, lifetimes before the window).
+    ProcessStart,
+    K8sRestarts,
+    OomReason,
+    OomEvents,
+    /// The pack's memory series (growth before and after a candidate, the onset).
+    Heap,
+}
+
+impl DeploySeries {
+    fn id(self) -> &'static str {
+        match self {
+            DeploySeries::PodInfo => "deploy_pod_info",
+            DeploySeries::PodCreated => "deploy_pod_created",
+            DeploySeries::PodOwner => "deploy_pod_owner",
+            DeploySeries::BuildInfo => "deploy_build_info",
+            DeploySeries::BuildInfoFirst => "deploy_build_info_first",
+            DeploySeries::ProcessStart => "deploy_process_start",
+            DeploySeries::K8sRestarts => "deploy_k8s_restarts",
+            DeploySeries::OomReason => "deploy_oom_reason",
+            DeploySeries::OomEvents => "deploy_oom_events",
+            DeploySeries::Heap => "onset_heap",
+        }
+    }
+}
+
+/// The deploy series over `[start, end]` at `step` (the memory series at twice it).
 #[derive(Debug, Default, Clone)]
-pub struct DeployData {}
+pub struct DeployData {
+    pub start: f64,
+    pub end: f64,
+    pub step: f64,
+    pub series: HashMap<DeploySeries, Vec<RangeSeries>>,
+}
+
+impl DeployData {
+    pub fn get(&self, which: DeploySeries) -> &[RangeSeries] {
+        self.series.get(&which).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// The fix time `--fix-deployed auto` takes from the deploy series (Unix seconds), or
+/// `None` when there is no deployment in the window. Given by the caller (the analysis
+/// decides what a deployment is; acquisition must not name it).
+pub type FixPicker = fn(&CollectConfig, &DeployData) -> Option<f64>;
+
+/// The step for `[start, end]`: the window's, a whole multiple of it when the span would
+/// have more than [`MAX_POINTS`].
+pub fn deploy_step(start: f64, end: f64, window_step: f64) -> f64 {
+    let factor = ((end - start) / MAX_POINTS / window_step).ceil().max(1.0);
+    factor * window_step
+}
+
+fn query(series: DeploySeries, role: Role, promql: &str, description: &str) -> PackQuery {
+    PackQuery {
+        id: series.id().to_string(),
+        role,
+        kind: QueryKind::Range,
+        promql: promql.to_string(),
+        unit: String::new(),
+        description: description.to_string(),
+        optional: true,
+        service_label: None,
+    }
+}
+
+/// A kube-state-metrics pod-level series (no `container` label) kept to the service's
+/// pods by joining on the pod with `kube_pod_container_info{container=…}`.
+fn pod_join(config: &CollectConfig, pack: &Pack, selector: &str) -> Result<String, AcquireError> {
+    let info = plan::matchers_on(config, pack, Some("container"));
+    let left = plan::inject(selector, &config.selector, "deploy_pods")?;
+    let right = plan::inject("kube_pod_container_info", &info, "deploy_pods")?;
+    Ok(format!("{left} and on (namespace, pod) {right}"))
+}
+
+/// Every deploy request, with the series it fetches; `(step, resolution)` are the
+/// deploy step and the scrape interval (or the step when it is unknown), in seconds.
+fn planned(
+    config: &CollectConfig,
+    pack: &Pack,
+    (step, resolution): (f64, f64),
+) -> Result<Vec<(DeploySeries, PlannedQuery)>, AcquireError> {
+    let container = plan::matchers_on(config, pack, Some("container"));
+    let service = plan::matchers_on(config, pack, None);
+    let mut out = Vec::new();
+    let mut push = |series: DeploySeries, role: Role, promql: String, description: &str| {
+        out.push((
+            series,
+            PlannedQuery::range(query(series, role, &promql, description), promql),
+        ));
+    };
+    push(
+        DeploySeries::PodInfo,
+        Role::Info,
+        plan::inject(
+            "timestamp(kube_pod_container_info)",
+            &container,
+            "deploy_pod_info",
+        )?,
+        "Each pod's container image (kube-state-metrics), as the time of each raw sample: a pod's first and last values are when it was first and last seen.",
+    );
+    push(
+        DeploySeries::PodCreated,
+        Role::Info,
+        pod_join(config, pack, "kube_pod_created")?,
+        "Creation time of each of the service's pods (kube-state-metrics): a rollout starts when its first new pod is created.",
+    );
+    push(
+        DeploySeries::PodOwner,
+        Role::Info,
+        pod_join(config, pack, "kube_pod_owner{owner_kind=\"ReplicaSet\"}")?,
+        "The ReplicaSet owning each of the service's pods (kube-state-metrics): a new ReplicaSet is a new revision even with the same image.",
+    );
+    push(
+        DeploySeries::BuildInfo,
+        Role::Info,
+        plan::inject(
+            "timestamp(label_replace({__name__=~\".+_build_info|target_info\"}, \"info_metric\", \"$1\", \"__name__\", \"(.+)\"))",
+            &service,
+            "deploy_build_info",
+        )?,
+        "Build-info and OpenTelemetry target_info series (their version, revision and image labels), as the time of each raw sample: a version's last sample is when it was last seen.",
+    );
+    let (step_ms, resolution_ms) = (
+        (step * 1000.0).round() as u64,
+        (resolution.min(step) * 1000.0).round().max(1.0) as u64,
+    );
+    push(
+        DeploySeries::BuildInfoFirst,
+        Role::Info,
+        plan::inject(
+            &format!(
+                "min_over_time(timestamp(label_replace({{__name__=~\".+_build_info|target_info\"}}, \"info_metric\", \"$1\", \"__name__\", \"(.+)\"))[{step_ms}ms:{resolution_ms}ms])"
+            ),
+            &service,
+            "deploy_build_info_first",
+        )?,
+        "The same series' first raw sample in each step (a subquery at the scrape interval): a new version's first sample is when it started, to the scrape whatever the step.",
+    );
+    for (series, role) in [
+        (DeploySeries::ProcessStart, Role::ProcessStart),
+        (DeploySeries::K8sRestarts, Role::K8sRestarts),
+        (DeploySeries::OomReason, Role::K8sOomReason),
+        (DeploySeries::OomEvents, Role::OomEvents),
+        (DeploySeries::Heap, Role::Heap),
+    ] {
+        let Some(source) = pack.by_role(role).next() else {
+            continue;
+        };
+        let matchers = plan::matchers_for(config, pack, source);
+        let promql = plan::inject(&source.promql, &matchers, series.id())?;
+        let description = match series {
+            DeploySeries::Heap => format!(
+                "{} From --lookback before the window, for when the growth began.",
+                source.description
+            ),
+            _ => format!(
+                "{} From --lookback before the window, to tell a rollout from a wave of restarts or OOM kills.",
+                source.description
+            ),
+        };
+        push(series, role, promql, &description);
+    }
+    Ok(out)
+}
+
+/// The deploy series from `config.lookback` before the window to its end, at a step
+/// derived from the window's; every request recorded, every failure a warning (none of
+/// them is required), except a server that cannot be reached.
+pub async fn fetch(
+    client: &Client,
+    config: &CollectConfig,
+    pack: &Pack,
+    (window_step, scrape_interval): (f64, Option<std::time::Duration>),
+) -> anyhow::Result<(DeployData, Vec<QueryRecord>, Vec<String>)> {
+    let end = unix_seconds(config.window.to);
+    let start = unix_seconds(config.window.from) - config.lookback.as_secs_f64();
+    let step = deploy_step(start, end, window_step);
+    let resolution = scrape_interval.map_or(step, |i| i.as_secs_f64());
+    let items = planned(config, pack, (step, resolution))?;
+    // The memory series only feed slopes over lifetimes of half an hour or more: a
+    // coarser step halves what the longest request asks for.
+    let step_of = |series: DeploySeries| match series {
+        DeploySeries::Heap => HEAP_STEP_FACTOR * step,
+        _ => step,
+    };
+    let mut tasks = JoinSet::new();
+    for (index, (series, item)) in items.iter().enumerate() {
+        let (client, id, promql) = (client.clone(), item.query.id.clone(), item.promql.clone());
+        let step = step_of(*series);
+        tasks.spawn(async move {
+            (
+                index,
+                client.query_range(&id, &promql, start, end, step).await,
+            )
+        });
+    }
+    let mut answers: Vec<Option<_>> = items.iter().map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        let (index, answer) = joined.expect("query tasks do not panic");
+        answers[index] = Some(answer);
+    }
+    let mut data = DeployData {
+        start,
+        end,
+        step,
+        series: HashMap::new(),
+    };
+    let (mut records, mut warnings) = (Vec::new(), Vec::new());
+    for ((series, item), answer) in items.iter().zip(answers) {
+        let mut record = fetch::record_for(config, item, (start, end, step_of(*series)));
+        record.role = match series {
+            DeploySeries::Heap => "onset".into(),
+            _ => "deployments".into(),
+        };
+        match answer.expect("every task reported") {
+            Err(error @ PromError::Unreachable { .. }) => return Err(error.into()),
+            Err(error) => {
+                warnings.push(format!("optional query {} failed: {error}", item.query.id));
+                record.error = Some(error.to_string());
+            }
+            Ok(answer) => {
+                record.ok = true;
+                record.requests = answer.requests;
+                record.series = answer.data.len();
+                for w in &answer.warnings {
+                    warnings.push(prometheus_warning(&item.query.id, w));
+                }
+                record.warnings = answer.warnings;
+                data.series.insert(*series, answer.data);
+            }
+        }
+        records.push(record);
+    }
+    Ok((data, records, warnings))
+}
+
+/// The matcher text a message shows for the deploy series of `config`'s service.
+pub fn looked_for_selector(config: &CollectConfig, pack: &Pack) -> String {
+    let container = plan::matchers_on(config, pack, Some("container"));
+    let service = plan::matchers_on(config, pack, None);
+    format!(
+        "{} (kube-state-metrics) and {}",
+        plan::selector_text(&container),
+        plan::selector_text(&service)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_is_the_windows_unless_the_lookback_is_long() {
+        assert_eq!(deploy_step(0.0, 86_400.0, 60.0), 60.0);
+        // 8 days at 60 s is 11,520 points: twice the step.
+        assert_eq!(deploy_step(0.0, 8.0 * 86_400.0, 60.0), 120.0);
+    }
+
+    #[test]
+    fn pod_level_series_are_joined_on_the_pod() {
+        let text =
+            "kube_pod_created and on (namespace, pod) kube_pod_container_info{container=\"api\"}";
+        assert!(crate::pack::inject(text, &[]).is_ok());
+    }
+}

@@ -35,6 +35,15 @@ pub enum AcquireError {
         checked: String,
         hint: String,
     },
+    #[error(
+        "--fix-deployed auto: no deployment found for {selector} in {from} → {to}; looked for {looked_for}. Give the fix's time instead: --fix-deployed TIME"
+    )]
+    NoDeployment {
+        selector: String,
+        from: String,
+        to: String,
+        looked_for: String,
+    },
     #[error("query {query_id} could not be prepared: {detail}")]
     Plan { query_id: String, detail: String },
 }
@@ -55,7 +64,8 @@ impl AcquireError {
         match self {
             AcquireError::NoData { .. }
             | AcquireError::NoRuntime { .. }
-            | AcquireError::NoFleet { .. } => crate::exit::NO_DATA,
+            | AcquireError::NoFleet { .. }
+            | AcquireError::NoDeployment { .. } => crate::exit::NO_DATA,
             AcquireError::Plan { .. } => crate::exit::USAGE,
         }
     }

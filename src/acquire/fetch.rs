@@ -130,7 +130,7 @@ pub async fn fetch_all(
 }
 
 /// A request's record before it is answered, with its links over the range it covers.
-fn record_for(
+pub fn record_for(
     config: &CollectConfig,
     item: &PlannedQuery,
     (from, to, step): (f64, f64, f64),

@@ -112,8 +112,13 @@ pub struct Acquired {
     pub deploys: deploys::DeployData,
 }
 
-/// Acquires one service's window as `config` describes it.
-pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
+/// Acquires one service's window as `config` describes it; with `--fix-deployed auto`
+/// the fix is the time `pick_fix` takes from the deploy series, found before the
+/// requests are planned (the periods depend on it).
+pub async fn acquire(
+    config: &CollectConfig,
+    pick_fix: deploys::FixPicker,
+) -> anyhow::Result<Acquired> {
     let client = Client::new(config.client.clone())?;
     let (from, to) = (
         unix_seconds(config.window.from),
@@ -145,10 +150,17 @@ pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
         }
     };
     let step = step.as_secs_f64();
+    // Listed after the window's own requests, which come first in the appendix.
+    let (deploy_data, deploy_records, deploy_warnings) =
+        deploys::fetch(&client, config, &pack, (step, scrape_interval)).await?;
+    let resolved = resolve_fix(config, &pack, &deploy_data, pick_fix)?;
+    let config = &resolved;
     let planned = plan::plan(config, &pack, step)?;
     let fetched = fetch::fetch_all(&client, config, &planned, (from, to, step)).await?;
     records.extend(fetched.records);
+    records.extend(deploy_records);
     warnings.extend(fetched.warnings);
+    warnings.extend(deploy_warnings);
     let mut data = fetched.data;
     if !data.has_data(Role::Heap) {
         return Err(
@@ -172,7 +184,7 @@ pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
         window: config.window.clone(),
         requested_to: None,
         alerts: Default::default(),
-        deploys: Default::default(),
+        deploys: deploy_data,
     };
     if config.end_at_data {
         end_at_data(&client, config, &mut acquired).await?;
@@ -182,6 +194,29 @@ pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
         refine(&client, &planned, &mut acquired, (from, to), interval).await;
     }
     Ok(acquired)
+}
+
+/// `config` with the fix `--fix-deployed auto` found; unchanged without `auto`.
+fn resolve_fix(
+    config: &CollectConfig,
+    pack: &Pack,
+    data: &deploys::DeployData,
+    pick_fix: deploys::FixPicker,
+) -> Result<CollectConfig, AcquireError> {
+    let mut resolved = config.clone();
+    if config.window.fix_spec != Some(crate::config::FixSpec::Auto) {
+        return Ok(resolved);
+    }
+    let Some(fix) = pick_fix(config, data) else {
+        return Err(AcquireError::NoDeployment {
+            selector: deploys::looked_for_selector(config, pack),
+            from: crate::timespec::display(config.window.from),
+            to: crate::timespec::display(config.window.to),
+            looked_for: deploys::LOOKED_FOR.to_string(),
+        });
+    };
+    resolved.window.fix_deployed = Some(crate::timespec::from_unix_seconds(fix));
+    Ok(resolved)
 }
 
 /// Cuts the window back to the last memory sample when the data ends well before the

@@ -23,6 +23,16 @@ pub struct PlannedQuery {
 }
 
 impl PlannedQuery {
+    /// A range request of `query` as `promql`, already written with its matchers.
+    pub fn range(query: PackQuery, promql: String) -> PlannedQuery {
+        PlannedQuery {
+            query,
+            promql,
+            period: None,
+            count_of: None,
+        }
+    }
+
     /// This query as sent at evaluation step `step` (only restart counts depend on it).
     pub fn at_step(&self, step: f64) -> PlannedQuery {
         let mut item = self.clone();

@@ -16,6 +16,8 @@
 //! | symptoms | [`symptoms::symptoms`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
 //! | alert thresholds | [`thresholds::suggested`] |
 //! | validate's verdict | [`verdict::judge`] |
+//! | deployments, the fix `--fix-deployed auto` picks | [`deployments::deployments`], [`deployments::pick_fix`] |
+//! | the leak's onset | [`onset::onset`] |
 
 pub mod deployments;
 pub mod detection;
@@ -238,6 +240,18 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         _ => None,
     };
     let pack = &acquired.pack;
+    let (deployments, fix_deployed_source, deploy_warnings) =
+        deployments::deployments(config, acquired);
+    warnings.extend(deploy_warnings);
+    let leak = before.as_ref().unwrap_or(&whole);
+    let (onset, onset_warnings) = onset::onset(
+        &acquired.deploys,
+        &deployments,
+        leak.growth_bytes_per_hour,
+        (window.fix_deployed.map(unix_seconds), to),
+        symptoms::linear_growth(&whole, "").present == Some(true),
+    );
+    warnings.extend(onset_warnings);
     Evidence {
         schema: SCHEMA_ID.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -259,10 +273,10 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
             requested_to: acquired.requested_to,
         },
         fix_deployed: window.fix_deployed,
-        fix_deployed_source: None,
-        deployments: Vec::new(),
+        fix_deployed_source,
+        deployments,
         detection: None,
-        onset: None,
+        onset,
         symptoms: symptoms::symptoms(
             before.as_ref().unwrap_or(&whole),
             after.as_ref(),

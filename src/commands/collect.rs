@@ -13,7 +13,7 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
 
 /// Like [`collect`], keeping the series (for charts).
 pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Analysed> {
-    let acquired = acquire::acquire(config).await?;
+    let acquired = acquire::acquire(config, analysis::deployments::pick_fix).await?;
     let evidence = analysis::analyse(config, &acquired);
     Ok(Analysed { evidence, acquired })
 }

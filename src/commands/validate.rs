@@ -268,11 +268,20 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
             path: label.clone(),
             flag: "--fix-deployed",
         })?;
-    let fix = timespec::parse_time(&fix_text, now).map_err(time_error("--fix-deployed"))?;
+    // With `auto` the fix is not known before the deploy series are read: without a
+    // recorded --from, the window is the last --before, and the fix is looked for in it.
+    let anchor = if fix_text
+        .trim()
+        .eq_ignore_ascii_case(crate::config::FIX_AUTO)
+    {
+        now
+    } else {
+        timespec::parse_time(&fix_text, now).map_err(time_error("--fix-deployed"))?
+    };
     let mut effective: Params = params.clone();
     if effective.from.is_none() {
         effective.from = Some(display(
-            fix - chrono::Duration::from_std(before).unwrap_or_default(),
+            anchor - chrono::Duration::from_std(before).unwrap_or_default(),
         ));
     }
     let collect = effective.collect_args(

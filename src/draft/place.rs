@@ -99,6 +99,8 @@ fn anchor(id: &str) -> Anchor {
             "- [ ] Service degradation (slow responses)",
         ]),
         "deployment-time" => Anchor::Lines(&["**Deployment Time**: ["]),
+        "environment" => Anchor::Lines(&["**Environment**: ["]),
+        "rollout-strategy" => Anchor::Lines(&["**Rollout Strategy**: ["]),
         "improvement" => Anchor::Lines(&[
             "- Memory reduction: [",
             "- OOM elimination: [",

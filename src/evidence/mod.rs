@@ -5,7 +5,9 @@
 mod deployments;
 mod detection;
 
-pub use deployments::{Deployment, FixSource, Onset};
+pub use deployments::{
+    DeploySource, Deployment, FixOrigin, FixSource, Onset, OnsetEvent, RolloutStrategy,
+};
 pub use detection::Detection;
 
 use crate::prom::Labels;

@@ -69,6 +69,14 @@ pub const BLOCKS: &[(&str, &str)] = &[
         include_str!("../../templates/blocks/deployment-time.md.hbs"),
     ),
     (
+        "environment",
+        include_str!("../../templates/blocks/environment.md.hbs"),
+    ),
+    (
+        "rollout-strategy",
+        include_str!("../../templates/blocks/rollout-strategy.md.hbs"),
+    ),
+    (
         "before-fix",
         include_str!("../../templates/blocks/before-fix.md.hbs"),
     ),
@@ -121,6 +129,9 @@ pub const BLOCKS: &[(&str, &str)] = &[
         include_str!("../../templates/blocks/validation-runs.md.hbs"),
     ),
 ];
+
+/// Blocks written only when a deployment was found as the fix (`analysis::deployments`).
+pub const DEPLOYMENT_BLOCKS: &[&str] = &["environment", "rollout-strategy"];
 
 /// Blocks only `validate` writes.
 pub const VALIDATION_BLOCKS: &[&str] = &["next-review", "validation-runs"];
@@ -438,6 +449,110 @@ fn view(evidence: &Evidence) -> Value {
         "fence": fence_for(evidence),
         "heap_query": heap_query,
         "runtime_heap": inline_safe(&evidence.runtime_title),
+        "deploy": deployments_view(evidence),
+    })
+}
+
+/// The deployments as the blocks show them: the fix's rollout, the other deployments
+/// in the window (timeline rows), and the leak's duration from its onset.
+fn deployments_view(evidence: &Evidence) -> Value {
+    use crate::analysis::deployments::strategy_name;
+    use crate::evidence::{Deployment, OnsetEvent, RolloutStrategy};
+    let versions = |d: &Deployment| {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "?".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        if d.versions_before.is_empty() && d.versions_after.is_empty() {
+            String::new()
+        } else {
+            format!("{} → {}", list(&d.versions_before), list(&d.versions_after))
+        }
+    };
+    let row = |d: &Deployment| {
+        let how = match d.strategy {
+            RolloutStrategy::Rolling => "new instances came while the old ones still ran",
+            RolloutStrategy::Recreate => {
+                "every old instance was gone before the first new one came"
+            }
+            RolloutStrategy::Canary => {
+                "a subset ran the new version alongside the old one for 30 min or more before the rest followed"
+            }
+            RolloutStrategy::Unknown => "the series do not show how instances were replaced",
+        };
+        json!({
+            "started": d.started,
+            "finished": d.finished,
+            "strategy": strategy_name(d.strategy),
+            "how": how,
+            "versions": versions(d),
+            "source": d.source.describe(),
+            "namespaces": d.namespaces.join(", "),
+            "before": d.instances_before,
+            "after": d.instances_after,
+        })
+    };
+    let fix = evidence.deployments.iter().find(|d| d.fix).map(row);
+    // Timeline rows either side of the fix's row, so the table stays in time order.
+    let fix_time = evidence.fix_deployed;
+    let others = |later: bool| -> Vec<Value> {
+        evidence
+            .deployments
+            .iter()
+            .filter(|d| d.in_window && !d.fix)
+            .filter(|d| fix_time.is_some_and(|f| (d.started > f) == later))
+            .map(row)
+            .collect()
+    };
+    let duration = evidence.onset.as_ref().map(|o| {
+        let since = match o.event {
+            OnsetEvent::BeforeData => format!(
+                "before {} (memory already grew in the earliest samples read)",
+                o.at.format("%Y-%m-%d %H:%M UTC")
+            ),
+            OnsetEvent::Deployment => format!(
+                "{} (the deployment of {})",
+                o.at.format("%Y-%m-%d %H:%M UTC"),
+                o.version.as_deref().unwrap_or("a new version")
+            ),
+            OnsetEvent::Restart => format!(
+                "{} (the first restart after which process lifetimes grew)",
+                o.at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        };
+        let until = if evidence.fix_deployed.is_some() {
+            "until the fix"
+        } else if o.still_growing {
+            "still growing at the window's end"
+        } else {
+            "until the window's end"
+        };
+        // Growth older than the data read has no known start: its length is a floor.
+        let at_least = if o.event == OnsetEvent::BeforeData {
+            "at least "
+        } else {
+            ""
+        };
+        format!(
+            "since {}, {at_least}{} days, {until}",
+            inline_safe(&since),
+            fixed(o.hours / 24.0, 1)
+        )
+    });
+    let fix_reason = evidence
+        .fix_deployed_source
+        .as_ref()
+        .filter(|s| s.origin == crate::evidence::FixOrigin::Detected)
+        .map(|s| s.reason.clone());
+    json!({
+        "fix": fix,
+        "earlier": others(false),
+        "later": others(true),
+        "duration": duration,
+        "fix_reason": fix_reason,
     })
 }
 
@@ -540,6 +655,13 @@ pub fn render_block_with(
     }
     if VALIDATION_BLOCKS.contains(&id) && validation.is_none() {
         return None;
+    }
+    // Known only from a deployment found in the series.
+    let fix_deploy = evidence.deployments.iter().find(|d| d.fix);
+    match id {
+        "rollout-strategy" if fix_deploy.is_none() => return None,
+        "environment" if fix_deploy.is_none_or(|d| d.namespaces.is_empty()) => return None,
+        _ => {}
     }
     let chart = match id {
         "memory-chart" => Some("memory"),

@@ -3,6 +3,8 @@
 //! end-to-end tests and the benchmarks; names are the ones prom-client and
 //! kube-state-metrics really export.
 
+pub mod rollout;
+
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
