@@ -418,7 +418,7 @@ fn two_deploys_the_one_after_which_growth_fell_is_the_fix() {
     // In time order: the earlier deployment's row comes before the fix's.
     assert!(md.find(&row).unwrap() < md.find("| Fix deployed |").unwrap());
     let duration = format!(
-        "- Duration: since before {} (memory already grew in the earliest samples read), {:.1} days, until the fix;",
+        "- Duration: since before {} (memory already grew in the earliest samples read), at least {:.1} days, until the fix;",
         chrono::DateTime::from_timestamp(at as i64, 0)
             .unwrap()
             .format("%Y-%m-%d %H:%M UTC"),
