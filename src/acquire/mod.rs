@@ -18,6 +18,7 @@ mod links;
 pub mod normalise;
 pub mod plan;
 pub mod probe;
+pub mod rules;
 pub mod steps;
 
 pub use error::AcquireError;
