@@ -181,6 +181,11 @@ pub async fn acquire(config: &CollectConfig) -> anyhow::Result<Acquired> {
     if let Some(interval) = scrape_interval {
         refine(&client, &planned, &mut acquired, (from, to), interval).await;
     }
+    let (alerts, records, warnings) =
+        alerts::acquire_alerts(&client, config, &acquired.pack, (from, to), step).await;
+    acquired.alerts = alerts;
+    acquired.records.extend(records);
+    acquired.warnings.extend(warnings);
     Ok(acquired)
 }
 

@@ -230,7 +230,7 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         _ => None,
     };
     let pack = &acquired.pack;
-    Evidence {
+    let mut evidence = Evidence {
         schema: SCHEMA_ID.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: chrono::Utc::now(),
@@ -265,5 +265,7 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         queries: acquired.records.clone(),
         warnings,
         charts: Default::default(),
-    }
+    };
+    evidence.detection = Some(detection::for_evidence(acquired, &evidence));
+    evidence
 }

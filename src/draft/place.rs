@@ -97,6 +97,7 @@ fn anchor(id: &str) -> Anchor {
             "- [ ] GC pressure (frequent/long pauses)",
         ]),
         "deployment-time" => Anchor::Lines(&["**Deployment Time**: ["]),
+        "how-discovered" => Anchor::Lines(&["**How Discovered**: ["]),
         "improvement" => Anchor::Lines(&[
             "- Memory reduction: [",
             "- OOM elimination: [",

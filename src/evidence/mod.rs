@@ -6,7 +6,7 @@ mod deployments;
 mod detection;
 
 pub use deployments::{Deployment, FixSource, Onset};
-pub use detection::Detection;
+pub use detection::{AlertRule, AlertState, Detection, DetectionSource};
 
 use crate::prom::Labels;
 use chrono::{DateTime, Utc};
@@ -258,6 +258,8 @@ pub enum RequestKind {
     Instant,
     /// A series-API call (runtime detection).
     Series,
+    /// A rules-API call (`/api/v1/rules`: the rule behind an alert).
+    Rules,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

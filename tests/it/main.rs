@@ -7,6 +7,7 @@ mod common;
 mod attach;
 mod backends;
 mod charts;
+mod detection;
 mod draft_props;
 mod e2e;
 mod errors;
