@@ -56,6 +56,9 @@ pub struct FirstAlert {
     pub active_since: Option<f64>,
     /// The alert's state at the window's end: `firing`, `pending`, or `None` (resolved).
     pub state_at_end: Option<String>,
+    /// It was already firing where the search began: `firing_at` is only the first
+    /// sample seen, and it fired earlier (a longer `--lookback` would show when).
+    pub firing_before_search: bool,
 }
 
 /// The growth rule's value, bytes per hour, over the window.
@@ -239,6 +242,9 @@ async fn first_alert(
     let Some(first_step) = firing.first().map(|f| f.0) else {
         return Ok((None, Vec::new()));
     };
+    // The first step's range lies before the searched span: an alert seen there was
+    // firing when the span began, since some unknown time.
+    let firing_before_search = first_step <= start;
     let mut best: Option<(f64, Labels)> = None;
     for (_, labels) in firing
         .iter()
@@ -286,6 +292,7 @@ async fn first_alert(
             pending_at,
             active_since,
             state_at_end,
+            firing_before_search,
         }),
         others,
     ))

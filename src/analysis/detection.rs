@@ -42,8 +42,14 @@ fn from_alert(out: &mut Detection, first: &FirstAlert, data: &AlertData) {
     out.source = DetectionSource::Alert;
     out.alertname = Some(first.alertname.clone());
     out.severity = first.labels.get("severity").cloned();
-    out.pending_at = Some(from_unix_seconds(first.pending_at));
-    out.firing_at = Some(from_unix_seconds(first.firing_at));
+    out.firing_before_search = first.firing_before_search;
+    if !first.firing_before_search {
+        out.pending_at = Some(from_unix_seconds(first.pending_at));
+        out.firing_at = Some(from_unix_seconds(first.firing_at));
+    } else if let Some(active) = first.active_since {
+        // ALERTS_FOR_STATE still says when the episode became active.
+        out.pending_at = Some(from_unix_seconds(active));
+    }
     out.state_at_end = Some(match first.state_at_end.as_deref() {
         Some("firing") => AlertState::Firing,
         Some("pending") => AlertState::Pending,
@@ -51,6 +57,11 @@ fn from_alert(out: &mut Detection, first: &FirstAlert, data: &AlertData) {
     });
     out.labels = first.labels.clone();
     match &data.rules {
+        Some(Ok(rules)) if rules.groups.is_empty() => {
+            out.rule_unavailable_because = Some(
+                "the rules API answered with no rule groups at all (VictoriaMetrics does so without -vmalert.proxyURL; Mimir and Cortex need their ruler)".into(),
+            )
+        }
         Some(Ok(rules)) => match rule_for(rules, first) {
             Some(rule) => out.rule = Some(rule),
             None => {
@@ -63,12 +74,22 @@ fn from_alert(out: &mut Detection, first: &FirstAlert, data: &AlertData) {
         Some(Err(why)) => out.rule_unavailable_because = Some(why.clone()),
         None => out.rule_unavailable_because = Some("the rules API was not asked".into()),
     }
-    out.because = format!(
-        "ALERTS: {} fired at {} (pending since {})",
-        first.alertname,
-        display(from_unix_seconds(first.firing_at)),
-        display(from_unix_seconds(first.pending_at)),
-    );
+    out.because = match (out.firing_at, out.pending_at) {
+        (Some(firing), Some(pending)) => format!(
+            "ALERTS: {} fired at {} (pending since {})",
+            first.alertname,
+            display(firing),
+            display(pending),
+        ),
+        (_, pending) => format!(
+            "ALERTS: {} was already firing where the search began ({}){}; a longer --lookback shows when it fired",
+            first.alertname,
+            out.searched_from.map(display).unwrap_or_default(),
+            pending
+                .map(|p| format!(", active since {} (ALERTS_FOR_STATE)", display(p)))
+                .unwrap_or_default(),
+        ),
+    };
 }
 
 /// The rule named like the alert whose own labels the alert carries.

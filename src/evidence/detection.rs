@@ -47,6 +47,10 @@ pub struct Detection {
     pub firing_at: Option<DateTime<Utc>>,
     /// The alert's state at the window's end.
     pub state_at_end: Option<AlertState>,
+    /// The alert was already firing where the search began (`searched_from`): it fired
+    /// earlier, and `firing_at` is null; a longer `--lookback` shows when.
+    #[serde(default)]
+    pub firing_before_search: bool,
     /// The alert's labels (`alertname` among them).
     #[serde(default)]
     pub labels: Labels,
