@@ -74,43 +74,31 @@ pub struct GrowthData {
 
 /// The `ALERTS`-style selector(s) for the service: the alert keeps the series' labels
 /// (the service label and `--selector`s, e.g. `job`, `namespace`), or carries the
-/// `service` label `leakcollect rules` puts on every rule. Two selectors joined by
-/// `or` where they differ.
-pub fn selectors(
-    config: &CollectConfig,
-    pack: &Pack,
-    metric: &str,
-    extra: &[Matcher],
-) -> Vec<String> {
-    let name = pack::equal_matcher("__name__", metric);
-    let mut kept = vec![name.clone()];
-    kept.extend(plan::matchers_on(config, pack, None));
-    kept.extend(extra.iter().cloned());
-    let mut out = vec![plan::selector_text(&kept)];
-    let own_label = plan::matchers_on(config, pack, None)
-        .first()
-        .is_some_and(|m| m.name == "service");
+/// `service` label `leakcollect rules` puts on every rule. Two selectors (to be joined
+/// by `or`) where those differ.
+pub fn selectors(config: &CollectConfig, pack: &Pack, metric: &str) -> Vec<String> {
+    let kept = plan::matchers_on(config, pack, None);
+    let own_label = kept.first().is_some_and(|m| m.name == "service");
+    let mut out = vec![format!("{metric}{}", plan::selector_text(&kept))];
     if !own_label {
-        let mut labelled = vec![name, pack::equal_matcher("service", &config.service)];
+        let mut labelled = vec![pack::equal_matcher("service", &config.service)];
         labelled.extend(config.selector.iter().cloned());
-        labelled.extend(extra.iter().cloned());
-        out.push(plan::selector_text(&labelled));
+        out.push(format!("{metric}{}", plan::selector_text(&labelled)));
     }
     out
 }
 
-/// A selector matching exactly `labels` (plus `extra`) on `metric`.
+/// A selector matching exactly `labels` (with `extra` set) on `metric`.
 fn exact_selector(metric: &str, labels: &Labels, extra: &[(&str, &str)]) -> String {
-    let mut matchers = vec![pack::equal_matcher("__name__", metric)];
-    for (k, v) in labels {
-        if !extra.iter().any(|(e, _)| e == k) {
-            matchers.push(pack::equal_matcher(k, v));
-        }
-    }
+    let mut matchers: Vec<Matcher> = labels
+        .iter()
+        .filter(|(k, _)| *k != "__name__" && !extra.iter().any(|(e, _)| e == k))
+        .map(|(k, v)| pack::equal_matcher(k, v))
+        .collect();
     for (k, v) in extra {
         matchers.push(pack::equal_matcher(k, v));
     }
-    plan::selector_text(&matchers)
+    format!("{metric}{}", plan::selector_text(&matchers))
 }
 
 /// Records and warnings of the detection requests.
@@ -193,7 +181,7 @@ async fn first_alert(
     // `to` is a step, so the last samples are counted too.
     let start = to - ((to - start) / step).ceil() * step;
     let range = crate::timespec::format_duration(std::time::Duration::from_secs_f64(step));
-    let promql = selectors(config, pack, "ALERTS", &[])
+    let promql = selectors(config, pack, "ALERTS")
         .iter()
         .map(|s| format!("count_over_time({s}[{range}])"))
         .collect::<Vec<_>>()
@@ -565,7 +553,7 @@ mod tests {
         let labels: Labels = [("alertname".to_string(), "A\"b".to_string())].into();
         assert_eq!(
             exact_selector("ALERTS", &labels, &[("alertstate", "firing")]),
-            r#"{__name__="ALERTS",alertname="A\"b",alertstate="firing"}"#
+            r#"ALERTS{alertname="A\"b",alertstate="firing"}"#
         );
     }
 }

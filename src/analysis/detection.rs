@@ -223,7 +223,9 @@ fn fires_at(
     for &(t, v) in &series.points {
         let consecutive = previous.is_some_and(|p| t - p <= step * 1.5);
         previous = Some(t);
-        if !(v > threshold) {
+        // NaN holds no more than a value below the threshold does.
+        let holds = v > threshold;
+        if !holds {
             active = None;
             continue;
         }

@@ -251,6 +251,7 @@ handlebars_helper!(hours: |v: Json| format_hours(v));
 handlebars_helper!(per_week: |v: Json| format_per_week(v));
 handlebars_helper!(time: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()));
 handlebars_helper!(tsec: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()));
+handlebars_helper!(dur: |v: Json| number(v).filter(|s| *s >= 0.0).map_or(NA.into(), |s| crate::timespec::format_duration(std::time::Duration::from_secs_f64(s))));
 handlebars_helper!(date: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%Y-%m-%d").to_string()));
 handlebars_helper!(hhmm: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%m-%d %H:%M").to_string()));
 handlebars_helper!(cell: |v: Json| inline_safe(&plain(v)));
@@ -451,6 +452,7 @@ fn registry() -> Handlebars<'static> {
         ("time", Box::new(time)),
         ("date", Box::new(date)),
         ("tsec", Box::new(tsec)),
+        ("dur", Box::new(dur)),
         ("hhmm", Box::new(hhmm)),
         ("cell", Box::new(cell)),
         ("inline", Box::new(inline)),

@@ -616,7 +616,7 @@ fn rules_api_404_is_not_an_error() {
                 ),
             )
         };
-        if body.contains("count_over_time({__name__=\"ALERTS\"") {
+        if body.contains("count_over_time(ALERTS{") {
             return matrix(&format!(r#"[{TO},"3"]"#), "firing");
         }
         if body.contains(r#"alertstate="firing"}["#) {
@@ -659,4 +659,144 @@ fn rules_api_404_is_not_an_error() {
     assert_eq!(record["ok"], false);
     assert_eq!(record["kind"], "rules");
     assert!(e["warnings"].to_string().contains("rules") || !why.is_empty());
+}
+
+/// `init` → `attach` on a draft: How Discovered, the timeline's Detection row (without
+/// a fix too) and the Alert rule line are filled where the template's placeholders
+/// were; people's words around them stay; a second attach changes nothing.
+#[test]
+fn attach_fills_how_discovered_the_timeline_and_the_alert_rule() {
+    let (data, from, to, _, _) = leak_with_alerts();
+    let server = PromServer::start(&data);
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("api-leak.md");
+    let path = draft.to_str().unwrap();
+    let init = leakcollect(&[
+        "init",
+        path,
+        "--service",
+        "api",
+        "--from",
+        &from.to_string(),
+        "--to",
+        &to.to_string(),
+    ]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let created = std::fs::read_to_string(&draft).unwrap();
+    assert!(created.contains("**How Discovered**: [Alert, monitoring dashboard"));
+    // A person writes in the Monitoring Data block's section before leakcollect runs.
+    let edited = created.replace(
+        "Dashboard: [Link to Grafana dashboard]",
+        "Dashboard: https://grafana.example/d/api",
+    );
+    std::fs::write(&draft, &edited).unwrap();
+    let attach = |extra: &[&str]| {
+        let mut args = vec!["attach", path, "--prometheus-url", &server.url, "-q"];
+        args.extend_from_slice(extra);
+        leakcollect(&args)
+    };
+    let out = attach(&[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&draft).unwrap();
+    let discovered = text
+        .lines()
+        .find(|l| l.starts_with("**How Discovered**:"))
+        .unwrap();
+    assert!(
+        discovered.starts_with("**How Discovered**: Alert ApiMemoryGrowth (severity warning)"),
+        "{discovered}"
+    );
+    assert!(
+        !text.contains("**How Discovered**: [Alert"),
+        "placeholder replaced"
+    );
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("| Detection |"))
+        .collect();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(
+        rows[0].contains("Alert ApiMemoryGrowth fired (warning)"),
+        "{rows:?}"
+    );
+    // The Detection row sits where the placeholder was: first in its table.
+    let table = text.find("| Time | Event | Details |").unwrap();
+    let first_row = text[table..].lines().nth(2).unwrap();
+    assert!(first_row.contains("| Detection |"), "{first_row}");
+    assert!(text.contains("| [HH:MM] | Fix deployed | [Deployment details] |"));
+    assert!(
+        text.contains("Alert rule: ApiMemoryGrowth; the rule could not be read: the rules API answered with no rule groups at all"),
+        "{text}"
+    );
+    assert!(text.contains("Dashboard: https://grafana.example/d/api"));
+    let again = attach(&["--check"]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
+
+/// The report's detection lines for an alert with its rule, with Prometheus's values
+/// made safe where they land (a table cell, inline text, a code fence).
+#[test]
+fn detection_in_the_report() {
+    use leakcollect::evidence::{AlertRule, AlertState, Detection, DetectionSource, Evidence};
+    let path = repo_path("tests/fixtures/evidence-fix.json");
+    let mut e: Evidence = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+    e.detection = Some(Detection {
+        source: DetectionSource::Alert,
+        searched_from: Some(t("2026-11-13T08:00:00Z")),
+        searched_to: Some(t("2026-11-21T08:00:00Z")),
+        alertname: Some("Api|Memory*Growth".into()),
+        severity: Some("warning".into()),
+        pending_at: Some(t("2026-11-20T09:10:07.250Z")),
+        firing_at: Some(t("2026-11-20T11:10:07.250Z")),
+        state_at_end: Some(AlertState::Resolved),
+        other_alerts: vec!["ApiGCPauses".into()],
+        rule: Some(AlertRule {
+            alertname: "Api|Memory*Growth".into(),
+            expr: "deriv(x[1h]) * 3600 > 5e+06".into(),
+            for_seconds: 7200.0,
+            threshold: Some(5e6),
+            group: Some("leakcollect-api".into()),
+            file: Some("/etc/prometheus/rules/api.yml".into()),
+            evaluated_step_seconds: None,
+        }),
+        because: "ALERTS: fired".into(),
+        ..Default::default()
+    });
+    let text = leakcollect::render::markdown::render(&e, None).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.contains("Detection |")
+                || l.starts_with("**How Discovered**")
+                || l.starts_with("Alert rule:")
+        })
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+    // Without an alert the sentence says so, and the placeholders stay for people.
+    e.detection = Some(Detection {
+        source: DetectionSource::WouldHaveFired,
+        because: "no alert fired for this service between 2026-11-13T08:00:00Z and 2026-11-21T08:00:00Z (ALERTS); the first time the leakcollect rules growth alert (over 25.0 MB/hour for 2h, evaluated every 60 s over the window) would have fired is 2026-11-20T10:14:00Z".into(),
+        ..Default::default()
+    });
+    let text = leakcollect::render::markdown::render(&e, None).unwrap();
+    assert!(
+        text.contains("**How Discovered**: no alert fired for this service between"),
+        "{text}"
+    );
+    assert!(text.contains("| [HH:MM] | Detection | [How was leak detected?"));
+    assert!(text.contains("Alert rule: [Alert name/threshold]"));
 }
