@@ -14,6 +14,7 @@
 //! | retained per 1,000 requests | [`requests::bytes_per_1k_requests`] |
 //! | improvement, symptoms | [`period::improvement`], [`period::symptoms`] |
 //! | alert thresholds | [`thresholds::suggested`] |
+//! | detection (first alert, or when the growth rule would have fired) | [`detection::detection`] |
 //! | validate's verdict | [`verdict::judge`] |
 
 pub mod deployments;
