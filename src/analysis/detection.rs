@@ -167,7 +167,8 @@ fn would_have_fired(
         evaluated_step_seconds: Some(growth.step),
     });
     let rule_text = format!(
-        "the `leakcollect rules` growth alert (over {:.1} MB/hour for {}, evaluated every {} s over the window)",
+        "the leakcollect rules growth alert {} (over {:.1} MB/hour for {}, its expression evaluated every {} s over the window)",
+        format!("{}MemoryGrowth", alert_prefix(service)),
         threshold / 1e6,
         thresholds.growth_for,
         growth.step
@@ -183,11 +184,17 @@ fn would_have_fired(
             out.source = DetectionSource::WouldHaveFired;
             out.pending_at = Some(from_unix_seconds(pending));
             out.firing_at = Some(from_unix_seconds(firing));
-            out.labels = labels;
+            let instance = labels
+                .get("instance")
+                .or_else(|| labels.get("pod"))
+                .map(|i| format!(" on {i}"))
+                .unwrap_or_default();
             out.because = format!(
-                "{none}; the first time {rule_text} would have fired is {}",
-                display(from_unix_seconds(firing))
+                "{none}; the first time {rule_text} would have fired is {}{instance}, above the threshold since {}",
+                display(from_unix_seconds(firing)),
+                display(from_unix_seconds(pending)),
             );
+            out.labels = labels;
         }
     }
 }
