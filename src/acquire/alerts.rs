@@ -102,7 +102,7 @@ fn exact_selector(metric: &str, labels: &Labels, extra: &[(&str, &str)]) -> Stri
     format!("{metric}{}", plan::selector_text(&matchers))
 }
 
-/// Records and warnings of the detection requests.
+/// The records of the detection requests, in the order sent.
 struct Log {
     records: Vec<QueryRecord>,
 }
@@ -161,6 +161,17 @@ pub async fn acquire_alerts(
         data.rules = Some(rules_api(client, &mut log).await);
     } else if data.error.is_none() {
         data.growth = growth(client, config, pack, (from, to), window_step, &mut log).await;
+    }
+    // Links over what each request covers, like the pack's queries have.
+    for record in &mut log.records {
+        let (end, span) = match (record.start, record.end, record.time) {
+            (Some(start), Some(end), _) => (end, end - start),
+            (_, _, Some(time)) => (time, 3600.0),
+            _ => continue,
+        };
+        let end = crate::timespec::from_unix_seconds(end);
+        record.graph_url =
+            super::links::prometheus_graph(&config.links.prometheus_ui, &record.promql, end, span);
     }
     (data, log.records, warnings)
 }
