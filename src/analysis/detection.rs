@@ -167,8 +167,8 @@ fn would_have_fired(
         evaluated_step_seconds: Some(growth.step),
     });
     let rule_text = format!(
-        "the leakcollect rules growth alert {} (over {:.1} MB/hour for {}, its expression evaluated every {} s over the window)",
-        format!("{}MemoryGrowth", alert_prefix(service)),
+        "the leakcollect rules growth alert {}MemoryGrowth (over {:.1} MB/hour for {}, its expression evaluated every {} s over the window)",
+        alert_prefix(service),
         threshold / 1e6,
         thresholds.growth_for,
         growth.step
