@@ -789,14 +789,28 @@ fn detection_in_the_report() {
     // Without an alert the sentence says so, and the placeholders stay for people.
     e.detection = Some(Detection {
         source: DetectionSource::WouldHaveFired,
-        because: "no alert fired for this service between 2026-11-13T08:00:00Z and 2026-11-21T08:00:00Z (ALERTS); the first time the leakcollect rules growth alert (over 25.0 MB/hour for 2h, evaluated every 60 s over the window) would have fired is 2026-11-20T10:14:00Z".into(),
+        searched_from: Some(t("2026-11-13T08:00:00Z")),
+        searched_to: Some(t("2026-11-21T08:00:00Z")),
+        pending_at: Some(t("2026-11-20T08:14:00Z")),
+        firing_at: Some(t("2026-11-20T10:14:00Z")),
+        labels: [("instance".to_string(), "10.0.0.3:9091".to_string())].into(),
+        rule: Some(AlertRule {
+            alertname: "ApiMemoryGrowth".into(),
+            expr: "deriv(x[1h]) * 3600 > 25000000".into(),
+            for_seconds: 7200.0,
+            threshold: Some(25e6),
+            evaluated_step_seconds: Some(60.0),
+            ..Default::default()
+        }),
+        because: "no alert fired".into(),
         ..Default::default()
     });
     let text = leakcollect::render::markdown::render(&e, None).unwrap();
-    assert!(
-        text.contains("**How Discovered**: no alert fired for this service between"),
-        "{text}"
-    );
+    let discovered = text
+        .lines()
+        .find(|l| l.starts_with("**How Discovered**"))
+        .unwrap();
+    insta::assert_snapshot!("would_have_fired", discovered);
     assert!(text.contains("| [HH:MM] | Detection | [How was leak detected?"));
     assert!(text.contains("Alert rule: [Alert name/threshold]"));
 }
