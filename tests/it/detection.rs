@@ -814,3 +814,41 @@ fn detection_in_the_report() {
     assert!(text.contains("| [HH:MM] | Detection | [How was leak detected?"));
     assert!(text.contains("Alert rule: [Alert name/threshold]"));
 }
+
+/// A server that fails the `ALERTS` query: a warning and `source: none` saying why; the
+/// run and its figures go on.
+#[test]
+fn a_failed_alerts_query_is_a_warning() {
+    use crate::faults::{Reply, healthy};
+    let (url, _) = crate::faults::fake(|_, path, body| {
+        if body.contains("ALERTS") {
+            return Reply::Json(
+                422,
+                r#"{"status":"error","errorType":"execution","error":"query timed out in expression evaluation"}"#.into(),
+            );
+        }
+        healthy(body, path, "")
+    });
+    let e = lc()
+        .server(&url)
+        .service("api")
+        .window(crate::faults::FROM, crate::faults::TO)
+        .args(["--runtime", "nodejs"])
+        .json();
+    let d = &e["detection"];
+    assert_eq!(d["source"], "none", "{d:#}");
+    let because = d["because"].as_str().unwrap();
+    assert!(
+        because.contains("could not be read") && because.contains("query timed out"),
+        "{because}"
+    );
+    assert!(
+        e["warnings"]
+            .to_string()
+            .contains("the ALERTS series could not be read"),
+        "{}",
+        e["warnings"]
+    );
+    assert!(e["periods"]["window"]["growth_bytes_per_hour"].is_number());
+    assert_eq!(query_record(&e, "alerts")["ok"], false);
+}
