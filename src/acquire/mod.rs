@@ -18,6 +18,7 @@ mod links;
 pub mod normalise;
 pub mod plan;
 pub mod probe;
+pub mod rules;
 pub mod steps;
 
 pub use error::AcquireError;
@@ -193,6 +194,11 @@ pub async fn acquire(
     if let Some(interval) = scrape_interval {
         refine(&client, &planned, &mut acquired, (from, to), interval).await;
     }
+    let (alerts, records, warnings) =
+        alerts::acquire_alerts(&client, config, &acquired.pack, (from, to), step).await;
+    acquired.alerts = alerts;
+    acquired.records.extend(records);
+    acquired.warnings.extend(warnings);
     Ok(acquired)
 }
 

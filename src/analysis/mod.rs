@@ -15,6 +15,7 @@
 //! | improvement | [`period::improvement`] |
 //! | symptoms | [`symptoms::symptoms`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
 //! | alert thresholds | [`thresholds::suggested`] |
+//! | detection (first alert, or when the growth rule would have fired) | [`detection::detection`] |
 //! | validate's verdict | [`verdict::judge`] |
 //! | deployments, the fix `--fix-deployed auto` picks | [`deployments::deployments`], [`deployments::pick_fix`] |
 //! | the leak's onset | [`onset::onset`] |
@@ -252,7 +253,7 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         symptoms::linear_growth(&whole, "").present == Some(true),
     );
     warnings.extend(onset_warnings);
-    Evidence {
+    let mut evidence = Evidence {
         schema: SCHEMA_ID.to_string(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: chrono::Utc::now(),
@@ -291,5 +292,7 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         queries: acquired.records.clone(),
         warnings,
         charts: Default::default(),
-    }
+    };
+    evidence.detection = Some(detection::for_evidence(acquired, &evidence));
+    evidence
 }

@@ -3,34 +3,12 @@
 //! the container limit, OOM kills, repeated restarts, GC pauses — with thresholds taken
 //! from a measured leak when a window is given.
 
+use crate::acquire::rules::{expr, growth_expr, role_expr};
 use crate::acquire::{AcquireError, plan};
 use crate::analysis::thresholds::{AlertThresholds, MB, alert_prefix, suggested};
 use crate::config::CollectConfig;
-use crate::pack::{self, Pack, PackQuery, RANGE_PLACEHOLDER, Role};
+use crate::pack::{self, Pack, RANGE_PLACEHOLDER, Role};
 use std::fmt::Write;
-
-/// A pack query's PromQL (`promql`: its text, perhaps with `${range}` filled) with the
-/// service's matchers injected.
-fn expr(
-    config: &CollectConfig,
-    pack: &Pack,
-    query: &PackQuery,
-    promql: &str,
-) -> Result<String, AcquireError> {
-    plan::inject(promql, &plan::matchers_for(config, pack, query), &query.id)
-}
-
-/// The first query of `role` in the pack, injected.
-fn role_expr(
-    config: &CollectConfig,
-    pack: &Pack,
-    role: Role,
-) -> Result<Option<String>, AcquireError> {
-    pack.by_role(role)
-        .next()
-        .map(|q| expr(config, pack, q, &q.promql))
-        .transpose()
-}
 
 struct Rule {
     alert: String,
@@ -89,31 +67,18 @@ pub fn render(
     Ok(out)
 }
 
-/// Growth of the post-GC floor (the lowest sample of every 10 minutes), per instance,
-/// leaving out instances that restarted within the hour: deriv() across a restart is
-/// meaningless, and rate() on a gauge counts every GC drop as a reset.
+/// Growth of the post-GC floor per instance (see `acquire::rules::growth_expr`).
 fn growth_rule(
     config: &CollectConfig,
     pack: &Pack,
     t: &AlertThresholds,
 ) -> Result<Rule, AcquireError> {
-    let heap_expr = role_expr(config, pack, Role::Heap)?.expect("packs have a heap query");
-    let join = if pack.runtime == "container" {
-        "pod"
-    } else {
-        "instance"
-    };
-    let mut growth = format!(
-        "deriv(min_over_time(({heap_expr})[10m:1m])[1h:1m]) * 3600 > {}",
-        t.growth_bytes_per_hour
-    );
-    if let Some(start_expr) = role_expr(config, pack, Role::ProcessStart)? {
-        growth = format!("({growth}) unless on ({join}) (changes(({start_expr})[1h:1m]) > 0)");
-    }
+    let growth = growth_expr(config, pack)?;
+    let join = growth.join;
     let service = &config.service;
     Ok(Rule {
         alert: format!("{}MemoryGrowth", alert_prefix(service)),
-        expr: growth,
+        expr: growth.alerting(t.growth_bytes_per_hour),
         duration: t.growth_for.clone(),
         severity: "warning",
         summary: format!(

@@ -164,12 +164,20 @@ pub fn join(segments: &[Segment]) -> String {
 }
 
 /// Blocks that wrap a section people also write in, where only some lines are
-/// leakcollect's: the query line of Monitoring Data (people fill in the alert rule and
-/// dashboard) and, in the timeline, the Fix deployed row and the Validation complete row
-/// once `validate` wrote it (people fill in the other rows). Returns the owned line's key.
+/// leakcollect's: the query line of Monitoring Data and its alert-rule line once
+/// detection found one (people fill in the dashboard, or the rule when none was found)
+/// and, in the timeline, the Detection row of an alert that fired, the Fix deployed row
+/// and the Validation complete row once `validate` wrote it (people fill in the other
+/// rows). Returns the owned line's key.
 pub fn owned_key(id: &str, line: &str) -> Option<&'static str> {
     match id {
         "monitoring-data" if line.starts_with("Prometheus query:") => Some("query"),
+        "monitoring-data" if line.starts_with("Alert rule:") && line.contains("(leakcollect") => {
+            Some("alert-rule")
+        }
+        "timeline" if line.contains("| Detection |") && line.contains("leakcollect)") => {
+            Some("detection")
+        }
         "timeline" if line.contains("| Fix deployed |") => Some("fix"),
         "timeline"
             if line.contains("| Validation complete |")
@@ -188,11 +196,13 @@ pub fn is_shared(id: &str) -> bool {
 
 /// The template's placeholder a new owned line may take the place of.
 fn placeholder_for(id: &str, key: &str, line: &str) -> bool {
-    id == "timeline"
-        && key == "validation"
-        && line
-            .trim_start()
-            .starts_with("| [HH:MM] | Validation complete |")
+    let line = line.trim_start();
+    match (id, key) {
+        ("timeline", "validation") => line.starts_with("| [HH:MM] | Validation complete |"),
+        ("timeline", "detection") => line.starts_with("| [HH:MM] | Detection |"),
+        ("monitoring-data", "alert-rule") => line.starts_with("Alert rule: [Alert name/threshold]"),
+        _ => false,
+    }
 }
 
 /// The lines of `text`, split on `\n` only (a lone `\r` is content, not a line end).

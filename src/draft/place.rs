@@ -101,6 +101,7 @@ fn anchor(id: &str) -> Anchor {
         "deployment-time" => Anchor::Lines(&["**Deployment Time**: ["]),
         "environment" => Anchor::Lines(&["**Environment**: ["]),
         "rollout-strategy" => Anchor::Lines(&["**Rollout Strategy**: ["]),
+        "how-discovered" => Anchor::Lines(&["**How Discovered**: ["]),
         "improvement" => Anchor::Lines(&[
             "- Memory reduction: [",
             "- OOM elimination: [",

@@ -8,7 +8,7 @@ mod detection;
 pub use deployments::{
     DeploySource, Deployment, FixOrigin, FixSource, Onset, OnsetEvent, RolloutStrategy,
 };
-pub use detection::Detection;
+pub use detection::{AlertRule, AlertState, Detection, DetectionSource};
 
 use crate::prom::Labels;
 use chrono::{DateTime, Utc};
@@ -287,6 +287,8 @@ pub enum RequestKind {
     Instant,
     /// A series-API call (runtime detection).
     Series,
+    /// A rules-API call (`/api/v1/rules`: the rule behind an alert).
+    Rules,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

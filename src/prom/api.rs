@@ -1,5 +1,5 @@
-//! API paths and typed responses of `/api/v1/query`, `/api/v1/query_range` and the
-//! index endpoints (series, labels, label values, metadata).
+//! API paths and typed responses of `/api/v1/query`, `/api/v1/query_range`, the
+//! index endpoints (series, labels, label values, metadata) and `/api/v1/rules`.
 
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -9,6 +9,10 @@ pub const QUERY_RANGE_PATH: &str = "/api/v1/query_range";
 pub const SERIES_PATH: &str = "/api/v1/series";
 pub const METADATA_PATH: &str = "/api/v1/metadata";
 pub const LABELS_PATH: &str = "/api/v1/labels";
+/// The rules API: Prometheus and Thanos serve it; Mimir and Cortex under their
+/// `/prometheus` prefix (part of `--prometheus-url`); VictoriaMetrics only when
+/// `-vmalert.proxyURL` points at vmalert.
+pub const RULES_PATH: &str = "/api/v1/rules";
 
 /// `/api/v1/label/<name>/values`; `name` must already be a valid label name.
 pub fn label_values_path(name: &str) -> String {
@@ -130,6 +134,58 @@ pub struct InstantSample {
     pub value: f64,
 }
 
+/// `/api/v1/rules?type=alert`'s `data`: the alerting rules by group. Fields that only
+/// some servers send (vmalert adds its own) are ignored; missing ones default.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct RulesData {
+    #[serde(default)]
+    pub groups: Vec<RuleGroup>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct RuleGroup {
+    #[serde(default)]
+    pub name: String,
+    /// The rule file the group came from.
+    #[serde(default)]
+    pub file: String,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+/// One rule of a group. Alerting rules have `type: "alerting"`, their `for` in
+/// seconds as `duration`, and the alerts active now.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct Rule {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    /// The expression, as the server formats it.
+    #[serde(default)]
+    pub query: String,
+    #[serde(default)]
+    pub duration: Option<f64>,
+    #[serde(default)]
+    pub labels: Labels,
+    #[serde(default)]
+    pub annotations: Labels,
+    #[serde(default)]
+    pub alerts: Vec<RuleAlert>,
+}
+
+/// An alert a rule has active now (pending or firing).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+pub struct RuleAlert {
+    #[serde(default)]
+    pub labels: Labels,
+    #[serde(default)]
+    pub state: String,
+    /// RFC 3339: when the alert became active (pending).
+    #[serde(default, rename = "activeAt")]
+    pub active_at: Option<String>,
+}
+
 /// Parses a sample value as Prometheus formats it (`"1.5"`, `"NaN"`, `"+Inf"`, `"-Inf"`).
 pub fn parse_value(text: &str) -> Option<f64> {
     match text {
@@ -185,5 +241,20 @@ mod tests {
         );
         assert!(serde_json::from_str::<RawPoint>(r#"[1,"2",3]"#).is_err());
         assert!(serde_json::from_str::<RawPoint>(r#"[1]"#).is_err());
+    }
+
+    #[test]
+    fn decodes_rules() {
+        let rules: Envelope<RulesData> = serde_json::from_str(
+            r#"{"status":"success","data":{"groups":[{"name":"g","file":"/r.yml","interval":15,"rules":[{"state":"firing","name":"ApiMemoryGrowth","query":"x > 1","duration":7200,"labels":{"severity":"warning"},"annotations":{},"alerts":[{"labels":{"alertname":"ApiMemoryGrowth"},"state":"firing","activeAt":"2026-11-20T08:00:00.123Z","value":"2e+06"}],"health":"ok","type":"alerting"}]}]}}"#,
+        )
+        .unwrap();
+        let rule = &rules.data.unwrap().groups[0].rules[0];
+        assert_eq!(rule.kind, "alerting");
+        assert_eq!(rule.duration, Some(7200.0));
+        assert_eq!(
+            rule.alerts[0].active_at.as_deref(),
+            Some("2026-11-20T08:00:00.123Z")
+        );
     }
 }

@@ -241,6 +241,46 @@ impl Client {
         })
     }
 
+    /// An instant query of a range selector (`metric{…}[5m]`) at `time`: the raw
+    /// samples in that range, with their own timestamps.
+    pub async fn query_raw(
+        &self,
+        query_id: &str,
+        promql: &str,
+        time: f64,
+    ) -> Result<Answer<Vec<RangeSeries>>, PromError> {
+        let mut form = vec![
+            ("query".to_string(), promql.to_string()),
+            ("time".to_string(), format_time(time)),
+        ];
+        self.add_params(&mut form, false);
+        let envelope = self.post(query_id, QUERY_PATH, &form).await?;
+        let data = match envelope.data {
+            Some(Data::Matrix(series)) => series
+                .into_iter()
+                .map(|raw| RangeSeries {
+                    labels: raw.metric,
+                    points: raw
+                        .values
+                        .into_iter()
+                        .map(|api::RawPoint(t, v)| (t, v))
+                        .collect(),
+                })
+                .collect(),
+            other => {
+                return Err(PromError::Decode {
+                    query_id: query_id.to_string(),
+                    detail: format!("expected a matrix, got {other:?}"),
+                });
+            }
+        };
+        Ok(Answer {
+            data,
+            warnings: envelope.warnings,
+            requests: 1,
+        })
+    }
+
     /// A range query, sliced so no request exceeds the per-series point limit; slices
     /// are fetched in order and merged by label set. A slice the server refuses as too
     /// large (sample, point or chunk limits) is halved on the step grid and asked again.
@@ -398,6 +438,21 @@ impl Client {
             )
             .await?;
         Ok(envelope.data.unwrap_or_default())
+    }
+
+    /// The alerting rules (`/api/v1/rules?type=alert`). A server without the API
+    /// answers 404 (or 400 from VictoriaMetrics without `-vmalert.proxyURL`); the caller
+    /// decides what that means.
+    pub async fn rules(&self) -> Result<Answer<api::RulesData>, PromError> {
+        let form = [("type".to_string(), "alert".to_string())];
+        let envelope: Envelope<api::RulesData> = self
+            .call("rules", Method::Get, api::RULES_PATH, &form)
+            .await?;
+        Ok(Answer {
+            data: envelope.data.unwrap_or_default(),
+            warnings: envelope.warnings,
+            requests: 1,
+        })
     }
 
     /// Names of the labels on series matching `series_match` in `[start, end]`.

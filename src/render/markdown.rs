@@ -49,6 +49,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
         include_str!("../../templates/blocks/symptoms.md.hbs"),
     ),
     (
+        "how-discovered",
+        include_str!("../../templates/blocks/how-discovered.md.hbs"),
+    ),
+    (
         "monitoring-data",
         include_str!("../../templates/blocks/monitoring-data.md.hbs"),
     ),
@@ -132,6 +136,13 @@ pub const BLOCKS: &[(&str, &str)] = &[
 
 /// Blocks written only when a deployment was found as the fix (`analysis::deployments`).
 pub const DEPLOYMENT_BLOCKS: &[&str] = &["environment", "rollout-strategy"];
+
+/// Partials blocks share that are not blocks themselves: the timeline's Detection row,
+/// which the report puts first in its table and the timeline block carries in a draft.
+const PARTIALS: &[(&str, &str)] = &[(
+    "timeline-detection",
+    include_str!("../../templates/blocks/timeline-detection.md.hbs"),
+)];
 
 /// Blocks only `validate` writes.
 pub const VALIDATION_BLOCKS: &[&str] = &["next-review", "validation-runs"];
@@ -254,6 +265,8 @@ handlebars_helper!(count: |v: Json| format_count(v));
 handlebars_helper!(hours: |v: Json| format_hours(v));
 handlebars_helper!(per_week: |v: Json| format_per_week(v));
 handlebars_helper!(time: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string()));
+handlebars_helper!(tsec: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()));
+handlebars_helper!(dur: |v: Json| number(v).filter(|s| *s >= 0.0).map_or(NA.into(), |s| crate::timespec::format_duration(std::time::Duration::from_secs_f64(s))));
 handlebars_helper!(date: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%Y-%m-%d").to_string()));
 handlebars_helper!(hhmm: |v: Json| parse_time(v).map_or(NA.into(), |t| t.format("%m-%d %H:%M").to_string()));
 handlebars_helper!(cell: |v: Json| inline_safe(&plain(v)));
@@ -503,7 +516,8 @@ fn deployments_view(evidence: &Evidence) -> Value {
             .deployments
             .iter()
             .filter(|d| d.in_window && !d.fix)
-            .filter(|d| fix_time.is_some_and(|f| (d.started > f) == later))
+            // Without a fix every deployment is "later" (after the window's start).
+            .filter(|d| fix_time.map_or(later, |f| (d.started > f) == later))
             .map(row)
             .collect()
     };
@@ -579,7 +593,7 @@ fn alerts_view(evidence: &Evidence) -> Value {
 fn registry() -> Handlebars<'static> {
     let mut hb = Handlebars::new();
     hb.register_escape_fn(handlebars::no_escape);
-    for (name, text) in BLOCKS {
+    for (name, text) in BLOCKS.iter().chain(PARTIALS) {
         hb.register_partial(name, *text)
             .expect("built-in block templates parse");
     }
@@ -596,6 +610,8 @@ fn registry() -> Handlebars<'static> {
         ("per_week", Box::new(per_week)),
         ("time", Box::new(time)),
         ("date", Box::new(date)),
+        ("tsec", Box::new(tsec)),
+        ("dur", Box::new(dur)),
         ("hhmm", Box::new(hhmm)),
         ("cell", Box::new(cell)),
         ("inline", Box::new(inline)),
@@ -650,7 +666,20 @@ pub fn render_block_with(
     id: &str,
     validation: Option<&Value>,
 ) -> Option<String> {
-    if FIX_BLOCKS.contains(&id) && evidence.fix_deployed.is_none() {
+    // The timeline also carries the Detection row of an alert that fired.
+    let alert_fired = evidence
+        .detection
+        .as_ref()
+        .is_some_and(|d| d.source == crate::evidence::DetectionSource::Alert);
+    // … and a row per deployment in the window.
+    let deployed = evidence.deployments.iter().any(|d| d.in_window);
+    if FIX_BLOCKS.contains(&id)
+        && evidence.fix_deployed.is_none()
+        && !(id == "timeline" && (alert_fired || deployed))
+    {
+        return None;
+    }
+    if id == "how-discovered" && evidence.detection.is_none() {
         return None;
     }
     if VALIDATION_BLOCKS.contains(&id) && validation.is_none() {

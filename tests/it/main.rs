@@ -8,6 +8,7 @@ mod attach;
 mod backends;
 mod charts;
 mod deployments;
+mod detection;
 mod draft_props;
 mod e2e;
 mod errors;

@@ -270,9 +270,30 @@ pub fn repo_path(rel: &str) -> PathBuf {
 
 /// A Prometheus that scrapes `targets` (job name, host:port) every second, on loopback.
 pub fn start_scraping_prometheus(targets: &[(&str, String)]) -> PromServer {
+    start_scraping_prometheus_with_rules(targets, &[], None)
+}
+
+/// Same, also evaluating the alerting rules in `rule_files` (written into its folder)
+/// every `evaluation_interval` (Prometheus's default 1m when `None`).
+pub fn start_scraping_prometheus_with_rules(
+    targets: &[(&str, String)],
+    rule_files: &[&str],
+    evaluation_interval: Option<&str>,
+) -> PromServer {
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut config =
-        String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n");
+    let mut config = String::from("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n");
+    if let Some(interval) = evaluation_interval {
+        config.push_str(&format!("  evaluation_interval: {interval}\n"));
+    }
+    if !rule_files.is_empty() {
+        config.push_str("rule_files:\n");
+        for (index, text) in rule_files.iter().enumerate() {
+            let path = dir.path().join(format!("rules-{index}.yml"));
+            std::fs::write(&path, text).unwrap();
+            config.push_str(&format!("  - '{}'\n", path.display()));
+        }
+    }
+    config.push_str("scrape_configs:\n");
     for (job, target) in targets {
         config.push_str(&format!(
             "  - job_name: '{job}'\n    static_configs:\n      - targets: ['{target}']\n"
@@ -297,7 +318,8 @@ pub fn start_scraping_prometheus(targets: &[(&str, String)]) -> PromServer {
         .expect("start prometheus");
     assert!(
         wait_ready(&mut child, &base, Duration::from_secs(30)),
-        "prometheus did not start"
+        "prometheus did not start: {}",
+        std::fs::read_to_string(dir.path().join("prometheus.log")).unwrap_or_default()
     );
     PromServer {
         child,
