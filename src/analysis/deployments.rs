@@ -546,12 +546,18 @@ fn killed_or_restarted_in_place(data: &DeployData, start: f64, end: f64) -> bool
                 .any(|w| w[1].1 > w[0].1 && w[1].0 >= start && w[1].0 <= end)
         })
     };
-    let flagged = data.get(DeploySeries::OomReason).iter().any(|s| {
+    // The OOMKilled reason is a gauge that stays 1 after a kill until the container
+    // ends for another reason: only a flag raised in the range (or a series that starts
+    // raised there) is an OOM kill now; pods killed hours before and replaced now are not.
+    let raised = data.get(DeploySeries::OomReason).iter().any(|s| {
         s.points
-            .iter()
-            .any(|p| p.1 > 0.0 && p.0 >= start && p.0 <= end)
+            .first()
+            .is_some_and(|p| p.1 > 0.0 && p.0 >= start && p.0 <= end)
     });
-    rose(data.get(DeploySeries::K8sRestarts)) || rose(data.get(DeploySeries::OomEvents)) || flagged
+    rose(data.get(DeploySeries::K8sRestarts))
+        || rose(data.get(DeploySeries::OomEvents))
+        || rose(data.get(DeploySeries::OomReason))
+        || raised
 }
 
 /// The service's growth over `[a, b]` from the lookback heap series.

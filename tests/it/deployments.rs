@@ -521,3 +521,29 @@ fn attach_and_validate_with_auto() {
     let errors = schema_errors("validation.schema.json", &v);
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+/// synth's fix-mid-window: pods OOM-killed every 4 h (their OOMKilled reason stays
+/// raised), then every pod replaced by a new one at the fix. Only the process start
+/// times and kube-state-metrics' restart and reason series exist: the replacement is a
+/// restart wave, not an OOM kill, and the fix is found at its first new process.
+#[test]
+fn pods_replaced_after_earlier_oom_kills_are_the_fix() {
+    let s = scenario("fix-mid-window", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .args(["--fix-deployed", "auto"])
+        .json();
+    let fix = chrono::DateTime::parse_from_rfc3339(e["fix_deployed"].as_str().unwrap())
+        .unwrap()
+        .timestamp() as f64;
+    assert!(
+        (fix - s.fix_at.unwrap()).abs() <= s.interval,
+        "{}",
+        e["fix_deployed"]
+    );
+    assert_eq!(e["fix_deployed_source"]["source"], "restart-wave");
+    assert_eq!(e["periods"]["before"]["oom_kills"], 9);
+}
