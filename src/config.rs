@@ -17,6 +17,11 @@ pub enum ConfigError {
     MissingService { label: String },
     #[error("--from is required (e.g. --from now-24h or --from 2026-11-20T08:00:00Z)")]
     MissingFrom,
+    #[error("--fix-deployed: {source}, or `{auto}` to find the rollout in the series")]
+    FixTime {
+        source: TimeError,
+        auto: &'static str,
+    },
     #[error("{flag}: {source}")]
     Time {
         flag: &'static str,
@@ -435,7 +440,12 @@ pub fn parse_window(
     let fix_spec = match fix.map(str::trim) {
         None => None,
         Some(text) if text.eq_ignore_ascii_case(FIX_AUTO) => Some(FixSpec::Auto),
-        Some(text) => Some(FixSpec::Time(time("--fix-deployed", text)?)),
+        Some(text) => Some(FixSpec::Time(timespec::parse_time(text, now).map_err(
+            |source| ConfigError::FixTime {
+                source,
+                auto: FIX_AUTO,
+            },
+        )?)),
     };
     let fix_deployed = match fix_spec {
         Some(FixSpec::Time(t)) => Some(t),
@@ -483,11 +493,7 @@ impl CollectConfig {
                 flag: "--warmup",
                 source,
             })?;
-        let lookback =
-            timespec::parse_duration(&args.lookback).map_err(|source| ConfigError::Time {
-                flag: "--lookback",
-                source,
-            })?;
+        let lookback = parse_lookback(&args.lookback)?;
         let client = client_options(&args.prometheus)?;
         let notes: Vec<String> = hold_back(&mut window, now, client.latency_offset)?
             .into_iter()
@@ -542,6 +548,35 @@ impl CollectConfig {
             notes,
         })
     }
+}
+
+/// `--lookback`: a duration with its unit (a bare `7` would silently be 7 seconds) and
+/// above zero (`0` would look for nothing before the window).
+fn parse_lookback(text: &str) -> Result<Duration, ConfigError> {
+    let bad = |detail: &str| ConfigError::Time {
+        flag: "--lookback",
+        source: TimeError::BadDuration {
+            input: text.to_string(),
+            detail: detail.to_string(),
+        },
+    };
+    if text.trim().parse::<f64>().is_ok() {
+        return Err(bad("give a unit, e.g. 7d, 36h or 90m"));
+    }
+    // promql_parser reports an overflowing number as "must be greater than 0".
+    if text.trim().chars().take_while(char::is_ascii_digit).count() > 6 {
+        return Err(bad("too large; look back days or weeks, e.g. 30d"));
+    }
+    let lookback = timespec::parse_duration(text).map_err(|source| ConfigError::Time {
+        flag: "--lookback",
+        source,
+    })?;
+    if lookback.is_zero() {
+        return Err(bad(
+            "must be longer than 0; leave it out for the default, 7d",
+        ));
+    }
+    Ok(lookback)
 }
 
 /// `--step`: positive, and leaving at least 10 points in the window.

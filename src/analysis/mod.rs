@@ -249,7 +249,7 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         &acquired.deploys,
         &deployments,
         leak.growth_bytes_per_hour,
-        (window.fix_deployed.map(unix_seconds), to),
+        (from, window.fix_deployed.map(unix_seconds), to),
         symptoms::linear_growth(&whole, "").present == Some(true),
     );
     warnings.extend(onset_warnings);

@@ -72,7 +72,7 @@ pub fn onset(
     data: &DeployData,
     deployments: &[Deployment],
     leak_growth: Option<f64>,
-    (fix, window_end): (Option<f64>, f64),
+    (window_start, fix, window_end): (f64, Option<f64>, f64),
     still_growing: bool,
 ) -> (Option<Onset>, Vec<String>) {
     // No leak, no onset: nothing to explain.
@@ -131,14 +131,24 @@ pub fn onset(
         if all.is_empty() {
             return (
                 None,
-                vec![
-                    "no leak onset: no process lifetime before the fix is long enough for a slope"
-                        .into(),
-                ],
+                vec![format!(
+                    "no leak onset: no process lifetime before the {} is long enough for a slope (the series before the window is read at a coarse step; a shorter --lookback reads it finer)",
+                    if fix.is_some() { "fix" } else { "window's end" }
+                )],
             );
         }
         let after = median_slope(all.iter());
-        let earliest = all.iter().map(|l| l.begin).fold(f64::INFINITY, f64::min);
+        // The earliest sample read, not only the first fitted lifetime's start: the
+        // lifetimes are cut at a coarse step, and the Duration line must never say less
+        // than the growth the data shows.
+        let earliest = data
+            .get(DeploySeries::Heap)
+            .iter()
+            .filter_map(|s| s.points.first().map(|p| p.0))
+            .chain(all.iter().map(|l| l.begin))
+            // The leak period itself grows from the window's start.
+            .chain([window_start])
+            .fold(f64::INFINITY, f64::min);
         // Not a warning: the Duration line says "since before …", the JSON `before-data`.
         return (
             Some(make(earliest, OnsetEvent::BeforeData, None, None, after)),
@@ -152,7 +162,10 @@ pub fn onset(
     let Some(first) = growing_after.first() else {
         return (
             None,
-            vec!["no leak onset: the last process lifetimes before the fix did not grow".into()],
+            vec![format!(
+                "no leak onset: the last process lifetimes before the {} did not grow",
+                if fix.is_some() { "fix" } else { "window's end" }
+            )],
         );
     };
     let before = median_slope(all.iter().filter(|l| !grows(l)));

@@ -439,6 +439,15 @@ fn view(evidence: &Evidence) -> Value {
         "after_gc": evidence.periods.after.as_ref().map(gc_line),
         "leak_gc_pause": gc_pause_line(leak),
         "after_gc_pause": evidence.periods.after.as_ref().map(gc_pause_line),
+        // "Would have fired" pending from the first evaluation: the threshold was crossed
+        // before the window, where the rule was not evaluated.
+        "detection_at_start": evidence.detection.as_ref().is_some_and(|d| {
+            d.source == crate::evidence::DetectionSource::WouldHaveFired
+                && d.pending_at.is_some_and(|p| {
+                    (p - evidence.window.from).num_seconds() as f64
+                        <= evidence.window.step_seconds.max(60.0)
+                })
+        }),
         "current_span": if evidence.periods.after.is_some() { "after the fix" } else { "over the window" },
         "after_trend": evidence.periods.after.as_ref().map(|after| {
             match crate::analysis::symptoms::linear_growth(after, "").present {

@@ -162,3 +162,26 @@ fn a_time_without_a_zone_shows_the_corrected_value() {
         r#"error: --from: time "2026-11-30 10:00" has no time zone: add Z for UTC or an offset such as +01:00, e.g. 2026-11-30T10:00:00Z"#
     );
 }
+
+#[test]
+fn a_lookback_without_a_unit_zero_or_too_large_is_refused_before_any_query() {
+    // No server is needed: the flag is checked first (the URL is never reached).
+    for (value, says) in [
+        ("7", "give a unit"),
+        ("0", "give a unit"),
+        ("0s", "greater than 0"),
+        ("99999999999d", "too large"),
+        ("banana", "not a valid duration"),
+    ] {
+        let out = lc()
+            .args(["--prometheus-url", "http://127.0.0.1:9", "--service", "api"])
+            .args(["--from", "now-1d", &format!("--lookback={value}")])
+            .expect_code(2);
+        let text = stderr(&out);
+        assert!(
+            text.contains("--lookback") && text.contains(says),
+            "{value}: {text}"
+        );
+        assert_short(&text);
+    }
+}
