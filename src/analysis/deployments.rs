@@ -375,21 +375,14 @@ fn from_members(members: &[Member], data: &DeployData, source: DeploySource) -> 
                 .collect()
         };
         out.push(Deployment {
-            started: from_unix_seconds(start),
             finished,
             strategy,
-            source,
             versions_before: set(&old, &|m| Some(m.revision.clone())),
             versions_after: vec![revision.to_string()],
             namespaces: set(&new, &|m| m.namespace.clone()),
             instances_before: set(&old, &|m| Some(m.id.clone())).len(),
             instances_after: set(&new, &|m| Some(m.id.clone())).len(),
-            in_window: false,
-            fix: false,
-            growth_before_bytes_per_hour: None,
-            growth_after_bytes_per_hour: None,
-            growth_before_hours: 0.0,
-            growth_after_hours: 0.0,
+            ..Deployment::found(from_unix_seconds(start), source)
         });
     }
     out
@@ -510,12 +503,7 @@ pub fn restart_waves(data: &DeployData) -> Vec<Deployment> {
             continue;
         }
         out.push(Deployment {
-            started: from_unix_seconds(t0),
             finished: Some(from_unix_seconds(t1)),
-            strategy: RolloutStrategy::Unknown,
-            source: DeploySource::RestartWave,
-            versions_before: Vec::new(),
-            versions_after: Vec::new(),
             namespaces: processes
                 .iter()
                 .filter_map(|i| starts[*i].labels.get("namespace").cloned())
@@ -524,12 +512,7 @@ pub fn restart_waves(data: &DeployData) -> Vec<Deployment> {
                 .collect(),
             instances_before: fleet,
             instances_after: processes.len(),
-            in_window: false,
-            fix: false,
-            growth_before_bytes_per_hour: None,
-            growth_after_bytes_per_hour: None,
-            growth_before_hours: 0.0,
-            growth_after_hours: 0.0,
+            ..Deployment::found(from_unix_seconds(t0), DeploySource::RestartWave)
         });
     }
     out

@@ -87,6 +87,30 @@ pub struct Deployment {
     pub growth_after_hours: f64,
 }
 
+impl Deployment {
+    /// A deployment found at `started` from `source`, before the rest is known: not yet
+    /// placed against the window, not the fix, its growth either side not yet measured.
+    pub fn found(started: DateTime<Utc>, source: DeploySource) -> Self {
+        Deployment {
+            started,
+            finished: None,
+            strategy: RolloutStrategy::Unknown,
+            source,
+            versions_before: Vec::new(),
+            versions_after: Vec::new(),
+            namespaces: Vec::new(),
+            instances_before: 0,
+            instances_after: 0,
+            in_window: false,
+            fix: false,
+            growth_before_bytes_per_hour: None,
+            growth_after_bytes_per_hour: None,
+            growth_before_hours: 0.0,
+            growth_after_hours: 0.0,
+        }
+    }
+}
+
 /// How the fix time was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
