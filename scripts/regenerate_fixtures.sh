@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_prometheus
 cargo build --workspace --locked --quiet
+bin=${CARGO_TARGET_DIR:-target}/debug
 work=$(mktemp -d)
 trap 'kill $PROM_PID 2>/dev/null || true; rm -rf "$work"' EXIT
 from=2026-11-20T08:00:00Z; to=2026-11-21T08:00:00Z; fix=2026-11-20T20:00:00Z
-target/debug/synth --scenario fix-mid-window --service api --from "$from" --to "$to" -o "$work/data.om"
+"$bin"/synth --scenario fix-mid-window --service api --from "$from" --to "$to" -o "$work/data.om"
 start_prometheus "$work" "$work/data.om"
-target/debug/leakcollect --prometheus-url "$PROM_URL" --service api --from "$from" --to "$to" \
+"$bin"/leakcollect --prometheus-url "$PROM_URL" --service api --from "$from" --to "$to" \
   --fix-deployed "$fix" --step 90s --format json -q >"$work/evidence.json"
 python3 - "$work/evidence.json" "$PROM_URL" tests/fixtures/evidence-fix.json <<'PY'
 import json, sys

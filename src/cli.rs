@@ -8,6 +8,11 @@ use std::path::PathBuf;
 pub const DEFAULT_WARMUP: &str = "30m";
 /// How far before `--from` alerts, deployments and the leak's onset are looked for.
 pub const DEFAULT_LOOKBACK: &str = "7d";
+/// `validate --max-growth`'s default; the report's Status applies it too
+/// (`analysis::status`).
+pub const DEFAULT_MAX_GROWTH: &str = "1MB/h";
+/// `validate --min-hours`'s default; the report's Status applies it too.
+pub const DEFAULT_MIN_HOURS: f64 = 6.0;
 
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -396,10 +401,10 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "FILE")]
     pub draft: Option<PathBuf>,
     /// Hours of data needed after the fix and warm-up.
-    #[arg(long, default_value_t = 6.0, value_name = "HOURS")]
+    #[arg(long, default_value_t = DEFAULT_MIN_HOURS, value_name = "HOURS")]
     pub min_hours: f64,
     /// Growth per instance below which the leak counts as gone (e.g. 1MB/h, 500KiB/h).
-    #[arg(long, default_value = "1MB/h", value_name = "RATE")]
+    #[arg(long, default_value = DEFAULT_MAX_GROWTH, value_name = "RATE")]
     pub max_growth: String,
     /// How much history before the fix to compare with, when --from is not recorded.
     #[arg(long, default_value = "24h", value_name = "DURATION")]

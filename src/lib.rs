@@ -17,159 +17,60 @@ pub mod prom;
 pub mod render;
 pub mod stats;
 pub mod timespec;
+pub mod units;
 
-use cli::{Cli, Command, Format};
-use config::CollectConfig;
+use cli::{Cli, Command};
 
 pub use exit::{FINDINGS as EXIT_FINDINGS, OK as EXIT_OK};
 
 /// Runs a parsed command line; the caller prints errors and exits with [`exit_code`].
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Some(Command::Collect(args)) => collect(&args).await,
+        Some(Command::Collect(args)) => commands::collect::run(&args).await,
         Some(Command::Heap(args)) => commands::heap::run(&args),
-        Some(Command::Init(args)) => {
-            commands::attach::init(&args)?;
-            eprintln!(
-                "created {}; fill it with `leakcollect attach {}`",
-                args.draft.display(),
-                args.draft.display()
-            );
-            Ok(EXIT_OK)
-        }
-        Some(Command::Attach(args)) => attach(&args).await,
+        Some(Command::Init(args)) => commands::attach::run_init(&args),
+        Some(Command::Attach(args)) => commands::attach::run(&args).await,
         Some(Command::Validate(args)) => commands::validate::run(&args).await,
-        Some(Command::Scan(args)) => {
-            let mut scan = commands::scan::run(&args).await?;
-            if args.quiet && args.format != cli::ScanFormat::Json {
-                scan.warnings.clear();
-            }
-            match args.format {
-                cli::ScanFormat::Json => output::print(&format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&scan).expect("scan serializes")
-                ))?,
-                cli::ScanFormat::Table => {
-                    output::print(&commands::scan::render_table(&scan, false))?
-                }
-                cli::ScanFormat::Markdown => {
-                    output::print(&commands::scan::render_table(&scan, true))?
-                }
-            }
-            Ok(EXIT_OK)
-        }
-        Some(Command::Rules(args)) => {
-            let text = commands::rules::run(&args).await?;
-            match &args.output {
-                Some(path) => output::write_atomic(path, text.as_bytes())?,
-                None => output::print(&text)?,
-            }
-            Ok(EXIT_OK)
-        }
+        Some(Command::Scan(args)) => commands::scan::run_and_print(&args).await,
+        Some(Command::Rules(args)) => commands::rules::run_and_write(&args).await,
         Some(Command::Queries(cli::QueriesCommand::List { queries })) => {
-            output::print(&commands::queries::list(queries.as_deref())?)?;
-            Ok(EXIT_OK)
+            commands::queries::run_list(queries.as_deref())
         }
         Some(Command::Queries(cli::QueriesCommand::Check(args))) => {
-            let (report, ok) = commands::queries::check(&args).await?;
-            output::print(&report)?;
-            Ok(if ok { EXIT_OK } else { EXIT_FINDINGS })
+            commands::queries::run_check(&args).await
         }
-        None => collect(&cli.collect).await,
+        None => commands::collect::run(&cli.collect).await,
     }
 }
 
-async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
-    let config = CollectConfig::from_args(args, chrono::Utc::now())?;
-    // Where the report goes is checked before any query: a typo in -o costs nothing.
-    if let Some(path) = &config.output {
-        output::check_folder(path)?;
-    }
-    let mut collected = commands::collect::collect_full(&config).await?;
-    // Charts go next to a Markdown report written to a file: report.md → report-assets/.
-    if let (Format::Markdown, Some(path)) = (config.format, &config.output) {
-        let (dir, prefix) = render::chart::assets_for(path);
-        render::chart::write_all(&mut collected, &dir, &prefix)?;
-    }
-    let evidence = collected.evidence;
-    let text = match config.format {
-        Format::Json => render::json::render(&evidence),
-        Format::Markdown => render::markdown::render(&evidence, config.template.as_deref())?,
+/// Lists every error type that knows its exit code, once: [`code_of`] asks them in
+/// turn, and a unit test fails when a type with a `code()` is missing from the list.
+macro_rules! coded_errors {
+    ($($t:ty),* $(,)?) => {
+        /// The exit code of `cause`, when its type knows one.
+        fn code_of(cause: &(dyn std::error::Error + 'static)) -> Option<i32> {
+            $(if let Some(e) = cause.downcast_ref::<$t>() {
+                return Some(e.code());
+            })*
+            None
+        }
+        #[cfg(test)]
+        const CODED: &[&str] = &[$(stringify!($t)),*];
     };
-    if !config.quiet {
-        for warning in &evidence.warnings {
-            eprintln!("warning: {warning}");
-        }
-    }
-    match &config.output {
-        Some(path) => output::write_atomic(path, text.as_bytes())?,
-        None => output::print(&text)?,
-    }
-    Ok(EXIT_OK)
 }
 
-async fn attach(args: &cli::AttachArgs) -> anyhow::Result<i32> {
-    let dry_run = args.check || args.diff;
-    let (outcome, diff) = commands::attach::attach(args, !dry_run).await?;
-    if args.diff {
-        output::print(&diff)?;
-    }
-    if !args.write.quiet {
-        for warning in &outcome.evidence.warnings {
-            eprintln!("warning: {warning}");
-        }
-        let a = &outcome.applied;
-        let verb = if dry_run { "would update" } else { "updated" };
-        if outcome.changed && args.check {
-            eprintln!("{}", out_of_date(&args.draft, &outcome));
-        } else if outcome.changed {
-            eprintln!(
-                "{verb} {}: {} block(s) refreshed, {} placed in their sections, {} under \"{}\"",
-                args.draft.display(),
-                a.updated.len(),
-                a.placed.len(),
-                a.appended.len(),
-                draft::blocks::EVIDENCE_HEADING.trim_start_matches("## ")
-            );
-        } else {
-            eprintln!("{} is up to date", args.draft.display());
-        }
-    }
-    Ok(if args.check && outcome.changed {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    })
-}
-
-/// Why `attach --check` found the draft out of date: which blocks would change, and,
-/// when the window's end is not pinned, that it moves with every run.
-fn out_of_date(draft: &std::path::Path, outcome: &commands::attach::AttachOutcome) -> String {
-    let a = &outcome.applied;
-    let ids: Vec<&str> = a
-        .updated
-        .iter()
-        .chain(&a.placed)
-        .chain(&a.appended)
-        .map(String::as_str)
-        .collect();
-    let mut text = format!(
-        "{} is out of date: {} block(s) would change ({}); run `leakcollect attach {}` to update it",
-        draft.display(),
-        ids.len(),
-        ids.join(", "),
-        draft.display()
-    );
-    let to = outcome.params.to.as_deref().unwrap_or("now");
-    if to == "now" || to.starts_with("now-") {
-        text.push_str(&format!(
-            "\nthe window ends at --to {to}, which moves with every run, so new data changes the figures; for CI, pin the end once: `leakcollect attach {} --to {}`",
-            draft.display(),
-            timespec::display(outcome.evidence.window.requested_to.unwrap_or(outcome.evidence.window.to))
-        ));
-    }
-    text
-}
+coded_errors!(
+    config::ConfigError,
+    pack::PackError,
+    timespec::TimeError,
+    render::evidence::TemplateError,
+    prom::PromError,
+    acquire::AcquireError,
+    commands::validate::PushError,
+    output::OutputError,
+    draft::DraftError,
+    heap::HeapError,
+);
 
 /// The documented exit code for an error (see `--help` and [`exit`]): the first error
 /// in the chain whose type knows its code says it; an error no type claims is a bug in
@@ -178,33 +79,7 @@ pub fn exit_code(error: &anyhow::Error) -> i32 {
     if error.is::<output::StdoutClosed>() {
         return exit::OK;
     }
-    for cause in error.chain() {
-        let code = if let Some(e) = cause.downcast_ref::<config::ConfigError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<pack::PackError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<timespec::TimeError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<render::markdown::TemplateError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<prom::PromError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<acquire::AcquireError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<commands::validate::PushError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<output::OutputError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<draft::DraftError>() {
-            e.code()
-        } else if let Some(e) = cause.downcast_ref::<heap::HeapError>() {
-            e.code()
-        } else {
-            continue;
-        };
-        return code;
-    }
-    exit::INTERNAL
+    error.chain().find_map(code_of).unwrap_or(exit::INTERNAL)
 }
 
 /// The error and its causes on one line each, as printed to stderr.
@@ -225,6 +100,52 @@ pub fn describe(error: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `impl X { pub fn code(&self) -> i32` in src/ is listed in `coded_errors!`,
+    /// so a new error type cannot fall through to "internal error".
+    #[test]
+    fn every_error_type_with_a_code_is_asked() {
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src"
+        ))];
+        let mut found = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                for (i, line) in lines.iter().enumerate() {
+                    let Some(name) = line
+                        .strip_prefix("impl ")
+                        .and_then(|r| r.strip_suffix(" {"))
+                    else {
+                        continue;
+                    };
+                    let body = lines[i + 1..].iter().take_while(|l| !l.starts_with('}'));
+                    if body
+                        .into_iter()
+                        .any(|l| l.trim() == "pub fn code(&self) -> i32 {")
+                    {
+                        found.push(name.to_string());
+                    }
+                }
+            }
+        }
+        assert!(found.len() >= 10, "the scan found only {found:?}");
+        for name in found {
+            assert!(
+                CODED
+                    .iter()
+                    .any(|c| c.ends_with(&format!("::{name}")) || *c == name),
+                "{name} has a code() but is not in coded_errors! in lib.rs"
+            );
+        }
+    }
 
     #[test]
     fn every_error_says_its_own_code_and_nothing_falls_through_to_1() {

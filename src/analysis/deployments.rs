@@ -232,7 +232,7 @@ fn detected_source(d: &Deployment, candidates: usize) -> FixSource {
     let mut reason = format!(
         "detected from {}: {} rollout",
         d.source.describe(),
-        strategy_name(d.strategy)
+        d.strategy.name()
     );
     if !d.versions_before.is_empty() || !d.versions_after.is_empty() {
         reason.push_str(&format!(
@@ -255,16 +255,6 @@ fn detected_source(d: &Deployment, candidates: usize) -> FixSource {
         source: Some(d.source),
         candidates,
         reason,
-    }
-}
-
-/// How the report names a strategy.
-pub fn strategy_name(s: RolloutStrategy) -> &'static str {
-    match s {
-        RolloutStrategy::Rolling => "rolling",
-        RolloutStrategy::Recreate => "recreate",
-        RolloutStrategy::Canary => "canary",
-        RolloutStrategy::Unknown => "unknown",
     }
 }
 

@@ -250,11 +250,15 @@ fn fires_at(
 
 /// The detection figure for the evidence, with the thresholds the report recommends.
 pub fn for_evidence(acquired: &Acquired, evidence: &Evidence) -> Detection {
-    detection(
-        acquired,
-        &crate::analysis::thresholds::suggested(evidence),
-        &evidence.service,
-    )
+    let mut found = detection(acquired, &evidence.alert_thresholds, &evidence.service);
+    // A would-have-fired rule pending from its first evaluation: the threshold was
+    // crossed before the window, where the rule was not evaluated.
+    found.pending_at_window_start = found.source == DetectionSource::WouldHaveFired
+        && found.pending_at.is_some_and(|p| {
+            (p - evidence.window.from).num_seconds() as f64
+                <= evidence.window.step_seconds.max(60.0)
+        });
+    found
 }
 
 #[cfg(test)]

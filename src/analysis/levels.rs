@@ -153,3 +153,20 @@ fn missing_levels(view: &PeriodView, f: &LevelFigures) -> Vec<String> {
     }
     out
 }
+
+/// One process lifetime of a period at its measured growth, when restarts cut the
+/// clock-time levels short: the median whole lifetime and the memory at its end from the
+/// median baseline. `None` without restarts (the clock-time levels then say it).
+pub fn lifetime(p: &crate::evidence::Period) -> Option<crate::evidence::Lifetime> {
+    let (base, growth, hours) = (
+        p.heap_baseline_bytes?,
+        p.growth_bytes_per_hour?,
+        p.growth_percent_over_hours?,
+    );
+    (p.restarts > 0).then(|| crate::evidence::Lifetime {
+        hours,
+        gain_bytes: growth * hours,
+        end_bytes: base + growth * hours,
+        after_6h_bytes: (hours >= 6.0).then_some(base + growth * 6.0),
+    })
+}

@@ -33,7 +33,9 @@ pub mod period;
 pub mod pools;
 pub mod requests;
 pub mod restarts;
+pub mod scan;
 pub mod service_growth;
+pub mod status;
 pub mod symptoms;
 pub mod thresholds;
 pub mod traffic;
@@ -278,6 +280,8 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         deployments,
         detection: None,
         onset,
+        status: None,
+        alert_thresholds: Default::default(),
         symptoms: symptoms::symptoms(
             before.as_ref().unwrap_or(&whole),
             after.as_ref(),
@@ -293,6 +297,13 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         warnings,
         charts: Default::default(),
     };
+    evidence.alert_thresholds = thresholds::suggested(&evidence);
     evidence.detection = Some(detection::for_evidence(acquired, &evidence));
+    let warmup = config.window.warmup.as_secs_f64();
+    evidence.status = status::status(
+        &evidence,
+        &status::default_thresholds(warmup),
+        crate::evidence::StatusSource::Report,
+    );
     evidence
 }

@@ -36,7 +36,7 @@ pub fn analyze_period(
         .filter_map(|i| growth::jump_share(&i.points))
         .collect();
     let hours = view.hours();
-    let period = Period {
+    let mut period = Period {
         from: from_unix_seconds(view.start),
         to: from_unix_seconds(view.end),
         hours,
@@ -88,7 +88,12 @@ pub fn analyze_period(
         connections_used_ratio: pools.used_ratio_peak,
         connections_in_use_end: pools.in_use_end,
         instances: instance_figures(view),
+        ..Period::default()
     };
+    period.instances_disagree = super::service_growth::instances_disagree(&period);
+    period.oom_kills_far_below_limit = oom::kills_far_below_limit(&period);
+    period.lifetime = levels::lifetime(&period);
+    period.load_test = requests::load_test(&period);
     missing.extend(oom::far_below_limit_warning(view.name.as_str(), &period));
     (period, missing)
 }

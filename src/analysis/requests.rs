@@ -23,3 +23,15 @@ pub fn bytes_per_1k_requests(view: &PeriodView) -> Option<f64> {
     }
     weighted_median(&per_request).map(|b| b * 1000.0)
 }
+
+/// Memory after 1,000 and 10,000 requests from the period's own baseline, at its own
+/// measured retention per request.
+pub fn load_test(p: &crate::evidence::Period) -> Option<crate::evidence::LoadTest> {
+    let (base, per_1k) = (p.heap_baseline_bytes?, p.bytes_per_1k_requests?);
+    Some(crate::evidence::LoadTest {
+        baseline_bytes: base,
+        per_1k_requests_bytes: per_1k,
+        after_1k_requests_bytes: base + per_1k,
+        after_10k_requests_bytes: base + 10.0 * per_1k,
+    })
+}

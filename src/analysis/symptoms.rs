@@ -4,6 +4,7 @@
 //! exist is neither ticked nor cleared: `present` is null and `because` says "no data".
 
 use crate::evidence::{Period, Symptom, Symptoms};
+use crate::units;
 
 const MB: f64 = 1e6;
 /// Growth that counts as a leak: 1 MB/hour per instance, or 10 % of the baseline over
@@ -39,7 +40,7 @@ fn period_words(leak: &Period, has_fix: bool) -> String {
     } else {
         "over the window"
     };
-    format!("{name} ({:.1} h)", leak.hours)
+    format!("{name} ({})", units::hours(leak.hours))
 }
 
 fn no_data(what: &str) -> Symptom {
@@ -71,14 +72,18 @@ pub fn linear_growth(period: &Period, span: &str) -> Symptom {
     let present = growth >= LINEAR_GROWTH_BYTES_PER_HOUR
         || percent.is_some_and(|p| p >= LINEAR_GROWTH_PERCENT);
     let percent_text = match (percent, period.growth_percent_over_hours) {
-        (Some(p), Some(h)) => format!(", {p:.1}% of the baseline in {h:.1} h"),
+        (Some(p), Some(h)) => format!(
+            ", {} of the baseline in {}",
+            units::percent(p),
+            units::hours(h)
+        ),
         _ => String::new(),
     };
     Symptom {
         present: Some(present),
         because: format!(
-            "{:.2} MB/hour per instance (median) {span}{percent_text} (counts from 1 MB/hour or 10%)",
-            growth / MB
+            "{} per instance (median) {span}{percent_text} (growth counts as a leak from 1 MB/hour, or when memory grows by 10% of its baseline within one process lifetime)",
+            units::mb_per_hour(growth)
         ),
     }
 }
@@ -166,15 +171,6 @@ fn same_pause(period: &Period, figure: Pause) -> Option<f64> {
     }
 }
 
-/// A duration as the report writes it ("95.5 ms", "1.20 s").
-fn duration_text(seconds: f64) -> String {
-    if seconds < 1.0 {
-        format!("{:.1} ms", seconds * 1e3)
-    } else {
-        format!("{seconds:.2} s")
-    }
-}
-
 /// A GC pause of 100 ms or more in the leak period, or at least twice (and 20 ms more
 /// than) the same figure after the fix; for summaries, also a longest pause of 1 s.
 fn gc_pressure(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
@@ -187,22 +183,22 @@ fn gc_pressure(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
         pause >= GC_PAUSE_FACTOR * a && pause - a >= GC_PAUSE_MIN_DIFFERENCE_SECONDS
     });
     let longest = leak.gc_pause_max_seconds.filter(|_| figure == Pause::Mean);
-    let mut because = format!("{} {} {span}", figure.describe(), duration_text(pause));
+    let mut because = format!("{} {} {span}", figure.describe(), units::pause(pause));
     if let Some(a) = reference {
-        because.push_str(&format!(", {} after it", duration_text(a)));
+        because.push_str(&format!(", {} after it", units::pause(a)));
     }
     if let Some(max) = longest {
-        because.push_str(&format!(", longest pause {}", duration_text(max)));
+        because.push_str(&format!(", longest pause {}", units::pause(max)));
     }
     because.push_str(&format!(
-        " (counts from 100 ms{}{})",
+        " (pressure: a pause of 100 ms or more{}{})",
         if reference.is_some() {
-            ", or twice the pause after the fix"
+            ", or at least twice the pause after the fix"
         } else {
             ""
         },
         if longest.is_some() {
-            ", or a longest pause of 1 s"
+            ", or a longest pause of 1 s or more"
         } else {
             ""
         },
@@ -230,19 +226,8 @@ fn pool_exhaustion(leak: &Period, span: &str) -> Symptom {
         present: Some(ratio >= POOL_EXHAUSTED_RATIO - 1e-9),
         because: format!(
             "connections in use reached {} of a pool's maximum for two consecutive steps {span}",
-            percent_text(ratio * 100.0)
+            units::ratio(ratio)
         ),
-    }
-}
-
-/// A percentage as the report writes it: one decimal, two where one would read as 0 or
-/// 100 without being it.
-fn percent_text(p: f64) -> String {
-    let short = format!("{p:.1}");
-    if (short == "100.0" || short == "0.0") && p != 100.0 && p != 0.0 {
-        format!("{p:.2}%")
-    } else {
-        format!("{short}%")
     }
 }
 
@@ -259,9 +244,9 @@ fn degradation(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
     let mut reasons = Vec::new();
     let (mut latency_compared, mut present) = (false, false);
     if let Some(p95) = leak.latency_p95_seconds {
-        let mut text = format!("request latency p95 {}", duration_text(p95));
+        let mut text = format!("request latency p95 {}", units::pause(p95));
         if let Some(a) = latency_after {
-            text.push_str(&format!(", {} after the fix", duration_text(a)));
+            text.push_str(&format!(", {} after the fix", units::pause(a)));
             latency_compared = true;
             present |= worse(p95, a);
         }
@@ -270,16 +255,16 @@ fn degradation(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
     if let Some([first, last]) = leak.latency_trend_seconds {
         reasons.push(format!(
             "p95 {} in the period's first tenth, {} in its last",
-            duration_text(first),
-            duration_text(last)
+            units::pause(first),
+            units::pause(last)
         ));
         latency_compared = true;
         present |= worse(last, first);
     }
     if let Some(ratio) = leak.error_ratio {
-        let mut text = format!("server errors {} of requests", percent_text(ratio * 100.0));
+        let mut text = format!("server errors {} of requests", units::ratio(ratio));
         if let Some(a) = errors_after {
-            text.push_str(&format!(", {} after the fix", percent_text(a * 100.0)));
+            text.push_str(&format!(", {} after the fix", units::ratio(a)));
         }
         reasons.push(text);
         present |= ratio >= ERROR_RATIO_BOUND

@@ -9,9 +9,7 @@ pub const VALIDATION_SCHEMA: &str = "leakcollect/validation/v1";
 /// Below this share of evaluation steps with a sample, the data has too many gaps.
 const MIN_COVERAGE: f64 = 0.8;
 
-fn mb(bytes: f64) -> String {
-    format!("{:.2} MB/hour", bytes / 1e6)
-}
+use crate::units::{self, mb_per_hour as mb};
 
 /// The verdict on the period after the fix (and warm-up): its growth intervals, OOM
 /// kills, data sufficiency and gaps, and whether Prometheus warned.
@@ -69,8 +67,9 @@ fn judge_after(
         (
             Verdict::Inconclusive,
             format!(
-                "only {hours:.1} h of data after the fix and warm-up; {:.1} h needed",
-                thresholds.min_hours
+                "only {} of data after the fix and warm-up; {} needed",
+                units::hours(hours),
+                units::hours(thresholds.min_hours)
             ),
             hours,
         )
@@ -97,8 +96,9 @@ fn judge_after(
         (
             Verdict::Inconclusive,
             format!(
-                "no instance has data near the end of the {:.1} h after the fix (the longest ran {:.1} h): did the service stop reporting, or does the window reach past the data?",
-                after.hours, after.observed_hours
+                "no instance has data near the end of the {} after the fix (the longest ran {}): did the service stop reporting, or does the window reach past the data?",
+                units::hours(after.hours),
+                units::hours(after.observed_hours)
             ),
             hours,
         )
@@ -138,10 +138,11 @@ fn judge_after(
         (
             Verdict::Resolved,
             format!(
-                "growth after the fix is below {} with 95% confidence on all {} instances (median {}) over {hours:.1} h, and {}",
+                "growth after the fix is below {} with 95% confidence on all {} instances (median {}) over {}, and {}",
                 mb(limit),
                 instances.len(),
                 growth.map_or("n/a".into(), mb),
+                units::hours(hours),
                 if oom.is_some() {
                     "no OOM kills"
                 } else {
@@ -153,7 +154,20 @@ fn judge_after(
     }
 }
 
-pub fn judge(evidence: Evidence, thresholds: Thresholds, now: DateTime<Utc>) -> Validation {
+/// The verdict on evidence with a fix, and what it rests on: one rule for `validate`
+/// and for the Status line of every report (`analysis::status`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub reason: String,
+    /// Hours of data after the fix and warm-up.
+    pub hours_after_fix: f64,
+    /// When enough data will exist, if that is what is missing.
+    pub enough_data_at: Option<DateTime<Utc>>,
+}
+
+/// The verdict for `evidence` under `thresholds`.
+pub fn judgement(evidence: &Evidence, thresholds: &Thresholds) -> Judgement {
     let mut enough_data_at = None;
     let (verdict, reason, hours) = match &evidence.periods.after {
         None => {
@@ -174,17 +188,32 @@ pub fn judge(evidence: Evidence, thresholds: Thresholds, now: DateTime<Utc>) -> 
                 .warnings
                 .iter()
                 .any(|w| w.starts_with("Prometheus warned"));
-            judge_after(after, &thresholds, prometheus_warned, &mut enough_data_at)
+            judge_after(after, thresholds, prometheus_warned, &mut enough_data_at)
         }
     };
-    Validation {
-        schema: VALIDATION_SCHEMA.to_string(),
+    Judgement {
         verdict,
         reason,
-        checked_at: now,
-        thresholds,
         hours_after_fix: hours,
         enough_data_at,
+    }
+}
+
+pub fn judge(evidence: Evidence, thresholds: Thresholds, now: DateTime<Utc>) -> Validation {
+    let j = judgement(&evidence, &thresholds);
+    Validation {
+        schema: VALIDATION_SCHEMA.to_string(),
+        verdict: j.verdict,
+        reason: j.reason,
+        checked_at: now,
+        thresholds,
+        hours_after_fix: j.hours_after_fix,
+        enough_data_at: j.enough_data_at,
+        next_review: match j.verdict {
+            Verdict::Resolved => Some(now + Duration::days(7)),
+            Verdict::Inconclusive => Some(j.enough_data_at.unwrap_or(now + Duration::hours(1))),
+            Verdict::Leaking => None,
+        },
         evidence,
     }
 }

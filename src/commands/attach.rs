@@ -3,16 +3,13 @@
 
 use crate::cli::{AttachArgs, InitArgs};
 use crate::config::{self, CollectConfig};
-use crate::draft::blocks::{self, Segment};
 use crate::draft::params::Params;
-use crate::draft::place::{self, ApplyError};
+use crate::draft::place::{self, Edits};
+use crate::draft::session::{self, Session};
 use crate::draft::{DraftError, write};
 use crate::evidence::Evidence;
-use crate::render::markdown;
+use crate::render::blocks::{self, BlockId, TEAM_TEMPLATE, Writer};
 use std::path::Path;
-
-pub const TEAM_TEMPLATE: &str = include_str!("../../templates/team-report-template.md");
-const PARAMS_ID: &str = "params";
 
 /// What an attach run did, for the summary and the exit code.
 #[derive(Debug)]
@@ -22,22 +19,6 @@ pub struct AttachOutcome {
     pub evidence: Evidence,
     /// The parameters used (recorded, overridden by those given).
     pub params: Params,
-}
-
-/// The parameters recorded in a draft's params block, if it has one.
-pub fn recorded_params(text: &str) -> Option<Params> {
-    blocks::parse(text).ok()?.iter().find_map(|s| match s {
-        Segment::Block(b) if b.id == PARAMS_ID => Params::from_block_content(&b.content),
-        _ => None,
-    })
-}
-
-pub fn malformed(path: &Path, error: blocks::ParseError) -> DraftError {
-    DraftError::Malformed {
-        path: path.to_path_buf(),
-        line: error.line,
-        detail: error.detail,
-    }
 }
 
 pub fn init(args: &InitArgs) -> anyhow::Result<()> {
@@ -78,27 +59,34 @@ pub fn init(args: &InitArgs) -> anyhow::Result<()> {
         }
         .into());
     }
-    let wanted = vec![(PARAMS_ID.to_string(), Some(params.to_block_content()))];
-    let applied = place::apply(TEAM_TEMPLATE, &wanted, false).map_err(|e| match e {
-        ApplyError::Parse(p) => malformed(&args.draft, p),
-        ApplyError::Edited { .. } => unreachable!("the template has no blocks"),
+    let wanted = vec![(
+        BlockId::Params.name().to_string(),
+        Some(params.to_block_content()),
+    )];
+    let applied = place::apply(TEAM_TEMPLATE, &wanted, Edits::Refuse).map_err(|e| match e {
+        place::ApplyError::Parse(p) => session::malformed(&args.draft, p),
+        place::ApplyError::Edited { .. } => unreachable!("the template has no blocks"),
     })?;
     write::write(&args.draft, false, &applied.text, false)?;
     Ok(())
 }
 
 /// Every block the evidence fills, rendered; `None` for those it has nothing for.
-/// `validation` is `validate`'s verdict view, for the blocks that show it.
+/// `validation` is `validate`'s verdict view (`render::validation::view`), for the blocks
+/// that show it.
 pub fn rendered_blocks(
     evidence: &Evidence,
     params: &Params,
     validation: Option<&serde_json::Value>,
 ) -> Vec<(String, Option<String>)> {
-    let mut wanted = vec![(PARAMS_ID.to_string(), Some(params.to_block_content()))];
-    for (id, _) in markdown::BLOCKS {
+    let mut wanted = vec![(
+        BlockId::Params.name().to_string(),
+        Some(params.to_block_content()),
+    )];
+    for b in blocks::written_by(Writer::Evidence).chain(blocks::written_by(Writer::Validate)) {
         wanted.push((
-            id.to_string(),
-            markdown::render_block_with(evidence, id, validation),
+            b.name.to_string(),
+            crate::render::evidence::block(evidence, b.id, validation),
         ));
     }
     wanted
@@ -117,18 +105,18 @@ fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Opti
             "reading the heap files (--heap, recorded in the draft's parameters: give --heap again with their current paths if they moved)",
         )
     })?;
-    let mut blocks = Vec::new();
+    let mut out = Vec::new();
     for (id, section) in [
-        ("heap-tools", Section::ToolsUsed),
-        ("heap-snapshots", Section::SnapshotsCollected),
-        ("heap-method", Section::Method),
-        ("heap-findings", Section::Findings),
-        ("heap-leaked-object", Section::LeakedObject),
-        ("heap-retainer-path", Section::RetainerPath),
-        ("heap-warnings", Section::Warnings),
-        ("heap-pattern", Section::Pattern),
-        ("heap-fix-strategy", Section::FixStrategy),
-        ("heap-files", Section::AppendixFiles),
+        (BlockId::HeapTools, Section::ToolsUsed),
+        (BlockId::HeapSnapshots, Section::SnapshotsCollected),
+        (BlockId::HeapMethod, Section::Method),
+        (BlockId::HeapFindings, Section::Findings),
+        (BlockId::HeapLeakedObject, Section::LeakedObject),
+        (BlockId::HeapRetainerPath, Section::RetainerPath),
+        (BlockId::HeapWarnings, Section::Warnings),
+        (BlockId::HeapPattern, Section::Pattern),
+        (BlockId::HeapFixStrategy, Section::FixStrategy),
+        (BlockId::HeapFiles, Section::AppendixFiles),
     ] {
         let mut text = render::section(&report, section);
         if section == Section::ToolsUsed {
@@ -136,12 +124,12 @@ fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Opti
             text = text.replace("- [ ] Prometheus metrics", "- [x] Prometheus metrics");
         }
         let text = text.trim_end_matches('\n').to_string();
-        blocks.push((
-            id.to_string(),
+        out.push((
+            id.name().to_string(),
             (!text.trim().is_empty()).then(|| text + "\n"),
         ));
     }
-    Ok(blocks)
+    Ok(out)
 }
 
 /// Applies fresh evidence to the draft at `path`; the draft is written only when
@@ -154,9 +142,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
             source,
         }
     })?;
-    let _lock = write::lock(path, wait)?;
-    let (bom, text) = write::read(path)?;
-    blocks::parse(&text).map_err(|e| malformed(path, e))?;
+    let draft = Session::open(path, wait)?;
     let mut given = Params::given(&args.params);
     if !args.heap.is_empty() {
         // Recorded absolute, so a later attach from another folder (CI) finds them.
@@ -168,9 +154,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
                 .collect(),
         );
     }
-    let params = recorded_params(&text)
-        .unwrap_or_default()
-        .merged_with(&given);
+    let params = draft.recorded().merged_with(&given);
     // Heap files are read first: a bad one stops the run before any query or chart.
     let heap = heap_blocks(&params, args.write.quiet)?;
     let collect = params.collect_args(
@@ -192,26 +176,17 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     let mut wanted = rendered_blocks(&evidence, &params, None);
     wanted.extend(heap);
     // A Status written by `validate` carries its verdict; a plain refresh keeps it.
-    let validated_status = blocks::parse(&text).ok().is_some_and(|segments| {
-        segments.iter().any(|s| {
-            matches!(s, Segment::Block(b) if b.id == "status" && b.content.contains("(validate"))
-        })
-    });
-    if validated_status {
-        wanted.retain(|(id, _)| id != "status");
+    if draft
+        .block(BlockId::Status)
+        .is_some_and(|c| c.contains("(validate"))
+    {
+        wanted.retain(|(id, _)| id != BlockId::Status.name());
     }
-    let applied = place::apply(&text, &wanted, args.write.force).map_err(|e| match e {
-        ApplyError::Parse(p) => malformed(path, p),
-        ApplyError::Edited { id, diff } => DraftError::EditedBlock {
-            path: path.clone(),
-            id,
-            diff,
-        },
-    })?;
-    let changed = applied.text != text;
-    let diff = place::unified_diff(&text, &applied.text, &path.display().to_string());
-    if commit && changed {
-        write::write(path, bom, &applied.text, !args.write.no_backup)?;
+    let applied = draft.apply(&wanted, Edits::from(args.write.force))?;
+    let changed = draft.changes(&applied);
+    let diff = draft.diff(&applied);
+    if commit {
+        draft.write(&applied, !args.write.no_backup)?;
     }
     Ok((
         AttachOutcome {
@@ -222,4 +197,85 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
         },
         diff,
     ))
+}
+
+/// `leakcollect init DRAFT …`.
+pub fn run_init(args: &InitArgs) -> anyhow::Result<i32> {
+    init(args)?;
+    eprintln!(
+        "created {}; fill it with `leakcollect attach {}`",
+        args.draft.display(),
+        args.draft.display()
+    );
+    Ok(crate::exit::OK)
+}
+
+/// `leakcollect attach DRAFT …` (`--check`, `--diff`: without writing).
+pub async fn run(args: &AttachArgs) -> anyhow::Result<i32> {
+    let dry_run = args.check || args.diff;
+    let (outcome, diff) = attach(args, !dry_run).await?;
+    if args.diff {
+        crate::output::print(&diff)?;
+    }
+    if !args.write.quiet {
+        for warning in &outcome.evidence.warnings {
+            eprintln!("warning: {warning}");
+        }
+        let a = &outcome.applied;
+        let verb = if dry_run { "would update" } else { "updated" };
+        if outcome.changed && args.check {
+            eprintln!("{}", out_of_date(&args.draft, &outcome));
+        } else if outcome.changed {
+            eprintln!(
+                "{verb} {}: {} block(s) refreshed, {} placed in their sections, {} under \"{}\"",
+                args.draft.display(),
+                a.updated.len(),
+                a.placed.len(),
+                a.appended.len(),
+                crate::draft::blocks::EVIDENCE_HEADING.trim_start_matches("## ")
+            );
+        } else {
+            eprintln!("{} is up to date", args.draft.display());
+        }
+    }
+    Ok(if args.check && outcome.changed {
+        crate::exit::FINDINGS
+    } else {
+        crate::exit::OK
+    })
+}
+
+/// Why `attach --check` found the draft out of date: which blocks would change, and,
+/// when the window's end is not pinned, that it moves with every run.
+fn out_of_date(draft: &Path, outcome: &AttachOutcome) -> String {
+    let a = &outcome.applied;
+    let ids: Vec<&str> = a
+        .updated
+        .iter()
+        .chain(&a.placed)
+        .chain(&a.appended)
+        .map(String::as_str)
+        .collect();
+    let mut text = format!(
+        "{} is out of date: {} block(s) would change ({}); run `leakcollect attach {}` to update it",
+        draft.display(),
+        ids.len(),
+        ids.join(", "),
+        draft.display()
+    );
+    let to = outcome.params.to.as_deref().unwrap_or("now");
+    if to == "now" || to.starts_with("now-") {
+        text.push_str(&format!(
+            "\nthe window ends at --to {to}, which moves with every run, so new data changes the figures; for CI, pin the end once: `leakcollect attach {} --to {}`",
+            draft.display(),
+            crate::timespec::display(
+                outcome
+                    .evidence
+                    .window
+                    .requested_to
+                    .unwrap_or(outcome.evidence.window.to)
+            )
+        ));
+    }
+    text
 }

@@ -240,6 +240,23 @@ pub async fn check(args: &CheckArgs) -> anyhow::Result<(String, bool)> {
     Ok((out, ok))
 }
 
+/// `leakcollect queries list`.
+pub fn run_list(dir: Option<&Path>) -> anyhow::Result<i32> {
+    crate::output::print(&list(dir)?)?;
+    Ok(crate::exit::OK)
+}
+
+/// `leakcollect queries check`: exit 1 when a query has a problem.
+pub async fn run_check(args: &CheckArgs) -> anyhow::Result<i32> {
+    let (report, ok) = check(args).await?;
+    crate::output::print(&report)?;
+    Ok(if ok {
+        crate::exit::OK
+    } else {
+        crate::exit::FINDINGS
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -232,3 +232,13 @@ pub async fn run(args: &crate::cli::RulesArgs) -> anyhow::Result<String> {
     }
     Ok(render(&config, &pack, &thresholds)?)
 }
+
+/// `leakcollect rules`: the rule file on stdout or in `-o FILE`.
+pub async fn run_and_write(args: &crate::cli::RulesArgs) -> anyhow::Result<i32> {
+    let text = run(args).await?;
+    match &args.output {
+        Some(path) => crate::output::write_atomic(path, text.as_bytes())?,
+        None => crate::output::print(&text)?,
+    }
+    Ok(crate::exit::OK)
+}

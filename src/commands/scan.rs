@@ -10,73 +10,13 @@ use crate::acquire::{PeriodName, detect, fetch, probe, steps};
 use crate::analysis::{PeriodView, period};
 use crate::config::{self, ConfigError};
 use crate::evidence::QueryRecord;
+use crate::evidence::scan::{Scan, ServiceRow};
 use crate::pack::{self, Pack};
 use crate::prom::Client;
-use crate::render::markdown::fixed;
 use crate::timespec::format_duration;
 use crate::timespec::{self, unix_seconds};
 use promql_parser::label::Matcher;
-use serde::Serialize;
 use std::time::Duration;
-
-/// How a service's growth reads against `--min-growth`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Flag {
-    /// The service's 95 % interval lies wholly above the threshold.
-    Leaking,
-    /// Its median is above the threshold, not confidently.
-    Growing,
-    /// Neither, but some instances' own intervals are wholly above it (one bad pod).
-    Partial,
-    /// No growth figure (too few points per lifetime).
-    Unknown,
-    Ok,
-}
-
-impl Flag {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Flag::Leaking => "leaking",
-            Flag::Growing => "growing",
-            Flag::Partial => "partial",
-            Flag::Unknown => "unknown",
-            Flag::Ok => "ok",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ServiceRow {
-    pub service: String,
-    pub runtime: String,
-    pub instances: usize,
-    pub growth_bytes_per_hour: Option<f64>,
-    pub growth_interval_bytes_per_hour: Option<[f64; 2]>,
-    pub growth_bytes_per_hour_total: Option<f64>,
-    pub growth_percent: Option<f64>,
-    pub restarts: u64,
-    pub heap_end_bytes: Option<f64>,
-    /// Instances whose own growth interval is wholly above the threshold.
-    pub instances_leaking: usize,
-    pub flag: Flag,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Scan {
-    pub schema: String,
-    pub selector: String,
-    pub service_label: String,
-    pub from: chrono::DateTime<chrono::Utc>,
-    pub to: chrono::DateTime<chrono::Utc>,
-    pub step_seconds: f64,
-    pub threshold_bytes_per_hour: f64,
-    pub services: Vec<ServiceRow>,
-    /// Every request scan sent, as collect lists its own (the floor benchmarks replay
-    /// them; people paste them into Grafana).
-    pub queries: Vec<QueryRecord>,
-    pub warnings: Vec<String>,
-}
 
 pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     let now = chrono::Utc::now();
@@ -332,7 +272,7 @@ fn analyse_service(
     let short_lifetime = steps::median_lifetime(&fetched.data, &fetched.boundaries, from, to)
         .filter(|l| l / step < steps::POINTS_PER_LIFETIME);
     Analysed {
-        row: service_row(service, &pack.runtime, &figures, threshold),
+        row: crate::analysis::scan::service_row(service, &pack.runtime, &figures, threshold),
         normalised: fetched.normalised,
         // Scan reads only the memory and restarts: only the growth's reason applies.
         missing: missing
@@ -367,45 +307,6 @@ fn note_queries(
     queries.extend(records);
 }
 
-fn service_row(
-    service: &str,
-    runtime: &str,
-    figures: &crate::evidence::Period,
-    threshold: f64,
-) -> ServiceRow {
-    let instances_leaking = figures
-        .instances
-        .iter()
-        .filter(|i| {
-            i.growth_interval_bytes_per_hour
-                .is_some_and(|[lo, _]| lo > threshold)
-        })
-        .count();
-    let flag = match (
-        figures.growth_interval_bytes_per_hour,
-        figures.growth_bytes_per_hour,
-    ) {
-        (Some([lo, _]), _) if lo > threshold => Flag::Leaking,
-        (_, Some(g)) if g > threshold => Flag::Growing,
-        _ if instances_leaking > 0 => Flag::Partial,
-        (_, None) => Flag::Unknown,
-        _ => Flag::Ok,
-    };
-    ServiceRow {
-        service: service.to_string(),
-        runtime: runtime.to_string(),
-        instances: figures.instance_count,
-        growth_bytes_per_hour: figures.growth_bytes_per_hour,
-        growth_interval_bytes_per_hour: figures.growth_interval_bytes_per_hour,
-        growth_bytes_per_hour_total: figures.growth_bytes_per_hour_total,
-        growth_percent: figures.growth_percent,
-        restarts: figures.restarts,
-        heap_end_bytes: figures.heap_end_bytes,
-        instances_leaking,
-        flag,
-    }
-}
-
 /// `items.map(f)` in order, spread over the machine's cores in contiguous chunks.
 fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, usize::from);
@@ -431,89 +332,19 @@ fn parallel_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> V
     })
 }
 
-fn mbh(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |b| fixed(b / 1e6, 2))
-}
-
-/// A plain table for terminals, or Markdown.
-pub fn render_table(scan: &Scan, markdown: bool) -> String {
-    let mut out = String::new();
-    let header = [
-        "flag",
-        "service",
-        "runtime",
-        "instances",
-        "MB/h per instance",
-        "95% interval",
-        "MB/h total",
-        "restarts",
-    ];
-    let rows: Vec<[String; 8]> = scan
-        .services
-        .iter()
-        .map(|r| {
-            [
-                if r.flag == Flag::Partial {
-                    format!("partial ({} of {})", r.instances_leaking, r.instances)
-                } else {
-                    r.flag.as_str().to_string()
-                },
-                if markdown {
-                    crate::render::markdown::inline_safe(&r.service)
-                } else {
-                    r.service.clone()
-                },
-                r.runtime.clone(),
-                r.instances.to_string(),
-                mbh(r.growth_bytes_per_hour),
-                r.growth_interval_bytes_per_hour
-                    .map_or("n/a".into(), |[lo, hi]| {
-                        format!("{} to {}", fixed(lo / 1e6, 2), fixed(hi / 1e6, 2))
-                    }),
-                mbh(r.growth_bytes_per_hour_total),
-                r.restarts.to_string(),
-            ]
-        })
-        .collect();
-    if markdown {
-        out.push_str(&format!(
-            "| {} |\n|{}|\n",
-            header.join(" | "),
-            header.map(|_| "---").join("|")
-        ));
-        for row in &rows {
-            out.push_str(&format!("| {} |\n", row.join(" | ")));
-        }
-    } else {
-        let widths: Vec<usize> = (0..8)
-            .map(|i| {
-                rows.iter()
-                    .map(|r| r[i].chars().count())
-                    .chain([header[i].len()])
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        let line = |cells: Vec<String>| {
-            cells
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("{c:<w$}", w = widths[i]))
-                .collect::<Vec<_>>()
-                .join("  ")
-                .trim_end()
-                .to_string()
-                + "\n"
-        };
-        out.push_str(&line(header.iter().map(|h| h.to_string()).collect()));
-        for row in &rows {
-            out.push_str(&line(row.to_vec()));
-        }
+/// `leakcollect scan`: the fleet table (or Markdown, or JSON) on stdout.
+pub async fn run_and_print(args: &crate::cli::ScanArgs) -> anyhow::Result<i32> {
+    use crate::cli::ScanFormat;
+    let mut scan = run(args).await?;
+    if args.quiet && args.format != ScanFormat::Json {
+        scan.warnings.clear();
     }
-    for w in &scan.warnings {
-        out.push_str(&format!("warning: {w}\n"));
-    }
-    out
+    crate::output::print(&match args.format {
+        ScanFormat::Json => crate::render::json::render(&scan),
+        ScanFormat::Table => crate::render::scan::table(&scan, false),
+        ScanFormat::Markdown => crate::render::scan::table(&scan, true),
+    })?;
+    Ok(crate::exit::OK)
 }
 
 #[cfg(test)]

@@ -2,22 +2,20 @@
 //! say so with the exit code and JSON, and optionally update the draft, a textfile for
 //! node_exporter and a Pushgateway.
 
-use crate::analysis::verdict;
+use crate::analysis::{status, verdict};
 use crate::cli::{ValidateArgs, ValidateFormat};
 use crate::commands::attach;
 use crate::config::{CollectConfig, ConfigError};
-use crate::draft::blocks::{self, Segment};
-use crate::draft::params::Params;
-use crate::draft::place::{self, ApplyError};
-use crate::draft::{DraftError, write};
-use crate::evidence::{Thresholds, Validation, Verdict};
-use crate::output::{self, OutputError};
-use crate::render::markdown::{self, format_mb_per_hour};
+use crate::draft::place::Edits;
+use crate::draft::session::Session;
+use crate::draft::{DraftError, params::Params};
+use crate::evidence::{StatusSource, Thresholds, Validation, Verdict};
+use crate::output;
+use crate::render::blocks::BlockId;
+use crate::render::validation;
 use crate::timespec::{self, display};
 use base64::Engine;
 use chrono::Utc;
-use serde_json::{Value, json};
-use std::path::Path;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -48,153 +46,19 @@ fn time_error(flag: &'static str) -> impl Fn(timespec::TimeError) -> ConfigError
     move |source| ConfigError::Time { flag, source }
 }
 
-/// The view `validate` adds to the draft's blocks: status, timeline row, next review,
-/// and the history of runs (`previous_rows` from the draft, plus this run).
-fn validation_view(v: &Validation, previous_rows: Vec<String>) -> Value {
-    let at = display(v.checked_at);
-    let status_text = match v.verdict {
-        Verdict::Resolved => format!("Resolved (validated {at}: {})", v.reason),
-        Verdict::Leaking => format!("In Progress (validate {at}: still leaking — {})", v.reason),
-        Verdict::Inconclusive => format!("Monitoring (validate {at}: inconclusive — {})", v.reason),
-    };
-    let next_review = match v.verdict {
-        Verdict::Resolved => format!(
-            "{} (a follow-up a week after the validation)",
-            (v.checked_at + chrono::Duration::days(7)).format("%Y-%m-%d")
-        ),
-        Verdict::Inconclusive => match v.enough_data_at {
-            Some(t) => format!("{} (enough data after the fix by then)", display(t)),
-            None => format!(
-                "{} (next scheduled validate)",
-                display(v.checked_at + chrono::Duration::hours(1))
-            ),
-        },
-        Verdict::Leaking => "after the next fix is deployed".to_string(),
-    };
-    let after = v.evidence.periods.after.as_ref();
-    let growth = after
-        .and_then(|p| p.growth_bytes_per_hour)
-        .map(Value::from)
-        .unwrap_or(Value::Null);
-    let interval = after
-        .and_then(|p| p.growth_interval_bytes_per_hour)
-        .map(|[lo, hi]| {
-            format!(
-                " ({} to {})",
-                format_mb_per_hour(&json!(lo)),
-                format_mb_per_hour(&json!(hi))
-            )
-        })
-        .unwrap_or_default();
-    let oom = after
-        .and_then(|p| p.oom_kills)
-        .map_or("unknown".to_string(), |n| n.to_string());
-    let verdict = serde_json::to_value(v.verdict)
-        .ok()
-        .and_then(|x| x.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let mut rows = previous_rows;
-    rows.push(format!(
-        "| {} | {:.1} | {}{} | {} | {} |",
-        v.checked_at.format("%Y-%m-%d %H:%M"),
-        v.hours_after_fix,
-        format_mb_per_hour(&growth),
-        interval,
-        oom,
-        verdict
-    ));
-    json!({
-        "verdict": verdict,
-        "resolved": v.verdict == Verdict::Resolved,
-        "status_text": status_text,
-        "reason": v.reason,
-        "checked_at": v.checked_at,
-        "next_review": next_review,
-        "max_growth": v.thresholds.max_growth_bytes_per_hour,
-        "min_hours": v.thresholds.min_hours,
-        "rows": rows,
-    })
-}
-
 /// The rows earlier runs wrote into the draft's Validation runs block.
-fn previous_rows(text: &str) -> Vec<String> {
-    let Ok(segments) = blocks::parse(text) else {
-        return Vec::new();
-    };
-    segments
-        .iter()
-        .find_map(|s| match s {
-            Segment::Block(b) if b.id == "validation-runs" => Some(
-                b.content
-                    .lines()
-                    .map(|l| l.trim_end_matches('\r'))
-                    .filter(|l| l.starts_with("| ") && !l.starts_with("| Checked"))
-                    .map(str::to_string)
-                    .collect(),
-            ),
-            _ => None,
+fn previous_rows(draft: &Session) -> Vec<String> {
+    draft
+        .block(BlockId::ValidationRuns)
+        .map(|content| {
+            content
+                .lines()
+                .map(|l| l.trim_end_matches('\r'))
+                .filter(|l| l.starts_with("| ") && !l.starts_with("| Checked"))
+                .map(str::to_string)
+                .collect()
         })
         .unwrap_or_default()
-}
-
-fn text_report(v: &Validation) -> String {
-    let e = &v.evidence;
-    let mut out = format!(
-        "{}: {}\nservice {} ({}), fix deployed {}, checked {}\n",
-        serde_json::to_value(v.verdict)
-            .ok()
-            .and_then(|x| x.as_str().map(str::to_string))
-            .unwrap_or_default(),
-        v.reason,
-        e.service,
-        e.runtime,
-        e.fix_deployed.map_or("n/a".into(), display),
-        display(v.checked_at)
-    );
-    for (name, period) in [
-        ("before the fix", e.periods.before.as_ref()),
-        ("after the fix", e.periods.after.as_ref()),
-    ] {
-        if let Some(p) = period {
-            out.push_str(&format!(
-                "{name} ({} → {}, {:.1} h of data): growth {}{}, OOM kills {}, restarts {}\n",
-                display(p.from),
-                display(p.to),
-                p.observed_hours,
-                format_mb_per_hour(&json!(p.growth_bytes_per_hour)),
-                p.growth_interval_bytes_per_hour
-                    .map(|[lo, hi]| format!(
-                        " (95% interval {} to {})",
-                        format_mb_per_hour(&json!(lo)),
-                        format_mb_per_hour(&json!(hi))
-                    ))
-                    .unwrap_or_default(),
-                p.oom_kills.map_or("unknown".into(), |n| n.to_string()),
-                p.restarts
-            ));
-        }
-    }
-    if let Some(t) = v.enough_data_at {
-        out.push_str(&format!("enough data after the fix at {}\n", display(t)));
-    }
-    out
-}
-
-fn markdown_report(v: &Validation, view: &Value) -> String {
-    let e = &v.evidence;
-    let mut out = format!(
-        "**Validation** ({}): **{}** — {}\n\n",
-        display(v.checked_at),
-        view["verdict"].as_str().unwrap_or_default(),
-        markdown::inline_safe(&v.reason)
-    );
-    for id in ["after-fix", "improvement", "validation-runs"] {
-        if let Some(block) = markdown::render_block_with(e, id, Some(view)) {
-            out.push_str(&block);
-            out.push('\n');
-        }
-    }
-    out
 }
 
 async fn push(url: &str, service: &str, body: String) -> Result<(), PushError> {
@@ -240,23 +104,12 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         timespec::parse_duration(&args.write.lock_timeout).map_err(time_error("--lock-timeout"))?;
 
     // With a draft, hold its folder's lock from reading the parameters to writing.
-    let lock = match &args.draft {
-        Some(path) => Some(write::lock(path, wait)?),
+    let draft = match &args.draft {
+        Some(path) => Some(Session::open(path, wait)?),
         None => None,
     };
-    let draft_text = match &args.draft {
-        Some(path) => {
-            let (bom, text) = write::read(path)?;
-            blocks::parse(&text).map_err(|e| attach::malformed(path, e))?;
-            Some((bom, text))
-        }
-        None => None,
-    };
-    let recorded = draft_text
-        .as_ref()
-        .and_then(|(_, text)| attach::recorded_params(text))
-        .unwrap_or_default();
-    let params = recorded.merged_with(&crate::draft::params::Params::given(&args.params));
+    let recorded = draft.as_ref().map(Session::recorded).unwrap_or_default();
+    let params = recorded.merged_with(&Params::given(&args.params));
     let label = args
         .draft
         .clone()
@@ -301,31 +154,31 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         min_hours: args.min_hours,
         warmup_seconds: config.window.warmup.as_secs_f64(),
     };
-    let evidence = crate::commands::collect::collect(&config).await?;
+    let mut evidence = crate::commands::collect::collect(&config).await?;
+    // The Status says what this verdict says: one rule, one word.
+    evidence.status = status::status(&evidence, &thresholds, StatusSource::Validate).map(|s| {
+        crate::evidence::Status {
+            checked_at: Some(now),
+            ..s
+        }
+    });
     let validation = verdict::judge(evidence, thresholds, now);
-    let view = validation_view(
+    let view = validation::view(
         &validation,
-        draft_text
-            .as_ref()
-            .map(|(_, t)| previous_rows(t))
-            .unwrap_or_default(),
+        draft.as_ref().map(previous_rows).unwrap_or_default(),
     );
 
-    match args.format {
-        ValidateFormat::Json => output::print(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&validation).expect("validation serializes")
-        ))?,
-        ValidateFormat::Text => output::print(&text_report(&validation))?,
-        ValidateFormat::Markdown => output::print(&markdown_report(&validation, &view))?,
-    }
+    output::print(&match args.format {
+        ValidateFormat::Json => crate::render::json::render(&validation),
+        ValidateFormat::Text => validation::text(&validation),
+        ValidateFormat::Markdown => validation::markdown(&validation, &view),
+    })?;
     if !args.write.quiet {
         for warning in &validation.evidence.warnings {
             eprintln!("warning: {warning}");
         }
     }
     if args.dry_run {
-        drop(lock);
         return Ok(exit_code(validation.verdict));
     }
     if let Some(path) = &args.textfile {
@@ -342,34 +195,35 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         )
         .await?;
     }
-    if let (Some(path), Some((bom, text))) = (&args.draft, &draft_text) {
-        update_draft(path, *bom, text, &params, &validation, &view, args)?;
+    if let Some(draft) = &draft {
+        update_draft(draft, &params, &validation, &view, args)?;
     }
-    drop(lock);
     Ok(exit_code(validation.verdict))
 }
 
+/// Writes the verdict into the draft. A block someone edited by hand is left as they
+/// wrote it, with a warning: a scheduled validation keeps its verdict and exit code
+/// (`--force` overwrites the edit).
 fn update_draft(
-    path: &Path,
-    bom: bool,
-    text: &str,
+    draft: &Session,
     params: &Params,
     validation: &Validation,
-    view: &Value,
+    view: &serde_json::Value,
     args: &ValidateArgs,
 ) -> Result<(), anyhow::Error> {
     let wanted = attach::rendered_blocks(&validation.evidence, params, Some(view));
-    let applied = place::apply(text, &wanted, args.write.force).map_err(|e| match e {
-        ApplyError::Parse(p) => attach::malformed(path, p),
-        ApplyError::Edited { id, diff } => DraftError::EditedBlock {
-            path: path.to_path_buf(),
-            id,
-            diff,
-        },
-    })?;
-    if applied.text != text {
-        write::write(path, bom, &applied.text, !args.write.no_backup)
-            .map_err(|e: OutputError| anyhow::Error::from(e))?;
+    let edits = if args.write.force {
+        Edits::Overwrite
+    } else {
+        Edits::Keep
+    };
+    let applied = draft.apply(&wanted, edits)?;
+    for id in &applied.kept {
+        eprintln!(
+            "warning: {}: the {id} block was edited by hand since leakcollect wrote it; left as it is (move your text outside the block, or use --force to overwrite it)",
+            draft.path.display()
+        );
     }
+    draft.write(&applied, !args.write.no_backup)?;
     Ok(())
 }

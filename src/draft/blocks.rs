@@ -7,6 +7,7 @@
 //! block segments that concatenate back to the exact input (line endings, BOM, trailing
 //! spaces and other comments included).
 
+use crate::render::blocks::{BlockId, OwnedLine};
 use sha2::{Digest, Sha256};
 
 const BEGIN: &str = "<!-- leakcollect:begin ";
@@ -163,46 +164,35 @@ pub fn join(segments: &[Segment]) -> String {
     out
 }
 
-/// Blocks that wrap a section people also write in, where only some lines are
-/// leakcollect's: the query line of Monitoring Data and its alert-rule line once
-/// detection found one (people fill in the dashboard, or the rule when none was found)
-/// and, in the timeline, the Detection row of an alert that fired, the Fix deployed row
-/// and the Validation complete row once `validate` wrote it (people fill in the other
-/// rows). Returns the owned line's key.
+/// The lines leakcollect owns in a block people also write in (the block table's
+/// `owned`): the query line of Monitoring Data and its alert-rule line once detection
+/// found one; in the timeline, the Detection row of an alert that fired, the Fix deployed
+/// row and the Validation complete row once `validate` wrote it. Empty: all of it.
+fn owned_lines(id: &str) -> &'static [OwnedLine] {
+    BlockId::from_name(id).map_or(&[], |b| b.spec().owned)
+}
+
+/// The key of the owned line `line` is, in a shared block.
 pub fn owned_key(id: &str, line: &str) -> Option<&'static str> {
-    match id {
-        "monitoring-data" if line.starts_with("Prometheus query:") => Some("query"),
-        "monitoring-data" if line.starts_with("Alert rule:") && line.contains("(leakcollect") => {
-            Some("alert-rule")
-        }
-        "timeline" if line.contains("| Detection |") && line.contains("leakcollect)") => {
-            Some("detection")
-        }
-        "timeline" if line.contains("| Fix deployed |") => Some("fix"),
-        "timeline"
-            if line.contains("| Validation complete |")
-                && line.contains("leakcollect validate") =>
-        {
-            Some("validation")
-        }
-        _ => None,
-    }
+    owned_lines(id)
+        .iter()
+        .find(|o| o.matches(line))
+        .map(|o| o.key)
 }
 
 /// Whether only some of the block's lines are leakcollect's.
 pub fn is_shared(id: &str) -> bool {
-    matches!(id, "monitoring-data" | "timeline")
+    !owned_lines(id).is_empty()
 }
 
 /// The template's placeholder a new owned line may take the place of.
 fn placeholder_for(id: &str, key: &str, line: &str) -> bool {
-    let line = line.trim_start();
-    match (id, key) {
-        ("timeline", "validation") => line.starts_with("| [HH:MM] | Validation complete |"),
-        ("timeline", "detection") => line.starts_with("| [HH:MM] | Detection |"),
-        ("monitoring-data", "alert-rule") => line.starts_with("Alert rule: [Alert name/threshold]"),
-        _ => false,
-    }
+    owned_lines(id)
+        .iter()
+        .find(|o| o.key == key)
+        .and_then(|o| o.placeholder)
+        .and_then(super::template::placeholder)
+        .is_some_and(|p| line.trim_start().starts_with(p.as_str()))
 }
 
 /// The lines of `text`, split on `\n` only (a lone `\r` is content, not a line end).

@@ -4,6 +4,8 @@
 pub mod blocks;
 pub mod params;
 pub mod place;
+pub mod session;
+pub mod template;
 pub mod write;
 
 use std::path::PathBuf;
@@ -27,6 +29,10 @@ pub enum DraftError {
         id: String,
         diff: String,
     },
+    #[error(
+        "{path} does not exist: create the draft first with `leakcollect init {path} --service SERVICE --from TIME`"
+    )]
+    NoDraft { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
@@ -57,7 +63,9 @@ impl DraftError {
     /// else 5: the draft could not be read or updated.
     pub fn code(&self) -> i32 {
         match self {
-            DraftError::MissingParam { .. } | DraftError::Exists { .. } => crate::exit::USAGE,
+            DraftError::MissingParam { .. }
+            | DraftError::Exists { .. }
+            | DraftError::NoDraft { .. } => crate::exit::USAGE,
             _ => crate::exit::OUTPUT,
         }
     }

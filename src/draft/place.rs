@@ -3,136 +3,8 @@
 //! rest under a final "Evidence (leakcollect)" heading rather than guess.
 
 use super::blocks::{self, EVIDENCE_HEADING, Segment};
-
-/// Where a block goes the first time, in a draft that does not have it yet.
-enum Anchor {
-    /// Consecutive lines that start (after indentation) with these placeholders.
-    Lines(&'static [&'static str]),
-    /// A fenced code block whose content holds all of these placeholder lines.
-    Fence(&'static [&'static str]),
-    /// A Markdown table (consecutive `|` lines) with a row starting with this.
-    Table(&'static str),
-    /// Right after the block with this id.
-    After(&'static str),
-    /// Right after the draft's first line (its title).
-    Top,
-}
-
-fn anchor(id: &str) -> Anchor {
-    match id {
-        "params" => Anchor::Top,
-        "heap-tools" => Anchor::Lines(&[
-            "**Tools Used**:",
-            "- [ ] Chrome DevTools heap snapshots",
-            "- [ ] Node.js `--trace-gc` logs",
-            "- [ ] Python Scalene profiling",
-            "- [ ] Prometheus metrics",
-            "- [ ] Application logs",
-            "- [ ] Other:",
-        ]),
-        "heap-snapshots" => Anchor::Lines(&[
-            "**Heap Snapshots Collected**:",
-            "```",
-            "Snapshot 1: [timestamp]",
-            "Snapshot 2: [timestamp]",
-            "Snapshot 3: [timestamp]",
-            "```",
-        ]),
-        "heap-method" => Anchor::Lines(&["**Method**: ["]),
-        "heap-findings" => Anchor::Lines(&[
-            "**Findings**:",
-            "```",
-            "Objects growing between snapshots:",
-            "- [Object type 1]",
-            "- [Object type 2]",
-            "- [Object type 3]",
-            "",
-            "Top 3 memory consumers:",
-            "1. [Object type]",
-            "2. [Object type]",
-            "3. [Object type]",
-            "```",
-        ]),
-        "heap-leaked-object" => Anchor::Lines(&["**Leaked Object**: ["]),
-        "heap-retainer-path" => Anchor::Lines(&[
-            "**Retainer Path**:",
-            "```",
-            "Window / Global",
-            "→ [Variable name]",
-            "→ [Object/function]",
-            "→ [Property]",
-            "→ [Leaked object]",
-            "```",
-            "",
-            "**Why Not GC'd**: [",
-        ]),
-        "heap-warnings" => Anchor::After("heap-retainer-path"),
-        "heap-pattern" => Anchor::Lines(&["**Pattern**: [e.g."]),
-        "heap-fix-strategy" => Anchor::Lines(&[
-            "**Fix Strategy**:",
-            "- [ ] Remove event listeners",
-            "- [ ] Close connections",
-            "- [ ] Clear timers",
-            "- [ ] Use WeakMap/WeakSet",
-            "- [ ] Implement generator/streaming",
-            "- [ ] Other:",
-        ]),
-        "heap-files" => Anchor::Lines(&[
-            "### Heap Snapshot Files",
-            "",
-            "- [snapshot1.heapsnapshot]",
-            "- [snapshot2.heapsnapshot]",
-        ]),
-        "service" => Anchor::Lines(&["**Service**: ["]),
-        "date" => Anchor::Lines(&["**Date**: ["]),
-        "impact-growth" => Anchor::Lines(&["- Memory growth: ["]),
-        "impact-oom" => Anchor::Lines(&["- OOM incidents: ["]),
-        "impact-duration" => Anchor::Lines(&["- Duration: ["]),
-        "fix-deployed" => Anchor::Lines(&["- Fix deployed: ["]),
-        "status" => Anchor::Lines(&["- Status: ["]),
-        "timeline" => Anchor::Table("| [HH:MM] | Fix deployed |"),
-        "symptoms" => Anchor::Lines(&[
-            "- [ ] Linear memory growth (X MB/hour)",
-            "- [ ] OOM crashes (frequency: ___)",
-            "- [ ] GC pressure (frequent/long pauses)",
-            "- [ ] Connection pool exhaustion",
-            "- [ ] Service degradation (slow responses)",
-        ]),
-        "deployment-time" => Anchor::Lines(&["**Deployment Time**: ["]),
-        "environment" => Anchor::Lines(&["**Environment**: ["]),
-        "rollout-strategy" => Anchor::Lines(&["**Rollout Strategy**: ["]),
-        "how-discovered" => Anchor::Lines(&["**How Discovered**: ["]),
-        "improvement" => Anchor::Lines(&[
-            "- Memory reduction: [",
-            "- OOM elimination: [",
-            "- GC pressure: [",
-        ]),
-        "monitoring-data" => Anchor::Fence(&["Prometheus query: [Query used to detect the leak]"]),
-        "example-metrics" => Anchor::Fence(&["Heap usage baseline: X MB"]),
-        "load-test" => Anchor::Fence(&["Before fix:", "Memory after 1000 requests: X MB"]),
-        "before-fix" => Anchor::Fence(&["Memory baseline: X MB", "Growth rate: Z MB/hour"]),
-        "after-fix" => Anchor::Fence(&["Memory after 6h: X MB (stable!)"]),
-        "prometheus-queries" => Anchor::Fence(&["rate(nodejs_heap_used_bytes[1h])"]),
-        "per-instance" => Anchor::After("example-metrics"),
-        "next-review" => Anchor::Lines(&["**Next Review**: ["]),
-        "query-links" => Anchor::After("prometheus-queries"),
-        "memory-chart" => Anchor::After("per-instance"),
-        "gc-chart" => Anchor::After("improvement"),
-        "grafana-link" => Anchor::Lines(&["**Link**: [Dashboard URL]"]),
-        "key-panels" => Anchor::Lines(&[
-            "- Heap usage trend: [",
-            "- GC pause duration: [",
-            "- Error rate: [",
-        ]),
-        "preventive-alerts" => Anchor::Lines(&[
-            "- [ ] Alert: Memory growth >X MB/hour for >Y hours",
-            "- [ ] Alert: Heap usage >Z% of limit",
-        ]),
-        "validation-runs" => Anchor::After("improvement"),
-        "warnings" => Anchor::After("prometheus-queries"),
-        _ => Anchor::Lines(&[]),
-    }
-}
+use super::template::template_prefixes;
+use crate::render::blocks::{Anchor, BlockId};
 
 /// What `apply` did.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -144,6 +16,8 @@ pub struct Applied {
     pub placed: Vec<String>,
     /// New blocks put under the Evidence (leakcollect) heading.
     pub appended: Vec<String>,
+    /// Blocks edited by hand and left as they were ([`Edits::Keep`]).
+    pub kept: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -156,14 +30,38 @@ pub enum ApplyError {
     },
 }
 
+/// What to do with a block people edited since leakcollect wrote it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edits {
+    /// Stop with [`ApplyError::Edited`] (`attach`: the person decides).
+    Refuse,
+    /// Write leakcollect's content over it (`--force`).
+    Overwrite,
+    /// Leave it as the person wrote it and say so in [`Applied::kept`] (a scheduled
+    /// `validate`, whose verdict must not be lost over a hand edit).
+    Keep,
+}
+
+impl From<bool> for Edits {
+    /// `--force` or not.
+    fn from(force: bool) -> Self {
+        if force {
+            Edits::Overwrite
+        } else {
+            Edits::Refuse
+        }
+    }
+}
+
 /// Applies `wanted` (id, rendered content or `None` when the evidence has nothing for it)
 /// to `text`. Nothing outside leakcollect's blocks changes, except that blocks with no
 /// place are appended at the end under the Evidence heading.
 pub fn apply(
     text: &str,
     wanted: &[(String, Option<String>)],
-    force: bool,
+    edits: impl Into<Edits>,
 ) -> Result<Applied, ApplyError> {
+    let edits = edits.into();
     let eol = blocks::line_ending(text);
     let mut segments = blocks::parse(text).map_err(ApplyError::Parse)?;
     let mut applied = Applied::default();
@@ -178,11 +76,20 @@ pub fn apply(
                 unreachable!()
             };
             let new = blocks::render_block(id, &blocks::merge(id, &old.content, content), eol);
-            if blocks::edited(old) && !force {
-                return Err(ApplyError::Edited {
-                    id: id.clone(),
-                    diff: unified_diff(&old.content, &new.content, id),
-                });
+            if blocks::edited(old) && new != *old {
+                match edits {
+                    Edits::Refuse => {
+                        return Err(ApplyError::Edited {
+                            id: id.clone(),
+                            diff: unified_diff(&old.content, &new.content, id),
+                        });
+                    }
+                    Edits::Keep => {
+                        applied.kept.push(id.clone());
+                        continue;
+                    }
+                    Edits::Overwrite => {}
+                }
             }
             if new != *old {
                 applied.updated.push(id.clone());
@@ -220,11 +127,14 @@ pub fn apply(
 
 /// Tries to put a new block at its anchor; false when the draft has no such place.
 fn place(segments: &mut Vec<Segment>, id: &str, content: &str, eol: &str) -> bool {
-    match anchor(id) {
+    let Some(anchor) = BlockId::from_name(id).map(|b| b.spec().anchor) else {
+        return false;
+    };
+    match anchor {
         Anchor::After(other) => {
             let Some(index) = segments
                 .iter()
-                .position(|s| matches!(s, Segment::Block(b) if b.id == other))
+                .position(|s| matches!(s, Segment::Block(b) if b.id == other.name()))
             else {
                 return false;
             };
@@ -252,19 +162,22 @@ fn place(segments: &mut Vec<Segment>, id: &str, content: &str, eol: &str) -> boo
             );
             true
         }
-        Anchor::Lines([]) => false,
         anchor => {
+            let prefixes = template_prefixes(anchor);
+            if prefixes.is_empty() {
+                return false;
+            }
             for index in 0..segments.len() {
                 let Segment::Text(text) = &segments[index] else {
                     continue;
                 };
                 let lines: Vec<&str> = text.split_inclusive('\n').collect();
-                let found = match &anchor {
-                    Anchor::Lines(prefixes) => {
-                        find_lines(&lines, prefixes).map(|start| (start, start + prefixes.len()))
+                let found = match anchor {
+                    Anchor::Lines { .. } => {
+                        find_lines(&lines, &prefixes).map(|start| (start, start + prefixes.len()))
                     }
-                    Anchor::Fence(signatures) => find_fence(&lines, signatures),
-                    Anchor::Table(row) => find_table(&lines, row),
+                    Anchor::Fence(_) => find_fence(&lines, &prefixes),
+                    Anchor::Table(_) => find_table(&lines, &prefixes[0]),
                     _ => None,
                 };
                 let Some((start, end)) = found else { continue };
@@ -289,12 +202,12 @@ fn place(segments: &mut Vec<Segment>, id: &str, content: &str, eol: &str) -> boo
     }
 }
 
-fn find_lines(lines: &[&str], prefixes: &[&str]) -> Option<usize> {
+fn find_lines(lines: &[&str], prefixes: &[String]) -> Option<usize> {
     (0..lines.len()).find(|&start| {
         prefixes.iter().enumerate().all(|(offset, prefix)| {
             lines
                 .get(start + offset)
-                .is_some_and(|l| l.trim_start().starts_with(prefix))
+                .is_some_and(|l| l.trim_start().starts_with(prefix.as_str()))
         })
     })
 }
@@ -312,7 +225,7 @@ fn find_table(lines: &[&str], row: &str) -> Option<(usize, usize)> {
 }
 
 /// A fence (start line, end line exclusive) whose content holds every signature line.
-fn find_fence(lines: &[&str], signatures: &[&str]) -> Option<(usize, usize)> {
+fn find_fence(lines: &[&str], signatures: &[String]) -> Option<(usize, usize)> {
     let mut index = 0;
     while index < lines.len() {
         if lines[index].trim_start().starts_with("```") {
@@ -322,7 +235,7 @@ fn find_fence(lines: &[&str], signatures: &[&str]) -> Option<(usize, usize)> {
             if signatures.iter().all(|sig| {
                 inner
                     .lines()
-                    .any(|l| l.trim_end_matches('\r').trim() == *sig || l.contains(sig))
+                    .any(|l| l.trim_start().starts_with(sig.as_str()))
             }) {
                 return Some((index, close + 1));
             }
@@ -366,8 +279,10 @@ mod tests {
     #[test]
     fn fresh_template_gets_blocks_in_place_and_is_idempotent() {
         // Every block the report has, and params.
-        let ids: Vec<&str> = std::iter::once("params")
-            .chain(crate::render::markdown::BLOCKS.iter().map(|(id, _)| *id))
+        let ids: Vec<&str> = crate::render::blocks::BLOCKS
+            .iter()
+            .filter(|b| b.writer != crate::render::blocks::Writer::Heap)
+            .map(|b| b.name)
             .collect();
         let first = apply(TEMPLATE, &wanted(&ids), false).unwrap();
         assert!(first.appended.is_empty(), "{:?}", first.appended);

@@ -48,6 +48,18 @@ pub enum RolloutStrategy {
     Unknown,
 }
 
+impl RolloutStrategy {
+    /// How the report names a strategy (as in the JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            RolloutStrategy::Rolling => "rolling",
+            RolloutStrategy::Recreate => "recreate",
+            RolloutStrategy::Canary => "canary",
+            RolloutStrategy::Unknown => "unknown",
+        }
+    }
+}
+
 /// One deployment: a change of version (or ReplicaSet) across the service's instances.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Deployment {

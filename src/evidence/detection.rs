@@ -51,6 +51,10 @@ pub struct Detection {
     /// earlier, and `firing_at` is null; a longer `--lookback` shows when.
     #[serde(default)]
     pub firing_before_search: bool,
+    /// A would-have-fired rule was already pending at its first evaluation, at the
+    /// window's start: the threshold was crossed before the window.
+    #[serde(default)]
+    pub pending_at_window_start: bool,
     /// The alert's labels (`alertname` among them).
     #[serde(default)]
     pub labels: Labels,

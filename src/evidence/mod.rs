@@ -4,6 +4,7 @@
 
 mod deployments;
 mod detection;
+pub mod scan;
 
 pub use deployments::{
     DeploySource, Deployment, FixOrigin, FixSource, Onset, OnsetEvent, RolloutStrategy,
@@ -50,6 +51,14 @@ pub struct Evidence {
     /// When the growth began, looking back before the window.
     #[serde(default)]
     pub onset: Option<Onset>,
+    /// The Resolution's Status with a fix: `validate`'s verdict under its thresholds
+    /// (`analysis::status::status`); null without a fix.
+    #[serde(default)]
+    pub status: Option<Status>,
+    /// The alert thresholds `leakcollect rules` writes and Preventive Measures suggests
+    /// (`analysis::thresholds::suggested`).
+    #[serde(default)]
+    pub alert_thresholds: AlertThresholds,
     pub periods: Periods,
     pub improvement: Option<Improvement>,
     pub symptoms: Symptoms,
@@ -163,8 +172,116 @@ pub struct Period {
     /// Connections in use at the period's end, summed over pools and instances.
     #[serde(default)]
     pub connections_in_use_end: Option<f64>,
+    /// Fewer than half of the instances with a growth interval have the period's median
+    /// growth inside it: the median describes none of them
+    /// (`analysis::service_growth::instances_disagree`).
+    #[serde(default)]
+    pub instances_disagree: bool,
+    /// OOM kills counted while memory peaked far below the container limit
+    /// (`analysis::oom::kills_far_below_limit`).
+    #[serde(default)]
+    pub oom_kills_far_below_limit: bool,
+    /// One process lifetime at the measured growth, when restarts cut the period's
+    /// clock-time levels short (`analysis::levels::lifetime`).
+    #[serde(default)]
+    pub lifetime: Option<Lifetime>,
+    /// Memory after 1,000 and 10,000 requests from the baseline at the measured retention
+    /// per request (`analysis::requests::load_test`).
+    #[serde(default)]
+    pub load_test: Option<LoadTest>,
     /// Every instance, highest growth first.
     pub instances: Vec<InstanceFigures>,
+}
+
+/// What the median process lifetime of a period shows: the memory at its end from the
+/// median baseline at the median growth.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Lifetime {
+    /// The span `growth_percent` is taken over (the median whole lifetime).
+    pub hours: f64,
+    pub gain_bytes: f64,
+    pub end_bytes: f64,
+    /// Null when a lifetime is shorter than 6 h.
+    pub after_6h_bytes: Option<f64>,
+}
+
+/// Memory from the period's baseline after a number of requests, at the measured
+/// retention per 1,000 requests.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LoadTest {
+    pub baseline_bytes: f64,
+    pub per_1k_requests_bytes: f64,
+    pub after_1k_requests_bytes: f64,
+    pub after_10k_requests_bytes: f64,
+}
+
+/// The Resolution's Status word.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusState {
+    /// `validate` would say resolved.
+    Resolved,
+    /// Inconclusive: not enough data after the fix yet, or the interval straddles the
+    /// threshold.
+    Monitoring,
+    /// Still leaking after the fix.
+    InProgress,
+}
+
+/// Who decided the Status.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StatusSource {
+    /// The report applied `validate`'s rule with its default thresholds.
+    Report,
+    /// `validate` decided it, with the thresholds it was given.
+    Validate,
+}
+
+/// The Status of the Resolution, from `validate`'s verdict rule (one rule, one word).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Status {
+    pub state: StatusState,
+    pub verdict: Verdict,
+    pub reason: String,
+    pub source: StatusSource,
+    pub thresholds: Thresholds,
+    /// Hours of data after the fix and warm-up the verdict rests on.
+    pub hours_after_fix: f64,
+    pub enough_data_at: Option<DateTime<Utc>>,
+    /// When `validate` decided it (source `validate`).
+    #[serde(default)]
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
+/// Alert thresholds for `leakcollect rules` and the report's Preventive Measures.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AlertThresholds {
+    pub growth_bytes_per_hour: f64,
+    /// How long growth must last before the alert fires, in Prometheus syntax.
+    pub growth_for: String,
+    pub limit_percent: f64,
+    pub memory_floor_bytes: f64,
+    pub gc_p95_seconds: f64,
+    /// Where the numbers come from, in words.
+    pub basis: String,
+    /// The service name as the alert names' prefix (`checkout-api` → `CheckoutApi`).
+    #[serde(default)]
+    pub alert_prefix: String,
+}
+
+impl Default for AlertThresholds {
+    fn default() -> Self {
+        Self {
+            growth_bytes_per_hour: 10e6,
+            growth_for: "2h".into(),
+            limit_percent: 90.0,
+            memory_floor_bytes: 256e6,
+            gc_p95_seconds: 0.5,
+            basis: "defaults (no measured leak)".into(),
+            alert_prefix: String::new(),
+        }
+    }
 }
 
 /// The shape of a period's growth (`analysis::pattern::leak_pattern`).
@@ -253,6 +370,10 @@ pub struct Validation {
     pub hours_after_fix: f64,
     /// When enough data will exist, if that is what is missing.
     pub enough_data_at: Option<DateTime<Utc>>,
+    /// When to look again: a week after a resolved verdict, when enough data will exist
+    /// (or in an hour) after an inconclusive one; null while leaking (after the next fix).
+    #[serde(default)]
+    pub next_review: Option<DateTime<Utc>>,
     pub evidence: Evidence,
 }
 

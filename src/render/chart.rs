@@ -354,7 +354,7 @@ pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Bounda
     let leak = leak_period(evidence);
     if let (Some(i), Some(rate), false) = (fitted, leak.growth_bytes_per_hour, segments.is_empty())
     {
-        let rate = crate::render::markdown::format_mb_per_hour(&serde_json::json!(rate));
+        let rate = crate::units::mb_per_hour(rate);
         let period = if evidence.periods.before.is_some() {
             "before the fix"
         } else {
@@ -548,7 +548,7 @@ fn gc_bars(before: &Period, after: &Period) -> Option<GcBars> {
 /// A pause as the report writes it (`505.0 ms`, `1.20 s`), so the chart and the text
 /// never show two values for the same figure.
 fn pause_label(seconds: f64) -> String {
-    crate::render::markdown::format_seconds(&serde_json::json!(seconds))
+    crate::units::pause(seconds)
 }
 
 /// An axis number with as many decimals as the axis needs: 500, 7.5, 0.25.

@@ -1,9 +1,9 @@
-//! JSON rendering: the evidence model as is (schema `schema/evidence.schema.json`).
+//! JSON for every model, as it is (schemas in `schema/`): pretty, one trailing newline.
 
-use crate::evidence::Evidence;
+use serde::Serialize;
 
-pub fn render(evidence: &Evidence) -> String {
-    let mut text = serde_json::to_string_pretty(evidence).expect("evidence always serializes");
+pub fn render(model: &impl Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(model).expect("the models always serialize");
     text.push('\n');
     text
 }

@@ -327,8 +327,8 @@ fn concurrent_attaches_serialize() {
     // --grafana-url; the fix's pods are all replaced at once, which is found as the
     // deployment at the fix, so Environment and Rollout Strategy are written), and
     // params, exactly once.
-    use leakcollect::render::markdown::{BLOCKS, VALIDATION_BLOCKS};
-    assert_eq!(blocks, BLOCKS.len() - VALIDATION_BLOCKS.len() - 1 + 1);
+    use leakcollect::render::blocks::{Writer, written_by};
+    assert_eq!(blocks, written_by(Writer::Evidence).count() - 1 + 1);
     // And it is what a single run produces: a further run changes nothing.
     assert_eq!(attach(&server, &draft, &["--check"]).status.code(), Some(0));
 }

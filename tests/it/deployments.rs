@@ -343,10 +343,11 @@ fn deploy_before_the_window_marks_the_onset() {
 
     let md = markdown(&server, from, to, &[]);
     let line = format!(
-        "- Duration: since {} (the deployment of {V2}), {days:.1} days, still growing at the window's end; 24.0 h of it in the window",
+        "- Duration: since {} (the deployment of {V2}), {}, still growing at the window's end; 24.0 h of it in the window",
         chrono::DateTime::from_timestamp(truth as i64, 0)
             .unwrap()
-            .format("%Y-%m-%d %H:%M UTC")
+            .format("%Y-%m-%d %H:%M UTC"),
+        leakcollect::units::hours(days * 24.0)
     );
     assert!(
         md.contains(&line.replace('_', "\\_")),
@@ -418,11 +419,11 @@ fn two_deploys_the_one_after_which_growth_fell_is_the_fix() {
     // In time order: the earlier deployment's row comes before the fix's.
     assert!(md.find(&row).unwrap() < md.find("| Fix deployed |").unwrap());
     let duration = format!(
-        "- Duration: since before {} (memory already grew in the earliest samples read), at least {:.1} days, until the fix;",
+        "- Duration: since before {} (memory already grew in the earliest samples read), at least {}, until the fix;",
         chrono::DateTime::from_timestamp(at as i64, 0)
             .unwrap()
             .format("%Y-%m-%d %H:%M UTC"),
-        (second - at) / 86_400.0
+        leakcollect::units::hours((second - at) / 3600.0)
     );
     assert!(md.contains(&duration), "missing {duration:?} in:\n{md}");
 }

@@ -776,7 +776,7 @@ fn detection_in_the_report() {
         because: "ALERTS: fired".into(),
         ..Default::default()
     });
-    let text = leakcollect::render::markdown::render(&e, None).unwrap();
+    let text = leakcollect::render::evidence::report(&e, None).unwrap();
     let lines: Vec<&str> = text
         .lines()
         .filter(|l| {
@@ -805,7 +805,7 @@ fn detection_in_the_report() {
         because: "no alert fired".into(),
         ..Default::default()
     });
-    let text = leakcollect::render::markdown::render(&e, None).unwrap();
+    let text = leakcollect::render::evidence::report(&e, None).unwrap();
     let discovered = text
         .lines()
         .find(|l| l.starts_with("**How Discovered**"))

@@ -9,12 +9,10 @@ use proptest::prelude::*;
 const TEMPLATE: &str = include_str!("../../templates/team-report-template.md");
 /// Every block the report has, and params.
 fn ids() -> Vec<&'static str> {
-    std::iter::once("params")
-        .chain(
-            leakcollect::render::markdown::BLOCKS
-                .iter()
-                .map(|(id, _)| *id),
-        )
+    leakcollect::render::blocks::BLOCKS
+        .iter()
+        .filter(|b| b.writer != leakcollect::render::blocks::Writer::Heap)
+        .map(|b| b.name)
         .collect()
 }
 

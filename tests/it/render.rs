@@ -2,7 +2,7 @@
 //! and frozen in tests/fixtures), plus hostile values from Prometheus.
 
 use leakcollect::evidence::Evidence;
-use leakcollect::render::markdown;
+use leakcollect::render::evidence as markdown;
 
 fn fixture(name: &str) -> Evidence {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -13,7 +13,7 @@ fn fixture(name: &str) -> Evidence {
 
 #[test]
 fn report_with_fix() {
-    let text = markdown::render(&fixture("evidence-fix.json"), None).unwrap();
+    let text = markdown::report(&fixture("evidence-fix.json"), None).unwrap();
     insta::assert_snapshot!(text);
 }
 
@@ -26,20 +26,26 @@ fn report_without_fix() {
     e.improvement = None;
     // What analyse() would decide from the window alone.
     e.symptoms = leakcollect::analysis::symptoms::symptoms(&e.periods.window, None, false);
+    e.status = None;
+    e.alert_thresholds = leakcollect::analysis::thresholds::suggested(&e);
     e.queries
         .retain(|q| q.period.as_deref().is_none_or(|p| p == "window"));
-    let text = markdown::render(&e, None).unwrap();
+    let text = markdown::report(&e, None).unwrap();
     assert!(text.contains("no --fix-deployed given"));
     assert!(
         text.contains("- Memory reduction: [X% or Y MB]"),
         "placeholders stay without a fix"
+    );
+    assert!(
+        text.contains("- Status: [Resolved/Monitoring/In Progress]"),
+        "no status without a fix"
     );
     insta::assert_snapshot!(text);
 }
 
 #[test]
 fn hostile_values_cannot_break_the_document() {
-    let text = markdown::render(&fixture("evidence-hostile.json"), None).unwrap();
+    let text = markdown::report(&fixture("evidence-hostile.json"), None).unwrap();
     assert!(!text.contains("<script>"));
     assert!(!text.contains("<img"));
     assert!(!text.contains("[click](http"));
@@ -62,24 +68,26 @@ fn custom_template_and_template_errors() {
     )
     .unwrap();
     let e = fixture("evidence-fix.json");
-    let text = markdown::render(&e, Some(&good)).unwrap();
+    let text = markdown::report(&e, Some(&good)).unwrap();
     assert!(text.starts_with("api grew 79."), "{text}");
     let bad = dir.path().join("bad.hbs");
     std::fs::write(&bad, "line one\n{{#if e.service}}\nunclosed\n").unwrap();
-    let err = markdown::render(&e, Some(&bad)).unwrap_err().to_string();
+    let err = markdown::report(&e, Some(&bad)).unwrap_err().to_string();
     assert!(err.contains("bad.hbs"), "{err}");
 }
 
 #[test]
 fn oom_kills_far_below_the_limit_are_called_out_not_listed_side_by_side() {
-    let at_limit = markdown::render(&fixture("evidence-fix.json"), None).unwrap();
+    let at_limit = markdown::report(&fixture("evidence-fix.json"), None).unwrap();
     assert!(at_limit.contains("of the 580.0 MB limit"), "{at_limit}");
     assert!(!at_limit.contains("did not come from this container"));
     let mut e = fixture("evidence-fix.json");
     let before = e.periods.before.as_mut().unwrap();
     before.memory_limit_bytes = Some(1e9);
     before.memory_peak_percent_of_limit = Some(56.8);
-    let text = markdown::render(&e, None).unwrap();
+    // The decision is the analysis's; the report only words it.
+    before.oom_kills_far_below_limit = leakcollect::analysis::oom::kills_far_below_limit(before);
+    let text = markdown::report(&e, None).unwrap();
     let line = text
         .lines()
         .find(|l| l.starts_with("- OOM incidents:"))
