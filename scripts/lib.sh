@@ -99,7 +99,7 @@ for q in evidence["queries"]:
         params = ["start=%s" % q["start"], "end=%s" % q["end"]]
         path = "/api/v1/series"
         cmd = ["curl", "-sS", "-o", "/dev/null"]
-        for m in q["promql"].split(" "):
+        for m in q["promql"].split("\n"):
             cmd += ["--data-urlencode", "match[]=" + m]
         for p in params:
             cmd += ["--data-urlencode", p]

@@ -445,9 +445,12 @@ pub fn restart_count_promql(selector_promql: &str, function: &str, step: f64) ->
     if ms == 0 {
         return None;
     }
+    // Durations as people write them ([3m], not [180000ms]): the appendix is read.
+    let d = |ms: u64| crate::timespec::format_duration(std::time::Duration::from_millis(ms));
     Some(format!(
-        "{function}({selector_promql}[{double}ms]) - {function}({selector_promql}[{ms}ms] offset {ms}ms)",
-        double = 2 * ms
+        "{function}({selector_promql}[{double}]) - {function}({selector_promql}[{one}] offset {one})",
+        double = d(2 * ms),
+        one = d(ms)
     ))
 }
 
@@ -650,7 +653,7 @@ mod tests {
             restart_count_promql(r#"process_start_time_seconds{job="api"}"#, "changes", 240.0)
                 .as_deref(),
             Some(
-                r#"changes(process_start_time_seconds{job="api"}[480000ms]) - changes(process_start_time_seconds{job="api"}[240000ms] offset 240000ms)"#
+                r#"changes(process_start_time_seconds{job="api"}[8m]) - changes(process_start_time_seconds{job="api"}[4m] offset 4m)"#
             )
         );
         assert_eq!(

@@ -157,9 +157,11 @@ pub async fn acquire_alerts(
             data.error = Some(error.to_string());
         }
     }
-    if data.first.is_some() {
+    // The rules say which rule fired, or, when none did, whether any could have.
+    if data.first.is_some() || data.error.is_none() {
         data.rules = Some(rules_api(client, &mut log).await);
-    } else if data.error.is_none() {
+    }
+    if data.first.is_none() && data.error.is_none() {
         data.growth = growth(client, config, pack, (from, to), window_step, &mut log).await;
     }
     // Links over what each request covers, like the pack's queries have.
@@ -471,7 +473,7 @@ async fn rules_api(client: &Client, log: &mut Log) -> Result<RulesData, String> 
         "rules",
         RequestKind::Rules,
         &format!("GET {}?type=alert", crate::prom::api::RULES_PATH),
-        "The alerting rules (expression, for, group, file) behind the alert that fired.",
+        "The alerting rules (expression, for, group, file): the rule behind the alert that fired, or, when none fired, whether any alerting rule is loaded at all.",
     );
     match answer {
         Ok(answer) => {

@@ -70,7 +70,8 @@ async fn ask(
         role: "detect".into(),
         kind: RequestKind::Series,
         description: description.into(),
-        promql: selectors.join(" "),
+        // One match[] per line: each is a selector that runs on its own.
+        promql: selectors.join("\n"),
         start: Some(from),
         end: Some(to),
         ok: true,

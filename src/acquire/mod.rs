@@ -107,6 +107,9 @@ pub struct Acquired {
     pub window: crate::config::Window,
     /// The end asked for, when the window was cut back to where the data ends.
     pub requested_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// The start asked for, when the data starts well after it (the window then starts
+    /// at the first memory sample).
+    pub requested_from: Option<chrono::DateTime<chrono::Utc>>,
     /// `ALERTS` and the rules API's answer (detection).
     pub alerts: alerts::AlertData,
     /// The series that mark deployments, and the memory before the window (onset).
@@ -184,13 +187,17 @@ pub async fn acquire(
         prometheus_url: client.display_url().to_string(),
         window: config.window.clone(),
         requested_to: None,
+        requested_from: None,
         alerts: Default::default(),
         deploys: deploy_data,
     };
     if config.end_at_data {
-        end_at_data(&client, config, &mut acquired).await?;
+        cut_to_data(&client, config, &mut acquired).await?;
     }
-    let to = unix_seconds(acquired.window.to);
+    let (from, to) = (
+        unix_seconds(acquired.window.from),
+        unix_seconds(acquired.window.to),
+    );
     if let Some(interval) = scrape_interval {
         refine(&client, &planned, &mut acquired, (from, to), interval).await;
     }
@@ -225,32 +232,49 @@ fn resolve_fix(
     Ok(resolved)
 }
 
-/// Cuts the window back to the last memory sample when the data ends well before the
-/// window does (`--to now` on a service that stopped, or backfilled data): otherwise
-/// levels "at the end" are missing, per-hour figures are diluted by hours without data,
-/// and the duration counts them. The instant queries (whose ranges span the periods)
-/// are asked again for the new periods; they replace the first ones in the records.
-async fn end_at_data(
+/// Cuts the window to the memory samples when the data starts well after the window
+/// does (`--from now-2d` on a day of data) or ends well before it (`--to now` on a
+/// service that stopped, or backfilled data): otherwise levels at the edges are missing,
+/// per-hour and per-week figures are diluted by hours without data, the duration and
+/// the Date count them. The instant queries (whose ranges span the periods) are asked
+/// again for the new periods; they replace the first ones in the records.
+async fn cut_to_data(
     client: &Client,
     config: &CollectConfig,
     acquired: &mut Acquired,
 ) -> anyhow::Result<()> {
-    let to = unix_seconds(acquired.window.to);
-    let last = acquired
-        .data
-        .series(Role::Heap)
+    let (from, to) = (
+        unix_seconds(acquired.window.from),
+        unix_seconds(acquired.window.to),
+    );
+    let heap = acquired.data.series(Role::Heap);
+    let first = heap
+        .iter()
+        .filter_map(|s| s.points.first().map(|p| p.0))
+        .reduce(f64::min);
+    let last = heap
         .iter()
         .filter_map(|s| s.points.last().map(|p| p.0))
         .reduce(f64::max);
-    let from = unix_seconds(acquired.window.from);
-    let Some(last) = last.filter(|last| to - last > (2.0 * acquired.step).max(300.0)) else {
+    let (Some(first), Some(last)) = (first, last) else {
         return Ok(());
     };
-    if last <= from {
+    let far = (2.0 * acquired.step).max(300.0);
+    // A fix before the first sample keeps the start: the data is all after it, and the
+    // report says the before-fix period has none.
+    let fix = config.window.fix_deployed.map(unix_seconds);
+    let start = if first - from > far && fix.is_none_or(|f| f > first) {
+        first
+    } else {
+        from
+    };
+    let end = if to - last > far { last } else { to };
+    if (start == from && end == to) || end <= start {
         return Ok(());
     }
     let mut cut = config.clone();
-    cut.window.to = crate::timespec::from_unix_seconds(last);
+    cut.window.from = crate::timespec::from_unix_seconds(start);
+    cut.window.to = crate::timespec::from_unix_seconds(end);
     if cut
         .window
         .fix_deployed
@@ -270,20 +294,31 @@ async fn end_at_data(
         .into_iter()
         .filter(|q| q.period.is_some())
         .collect();
-    let again = fetch::fetch_all(client, &cut, &instants, (from, last, acquired.step)).await?;
+    let again = fetch::fetch_all(client, &cut, &instants, (start, end, acquired.step)).await?;
     acquired
         .records
         .retain(|r| r.kind != RequestKind::Instant || r.period.is_none());
     acquired.records.extend(again.records);
     acquired.warnings.extend(again.warnings);
     acquired.instants = again.instants;
-    acquired.warnings.push(format!(
-        "the data ends at {}, {} before the window's end ({}): every period ends there, so levels at the end, rates per hour and the duration cover the hours with data",
-        crate::timespec::display(cut.window.to),
-        format_duration(Duration::from_secs_f64((to - last).round())),
-        crate::timespec::display(acquired.window.to),
-    ));
-    acquired.requested_to = Some(acquired.window.to);
+    if start > from {
+        acquired.warnings.push(format!(
+            "the data starts at {}, {} after the window's start ({}): every period starts there, so levels at the start, rates per hour and per week, the duration and the Date cover the hours with data",
+            crate::timespec::display(cut.window.from),
+            format_duration(Duration::from_secs_f64((start - from).round())),
+            crate::timespec::display(acquired.window.from),
+        ));
+        acquired.requested_from = Some(acquired.window.from);
+    }
+    if end < to {
+        acquired.warnings.push(format!(
+            "the data ends at {}, {} before the window's end ({}): every period ends there, so levels at the end, rates per hour and the duration cover the hours with data",
+            crate::timespec::display(cut.window.to),
+            format_duration(Duration::from_secs_f64((to - end).round())),
+            crate::timespec::display(acquired.window.to),
+        ));
+        acquired.requested_to = Some(acquired.window.to);
+    }
     acquired.window = cut.window;
     Ok(())
 }

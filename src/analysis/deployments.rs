@@ -73,6 +73,9 @@ pub fn find(config: &CollectConfig, data: &DeployData) -> Vec<Deployment> {
         }
     }
     found.sort_by_key(|d| d.started);
+    for d in &mut found {
+        d.strategy = all_at_once(d, data.step);
+    }
     // Growth either side, never reaching into the neighbouring deployments.
     let bounds: Vec<(f64, f64)> = found.iter().map(found_bounds).collect();
     for (i, d) in found.iter_mut().enumerate() {
@@ -182,12 +185,12 @@ fn several_warning(found: &[Deployment], picked: usize) -> String {
         .iter()
         .enumerate()
         .filter(|(i, d)| *i != picked && d.in_window)
-        .map(|(_, d)| crate::timespec::display(d.started))
+        .map(|(_, d)| crate::units::time(d.started))
         .collect();
     format!(
         "--fix-deployed auto: {} deployments in the window; the fix is taken to be the one at {} ({}); the others ({}) are listed in the timeline and deployments[] — give --fix-deployed TIME if another was the fix",
         others.len() + 1,
-        crate::timespec::display(found[picked].started),
+        crate::units::time(found[picked].started),
         growth_change(&found[picked]),
         others.join(", ")
     )
@@ -196,10 +199,10 @@ fn several_warning(found: &[Deployment], picked: usize) -> String {
 fn canary_warning(d: &Deployment) -> String {
     let until = d
         .finished
-        .map_or("the end of the data".to_string(), crate::timespec::display);
+        .map_or("the end of the data".to_string(), crate::units::time);
     format!(
         "--fix-deployed auto: the fix is a canary rollout, taken from its first new instance at {}; old instances kept running until {until}, so the after-fix period includes them until then (give --fix-deployed {} to split at the full rollout's end instead)",
-        crate::timespec::display(d.started),
+        crate::units::time(d.started),
         d.finished.map_or("TIME".to_string(), |f| f
             .format("%Y-%m-%dT%H:%M:%SZ")
             .to_string())
@@ -209,16 +212,16 @@ fn canary_warning(d: &Deployment) -> String {
 /// "growth fell most after it: X MB/hour in the N h before → Y MB/hour in the M h after".
 fn growth_change(d: &Deployment) -> String {
     format!(
-        "growth fell most after it: {} in the {:.1} h before → {} in the {:.1} h after",
+        "growth fell most after it: {} in the {} before → {} in the {} after",
         mbh(d.growth_before_bytes_per_hour),
-        d.growth_before_hours,
+        crate::units::hours(d.growth_before_hours),
         mbh(d.growth_after_bytes_per_hour),
-        d.growth_after_hours
+        crate::units::hours(d.growth_after_hours)
     )
 }
 
 fn mbh(v: Option<f64>) -> String {
-    v.map_or("n/a".into(), |b| format!("{:.2} MB/hour", b / 1e6))
+    v.map_or(crate::units::NA.into(), crate::units::mb_per_hour)
 }
 
 fn detected_source(d: &Deployment, candidates: usize) -> FixSource {
@@ -376,6 +379,20 @@ fn from_members(members: &[Member], data: &DeployData, source: DeploySource) -> 
         });
     }
     out
+}
+
+/// A rollout the series cannot tell apart otherwise, whose instances were all replaced
+/// within a minute (or one step of the series): all at once — a recreate, or a rollout
+/// in one step.
+fn all_at_once(d: &Deployment, step: f64) -> RolloutStrategy {
+    let within = d
+        .finished
+        .is_some_and(|f| (f - d.started).num_seconds() as f64 <= step.max(MINUTE));
+    if d.strategy == RolloutStrategy::Unknown && within {
+        RolloutStrategy::Simultaneous
+    } else {
+        d.strategy
+    }
 }
 
 /// Rolling, recreate or canary, from when the new members came and the old ones went.

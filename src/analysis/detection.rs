@@ -12,7 +12,7 @@ use crate::analysis::thresholds::{AlertThresholds, alert_prefix};
 use crate::evidence::{AlertRule, AlertState, Detection, DetectionSource, Evidence};
 use crate::prom::api::RulesData;
 use crate::prom::{Labels, RangeSeries};
-use crate::timespec::{display, from_unix_seconds};
+use crate::timespec::from_unix_seconds;
 
 /// The detection figure from what was acquired; `thresholds` are the growth rule's
 /// (those the report recommends under Preventive Measures).
@@ -78,15 +78,20 @@ fn from_alert(out: &mut Detection, first: &FirstAlert, data: &AlertData) {
         (Some(firing), Some(pending)) => format!(
             "ALERTS: {} fired at {} (pending since {})",
             first.alertname,
-            display(firing),
-            display(pending),
+            crate::units::time_seconds(firing),
+            crate::units::time_seconds(pending),
         ),
         (_, pending) => format!(
             "ALERTS: {} was already firing where the search began ({}){}; a longer --lookback shows when it fired",
             first.alertname,
-            out.searched_from.map(display).unwrap_or_default(),
+            out.searched_from
+                .map(crate::units::time_seconds)
+                .unwrap_or_default(),
             pending
-                .map(|p| format!(", active since {} (ALERTS_FOR_STATE)", display(p)))
+                .map(|p| format!(
+                    ", active since {} (ALERTS_FOR_STATE)",
+                    crate::units::time_seconds(p)
+                ))
                 .unwrap_or_default(),
         ),
     };
@@ -143,12 +148,29 @@ fn would_have_fired(
     let searched = match data.searched {
         Some((from, to)) => format!(
             " between {} and {}",
-            display(from_unix_seconds(from)),
-            display(from_unix_seconds(to))
+            crate::units::time_seconds(from_unix_seconds(from)),
+            crate::units::time_seconds(from_unix_seconds(to))
         ),
         None => String::new(),
     };
-    let none = format!("no alert fired for this service{searched} (ALERTS)");
+    out.alerting_rules = match &data.rules {
+        Some(Ok(rules)) => Some(
+            rules
+                .groups
+                .iter()
+                .flat_map(|g| &g.rules)
+                .filter(|r| r.kind == "alerting")
+                .count(),
+        ),
+        _ => None,
+    };
+    let none = if out.alerting_rules == Some(0) {
+        format!(
+            "no alerting rules are loaded on this server (its rules API lists none), so no alert could fire{searched}"
+        )
+    } else {
+        format!("no alert fired for this service{searched} (ALERTS)")
+    };
     let Some(growth) = &data.growth else {
         out.because = format!("{none}; the growth rule could not be built for this pack");
         return;
@@ -167,9 +189,9 @@ fn would_have_fired(
         evaluated_step_seconds: Some(growth.step),
     });
     let rule_text = format!(
-        "the leakcollect rules growth alert {}MemoryGrowth (over {:.1} MB/hour for {}, its expression evaluated every {} s over the window)",
+        "the leakcollect rules growth alert {}MemoryGrowth (over {} for {}, its expression evaluated every {} s over the window)",
         alert_prefix(service),
-        threshold / 1e6,
+        crate::units::mb_per_hour(threshold),
         thresholds.growth_for,
         growth.step
     );
@@ -191,8 +213,8 @@ fn would_have_fired(
                 .unwrap_or_default();
             out.because = format!(
                 "{none}; the first time {rule_text} would have fired is {}{instance}, above the threshold since {}",
-                display(from_unix_seconds(firing)),
-                display(from_unix_seconds(pending)),
+                crate::units::time_seconds(from_unix_seconds(firing)),
+                crate::units::time_seconds(from_unix_seconds(pending)),
             );
             out.labels = labels;
         }

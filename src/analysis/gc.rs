@@ -61,6 +61,15 @@ pub fn gc_summary(
             _ => {}
         }
     }
+    // A summary's quantile 1 is its largest observation (Go's go_gc_duration_seconds):
+    // the longest pause, where the runtime gives no max of its own.
+    if gc.max.is_none() {
+        gc.max = gc
+            .quantiles
+            .iter()
+            .find(|(q, _)| q.parse::<f64>().is_ok_and(|q| q == 1.0))
+            .map(|(_, v)| *v);
+    }
     let hours = view.hours();
     gc.collections_per_hour = collections.filter(|_| hours > 0.0).map(|n| n / hours);
     gc.collections_per_hour_by = collections_by

@@ -274,6 +274,7 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
             hours: (to - from) / HOUR,
             step_seconds: acquired.step,
             requested_to: acquired.requested_to,
+            requested_from: acquired.requested_from,
         },
         fix_deployed: window.fix_deployed,
         fix_deployed_source,

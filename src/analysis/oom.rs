@@ -23,9 +23,9 @@ pub fn kills_far_below_limit(p: &crate::evidence::Period) -> bool {
 pub fn far_below_limit_warning(name: &str, p: &crate::evidence::Period) -> Option<String> {
     kills_far_below_limit(p).then(|| {
         format!(
-            "{} OOM kill(s) in the {name} period, but memory peaked at only {:.1}% of the container limit: the kills did not come from this container reaching its limit — look for a limit on another container of the pod, a node-level OOM (kernel log, node memory pressure), or memory spikes between scrapes",
+            "{} OOM kill(s) in the {name} period, but memory peaked at only {} of the container limit: the kills did not come from this container reaching its limit — look for a limit on another container of the pod, a node-level OOM (kernel log, node memory pressure), or memory spikes between scrapes",
             p.oom_kills.unwrap_or(0),
-            p.memory_peak_percent_of_limit.unwrap_or(0.0)
+            crate::units::percent(p.memory_peak_percent_of_limit.unwrap_or(0.0))
         )
     })
 }

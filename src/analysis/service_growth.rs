@@ -147,12 +147,12 @@ pub fn disagreement_warning(name: &str, p: &crate::evidence::Period) -> Option<S
             .instances
             .iter()
             .filter_map(|i| i.growth_bytes_per_hour)
-            .map(|g| format!("{:.2}", g / 1e6))
+            .map(crate::units::mb_per_hour_number)
             .collect();
         format!(
-            "the instances disagree on the growth in the {name} period ({} MB/hour): their median, {:.2} MB/hour, lies outside most of their 95% intervals and describes none of them; a fix or a rollout inside the period? give --fix-deployed, or read the per-instance table",
+            "the instances disagree on the growth in the {name} period ({} MB/hour): their median, {}, lies outside most of their 95% intervals and describes none of them; a fix or a rollout inside the period? give --fix-deployed, or read the per-instance table",
             rates.join(", "),
-            p.growth_bytes_per_hour.unwrap_or(0.0) / 1e6
+            crate::units::mb_per_hour(p.growth_bytes_per_hour.unwrap_or(0.0))
         )
     })
 }

@@ -253,13 +253,24 @@ fn degradation(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
         reasons.push(text);
     }
     if let Some([first, last]) = leak.latency_trend_seconds {
-        reasons.push(format!(
-            "p95 {} in the period's first tenth, {} in its last",
-            units::pause(first),
-            units::pause(last)
-        ));
-        latency_compared = true;
-        present |= worse(last, first);
+        // The same p95 to the last digit at both ends is histogram_quantile interpolating
+        // inside one bucket that never moved: the buckets cannot tell a rise.
+        if (first - last).abs() <= 1e-9 * first.abs().max(1e-9) {
+            // Compared, and no rise the buckets can show.
+            reasons.push(format!(
+                "p95 {} in both the period's first and last tenth: inside the same bucket of the latency histogram at both ends, so no rise the buckets can show (they are too coarse to tell a smaller one)",
+                units::pause(first)
+            ));
+            latency_compared = true;
+        } else {
+            reasons.push(format!(
+                "p95 {} in the period's first tenth, {} in its last",
+                units::pause(first),
+                units::pause(last)
+            ));
+            latency_compared = true;
+            present |= worse(last, first);
+        }
     }
     if let Some(ratio) = leak.error_ratio {
         let mut text = format!("server errors {} of requests", units::ratio(ratio));
@@ -286,7 +297,7 @@ fn degradation(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
     Symptom {
         present: (present || latency_compared).then_some(present),
         because: format!(
-            "{span}: {} (counts from latency 1.5× and 50 ms above {reference}, or 1% server errors)",
+            "{span}: {} (degraded: latency at least 1.5 times and 50 ms above {reference}, or server errors on 1% of requests or more)",
             reasons.join("; ")
         ),
     }
@@ -395,6 +406,19 @@ mod tests {
         assert_eq!(pool_exhaustion(&p, "").present, Some(false));
         p.connections_used_ratio = Some(1.0);
         assert_eq!(pool_exhaustion(&p, "").present, Some(true));
+    }
+
+    #[test]
+    fn a_p95_inside_one_bucket_at_both_ends_is_not_a_rise() {
+        let mut leak = period();
+        leak.latency_trend_seconds = Some([0.2425, 0.2425]);
+        let s = degradation(&leak, None, "over the window (10.0 h)");
+        assert_eq!(s.present, Some(false), "{}", s.because);
+        assert!(s.because.contains("too coarse"), "{}", s.because);
+        assert!(!s.because.contains("in its last"), "{}", s.because);
+        leak.latency_trend_seconds = Some([0.2425, 0.4875]);
+        let s = degradation(&leak, None, "over the window (10.0 h)");
+        assert_eq!(s.present, Some(true), "{}", s.because);
     }
 
     #[test]

@@ -97,7 +97,11 @@ pub fn rendered_blocks(
 fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Option<String>)>> {
     use crate::heap::render::{self, Section};
     let Some(files) = params.heap.as_ref().filter(|f| !f.is_empty()) else {
-        return Ok(Vec::new());
+        // Without heap files the draft still used Prometheus metrics: say so.
+        return Ok(vec![(
+            BlockId::HeapTools.name().to_string(),
+            Some(crate::render::evidence::tools_used_prometheus_only()),
+        )]);
     };
     let paths: Vec<std::path::PathBuf> = files.iter().map(Into::into).collect();
     let report = crate::heap::analyse(&paths, &crate::heap::Options { quiet }).map_err(|e| {

@@ -44,7 +44,11 @@ pub enum RolloutStrategy {
     /// A subset ran the new version alongside the old one for a long time before the
     /// rest followed.
     Canary,
-    /// The series cannot tell (build-info without instance overlap, restart waves).
+    /// Every instance was replaced within one minute (or one step of the series): a
+    /// recreate, or a rollout in one step; the series cannot tell which.
+    Simultaneous,
+    /// The series cannot tell (build-info without instance overlap, restart waves spread
+    /// over several minutes).
     Unknown,
 }
 
@@ -55,6 +59,7 @@ impl RolloutStrategy {
             RolloutStrategy::Rolling => "rolling",
             RolloutStrategy::Recreate => "recreate",
             RolloutStrategy::Canary => "canary",
+            RolloutStrategy::Simultaneous => "all at once",
             RolloutStrategy::Unknown => "unknown",
         }
     }

@@ -55,6 +55,10 @@ pub struct Detection {
     /// window's start: the threshold was crossed before the window.
     #[serde(default)]
     pub pending_at_window_start: bool,
+    /// How many alerting rules the rules API lists (null: it could not be read). 0 means
+    /// no alert could have fired on this server.
+    #[serde(default)]
+    pub alerting_rules: Option<usize>,
     /// The alert's labels (`alertname` among them).
     #[serde(default)]
     pub labels: Labels,

@@ -79,6 +79,10 @@ pub struct Window {
     pub step_seconds: f64,
     #[serde(default)]
     pub requested_to: Option<DateTime<Utc>>,
+    /// The start asked for, when the data starts well after it (then `from` is the
+    /// first memory sample).
+    #[serde(default)]
+    pub requested_from: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

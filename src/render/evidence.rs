@@ -192,7 +192,12 @@ fn rollout_words(strategy: RolloutStrategy) -> &'static str {
         RolloutStrategy::Canary => {
             "a subset ran the new version alongside the old one for 30 min or more before the rest followed"
         }
-        RolloutStrategy::Unknown => "the series do not show how instances were replaced",
+        RolloutStrategy::Simultaneous => {
+            "every instance was replaced within the same minute: a recreate, or a rollout in one step (the series cannot tell which)"
+        }
+        RolloutStrategy::Unknown => {
+            "the series do not show whether new instances overlapped the old ones"
+        }
     }
 }
 
@@ -212,6 +217,8 @@ fn deployment_row(d: &Deployment) -> Value {
     json!({
         "started": d.started,
         "finished": d.finished,
+        // Started and finished read the same in the report's minutes: say it once.
+        "same_minute": d.finished.is_some_and(|f| units::time(f) == units::time(d.started)),
         "strategy": d.strategy.name(),
         "how": rollout_words(d.strategy),
         "versions": versions,
@@ -292,6 +299,22 @@ fn deployments_view(evidence: &Evidence) -> Value {
         "duration": duration_words(evidence),
         "fix_reason": fix_reason,
     })
+}
+
+/// The team template's Tools Used list with Prometheus metrics ticked, for a draft
+/// filled without heap files (with them, the heap renderer ticks its own tools too).
+pub fn tools_used_prometheus_only() -> String {
+    let lines: Vec<&str> = blocks::TEAM_TEMPLATE.lines().collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("**Tools Used**:"))
+        .expect("the team template has Tools Used");
+    let mut out = String::new();
+    for line in lines[start..].iter().take_while(|l| !l.trim().is_empty()) {
+        out.push_str(&line.replace("- [ ] Prometheus metrics", "- [x] Prometheus metrics"));
+        out.push('\n');
+    }
+    out
 }
 
 /// Renders the whole report with the built-in template, or the one at `template`.

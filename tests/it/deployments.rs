@@ -264,6 +264,8 @@ fn restart_wave_without_kube_state_metrics_is_a_deployment() {
     let evidence = collect(&server, from, to, &["--fix-deployed", "auto"]);
     let fix = the_fix(&evidence);
     assert_eq!(fix["source"], "restart-wave");
+    // Restarts spread over two minutes: the series cannot tell the overlap.
+    assert_eq!(fix["strategy"], "unknown");
     // The first new process started 4 s after its pod was created.
     let started = time(&fix["started"]);
     assert!((started - (at + 4.0)).abs() <= 1.0, "{started} vs {at}");
@@ -547,4 +549,30 @@ fn pods_replaced_after_earlier_oom_kills_are_the_fix() {
     );
     assert_eq!(e["fix_deployed_source"]["source"], "restart-wave");
     assert_eq!(e["periods"]["before"]["oom_kills"], 9);
+    // Every pod replaced within the same minute: all at once, never "unknown", and the
+    // Deployment Time does not repeat that minute as the rollout's end.
+    assert_eq!(the_fix(&e)["strategy"], "simultaneous", "{:#}", the_fix(&e));
+    let md = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .args(["--fix-deployed", "auto"])
+        .run();
+    let md = String::from_utf8(md.stdout).unwrap();
+    let line = |start: &str| {
+        md.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no {start} in:\n{md}"))
+            .to_string()
+    };
+    let strategy = line("**Rollout Strategy**:");
+    assert!(
+        strategy.contains("all at once") && strategy.contains("within the same minute"),
+        "{strategy}"
+    );
+    let time = line("**Deployment Time**:");
+    assert!(
+        time.contains("every instance replaced within that minute") && !time.contains("finished"),
+        "{time}"
+    );
 }

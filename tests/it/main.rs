@@ -25,4 +25,5 @@ mod runtimes;
 mod scan;
 mod symptoms;
 mod tls;
+mod trust;
 mod validate;
