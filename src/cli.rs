@@ -274,9 +274,16 @@ pub struct CollectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     pub format: Format,
-    /// Write the report here instead of stdout (written atomically).
+    /// Write the report here instead of stdout (`-` is stdout). A file is replaced
+    /// atomically (through a symbolic link, its target); a FIFO or /dev/null is written
+    /// in place. Markdown charts go next to the real file (REPORT-assets/).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write the Markdown report's charts into this folder (created if missing) and link
+    /// them from the report; needed for charts when the report goes to stdout, a FIFO
+    /// or a device.
+    #[arg(long, value_name = "DIR")]
+    pub assets: Option<PathBuf>,
     /// Handlebars template to render Markdown with instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,

@@ -60,10 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Some(Command::Rules(args)) => {
             let text = commands::rules::run(&args).await?;
-            match &args.output {
-                Some(path) => output::write_atomic(path, text.as_bytes())?,
-                None => output::print(&text)?,
-            }
+            output::emit(args.output.as_deref(), &text)?;
             Ok(EXIT_OK)
         }
         Some(Command::Queries(cli::QueriesCommand::List { queries })) => {
@@ -81,15 +78,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
     let config = CollectConfig::from_args(args, chrono::Utc::now())?;
-    // Where the report goes is checked before any query: a typo in -o costs nothing.
-    if let Some(path) = &config.output {
-        output::check_folder(path)?;
-    }
+    // Where the report and its charts go is checked before any query: a typo in -o
+    // costs nothing. `-o -` is standard output.
+    let output = config.output.as_deref().filter(|p| !output::is_stdout(p));
+    let report = output.map(output::check_folder).transpose()?;
+    let charts = (config.format == Format::Markdown)
+        .then(|| {
+            let given = config.output.as_deref();
+            output::charts_place(given, report.as_ref(), args.assets.as_deref())
+        })
+        .transpose()?;
     let mut collected = commands::collect::collect_full(&config).await?;
-    // Charts go next to a Markdown report written to a file: report.md → report-assets/.
-    if let (Format::Markdown, Some(path)) = (config.format, &config.output) {
-        let (dir, prefix) = render::chart::assets_for(path);
-        render::chart::write_all(&mut collected, &dir, &prefix)?;
+    match charts {
+        Some(output::ChartsPlace::Folder { dir, link_prefix }) => {
+            render::chart::write_all(&mut collected, &dir, &link_prefix)?
+        }
+        Some(output::ChartsPlace::Nowhere { note: Some(note) }) if !config.quiet => {
+            eprintln!("note: {note}")
+        }
+        _ => {}
     }
     let evidence = collected.evidence;
     let text = match config.format {
@@ -101,10 +108,7 @@ async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
             eprintln!("warning: {warning}");
         }
     }
-    match &config.output {
-        Some(path) => output::write_atomic(path, text.as_bytes())?,
-        None => output::print(&text)?,
-    }
+    output::emit(output, &text)?;
     Ok(EXIT_OK)
 }
 

@@ -154,7 +154,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
             source,
         }
     })?;
-    let _lock = write::lock(path, wait)?;
+    let _lock = write::lock_existing(path, wait)?;
     let (bom, text) = write::read(path)?;
     blocks::parse(&text).map_err(|e| malformed(path, e))?;
     let mut given = Params::given(&args.params);

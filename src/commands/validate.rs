@@ -241,7 +241,7 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
 
     // With a draft, hold its folder's lock from reading the parameters to writing.
     let lock = match &args.draft {
-        Some(path) => Some(write::lock(path, wait)?),
+        Some(path) => Some(write::lock_existing(path, wait)?),
         None => None,
     };
     let draft_text = match &args.draft {

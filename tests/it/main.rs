@@ -26,3 +26,4 @@ mod scan;
 mod symptoms;
 mod tls;
 mod validate;
+mod writes;
