@@ -368,7 +368,7 @@ fn check_assets(dir: &Path) -> Result<(), OutputError> {
         Ok(_) => Err(OutputError::new(
             dir,
             ErrorKind::NotADirectory,
-            "--assets: it is a file, not a folder; give a folder for the charts".into(),
+            "it is a file, not a folder; the charts need a folder".into(),
         )),
         Err(_) => match folder_problem(&folder_of(dir)) {
             Some((kind, message)) => Err(OutputError::new(dir, kind, message)),

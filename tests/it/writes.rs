@@ -205,6 +205,14 @@ fn what_cannot_be_written_is_refused_before_any_query() {
     let out = no_server(&["-o", socket.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("is a socket, which cannot be opened for writing"));
+    // A --textfile too, before validate queries anything.
+    let out = lc()
+        .args(["validate", "--service", "api", "--fix-deployed", "now-1h"])
+        .args(["--prometheus-url", "http://127.0.0.1:9", "--retries", "0"])
+        .args(["--textfile", socket.to_str().unwrap()])
+        .run();
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is a socket"), "{}", stderr(&out));
     assert!(socket.symlink_metadata().unwrap().file_type().is_socket());
 
     let disk = dir.path().join("disk");
@@ -376,4 +384,22 @@ fn a_draft_must_be_a_file() {
     assert!(fifo.symlink_metadata().unwrap().file_type().is_fifo());
     let null = Path::new("/dev/null").symlink_metadata().unwrap();
     assert!(null.file_type().is_char_device());
+}
+
+#[test]
+fn rules_dash_is_standard_output_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_leakcollect"))
+        .current_dir(dir.path())
+        .env_remove("PROMETHEUS_URL")
+        .args(["rules", "--service", "api", "--runtime", "jvm", "-o", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("groups:"));
+    assert!(
+        names_in(dir.path()).is_empty(),
+        "{:?}",
+        names_in(dir.path())
+    );
 }
