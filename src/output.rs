@@ -129,7 +129,7 @@ fn classify(path: &Path, kind: std::fs::FileType) -> Result<Target, OutputError>
     } else if kind.is_socket() {
         refuse(
             ErrorKind::InvalidInput,
-            "it is a socket, which cannot be opened for writing; give a file name (or `-o -` for standard output)",
+            "it is a socket, which cannot be opened for writing; give a file name",
         )
     } else {
         refuse(
