@@ -80,12 +80,13 @@ async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
     let config = CollectConfig::from_args(args, chrono::Utc::now())?;
     // Where the report and its charts go is checked before any query: a typo in -o
     // costs nothing. `-o -` is standard output.
-    let output = config.output.as_deref().filter(|p| !output::is_stdout(p));
-    let report = output.map(output::check_folder).transpose()?;
+    let to_file = config.output.as_deref().filter(|p| !output::is_stdout(p));
+    let report = to_file.map(output::check_folder).transpose()?;
     let charts = (config.format == Format::Markdown)
         .then(|| {
             let given = config.output.as_deref();
-            output::charts_place(given, report.as_ref(), args.assets.as_deref())
+            let beside = render::chart::assets_for;
+            output::charts_place(given, report.as_ref(), args.assets.as_deref(), beside)
         })
         .transpose()?;
     let mut collected = commands::collect::collect_full(&config).await?;
@@ -108,7 +109,7 @@ async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
             eprintln!("warning: {warning}");
         }
     }
-    output::emit(output, &text)?;
+    output::emit(to_file, &text)?;
     Ok(EXIT_OK)
 }
 

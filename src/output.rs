@@ -319,7 +319,11 @@ pub enum ChartsPlace {
     Nowhere { note: Option<String> },
 }
 
-/// `--assets DIR` when given, else next to the real report file (`report.md` →
+/// The charts' folder and link prefix for a report file (`render::chart::assets_for`,
+/// passed in: output sits below render and does not name it).
+pub type BesideReport = fn(&Path) -> (PathBuf, String);
+
+/// `--assets DIR` when given, else `beside` the real report file (`report.md` →
 /// `report-assets/`). Standard output, a FIFO or a device has no "next to": no charts
 /// then, with a note when `-o` named it. `output` is `-o` as given, `report` what it
 /// resolved to (`None`: standard output).
@@ -327,6 +331,7 @@ pub fn charts_place(
     output: Option<&Path>,
     report: Option<&Target>,
     assets: Option<&Path>,
+    beside: BesideReport,
 ) -> Result<ChartsPlace, OutputError> {
     if let Some(dir) = assets {
         check_assets(dir)?;
@@ -343,7 +348,7 @@ pub fn charts_place(
     let how = "give --assets DIR to write them there (the report links them)";
     Ok(match (output, report) {
         (_, Some(Target::File { real })) => {
-            let (dir, link_prefix) = crate::render::chart::assets_for(real);
+            let (dir, link_prefix) = beside(real);
             ChartsPlace::Folder { dir, link_prefix }
         }
         (Some(path), Some(Target::Stream { kind })) => ChartsPlace::Nowhere {

@@ -190,6 +190,13 @@ fn a_file_where_a_folder_should_be_is_called_a_file() {
     assert!(text.contains("missing does not exist; create it"), "{text}");
 }
 
+/// Stands in for `render::chart::assets_for`: `shared/real.md` → `shared/real-charts`.
+fn beside(real: &Path) -> (PathBuf, String) {
+    let stem = real.file_stem().unwrap().to_string_lossy();
+    let name = format!("{stem}-charts");
+    (real.parent().unwrap().join(&name), name)
+}
+
 #[test]
 fn charts_go_beside_the_real_file_or_nowhere_with_a_note() {
     let dir = tempfile::tempdir().unwrap();
@@ -197,17 +204,17 @@ fn charts_go_beside_the_real_file_or_nowhere_with_a_note() {
     let link = dir.path().join("report.md");
     symlink("shared/real.md", &link).unwrap();
     let target = check_folder(&link).unwrap();
-    let place = charts_place(Some(&link), Some(&target), None).unwrap();
+    let place = charts_place(Some(&link), Some(&target), None, beside).unwrap();
     assert_eq!(
         place,
         ChartsPlace::Folder {
-            dir: dir.path().join("shared/real-assets"),
-            link_prefix: "real-assets".into()
+            dir: dir.path().join("shared/real-charts"),
+            link_prefix: "real-charts".into()
         }
     );
     let null = Path::new("/dev/null");
     let stream = check_folder(null).unwrap();
-    match charts_place(Some(null), Some(&stream), None).unwrap() {
+    match charts_place(Some(null), Some(&stream), None, beside).unwrap() {
         ChartsPlace::Nowhere { note: Some(note) } => {
             assert!(
                 note.contains("/dev/null is a character device") && note.contains("--assets DIR"),
@@ -216,7 +223,7 @@ fn charts_go_beside_the_real_file_or_nowhere_with_a_note() {
         }
         other => panic!("{other:?}"),
     }
-    match charts_place(Some(Path::new("-")), None, None).unwrap() {
+    match charts_place(Some(Path::new("-")), None, None, beside).unwrap() {
         ChartsPlace::Nowhere { note: Some(note) } => {
             assert!(
                 note.contains("standard output") && note.contains("--assets DIR"),
@@ -226,7 +233,7 @@ fn charts_go_beside_the_real_file_or_nowhere_with_a_note() {
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        charts_place(None, None, None).unwrap(),
+        charts_place(None, None, None, beside).unwrap(),
         ChartsPlace::Nowhere { note: None }
     );
 }
@@ -238,7 +245,7 @@ fn assets_links_are_relative_to_the_real_report() {
     let report = dir.path().join("shared/r.md");
     let target = check_folder(&report).unwrap();
     let charts = dir.path().join("charts");
-    let place = charts_place(Some(&report), Some(&target), Some(&charts)).unwrap();
+    let place = charts_place(Some(&report), Some(&target), Some(&charts), beside).unwrap();
     assert_eq!(
         place,
         ChartsPlace::Folder {
@@ -247,13 +254,20 @@ fn assets_links_are_relative_to_the_real_report() {
         }
     );
     // To standard output the folder is linked as given (only checked, not created).
-    let place = charts_place(Some(Path::new("-")), None, Some(Path::new("charts/"))).unwrap();
+    let place = charts_place(
+        Some(Path::new("-")),
+        None,
+        Some(Path::new("charts/")),
+        beside,
+    )
+    .unwrap();
     assert!(matches!(place, ChartsPlace::Folder { link_prefix, .. } if link_prefix == "charts"));
     // An --assets that is a file, or in a missing folder, fails before anything runs.
     std::fs::write(dir.path().join("f"), "").unwrap();
-    let text = message(charts_place(None, None, Some(&dir.path().join("f"))).unwrap_err());
+    let text = message(charts_place(None, None, Some(&dir.path().join("f")), beside).unwrap_err());
     assert!(text.contains("it is a file, not a folder"), "{text}");
-    let text = message(charts_place(None, None, Some(&dir.path().join("no/charts"))).unwrap_err());
+    let text =
+        message(charts_place(None, None, Some(&dir.path().join("no/charts")), beside).unwrap_err());
     assert!(text.contains("does not exist"), "{text}");
 }
 
