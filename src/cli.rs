@@ -19,12 +19,14 @@ Exit codes:
   0  success
   1  a finding: validate: leaking; attach --check: the draft is out of date; queries check:
      a problem found
-  2  usage error: bad flag, time, duration, selector, query pack or template
+  2  usage error: bad flag, time, duration, selector, query pack or template; a draft that
+     does not exist yet (attach, validate --draft: run init first)
   3  no data: the heap query matched no series for the selector in the window
      (validate: inconclusive; heap: a pprof profile without in-use samples)
   4  Prometheus unreachable, timed out, or a query failed
   5  the output file or draft could not be updated (not UTF-8, a block edited by hand,
-     another run holding the lock, a write failure); the draft is left as it was
+     another run holding the lock, a write failure, a block device, socket or folder
+     given as the file); the draft is left as it was
   70 internal error: a bug in leakcollect (please report it)
 A reader that closes standard output early (| head) ends the run quietly with 0.";
 
@@ -51,9 +53,9 @@ Examples:
   leakcollect attach incidents/api-leak.md --check       # CI: exit 1 if out of date
   leakcollect attach incidents/api-leak.md --to 2026-11-21T08:00:00Z   # pin the end
 
-Exit codes: 0 done (or up to date), 1 --check: out of date, 2 usage, 3 no data,
-4 Prometheus unreachable or a query failed, 5 the draft could not be updated (left as it
-was), 70 internal error.";
+Exit codes: 0 done (or up to date), 1 --check: out of date, 2 usage (or no such draft:
+run init first), 3 no data, 4 Prometheus unreachable or a query failed, 5 the draft could
+not be updated (left as it was), 70 internal error.";
 
 pub const RULES_HELP: &str = "\
 Examples:
@@ -81,7 +83,7 @@ Exit codes:
   0  resolved: enough data after the fix, growth below --max-growth with 95% confidence on
      every instance, no OOM kill
   1  leaking: growth above --max-growth with 95% confidence, or an OOM kill after the fix
-  2  usage error
+  2  usage error, or --draft names a draft that does not exist (run init first)
   3  inconclusive: too little data after the fix, too many gaps, an interval straddling the
      threshold, or Prometheus warnings (the reason says which, and when data will suffice)
   4  Prometheus unreachable, timed out, or a query failed
@@ -279,9 +281,16 @@ pub struct CollectArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     pub format: Format,
-    /// Write the report here instead of stdout (written atomically).
+    /// Write the report here instead of stdout (`-` is stdout). A file is replaced
+    /// atomically (through a symbolic link, its target); a FIFO or /dev/null is written
+    /// in place. Markdown charts go next to the real file (REPORT-assets/).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write the Markdown report's charts into this folder (created if missing) and link
+    /// them from the report; needed for charts when the report goes to stdout, a FIFO
+    /// or a device.
+    #[arg(long, value_name = "DIR")]
+    pub assets: Option<PathBuf>,
     /// Handlebars template to render Markdown with instead of the built-in one.
     #[arg(long, value_name = "FILE")]
     pub template: Option<PathBuf>,

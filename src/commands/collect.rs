@@ -20,18 +20,30 @@ pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Analysed> {
     Ok(Analysed { evidence, acquired })
 }
 
-/// `leakcollect --service … --from …`: the report on stdout or in `-o FILE`.
+/// `leakcollect --service … --from …`: the report on stdout or in `-o FILE` (`-o -`:
+/// stdout), its charts beside the real file or in `--assets DIR`.
 pub async fn run(args: &CollectArgs) -> anyhow::Result<i32> {
     let config = CollectConfig::from_args(args, chrono::Utc::now())?;
-    // Where the report goes is checked before any query: a typo in -o costs nothing.
-    if let Some(path) = &config.output {
-        output::check_folder(path)?;
-    }
+    // Where the report and its charts go is checked before any query: a typo in -o
+    // costs nothing. `-o -` is standard output.
+    let to_file = config.output.as_deref().filter(|p| !output::is_stdout(p));
+    let report = to_file.map(output::check_folder).transpose()?;
+    let charts = (config.format == Format::Markdown)
+        .then(|| {
+            let given = config.output.as_deref();
+            let beside = render::chart::assets_for;
+            output::charts_place(given, report.as_ref(), args.assets.as_deref(), beside)
+        })
+        .transpose()?;
     let mut collected = collect_full(&config).await?;
-    // Charts go next to a Markdown report written to a file: report.md → report-assets/.
-    if let (Format::Markdown, Some(path)) = (config.format, &config.output) {
-        let (dir, prefix) = render::chart::assets_for(path);
-        render::chart::write_all(&mut collected, &dir, &prefix)?;
+    match charts {
+        Some(output::ChartsPlace::Folder { dir, link_prefix }) => {
+            render::chart::write_all(&mut collected, &dir, &link_prefix)?
+        }
+        Some(output::ChartsPlace::Nowhere { note: Some(note) }) if !config.quiet => {
+            eprintln!("note: {note}")
+        }
+        _ => {}
     }
     let evidence = collected.evidence;
     let text = match config.format {
@@ -43,9 +55,6 @@ pub async fn run(args: &CollectArgs) -> anyhow::Result<i32> {
             eprintln!("warning: {warning}");
         }
     }
-    match &config.output {
-        Some(path) => output::write_atomic(path, text.as_bytes())?,
-        None => output::print(&text)?,
-    }
+    output::emit(to_file, &text)?;
     Ok(crate::exit::OK)
 }

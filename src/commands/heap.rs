@@ -7,8 +7,9 @@ use crate::heap::{self, render};
 use crate::output;
 
 pub fn run(args: &HeapArgs) -> anyhow::Result<i32> {
-    if let Some(path) = &args.output {
-        // Fail on a missing folder before minutes of parsing, not after.
+    // Fail on a missing folder before minutes of parsing, not after; `-o -` is stdout.
+    let to_file = args.output.as_deref().filter(|p| !output::is_stdout(p));
+    if let Some(path) = to_file {
         output::check_folder(path)?;
     }
     let report = heap::analyse(&args.files, &heap::Options { quiet: args.quiet })?;
@@ -21,9 +22,6 @@ pub fn run(args: &HeapArgs) -> anyhow::Result<i32> {
             eprintln!("warning: {warning}");
         }
     }
-    match &args.output {
-        Some(path) => output::write_atomic(path, text.as_bytes())?,
-        None => output::print(&text)?,
-    }
+    output::emit(to_file, &text)?;
     Ok(EXIT_OK)
 }

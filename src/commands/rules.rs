@@ -236,9 +236,6 @@ pub async fn run(args: &crate::cli::RulesArgs) -> anyhow::Result<String> {
 /// `leakcollect rules`: the rule file on stdout or in `-o FILE`.
 pub async fn run_and_write(args: &crate::cli::RulesArgs) -> anyhow::Result<i32> {
     let text = run(args).await?;
-    match &args.output {
-        Some(path) => crate::output::write_atomic(path, text.as_bytes())?,
-        None => crate::output::print(&text)?,
-    }
+    crate::output::emit(args.output.as_deref(), &text)?;
     Ok(crate::exit::OK)
 }

@@ -103,6 +103,10 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     let wait =
         timespec::parse_duration(&args.write.lock_timeout).map_err(time_error("--lock-timeout"))?;
 
+    // A textfile that cannot be written (a socket, a missing folder) fails before any query.
+    if let Some(path) = &args.textfile {
+        output::check_folder(path)?;
+    }
     // With a draft, hold its folder's lock from reading the parameters to writing.
     let draft = match &args.draft {
         Some(path) => Some(Session::open(path, wait)?),

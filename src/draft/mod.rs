@@ -29,10 +29,6 @@ pub enum DraftError {
         id: String,
         diff: String,
     },
-    #[error(
-        "{path} does not exist: create the draft first with `leakcollect init {path} --service SERVICE --from TIME`"
-    )]
-    NoDraft { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
@@ -56,16 +52,26 @@ pub enum DraftError {
         "{path}: no recorded parameters and no {flag} given (run `leakcollect init` or pass {flag})"
     )]
     MissingParam { path: PathBuf, flag: &'static str },
+    #[error(
+        "{path} does not exist{link}: create the draft first with `leakcollect init {path} --service NAME --from TIME`"
+    )]
+    Missing { path: PathBuf, link: String },
+    #[error(
+        "{path} is {kind}: a draft must be a regular file (or a symbolic link to one), since it is read, updated and replaced"
+    )]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
 }
 
 impl DraftError {
-    /// 2 for what the user must give (a parameter, `--force` over an existing draft),
-    /// else 5: the draft could not be read or updated.
+    /// 2 for what the user must give (a parameter, a draft made by `init`, `--force` over
+    /// an existing draft), else 5: the draft could not be read or updated.
     pub fn code(&self) -> i32 {
         match self {
             DraftError::MissingParam { .. }
-            | DraftError::Exists { .. }
-            | DraftError::NoDraft { .. } => crate::exit::USAGE,
+            | DraftError::Missing { .. }
+            | DraftError::Exists { .. } => crate::exit::USAGE,
             _ => crate::exit::OUTPUT,
         }
     }

@@ -84,6 +84,7 @@ impl Params {
                 .unwrap_or_else(|| crate::cli::DEFAULT_LOOKBACK.into()),
             format: Format::Markdown,
             output: None,
+            assets: None,
             template: None,
             queries,
             step,

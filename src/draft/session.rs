@@ -51,12 +51,7 @@ impl Session {
     /// Locks the draft's folder (waiting up to `wait`), reads the draft and checks that
     /// its blocks parse. A missing draft says to run `init` first.
     pub fn open(path: &Path, wait: Duration) -> Result<Session, DraftError> {
-        let lock = write::lock(path, wait)?;
-        if !path.exists() {
-            return Err(DraftError::NoDraft {
-                path: path.to_path_buf(),
-            });
-        }
+        let lock = write::lock_existing(path, wait)?;
         let (bom, text) = write::read(path)?;
         blocks::parse(&text).map_err(|e| malformed(path, e))?;
         Ok(Session {

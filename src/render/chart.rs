@@ -693,8 +693,10 @@ fn svg_fallback() -> String {
 }
 
 /// The assets folder for a report or draft at `path` (`report.md` → `report-assets/`)
-/// and the relative link prefix to it.
+/// and the relative link prefix to it. A symbolic link's charts go next to the file it
+/// leads to, where the report's relative links are read from.
 pub fn assets_for(path: &std::path::Path) -> (std::path::PathBuf, String) {
+    let path = crate::output::real_path(path);
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
@@ -728,26 +730,7 @@ pub fn write_all(
     dir: &std::path::Path,
     link_prefix: &str,
 ) -> Result<(), crate::output::OutputError> {
-    // Only the assets folder itself is created: a missing parent is the user's error.
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty());
-    if parent.is_some_and(|p| !p.is_dir()) {
-        return Err(crate::output::OutputError {
-            path: dir.to_path_buf(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!(
-                    "the folder {} does not exist",
-                    parent.unwrap_or(dir).display()
-                ),
-            ),
-        });
-    }
-    if !dir.is_dir() {
-        std::fs::create_dir(dir).map_err(|source| crate::output::OutputError {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    }
+    crate::output::create_folder(dir)?;
     let mut charts = vec![(
         "memory",
         memory(

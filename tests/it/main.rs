@@ -27,3 +27,4 @@ mod symptoms;
 mod tls;
 mod trust;
 mod validate;
+mod writes;
