@@ -89,7 +89,7 @@ async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
     // Charts go next to a Markdown report written to a file: report.md → report-assets/.
     if let (Format::Markdown, Some(path)) = (config.format, &config.output) {
         let (dir, prefix) = render::chart::assets_for(path);
-        render::chart::write_all(&mut collected, &dir, &prefix)?;
+        render::chart::write_all(&collected.charts, &mut collected.evidence, &dir, &prefix)?;
     }
     let evidence = collected.evidence;
     let text = match config.format {

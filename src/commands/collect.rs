@@ -15,5 +15,10 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
 pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Analysed> {
     let acquired = acquire::acquire(config, analysis::deployments::pick_fix).await?;
     let evidence = analysis::analyse(config, &acquired);
-    Ok(Analysed { evidence, acquired })
+    let charts = analysis::charts::chart_data(&acquired, &evidence);
+    Ok(Analysed {
+        evidence,
+        acquired,
+        charts,
+    })
 }
