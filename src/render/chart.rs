@@ -366,7 +366,9 @@ fn draw_panel<DB: DrawingBackend>(
     k: usize,
 ) -> Option<()> {
     let line = &chart.instances[k];
-    let style = ("sans-serif", 14).into_font().color(&colour(k));
+    let style = ("sans-serif", PANEL_TITLE_FONT)
+        .into_font()
+        .color(&colour(k));
     let titled = area
         .margin(6, 0, 6, 6)
         .titled(&panel_title(line), style)
@@ -374,8 +376,12 @@ fn draw_panel<DB: DrawingBackend>(
     draw_memory_plot(&titled, chart, top, Plot::Panel(k))
 }
 
+/// Panel titles are written at this size.
+const PANEL_TITLE_FONT: f64 = 14.0;
+
 /// A panel's title: the instance, with its growth in each period as the report's
-/// per-instance table gives it.
+/// per-instance table gives it; what does not fit the panel's width (by the legend's
+/// generous estimate) is left off, the rates first, then the end of the name.
 fn panel_title(line: &InstanceLine) -> String {
     let rates: Vec<String> = line
         .growth
@@ -389,11 +395,19 @@ fn panel_title(line: &InstanceLine) -> String {
             })
         })
         .collect();
-    if rates.is_empty() {
-        line.name.clone()
-    } else {
-        format!("{}: {}", line.name, rates.join(", "))
-    }
+    let room = ((WIDTH as usize / PANEL_COLUMNS) as f64 - 20.0) / (0.6 * PANEL_TITLE_FONT / 1.24);
+    let room = room.floor() as usize;
+    (0..=rates.len())
+        .rev()
+        .map(|n| match n {
+            0 => line.name.clone(),
+            n => format!("{}: {}", line.name, rates[..n].join(", ")),
+        })
+        .find(|title| title.chars().count() <= room)
+        .unwrap_or_else(|| {
+            let kept: String = line.name.chars().take(room.saturating_sub(1)).collect();
+            format!("{kept}…")
+        })
 }
 
 /// The axes of a memory plot, with round time ticks (fewer, smaller, in a panel).
@@ -1007,6 +1021,32 @@ mod tests {
             legend_height(&layout) as i32,
             (layout.last().unwrap().1 + 1) * LEGEND_ROW + 2 * LEGEND_PAD
         );
+    }
+
+    #[test]
+    fn a_panel_title_leaves_off_what_does_not_fit() {
+        let line = |name: &str| InstanceLine {
+            name: name.into(),
+            points: Vec::new(),
+            restarts: Vec::new(),
+            oom_kills: Vec::new(),
+            fits: Vec::new(),
+            growth: vec![
+                (GrowthPeriod::BeforeFix, Some(120.23e6)),
+                (GrowthPeriod::AfterFix, Some(0.01e6)),
+            ],
+        };
+        assert_eq!(
+            panel_title(&line("10.0.0.1:9091")),
+            "10.0.0.1:9091: 120.23 MB/hour before the fix, 0.01 MB/hour after"
+        );
+        // With the first rate: 77 characters, more than a panel's width.
+        let long = panel_title(&line("payments-ledger-reconciliation-7f9c8d6b5-x2x9q"));
+        assert_eq!(long, "payments-ledger-reconciliation-7f9c8d6b5-x2x9q");
+        let medium = panel_title(&line("api-7f9c8d6b5-x2x9q"));
+        assert_eq!(medium, "api-7f9c8d6b5-x2x9q: 120.23 MB/hour before the fix");
+        let huge = panel_title(&line(&"p".repeat(200)));
+        assert!(huge.ends_with('…') && huge.chars().count() < 70, "{huge}");
     }
 
     #[test]
