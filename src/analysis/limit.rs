@@ -3,6 +3,7 @@
 
 use super::PeriodView;
 use super::levels::{belongs_to_period, clip, last_values};
+use crate::acquire::RangeData;
 use crate::pack::Role;
 use crate::stats::median;
 
@@ -18,13 +19,19 @@ pub struct MemoryLimit {
     pub end: Option<f64>,
 }
 
-pub fn memory_limit(view: &PeriodView) -> MemoryLimit {
-    let data = view.data;
-    let role = if data.has_data(Role::Rss) {
+/// The memory compared with the limit: RSS where the pack has it, else the memory
+/// figure (the chart says which).
+pub fn compared_role(data: &RangeData) -> Role {
+    if data.has_data(Role::Rss) {
         Role::Rss
     } else {
         Role::Heap
-    };
+    }
+}
+
+pub fn memory_limit(view: &PeriodView) -> MemoryLimit {
+    let data = view.data;
+    let role = compared_role(data);
     let step = data.step_of(role);
     let limits: Vec<f64> = data
         .series(Role::MemoryLimit)

@@ -19,7 +19,9 @@
 //! | validate's verdict | [`verdict::judge`] |
 //! | deployments, the fix `--fix-deployed auto` picks | [`deployments::deployments`], [`deployments::pick_fix`] |
 //! | the leak's onset | [`onset::onset`] |
+//! | what the charts draw | [`charts::chart_data`] |
 
+pub mod charts;
 pub mod deployments;
 pub mod detection;
 pub mod gc;
@@ -170,11 +172,12 @@ impl<'a> PeriodView<'a> {
     }
 }
 
-/// The evidence with the acquisition it was computed from (charts draw its series).
+/// The evidence with the acquisition it was computed from, and what the charts draw.
 #[derive(Debug)]
 pub struct Analysed {
     pub evidence: Evidence,
     pub acquired: Acquired,
+    pub charts: crate::evidence::charts::ChartData,
 }
 
 /// Warnings for optional evidence that is absent, so the report says why restarts or

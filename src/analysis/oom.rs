@@ -7,6 +7,7 @@ use super::limit::MemoryLimit;
 use super::restarts::{KubeCounts, RestartFigures};
 pub use crate::evidence::OomSource;
 use crate::pack::Role;
+use crate::prom::{Labels, RangeSeries};
 
 /// Memory (RSS, else the memory figure) under this share of the container limit at its
 /// peak means an OOM kill cannot have been this container reaching its limit.
@@ -30,40 +31,59 @@ pub fn far_below_limit_warning(name: &str, p: &crate::evidence::Period) -> Optio
     })
 }
 
-/// Increase of a counter over `[start, end)`, resets counted as restarts from zero.
-fn counter_increase(points: &[(f64, f64)], start: f64, end: f64) -> u64 {
-    points
+/// One OOM kill (or several between two samples), as its source saw it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OomKill {
+    /// When: the sample at which the source's counter rose, or (counted from memory at
+    /// the limit) the new lifetime's start.
+    pub at: f64,
+    pub count: u64,
+    /// The series it was counted on: a kube-state-metrics or cAdvisor container, or a
+    /// memory series.
+    pub labels: Labels,
+}
+
+/// Each rise of a counter in `[start, end)`, resets counted as restarts from zero.
+fn counter_rises(series: &RangeSeries, start: f64, end: f64) -> impl Iterator<Item = OomKill> {
+    series
+        .points
         .windows(2)
-        .filter(|p| (start..end).contains(&p[1].0))
-        .map(|p| {
-            if p[1].1 >= p[0].1 {
+        .filter(move |p| (start..end).contains(&p[1].0))
+        .filter_map(|p| {
+            let increase = if p[1].1 >= p[0].1 {
                 p[1].1 - p[0].1
             } else {
                 p[1].1
-            }
+            };
+            let count = increase.round().max(0.0) as u64;
+            (count > 0).then(|| OomKill {
+                at: p[1].0,
+                count,
+                labels: series.labels.clone(),
+            })
         })
-        .map(|inc| inc.round().max(0.0) as u64)
-        .sum()
 }
 
-/// The period's OOM kills (`None`: no source can tell them from other restarts).
-pub fn oom_kills(
+/// The period's OOM kills, each with its time and container (`None`: no source can tell
+/// them from other restarts), and their source. The one place that decides what a kill
+/// is: [`oom_kills`] counts these, the memory chart marks them.
+pub fn oom_kill_events(
     view: &PeriodView,
     kube: Option<KubeCounts>,
     restarts: &RestartFigures,
     limit: &MemoryLimit,
-) -> (Option<u64>, OomSource) {
+) -> (Option<Vec<OomKill>>, OomSource) {
     let data = view.data;
-    let events = data.has_data(Role::OomEvents).then(|| {
+    let events: Option<Vec<OomKill>> = data.has_data(Role::OomEvents).then(|| {
         data.series(Role::OomEvents)
             .iter()
-            .map(|s| counter_increase(&s.points, view.start, view.end))
-            .sum::<u64>()
+            .flat_map(|s| counter_rises(s, view.start, view.end))
+            .collect()
     });
     let restarts_visible = view.boundaries.iter().any(Option::is_some);
     if let Some(k) = kube {
-        (Some(k.oom_kills), OomSource::KubeStateMetrics)
-    } else if let Some(events) = events.filter(|n| *n > 0 || restarts.restarts == 0) {
+        (Some(k.kills), OomSource::KubeStateMetrics)
+    } else if let Some(events) = events.filter(|e| !e.is_empty() || restarts.restarts == 0) {
         // cAdvisor's counter is known to stay 0 when the container is replaced after an
         // OOM kill, so a 0 next to restarts says nothing.
         (Some(events), OomSource::Cadvisor)
@@ -77,9 +97,34 @@ pub fn oom_kills(
                     .any(|(_, v)| *v >= 0.95 * bytes)
             })
         };
-        let count = restarts.times.iter().filter(|t| near_limit(**t)).count() as u64;
-        (Some(count), OomSource::MemoryAtLimit)
+        // The period's restarts (`restart_figures`' times), instance by instance.
+        let kills = view
+            .instances
+            .iter()
+            .flat_map(|i| {
+                i.cut
+                    .iter()
+                    .filter(|t| **t > view.start && **t <= view.end && near_limit(**t))
+                    .map(|t| OomKill {
+                        at: *t,
+                        count: 1,
+                        labels: i.heap.labels.clone(),
+                    })
+            })
+            .collect();
+        (Some(kills), OomSource::MemoryAtLimit)
     } else {
         (None, OomSource::Unknown)
     }
+}
+
+/// The period's OOM kills (`None`: no source can tell them from other restarts).
+pub fn oom_kills(
+    view: &PeriodView,
+    kube: Option<KubeCounts>,
+    restarts: &RestartFigures,
+    limit: &MemoryLimit,
+) -> (Option<u64>, OomSource) {
+    let (kills, source) = oom_kill_events(view, kube, restarts, limit);
+    (kills.map(|k| k.iter().map(|k| k.count).sum()), source)
 }

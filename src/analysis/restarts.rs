@@ -48,7 +48,7 @@ pub fn restart_figures(view: &PeriodView) -> (RestartFigures, Option<KubeCounts>
         )
     });
     let mut warnings = Vec::new();
-    if let (Some(a), Some(b)) = (process, kube.map(|k| k.restarts))
+    if let (Some(a), Some(b)) = (process, kube.as_ref().map(|k| k.restarts))
         && a != b
     {
         warnings.push(format!(
@@ -57,10 +57,10 @@ pub fn restart_figures(view: &PeriodView) -> (RestartFigures, Option<KubeCounts>
         ));
     }
     let figures = RestartFigures {
-        restarts: process.or(kube.map(|k| k.restarts)).unwrap_or(0),
+        restarts: process.or(kube.as_ref().map(|k| k.restarts)).unwrap_or(0),
         by_source: RestartSources {
             process_start: process,
-            kube_state_metrics: kube.map(|k| k.restarts),
+            kube_state_metrics: kube.as_ref().map(|k| k.restarts),
         },
         times,
     };
@@ -68,10 +68,12 @@ pub fn restart_figures(view: &PeriodView) -> (RestartFigures, Option<KubeCounts>
 }
 
 /// Restart and OOM-kill counts from kube-state-metrics over `[start, end)`.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct KubeCounts {
     pub restarts: u64,
     pub oom_kills: u64,
+    /// Each counted kill: when the restart counter rose, by how much, and whose.
+    pub kills: Vec<super::oom::OomKill>,
 }
 
 /// Counts restart-counter increments in `[start, end)`, and those of them after which the
@@ -115,6 +117,11 @@ pub fn kube_counts(
             });
             if was_oom {
                 counts.oom_kills += increase;
+                counts.kills.push(super::oom::OomKill {
+                    at: t1,
+                    count: increase,
+                    labels: series.labels.clone(),
+                });
             }
         }
     }
@@ -158,20 +165,13 @@ mod tests {
             vec![(120.0, 1.0), (180.0, 1.0), (240.0, 0.0), (300.0, 0.0)],
         )];
         let all = kube_counts(&restarts, &reason, 0.0, 1000.0, 60.0);
-        assert_eq!(
-            all,
-            KubeCounts {
-                restarts: 2,
-                oom_kills: 1
-            }
-        );
+        assert_eq!((all.restarts, all.oom_kills), (2, 1));
+        // The kill is the increment the reason gauge was raised at, with its pod.
+        assert_eq!(all.kills.len(), 1);
+        assert_eq!((all.kills[0].at, all.kills[0].count), (120.0, 1));
+        assert_eq!(all.kills[0].labels["pod"], "api-0");
         let late = kube_counts(&restarts, &reason, 200.0, 1000.0, 60.0);
-        assert_eq!(
-            late,
-            KubeCounts {
-                restarts: 1,
-                oom_kills: 0
-            }
-        );
+        assert_eq!((late.restarts, late.oom_kills), (1, 0));
+        assert!(late.kills.is_empty());
     }
 }

@@ -172,9 +172,14 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     // Charts go next to the draft (DRAFT-assets/), written only when the draft is.
     let (assets, prefix) = crate::render::chart::assets_for(path);
     if commit {
-        crate::render::chart::write_all(&mut collected, &assets, &prefix)?;
+        crate::render::chart::write_all(
+            &collected.charts,
+            &mut collected.evidence,
+            &assets,
+            &prefix,
+        )?;
     } else {
-        crate::render::chart::plan_all(&mut collected, &prefix);
+        crate::render::chart::plan_all(&collected.charts, &mut collected.evidence, &prefix);
     }
     let evidence = collected.evidence;
     let mut wanted = rendered_blocks(&evidence, &params, None);

@@ -1,5 +1,6 @@
 //! `collect` (the default command): acquire one service's window, analyse it into
-//! [`Evidence`], render the report (Markdown with charts, or JSON) and write it.
+//! [`Evidence`] and the charts' model, render the report (Markdown with charts, or
+//! JSON) and write it.
 
 use crate::acquire;
 use crate::analysis::{self, Analysed};
@@ -8,16 +9,22 @@ use crate::config::CollectConfig;
 use crate::evidence::Evidence;
 use crate::{output, render};
 
-/// The evidence for `config`.
+/// The evidence for `config` (no charts: validate and rules draw none).
 pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
-    Ok(collect_full(config).await?.evidence)
+    let acquired = acquire::acquire(config, analysis::deployments::pick_fix).await?;
+    Ok(analysis::analyse(config, &acquired))
 }
 
-/// Like [`collect`], keeping the series (for charts).
+/// Like [`collect`], keeping the series and with what the charts draw.
 pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Analysed> {
     let acquired = acquire::acquire(config, analysis::deployments::pick_fix).await?;
     let evidence = analysis::analyse(config, &acquired);
-    Ok(Analysed { evidence, acquired })
+    let charts = analysis::charts::chart_data(&acquired, &evidence);
+    Ok(Analysed {
+        evidence,
+        acquired,
+        charts,
+    })
 }
 
 /// `leakcollect --service … --from …`: the report on stdout or in `-o FILE` (`-o -`:
@@ -37,9 +44,12 @@ pub async fn run(args: &CollectArgs) -> anyhow::Result<i32> {
         .transpose()?;
     let mut collected = collect_full(&config).await?;
     match charts {
-        Some(output::ChartsPlace::Folder { dir, link_prefix }) => {
-            render::chart::write_all(&mut collected, &dir, &link_prefix)?
-        }
+        Some(output::ChartsPlace::Folder { dir, link_prefix }) => render::chart::write_all(
+            &collected.charts,
+            &mut collected.evidence,
+            &dir,
+            &link_prefix,
+        )?,
         Some(output::ChartsPlace::Nowhere { note: Some(note) }) if !config.quiet => {
             eprintln!("note: {note}")
         }

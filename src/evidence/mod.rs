@@ -2,6 +2,7 @@
 //! Markdown and JSON renderers both read. Bytes and seconds throughout; `None` means the
 //! figure could not be computed, and `warnings` says why.
 
+pub mod charts;
 mod deployments;
 mod detection;
 pub mod scan;

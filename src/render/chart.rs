@@ -1,45 +1,66 @@
-//! SVG charts drawn by the tool itself (plotters, SVG backend only; no browser): memory
-//! per instance with restarts as ticks, the fix as a vertical line and the growth fitted
-//! per process lifetime along the post-GC floor; GC pauses before and after the fix,
-//! overall and per kind, with their values written on the bars. Legends sit in a band
-//! below the plot, so they never cover data; time ticks fall on round UTC times. A
-//! 300-pod service still gives a readable chart: at most `MAX_INSTANCE_LINES` instances
-//! (the highest growth, plus the one whose fitted growth is drawn) and the median.
+//! SVG charts drawn by the tool itself (plotters, SVG backend only; no browser), from
+//! the charts' model ([`ChartData`], built by `analysis::charts::chart_data`): this file
+//! decides nothing about the data, only how it looks. Memory per instance: each drawn
+//! instance in its own colour, its restarts as ticks at the bottom, its OOM kills as
+//! triangles on the sample it was killed at, its growth fitted per process lifetime along
+//! the post-GC floor; the median of all instances, the container memory limit (dashed,
+//! labelled, the y-axis reaching it) and the fix. When the model says the lines overlap
+//! too much to follow, the overview is followed by one small panel per instance on the
+//! same axes. GC pauses before and after the fix as horizontal bars, values written,
+//! short bars kept visible. Legends sit in a band below the plots, so they never cover
+//! data; time ticks fall on round UTC times.
 
-use crate::acquire::RangeData;
-use crate::acquire::lifetimes::{Boundaries, instance_name};
-use crate::analysis::Analysed;
-use crate::analysis::growth::lifetime_floor_segments;
-use crate::evidence::{Evidence, Period};
-use crate::pack::Role;
-use crate::prom::RangeSeries;
-use crate::stats::median;
-use crate::timespec::{from_unix_seconds, unix_seconds};
+use crate::evidence::charts::{
+    ChartData, GcChart, GcStatistic, GrowthPeriod, InstanceLine, LimitBasis, MemoryChart,
+    MemoryLayout, OomKillMark,
+};
+use crate::evidence::{Evidence, OomSource};
+use crate::timespec::from_unix_seconds;
+use crate::units;
+use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-pub const MAX_INSTANCE_LINES: usize = 8;
 pub const WIDTH: u32 = 960;
-/// Height of the plot; the legend band below it adds its own rows.
+/// Height of the memory overview plot; panels and the legend band add their own.
 pub const HEIGHT: u32 = 540;
+/// Height of one instance's panel (small multiples), two panels a row.
+pub const PANEL_HEIGHT: u32 = 230;
+const PANEL_COLUMNS: usize = 2;
 /// The fitted growth segments' colour (no instance has it).
 pub const FIT_COLOR: RGBColor = RGBColor(214, 0, 0);
+/// The container memory limit, dashed (near-black, so tests can tell it from the median).
+pub const LIMIT_COLOR: RGBColor = RGBColor(17, 17, 17);
+/// The OOM-kill triangles' outline; filled in the instance's colour.
+pub const OOM_OUTLINE: RGBColor = RGBColor(0, 0, 0);
+/// OOM kills of instances not drawn, at the top edge.
+pub const OTHER_OOM_FILL: RGBColor = RGBColor(160, 160, 160);
+const MEDIAN_IN_PANEL: RGBColor = RGBColor(170, 170, 170);
 const FIX_COLOR: RGBColor = RGBColor(0, 120, 0);
-const BEFORE_COLOR: RGBColor = RGBColor(214, 39, 40);
-const AFTER_COLOR: RGBColor = RGBColor(44, 160, 44);
+pub const BEFORE_COLOR: RGBColor = RGBColor(214, 39, 40);
+pub const AFTER_COLOR: RGBColor = RGBColor(44, 160, 44);
+/// A bar shorter than this many pixels is drawn this long; its written value is exact.
+pub const MIN_BAR_PX: f64 = 4.0;
 
-const PALETTE: [RGBColor; 8] = [
+/// One colour per drawn instance (at most `analysis::charts::MAX_INSTANCE_LINES`).
+pub const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
     RGBColor(148, 103, 189),
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
+    // Olive, not grey: grey is the median in a panel and kills of instances not drawn.
+    RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
+
+fn colour(n: usize) -> RGBColor {
+    PALETTE[n % PALETTE.len()]
+}
 
 /// Tick spacings a reader counts in without effort (seconds): minutes for short windows,
 /// whole hours and their 2/3/6/12 multiples, then days.
@@ -70,6 +91,11 @@ const AXIS_FONT: u32 = 15;
 /// and midnights) of the smallest round step that gives at most `MAX_TICKS` ticks; the
 /// steps grow by at most 2.5×, so a window gets about 5–10. Also returns the step.
 pub fn time_ticks(from: f64, to: f64) -> (Vec<f64>, f64) {
+    time_ticks_at_most(from, to, MAX_TICKS)
+}
+
+/// [`time_ticks`] with at most `max` ticks (a narrow panel has room for fewer labels).
+fn time_ticks_at_most(from: f64, to: f64, max: i64) -> (Vec<f64>, f64) {
     let mut chosen = (Vec::new(), TICK_STEPS[TICK_STEPS.len() - 1]);
     // A label is centred on its tick: one in the last 3 % of the axis would run off the
     // chart's right edge, so no tick goes there.
@@ -77,7 +103,7 @@ pub fn time_ticks(from: f64, to: f64) -> (Vec<f64>, f64) {
     for step in TICK_STEPS {
         let first = (from / step).ceil() * step;
         let count = ((last - first) / step).floor() as i64 + 1;
-        if count <= MAX_TICKS {
+        if count <= max {
             let ticks = (0..count.max(0)).map(|k| first + k as f64 * step).collect();
             chosen = (ticks, step);
             break;
@@ -138,91 +164,6 @@ fn tick_label(t: f64, step: f64) -> String {
     }
 }
 
-/// The median across every instance (not only those drawn), at every sample time.
-fn median_line(heap: &[RangeSeries]) -> Vec<(f64, f64)> {
-    let mut grid: Vec<f64> = heap
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.0))
-        .collect();
-    grid.sort_by(f64::total_cmp);
-    grid.dedup();
-    grid.iter()
-        .filter_map(|t| {
-            let values: Vec<f64> = heap
-                .iter()
-                .filter_map(|s| {
-                    // Points are in time order (the client sorts them).
-                    s.points
-                        .binary_search_by(|p| p.0.total_cmp(t))
-                        .ok()
-                        .map(|i| s.points[i].1)
-                })
-                .collect();
-            median(&values).map(|m| (*t, m / 1e6))
-        })
-        .collect()
-}
-
-/// What the median line runs over, in the report's own counts: the text's "median of N
-/// instances" is one period's instances, the line is every series in the window.
-fn median_label(evidence: &Evidence, series: usize) -> String {
-    match (&evidence.periods.before, &evidence.periods.after) {
-        (Some(before), Some(after)) => format!(
-            "median of all instances at each time ({series} series over the window: {} before the fix, {} after)",
-            before.instance_count, after.instance_count
-        ),
-        _ => format!("median of all {series} instances at each time"),
-    }
-}
-
-/// The period whose growth is the leak's: before the fix, else the whole window.
-fn leak_period(evidence: &Evidence) -> &Period {
-    evidence
-        .periods
-        .before
-        .as_ref()
-        .unwrap_or(&evidence.periods.window)
-}
-
-/// Which heap series to draw, highest window growth first, and which one's fitted growth
-/// to draw: the leak period's instance nearest its median rate (the rate the label
-/// quotes), swapped in for the last one drawn when not among them, so the fitted line
-/// always sits on drawn samples.
-fn pick_instances(evidence: &Evidence, heap: &[RangeSeries]) -> (Vec<usize>, Option<usize>) {
-    let growth_of = |i: usize| {
-        let name = instance_name(&heap[i].labels);
-        evidence
-            .periods
-            .window
-            .instances
-            .iter()
-            .find(|x| x.instance == name)
-            .and_then(|x| x.growth_bytes_per_hour)
-            .unwrap_or(f64::NEG_INFINITY)
-    };
-    let mut order: Vec<usize> = (0..heap.len()).collect();
-    order.sort_by(|a, b| growth_of(*b).total_cmp(&growth_of(*a)));
-    let mut shown: Vec<usize> = order.into_iter().take(MAX_INSTANCE_LINES).collect();
-    let leak = leak_period(evidence);
-    let fitted = leak.growth_bytes_per_hour.and_then(|median_rate| {
-        let nearest = leak
-            .instances
-            .iter()
-            .filter_map(|x| Some((x, (x.growth_bytes_per_hour? - median_rate).abs())))
-            .min_by(|a, b| a.1.total_cmp(&b.1))?
-            .0;
-        heap.iter()
-            .position(|s| instance_name(&s.labels) == nearest.instance)
-    });
-    if let Some(i) = fitted
-        && !shown.contains(&i)
-    {
-        shown.pop();
-        shown.push(i);
-    }
-    (shown, fitted)
-}
-
 /// How a legend entry is marked.
 #[derive(Clone, Copy)]
 enum Mark {
@@ -230,6 +171,12 @@ enum Mark {
     /// A short vertical tick, as restarts are drawn.
     Tick(RGBColor),
     Swatch(RGBColor),
+    /// A dashed line, as the memory limit is drawn.
+    Dashed(RGBColor),
+    /// A triangle pointing down, as OOM kills are drawn.
+    Triangle(RGBColor),
+    /// None: the entry explains the one before it.
+    Blank,
 }
 
 struct LegendEntry {
@@ -273,7 +220,7 @@ fn legend_height(layout: &[(i32, i32)]) -> u32 {
 
 /// Draws the legend framed in `area`, a band of its own below the plot.
 fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
+    area: &DrawingArea<DB, Shift>,
     entries: &[LegendEntry],
     layout: &[(i32, i32)],
 ) {
@@ -301,6 +248,24 @@ fn draw_legend<DB: DrawingBackend>(
                 [(x + 4, y - 7), (x + LEGEND_MARK - 4, y + 7)],
                 color.filled(),
             )),
+            Mark::Dashed(color) => area.draw(&DashedPathElement::new(
+                vec![(x, y), (x + LEGEND_MARK, y)],
+                6,
+                4,
+                color.stroke_width(2),
+            )),
+            Mark::Blank => Ok(()),
+            Mark::Triangle(color) => {
+                let (l, r, tip) = (x + 5, x + LEGEND_MARK - 5, x + LEGEND_MARK / 2);
+                let _ = area.draw(&Polygon::new(
+                    vec![(l, y - 6), (r, y - 6), (tip, y + 7)],
+                    color.filled(),
+                ));
+                area.draw(&PathElement::new(
+                    vec![(l, y - 6), (r, y - 6), (tip, y + 7), (l, y - 6)],
+                    OOM_OUTLINE.stroke_width(1),
+                ))
+            }
         };
         let _ = area.draw(&Text::new(
             entry.label.clone(),
@@ -308,96 +273,6 @@ fn draw_legend<DB: DrawingBackend>(
             font.clone(),
         ));
     }
-}
-
-/// The fitted growth, drawn on the instance nearest the leak period's median rate: one
-/// segment per process lifetime in the leak period, along its post-GC floor (restarts
-/// reset the heap, so one line over the whole period would climb above every sample).
-fn fitted_segments(
-    evidence: &Evidence,
-    series: &RangeSeries,
-    boundaries: Option<&Boundaries>,
-) -> Vec<[(f64, f64); 2]> {
-    let leak = leak_period(evidence);
-    let (from, to) = (unix_seconds(leak.from), unix_seconds(leak.to));
-    let points: Vec<(f64, f64)> = series
-        .points
-        .iter()
-        .copied()
-        .filter(|p| p.0 >= from && p.0 <= to && p.1.is_finite())
-        .collect();
-    let times = boundaries.map_or(&[][..], |b| &b.times[..]);
-    lifetime_floor_segments(&points, times)
-}
-
-/// Memory per instance (MB) over the window: the median across instances, each
-/// instance's restarts as ticks, the fix as a vertical line, and the leak period's growth
-/// fitted per process lifetime; the legend in a band below the plot.
-pub fn memory(evidence: &Evidence, data: &RangeData, boundaries: &[Option<Boundaries>]) -> String {
-    let heap = data.series(Role::Heap);
-    let (shown, fitted) = pick_instances(evidence, heap);
-    let boundaries_of = |i: usize| boundaries.get(i).and_then(Option::as_ref);
-    let mut entries = Vec::new();
-    for (n, &i) in shown.iter().enumerate() {
-        entries.push(LegendEntry {
-            mark: Mark::Line(PALETTE[n % PALETTE.len()], 2),
-            label: instance_name(&heap[i].labels),
-        });
-    }
-    entries.push(LegendEntry {
-        mark: Mark::Line(BLACK, 2),
-        label: median_label(evidence, heap.len()),
-    });
-    let segments = fitted.map_or_else(Vec::new, |i| {
-        fitted_segments(evidence, &heap[i], boundaries_of(i))
-    });
-    let leak = leak_period(evidence);
-    if let (Some(i), Some(rate), false) = (fitted, leak.growth_bytes_per_hour, segments.is_empty())
-    {
-        let rate = crate::units::mb_per_hour(rate);
-        let period = if evidence.periods.before.is_some() {
-            "before the fix"
-        } else {
-            "over the window"
-        };
-        entries.push(LegendEntry {
-            mark: Mark::Line(FIT_COLOR, 3),
-            label: format!(
-                "growth fitted per process lifetime on the post-GC floor (drawn for {}); median rate {period}: {rate}",
-                instance_name(&heap[i].labels)
-            ),
-        });
-    }
-    let restarts_drawn = shown
-        .iter()
-        .any(|&i| boundaries_of(i).is_some_and(|b| !b.times.is_empty()));
-    if restarts_drawn {
-        entries.push(LegendEntry {
-            mark: Mark::Tick(BLACK),
-            label: "restart (tick at the bottom, in its instance's colour)".into(),
-        });
-    }
-    if let Some(fix) = evidence.fix_deployed {
-        entries.push(LegendEntry {
-            mark: Mark::Line(FIX_COLOR, 3),
-            label: format!("fix deployed {} UTC", fix.format("%Y-%m-%d %H:%M")),
-        });
-    }
-    let layout = legend_layout(&entries, WIDTH as i32);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT + legend_height(&layout)))
-            .into_drawing_area();
-        let _ = root.fill(&WHITE);
-        let (plot, band) = root.split_vertically(HEIGHT);
-        let plotted = draw_memory_plot(&plot, evidence, heap, &shown, &boundaries_of, &segments);
-        if plotted.is_none() {
-            return svg_fallback();
-        }
-        draw_legend(&band, &entries, &layout);
-        let _ = root.present();
-    }
-    svg
 }
 
 /// The memory chart's title: one line at 20 when it fits the width (by the legend's
@@ -417,132 +292,423 @@ fn memory_title(service: &str, memory_name: &str) -> Vec<(String, u32)> {
     }
 }
 
-/// The plot of `memory`: axes with round time ticks, the lines, ticks and segments.
-fn draw_memory_plot<'b, DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    evidence: &Evidence,
-    heap: &[RangeSeries],
-    shown: &[usize],
-    boundaries_of: &dyn Fn(usize) -> Option<&'b Boundaries>,
-    segments: &[[(f64, f64); 2]],
-) -> Option<()> {
-    let from = unix_seconds(evidence.window.from);
-    let to = unix_seconds(evidence.window.to).max(from + 1.0);
-    let max = heap
+/// What one plot of the memory chart shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Plot {
+    /// Every drawn instance; `fits` unless the instances have panels of their own.
+    Overview { fits: bool },
+    /// One instance (by its index in the model), with the median for reference.
+    Panel(usize),
+}
+
+/// The y-axis top, in MB: the highest sample, median or limit, with room above, so the
+/// limit line is always on the chart.
+fn memory_top(chart: &MemoryChart) -> f64 {
+    let max = chart
+        .instances
         .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .flat_map(|i| i.points.iter().map(|p| p.1))
+        .chain(chart.median.points.iter().map(|p| p.1))
+        .chain(chart.limit.map(|l| l.bytes))
         .filter(|v| v.is_finite())
         .fold(0.0_f64, f64::max)
         / 1e6;
-    let top = (max * 1.1).max(1.0);
-    let (ticks, step) = time_ticks(from, to);
-    let mut titled = area.margin(10, 0, 0, 0);
-    for (line, size) in memory_title(&evidence.service, &evidence.memory_name) {
-        titled = titled.titled(&line, ("sans-serif", size)).ok()?;
+    (max * 1.08).max(1.0)
+}
+
+/// Memory per instance (MB) over the window: the overview plot, one panel per instance
+/// when the model asks for small multiples, and the legend in a band below.
+pub fn memory(chart: &MemoryChart) -> String {
+    let entries = memory_legend(chart);
+    let layout = legend_layout(&entries, WIDTH as i32);
+    let panels = match chart.layout {
+        MemoryLayout::SmallMultiples => chart.instances.len(),
+        MemoryLayout::Overlaid => 0,
+    };
+    let rows = panels.div_ceil(PANEL_COLUMNS);
+    let grid_height = rows as u32 * PANEL_HEIGHT;
+    let top = memory_top(chart);
+    let mut svg = String::new();
+    {
+        let size = (WIDTH, HEIGHT + grid_height + legend_height(&layout));
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        let _ = root.fill(&WHITE);
+        let (plot, rest) = root.split_vertically(HEIGHT);
+        let (grid, band) = rest.split_vertically(grid_height);
+        let mut titled = plot.margin(10, 0, 0, 0);
+        for (line, size) in memory_title(&chart.service, &chart.memory_name) {
+            match titled.titled(&line, ("sans-serif", size)) {
+                Ok(next) => titled = next,
+                Err(_) => return svg_fallback(),
+            }
+        }
+        let overview = Plot::Overview { fits: panels == 0 };
+        if draw_memory_plot(&titled, chart, top, overview).is_none() {
+            return svg_fallback();
+        }
+        if panels > 0 {
+            let cells = grid.split_evenly((rows, PANEL_COLUMNS));
+            for (k, cell) in cells.iter().enumerate().take(panels) {
+                draw_panel(cell, chart, top, k);
+            }
+        }
+        draw_legend(&band, &entries, &layout);
+        let _ = root.present();
     }
-    let mut chart = ChartBuilder::on(&titled)
-        .margin(12)
-        .x_label_area_size(44)
-        .y_label_area_size(70)
+    svg
+}
+
+/// One instance's panel: its name and growth as the title, then the plot.
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &MemoryChart,
+    top: f64,
+    k: usize,
+) -> Option<()> {
+    let line = &chart.instances[k];
+    let style = ("sans-serif", PANEL_TITLE_FONT)
+        .into_font()
+        .color(&colour(k));
+    let titled = area
+        .margin(6, 0, 6, 6)
+        .titled(&panel_title(line), style)
+        .ok()?;
+    draw_memory_plot(&titled, chart, top, Plot::Panel(k))
+}
+
+/// Panel titles are written at this size.
+const PANEL_TITLE_FONT: f64 = 14.0;
+
+/// A panel's title: the instance, with its growth in each period as the report's
+/// per-instance table gives it; what does not fit the panel's width (by the legend's
+/// generous estimate) is left off, the rates first, then the end of the name.
+fn panel_title(line: &InstanceLine) -> String {
+    let rates: Vec<String> = line
+        .growth
+        .iter()
+        .filter_map(|(period, rate)| {
+            let rate = units::mb_per_hour((*rate)?);
+            Some(match period {
+                GrowthPeriod::Window => rate,
+                GrowthPeriod::BeforeFix => format!("{rate} before the fix"),
+                GrowthPeriod::AfterFix => format!("{rate} after"),
+            })
+        })
+        .collect();
+    let room = ((WIDTH as usize / PANEL_COLUMNS) as f64 - 20.0) / (0.6 * PANEL_TITLE_FONT / 1.24);
+    let room = room.floor() as usize;
+    (0..=rates.len())
+        .rev()
+        .map(|n| match n {
+            0 => line.name.clone(),
+            n => format!("{}: {}", line.name, rates[..n].join(", ")),
+        })
+        .find(|title| title.chars().count() <= room)
+        .unwrap_or_else(|| {
+            let kept: String = line.name.chars().take(room.saturating_sub(1)).collect();
+            format!("{kept}…")
+        })
+}
+
+/// The axes of a memory plot, with round time ticks (fewer, smaller, in a panel).
+fn memory_axes<'a, DB: DrawingBackend + 'a>(
+    area: &'a DrawingArea<DB, Shift>,
+    chart: &MemoryChart,
+    top: f64,
+    panel: bool,
+) -> Option<ChartContext<'a, DB, Cartesian2d<TickedAxis, RangedCoordf64>>> {
+    let from = chart.from.timestamp() as f64;
+    let to = (chart.to.timestamp() as f64).max(from + 1.0);
+    let (ticks, step) = time_ticks_at_most(from, to, if panel { 5 } else { MAX_TICKS });
+    let mut built = ChartBuilder::on(area)
+        .margin(if panel { 4 } else { 12 })
+        .x_label_area_size(if panel { 24 } else { 44 })
+        .y_label_area_size(if panel { 48 } else { 70 })
         .build_cartesian_2d(TickedAxis::new(from..to, ticks), 0.0..top)
         .ok()?;
-    chart
-        .configure_mesh()
-        .max_light_lines(1)
-        .label_style(("sans-serif", AXIS_FONT))
+    let x_label = |x: &f64| tick_label(*x, step);
+    let y_label = |v: &f64| axis_number(*v, top);
+    let window = format!(
+        "{} → {} (UTC)",
+        chart.from.format("%Y-%m-%d %H:%M"),
+        chart.to.format("%Y-%m-%d %H:%M")
+    );
+    let mut mesh = built.configure_mesh();
+    mesh.max_light_lines(1)
+        .label_style(("sans-serif", if panel { 12 } else { AXIS_FONT }))
         .axis_desc_style(("sans-serif", AXIS_FONT))
-        .x_label_formatter(&|x| tick_label(*x, step))
-        .y_label_formatter(&|v| axis_number(*v, top))
-        .y_desc("MB")
-        .x_desc(format!(
-            "{} → {} (UTC)",
-            evidence.window.from.format("%Y-%m-%d %H:%M"),
-            evidence.window.to.format("%Y-%m-%d %H:%M")
-        ))
-        .draw()
-        .ok()?;
-    for (n, &i) in shown.iter().enumerate() {
-        let color = PALETTE[n % PALETTE.len()];
-        let points = heap[i]
-            .points
-            .iter()
-            .filter(|p| p.1.is_finite())
-            .map(|(t, v)| (*t, v / 1e6));
-        let _ = chart.draw_series(LineSeries::new(points, color.stroke_width(1)));
-        // Restarts of this instance as ticks at the bottom.
-        if let Some(b) = boundaries_of(i) {
-            let ticks = b.times.iter().map(|t| {
-                PathElement::new(vec![(*t, 0.0), (*t, top * 0.04)], color.stroke_width(2))
-            });
-            let _ = chart.draw_series(ticks);
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&y_label);
+    if panel {
+        mesh.y_labels(5);
+    } else {
+        mesh.y_desc("MB").x_desc(window);
+    }
+    mesh.draw().ok()?;
+    Some(built)
+}
+
+/// A memory plot: the lines, the median, fits, restarts, the limit, the fix and the OOM
+/// kills, in that order (markers last, so no line covers them).
+fn draw_memory_plot<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &MemoryChart,
+    top: f64,
+    plot: Plot,
+) -> Option<()> {
+    let mut cc = memory_axes(area, chart, top, matches!(plot, Plot::Panel(_)))?;
+    let mb = |p: &(f64, f64)| (p.0, p.1 / 1e6);
+    let lines: Vec<(usize, &InstanceLine)> = match plot {
+        Plot::Overview { .. } => chart.instances.iter().enumerate().collect(),
+        Plot::Panel(k) => vec![(k, &chart.instances[k])],
+    };
+    let median = chart.median.points.iter().map(mb);
+    if matches!(plot, Plot::Panel(_)) {
+        // Behind the instance, for reference.
+        let _ = cc.draw_series(LineSeries::new(median, MEDIAN_IN_PANEL.stroke_width(1)));
+    }
+    for (n, line) in &lines {
+        let points = line.points.iter().map(mb);
+        let _ = cc.draw_series(LineSeries::new(points, colour(*n).stroke_width(1)));
+    }
+    if let Plot::Overview { .. } = plot {
+        let median = chart.median.points.iter().map(mb);
+        let _ = cc.draw_series(LineSeries::new(median, BLACK.stroke_width(2)));
+    }
+    if plot != (Plot::Overview { fits: false }) {
+        let width = if matches!(plot, Plot::Panel(_)) { 2 } else { 3 };
+        for (_, line) in &lines {
+            let _ = cc.draw_series(line.fits.iter().map(|f| {
+                PathElement::new(
+                    vec![mb(&f.start), mb(&f.end)],
+                    FIT_COLOR.stroke_width(width),
+                )
+            }));
         }
     }
-    let _ = chart.draw_series(LineSeries::new(median_line(heap), BLACK.stroke_width(2)));
-    let _ = chart.draw_series(segments.iter().map(|[a, b]| {
-        PathElement::new(
-            vec![(a.0, a.1 / 1e6), (b.0, b.1 / 1e6)],
-            FIT_COLOR.stroke_width(3),
-        )
-    }));
-    if let Some(fix) = evidence.fix_deployed {
-        let x = unix_seconds(fix);
-        let _ = chart.draw_series(std::iter::once(PathElement::new(
+    for (n, line) in &lines {
+        let ticks = line.restarts.iter().map(|r| {
+            PathElement::new(
+                vec![(r.at, 0.0), (r.at, top * 0.04)],
+                colour(*n).stroke_width(2),
+            )
+        });
+        let _ = cc.draw_series(ticks);
+    }
+    draw_limit(&mut cc, chart, plot);
+    if let Some(fix) = chart.fix {
+        let x = fix.timestamp() as f64;
+        let _ = cc.draw_series(std::iter::once(PathElement::new(
             vec![(x, 0.0), (x, top)],
             FIX_COLOR.stroke_width(3),
         )));
     }
+    for (n, line) in &lines {
+        for kill in &line.oom_kills {
+            draw_oom_kill(
+                &mut cc,
+                kill,
+                kill.bytes.map_or(top, |b| b / 1e6),
+                colour(*n),
+            );
+        }
+    }
+    if let Plot::Overview { .. } = plot {
+        for kill in &chart.other_oom_kills {
+            draw_oom_kill(&mut cc, kill, top, OTHER_OOM_FILL);
+        }
+    }
     Some(())
 }
 
-/// The GC bars: which statistic, and per group (all pauses, then each kind) the value
-/// before and after the fix, in seconds.
-struct GcBars {
-    /// "p95", "mean and max" or "mean", as the title says it.
-    statistic: &'static str,
-    groups: Vec<(String, Option<f64>, Option<f64>)>,
-}
+type MemoryContext<'a, DB> = ChartContext<'a, DB, Cartesian2d<TickedAxis, RangedCoordf64>>;
 
-/// The p95 where the runtime has a histogram (overall and per kind), else a summary's
-/// mean and max: never a made-up p95.
-fn gc_bars(before: &Period, after: &Period) -> Option<GcBars> {
-    if let (Some(b), Some(a)) = (before.gc_pause_p95_seconds, after.gc_pause_p95_seconds) {
-        let mut groups = vec![("all kinds".to_string(), Some(b), Some(a))];
-        let mut kinds: Vec<&String> = before
-            .gc_pause_p95_by_kind
-            .keys()
-            .chain(after.gc_pause_p95_by_kind.keys())
-            .collect();
-        kinds.sort();
-        kinds.dedup();
-        for kind in kinds {
-            groups.push((
-                kind.clone(),
-                before.gc_pause_p95_by_kind.get(kind).copied(),
-                after.gc_pause_p95_by_kind.get(kind).copied(),
-            ));
-        }
-        return Some(GcBars {
-            statistic: "p95",
-            groups,
-        });
-    }
-    let (b, a) = (before.gc_pause_mean_seconds?, after.gc_pause_mean_seconds?);
-    let mut groups = vec![("mean".to_string(), Some(b), Some(a))];
-    if before.gc_pause_max_seconds.is_some() || after.gc_pause_max_seconds.is_some() {
-        groups.push((
-            "max".to_string(),
-            before.gc_pause_max_seconds,
-            after.gc_pause_max_seconds,
+/// The container limit, dashed across the plot; labelled on the overview.
+fn draw_limit<DB: DrawingBackend>(cc: &mut MemoryContext<'_, DB>, chart: &MemoryChart, plot: Plot) {
+    let Some(limit) = chart.limit else {
+        return;
+    };
+    let (from, to) = (chart.from.timestamp() as f64, chart.to.timestamp() as f64);
+    let y = limit.bytes / 1e6;
+    let _ = cc.draw_series(std::iter::once(DashedPathElement::new(
+        vec![(from, y), (to, y)],
+        9,
+        6,
+        LIMIT_COLOR.stroke_width(2),
+    )));
+    if let Plot::Overview { .. } = plot {
+        let font = ("sans-serif", 14)
+            .into_font()
+            .color(&LIMIT_COLOR)
+            .pos(Pos::new(HPos::Right, VPos::Bottom));
+        let label = format!("container memory limit {}", units::mb(limit.bytes));
+        let _ = cc.draw_series(std::iter::once(
+            EmptyElement::at((to, y)) + Text::new(label, (-6, -4), font),
         ));
     }
-    Some(GcBars {
-        statistic: if groups.len() > 1 {
-            "mean and max"
-        } else {
-            "mean"
-        },
-        groups,
+}
+
+/// An OOM kill: a triangle pointing down at the sample the instance was killed at (or
+/// hanging from the top edge when its instance is not drawn), "×n" beside it when
+/// several were counted at once.
+fn draw_oom_kill<DB: DrawingBackend>(
+    cc: &mut MemoryContext<'_, DB>,
+    kill: &OomKillMark,
+    y: f64,
+    fill: RGBColor,
+) {
+    // Tip at the point; the body above it (or below the top edge).
+    let body = if kill.bytes.is_some() { -13 } else { 13 };
+    let shape = vec![(-7, body), (7, body), (0, 0)];
+    let outline = vec![(-7, body), (7, body), (0, 0), (-7, body)];
+    let _ = cc.draw_series(std::iter::once(
+        EmptyElement::at((kill.at, y))
+            + Polygon::new(shape, fill.filled())
+            + PathElement::new(outline, OOM_OUTLINE.stroke_width(1)),
+    ));
+    if kill.count > 1 {
+        let font = ("sans-serif", 12)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        let _ = cc.draw_series(std::iter::once(
+            EmptyElement::at((kill.at, y))
+                + Text::new(format!("×{}", kill.count), (9, body / 2), font),
+        ));
+    }
+}
+
+/// The memory chart's legend: each instance by name, then what every other mark means.
+fn memory_legend(chart: &MemoryChart) -> Vec<LegendEntry> {
+    let mut entries: Vec<LegendEntry> = chart
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(n, line)| LegendEntry {
+            mark: Mark::Line(colour(n), 2),
+            label: line.name.clone(),
+        })
+        .collect();
+    entries.push(LegendEntry {
+        mark: Mark::Line(BLACK, 2),
+        label: median_label(chart),
+    });
+    if chart.instances.iter().any(|i| !i.fits.is_empty()) {
+        let panels = match chart.layout {
+            MemoryLayout::SmallMultiples => " (in its panel)",
+            MemoryLayout::Overlaid => "",
+        };
+        entries.push(LegendEntry {
+            mark: Mark::Line(FIT_COLOR, 3),
+            label: format!(
+                "growth fitted per process lifetime along the post-GC floor, for every instance{panels}"
+            ),
+        });
+        entries.extend(growth_label(chart).map(|label| LegendEntry {
+            mark: Mark::Blank,
+            label,
+        }));
+    }
+    if chart.instances.iter().any(|i| !i.restarts.is_empty()) {
+        entries.push(LegendEntry {
+            mark: Mark::Tick(BLACK),
+            label: "restart, not an OOM kill (tick at the bottom, in its instance's colour)".into(),
+        });
+    }
+    if let Some(label) = oom_label(chart) {
+        entries.push(LegendEntry {
+            mark: Mark::Triangle(OTHER_OOM_FILL),
+            label,
+        });
+    }
+    if let Some(limit) = chart.limit {
+        let compared = match limit.compared {
+            LimitBasis::Rss => "RSS, not drawn here",
+            LimitBasis::Drawn => "this memory",
+        };
+        entries.push(LegendEntry {
+            mark: Mark::Dashed(LIMIT_COLOR),
+            label: format!(
+                "container memory limit {} (the report's % of the limit compares {compared})",
+                units::mb(limit.bytes)
+            ),
+        });
+    }
+    if let Some(fix) = chart.fix {
+        entries.push(LegendEntry {
+            mark: Mark::Line(FIX_COLOR, 3),
+            label: format!("fix deployed {} UTC", fix.format("%Y-%m-%d %H:%M")),
+        });
+    }
+    entries
+}
+
+/// What the median line runs over, in the report's own counts: the text's "median of N
+/// instances" is one period's instances, the line is every series in the window.
+fn median_label(chart: &MemoryChart) -> String {
+    let count = |p: GrowthPeriod| {
+        chart
+            .growth
+            .iter()
+            .find(|g| g.period == p)
+            .map(|g| g.instance_count)
+    };
+    let series = chart.series_total;
+    match (
+        count(GrowthPeriod::BeforeFix),
+        count(GrowthPeriod::AfterFix),
+    ) {
+        (Some(before), Some(after)) => format!(
+            "median of all instances at each time ({series} series over the window: {before} before the fix, {after} after)"
+        ),
+        _ => format!("median of all {series} instances at each time"),
+    }
+}
+
+/// The report's growth the fitted segments stand behind: per period, the median of the
+/// instances' fits weighted by hours observed.
+fn growth_label(chart: &MemoryChart) -> Option<String> {
+    let rates: Vec<String> = chart
+        .growth
+        .iter()
+        .filter_map(|g| {
+            let rate = units::mb_per_hour(g.bytes_per_hour?);
+            Some(match g.period {
+                GrowthPeriod::Window => format!("{rate} over the window"),
+                GrowthPeriod::BeforeFix => format!("{rate} before the fix"),
+                GrowthPeriod::AfterFix => format!("{rate} after"),
+            })
+        })
+        .collect();
+    (!rates.is_empty()).then(|| {
+        format!(
+            "the report's growth, their median weighted by hours observed: {}",
+            rates.join(", ")
+        )
     })
+}
+
+/// The OOM kills' entry: how many (the report's count for the window) and from where.
+fn oom_label(chart: &MemoryChart) -> Option<String> {
+    let count = chart.oom_kill_count();
+    let source = match chart.oom_source {
+        OomSource::KubeStateMetrics => "from kube-state-metrics",
+        OomSource::Cadvisor => "from cAdvisor",
+        OomSource::MemoryAtLimit => "restarts right after memory reached 95% of the limit",
+        OomSource::Unknown => return None,
+    };
+    if count == 0 {
+        return None;
+    }
+    let mut label =
+        format!("OOM kill, on the last sample before it ({count} in the window, {source})");
+    let others: u64 = chart.other_oom_kills.iter().map(|k| k.count).sum();
+    if others > 0 {
+        label.push_str(&format!(
+            "; {others} of instances not drawn, grey at the top"
+        ));
+    }
+    Some(label)
 }
 
 /// A pause as the report writes it (`505.0 ms`, `1.20 s`), so the chart and the text
@@ -562,128 +728,132 @@ fn axis_number(v: f64, top: f64) -> String {
     }
 }
 
-/// GC pauses before and after the fix, grouped (all pauses, then per kind), each bar with
-/// its value; the title says the statistic and both periods.
-pub fn gc(evidence: &Evidence) -> Option<String> {
-    let (before, after) = (
-        evidence.periods.before.as_ref()?,
-        evidence.periods.after.as_ref()?,
-    );
-    let bars = gc_bars(before, after)?;
+/// The GC chart's title band, one row per group (two bars), and the x-axis band.
+const GC_TITLE: u32 = 78;
+const GC_ROW: u32 = 64;
+const GC_AXIS: u32 = 70;
+
+/// GC pauses before and after the fix as horizontal bars, one group a row (every pause,
+/// then each kind; or a summary's mean and max), each bar with its value; the chart is
+/// as tall as its rows need. A bar shorter than `MIN_BAR_PX` is drawn that long.
+pub fn gc(chart: &GcChart) -> String {
     let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%m-%d %H:%M").to_string();
+    let period = |(from, to)| format!("{} → {} UTC", stamp(from), stamp(to));
     let entries = [
         LegendEntry {
             mark: Mark::Swatch(BEFORE_COLOR),
-            label: format!(
-                "before the fix ({} → {} UTC)",
-                stamp(before.from),
-                stamp(before.to)
-            ),
+            label: format!("before the fix ({})", period(chart.before)),
         },
         LegendEntry {
             mark: Mark::Swatch(AFTER_COLOR),
-            label: format!(
-                "after the fix ({} → {} UTC)",
-                stamp(after.from),
-                stamp(after.to)
-            ),
+            label: format!("after the fix ({})", period(chart.after)),
         },
     ];
     let layout = legend_layout(&entries, WIDTH as i32);
-    let band = legend_height(&layout);
-    let top = bars
-        .groups
-        .iter()
-        .flat_map(|g| [g.1, g.2])
-        .flatten()
-        .fold(0.0_f64, f64::max)
-        * 1000.0
-        * 1.15;
-    let groups = bars.groups.len();
+    let plot_height = GC_TITLE + chart.groups.len() as u32 * GC_ROW + GC_AXIS;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let size = (WIDTH, plot_height + legend_height(&layout));
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         let _ = root.fill(&WHITE);
-        let (plot, legend) = root.split_vertically(HEIGHT - band);
+        let (plot, legend) = root.split_vertically(plot_height);
         // The title on two lines: on one, a service name of any length pushed the
         // periods off the chart.
-        let plot = plot
+        let first = format!(
+            "{}: GC pause {} over each period,",
+            chart.service,
+            chart.statistic.as_str()
+        );
+        let second = format!(
+            "before ({} → {}) and after ({} → {}) the fix (UTC)",
+            stamp(chart.before.0),
+            stamp(chart.before.1),
+            stamp(chart.after.0),
+            stamp(chart.after.1)
+        );
+        let titled = plot
             .margin(10, 0, 0, 0)
-            .titled(
-                &format!(
-                    "{}: GC pause {} over each period,",
-                    evidence.service, bars.statistic
-                ),
-                ("sans-serif", 20),
-            )
-            .ok()?
-            .titled(
-                &format!(
-                    "before ({} → {}) and after ({} → {}) the fix (UTC)",
-                    stamp(before.from),
-                    stamp(before.to),
-                    stamp(after.from),
-                    stamp(after.to)
-                ),
-                ("sans-serif", 18),
-            )
-            .ok()?;
-        let centres: Vec<f64> = (0..groups).map(|i| i as f64 + 0.5).collect();
-        let mut chart = ChartBuilder::on(&plot)
-            .margin(12)
-            .x_label_area_size(44)
-            .y_label_area_size(70)
-            .build_cartesian_2d(
-                TickedAxis::new(0.0..groups as f64, centres),
-                0.0..top.max(0.001),
-            )
-            .ok()?;
-        let names: Vec<String> = bars.groups.iter().map(|g| g.0.clone()).collect();
-        let _ = chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .max_light_lines(0)
-            .label_style(("sans-serif", AXIS_FONT))
-            .axis_desc_style(("sans-serif", AXIS_FONT))
-            .y_label_formatter(&|v| axis_number(*v, top))
-            .x_label_formatter(&|x: &f64| {
-                names.get(x.floor() as usize).cloned().unwrap_or_default()
-            })
-            .y_desc("ms")
-            .x_desc(if bars.statistic == "p95" {
-                "\"all kinds\": every pause; then each kind of collection"
-            } else {
-                "the runtime publishes a summary (no histogram, so no p95)"
-            })
-            .draw();
-        let value_font = ("sans-serif", 15)
-            .into_font()
-            .color(&BLACK)
-            .pos(Pos::new(HPos::Center, VPos::Bottom));
-        for (i, (_, b, a)) in bars.groups.iter().enumerate() {
-            for (offset, value, color) in [(0.12, b, BEFORE_COLOR), (0.52, a, AFTER_COLOR)] {
-                let (x0, x1) = (i as f64 + offset, i as f64 + offset + 0.36);
-                let label = match value {
-                    Some(v) => {
-                        let _ = chart.draw_series(std::iter::once(Rectangle::new(
-                            [(x0, 0.0), (x1, v * 1000.0)],
-                            color.filled(),
-                        )));
-                        pause_label(*v)
-                    }
-                    None => "no data".to_string(),
-                };
-                let y = value.map_or(0.0, |v| v * 1000.0);
-                let _ = chart.draw_series(std::iter::once(
-                    EmptyElement::at(((x0 + x1) / 2.0, y))
-                        + Text::new(label, (0, -3), value_font.clone()),
-                ));
-            }
+            .titled(&first, ("sans-serif", 20))
+            .and_then(|p| p.titled(&second, ("sans-serif", 18)));
+        let Ok(titled) = titled else {
+            return svg_fallback();
+        };
+        if draw_gc_bars(&titled, chart).is_none() {
+            return svg_fallback();
         }
         draw_legend(&legend, &entries, &layout);
         let _ = root.present();
     }
-    Some(svg)
+    svg
+}
+
+/// The bars: group `i` is the row from the top, before above after.
+fn draw_gc_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, chart: &GcChart) -> Option<()> {
+    let rows = chart.groups.len();
+    let max_ms = chart
+        .groups
+        .iter()
+        .flat_map(|g| [g.before, g.after])
+        .flatten()
+        .fold(0.0_f64, f64::max)
+        * 1000.0;
+    // Room right of the longest bar for its value.
+    let x_top = (max_ms * 1.15).max(0.001);
+    let centres: Vec<f64> = (0..rows).map(|i| i as f64 + 0.5).collect();
+    let mut cc = ChartBuilder::on(area)
+        .margin(12)
+        .x_label_area_size(44)
+        .y_label_area_size(110)
+        .build_cartesian_2d(0.0..x_top, TickedAxis::new(0.0..rows as f64, centres))
+        .ok()?;
+    let names: Vec<&str> = chart.groups.iter().map(|g| g.name.as_str()).collect();
+    let row_name = |y: &f64| {
+        let row = rows as f64 - 1.0 - y.floor();
+        names
+            .get(row as usize)
+            .map_or(String::new(), |n| n.to_string())
+    };
+    let x_label = |v: &f64| axis_number(*v, x_top);
+    let _ = cc
+        .configure_mesh()
+        .disable_y_mesh()
+        .max_light_lines(0)
+        .label_style(("sans-serif", AXIS_FONT))
+        .axis_desc_style(("sans-serif", AXIS_FONT))
+        .x_label_formatter(&x_label)
+        .y_label_formatter(&row_name)
+        .x_desc(match chart.statistic {
+            GcStatistic::P95 => "ms; \"all kinds\": every pause, then each kind of collection",
+            _ => "ms; the runtime publishes a summary (no histogram, so no p95)",
+        })
+        .draw();
+    let px_per_ms = f64::from(cc.plotting_area().dim_in_pixel().0) / x_top;
+    let shortest = MIN_BAR_PX / px_per_ms;
+    let value_font = ("sans-serif", 15)
+        .into_font()
+        .color(&BLACK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, group) in chart.groups.iter().enumerate() {
+        let base = (rows - 1 - i) as f64;
+        for (low, value, color) in [
+            (base + 0.52, group.before, BEFORE_COLOR),
+            (base + 0.14, group.after, AFTER_COLOR),
+        ] {
+            let (high, middle) = (low + 0.34, low + 0.17);
+            let end = value.map_or(0.0, |v| (v * 1000.0).max(shortest));
+            if value.is_some() {
+                let _ = cc.draw_series(std::iter::once(Rectangle::new(
+                    [(0.0, low), (end, high)],
+                    color.filled(),
+                )));
+            }
+            let label = value.map_or_else(|| "no data".to_string(), pause_label);
+            let _ = cc.draw_series(std::iter::once(
+                EmptyElement::at((end, middle)) + Text::new(label, (6, 0), value_font.clone()),
+            ));
+        }
+    }
+    Some(())
 }
 
 fn svg_fallback() -> String {
@@ -709,44 +879,35 @@ pub fn assets_for(path: &std::path::Path) -> (std::path::PathBuf, String) {
     (dir, prefix)
 }
 
-/// Records where the charts go without writing them (dry runs).
-pub fn plan_all(collected: &mut Analysed, link_prefix: &str) {
-    collected
-        .evidence
+/// Records in `evidence` where the charts go without writing them (dry runs).
+pub fn plan_all(charts: &ChartData, evidence: &mut Evidence, link_prefix: &str) {
+    evidence
         .charts
         .insert("memory".into(), format!("{link_prefix}/memory.svg"));
-    if gc(&collected.evidence).is_some() {
-        collected
-            .evidence
+    if charts.gc.is_some() {
+        evidence
             .charts
             .insert("gc".into(), format!("{link_prefix}/gc.svg"));
     }
 }
 
-/// Writes the charts for `collected` into `dir` (created if missing) and records their
-/// paths, relative to `link_base`, in the evidence.
+/// Writes `charts` into `dir` (created if missing) and records their paths, relative to
+/// `link_base`, in `evidence`.
 pub fn write_all(
-    collected: &mut Analysed,
+    charts: &ChartData,
+    evidence: &mut Evidence,
     dir: &std::path::Path,
     link_prefix: &str,
 ) -> Result<(), crate::output::OutputError> {
     crate::output::create_folder(dir)?;
-    let mut charts = vec![(
-        "memory",
-        memory(
-            &collected.evidence,
-            &collected.acquired.data,
-            &collected.acquired.boundaries,
-        ),
-    )];
-    if let Some(gc) = gc(&collected.evidence) {
-        charts.push(("gc", gc));
+    let mut drawn = vec![("memory", memory(&charts.memory))];
+    if let Some(chart) = &charts.gc {
+        drawn.push(("gc", gc(chart)));
     }
-    for (name, svg) in charts {
+    for (name, svg) in drawn {
         let file = format!("{name}.svg");
         crate::output::write_atomic(&dir.join(&file), svg.as_bytes())?;
-        collected
-            .evidence
+        evidence
             .charts
             .insert(name.to_string(), format!("{link_prefix}/{file}"));
     }
@@ -797,59 +958,6 @@ mod tests {
         assert!(labels.iter().any(|l| l.ends_with(" 00:00")), "{labels:?}");
     }
 
-    fn fixture() -> Evidence {
-        serde_json::from_str(include_str!("../../tests/fixtures/evidence-fix.json")).unwrap()
-    }
-
-    fn instance(name: &str, growth: f64) -> crate::evidence::InstanceFigures {
-        crate::evidence::InstanceFigures {
-            instance: name.into(),
-            labels: Default::default(),
-            growth_bytes_per_hour: Some(growth),
-            growth_interval_bytes_per_hour: None,
-            lifetimes_fitted: 1,
-            heap_start_bytes: None,
-            heap_end_bytes: None,
-            heap_peak_bytes: None,
-            restarts: 0,
-        }
-    }
-
-    #[test]
-    fn the_fitted_instance_is_the_median_like_one_and_always_drawn() {
-        // Twelve pods growing 1..12 MB/h; the leak period's median rate is 2 MB/h, so
-        // the pod it belongs to is not among the eight fastest.
-        let mut evidence = fixture();
-        let names: Vec<String> = (1..=12).map(|i| format!("pod-{i}")).collect();
-        let growth = |i: usize| (i + 1) as f64 * 1e6;
-        evidence.periods.window.instances = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| instance(n, growth(i)))
-            .collect();
-        let leak = evidence.periods.before.as_mut().unwrap();
-        leak.instances = evidence.periods.window.instances.clone();
-        leak.growth_bytes_per_hour = Some(2.1e6);
-        let heap: Vec<RangeSeries> = names
-            .iter()
-            .map(|n| RangeSeries {
-                labels: [("pod".to_string(), n.clone())].into_iter().collect(),
-                points: Vec::new(),
-            })
-            .collect();
-        let (shown, fitted) = pick_instances(&evidence, &heap);
-        assert_eq!(fitted, Some(1), "pod-2 grows nearest the median rate");
-        assert_eq!(shown.len(), MAX_INSTANCE_LINES);
-        assert_eq!(shown[..7], [11, 10, 9, 8, 7, 6, 5], "fastest first");
-        assert_eq!(shown[7], 1, "the fitted pod takes the last place");
-        // Its median label counts what the line runs over, with the text's period counts.
-        let label = median_label(&evidence, heap.len());
-        assert!(
-            label.contains("12 series over the window: 3 before the fix, 3 after"),
-            "{label}"
-        );
-    }
-
     #[test]
     fn a_long_memory_title_takes_two_lines() {
         let short = memory_title("api", "V8 heap used");
@@ -896,6 +1004,32 @@ mod tests {
     }
 
     #[test]
+    fn a_panel_title_leaves_off_what_does_not_fit() {
+        let line = |name: &str| InstanceLine {
+            name: name.into(),
+            points: Vec::new(),
+            restarts: Vec::new(),
+            oom_kills: Vec::new(),
+            fits: Vec::new(),
+            growth: vec![
+                (GrowthPeriod::BeforeFix, Some(120.23e6)),
+                (GrowthPeriod::AfterFix, Some(0.01e6)),
+            ],
+        };
+        assert_eq!(
+            panel_title(&line("10.0.0.1:9091")),
+            "10.0.0.1:9091: 120.23 MB/hour before the fix, 0.01 MB/hour after"
+        );
+        // With the first rate: 77 characters, more than a panel's width.
+        let long = panel_title(&line("payments-ledger-reconciliation-7f9c8d6b5-x2x9q"));
+        assert_eq!(long, "payments-ledger-reconciliation-7f9c8d6b5-x2x9q");
+        let medium = panel_title(&line("api-7f9c8d6b5-x2x9q"));
+        assert_eq!(medium, "api-7f9c8d6b5-x2x9q: 120.23 MB/hour before the fix");
+        let huge = panel_title(&line(&"p".repeat(200)));
+        assert!(huge.ends_with('…') && huge.chars().count() < 70, "{huge}");
+    }
+
+    #[test]
     fn axis_numbers_carry_the_decimals_the_axis_needs() {
         assert_eq!(axis_number(500.0, 550.0), "500");
         assert_eq!(axis_number(7.5, 11.0), "7.5");
@@ -903,45 +1037,5 @@ mod tests {
         // Pauses as the report writes them.
         assert_eq!(pause_label(0.00962), "9.6 ms");
         assert_eq!(pause_label(0.955), "955.0 ms");
-    }
-
-    #[test]
-    fn gc_bars_per_kind_for_histograms_mean_and_max_for_summaries() {
-        let mut before = Period {
-            gc_pause_p95_seconds: Some(0.5),
-            ..Default::default()
-        };
-        before.gc_pause_p95_by_kind.insert("major".into(), 0.9);
-        before.gc_pause_p95_by_kind.insert("minor".into(), 0.01);
-        let mut after = Period {
-            gc_pause_p95_seconds: Some(0.05),
-            ..Default::default()
-        };
-        after.gc_pause_p95_by_kind.insert("minor".into(), 0.009);
-        after
-            .gc_pause_p95_by_kind
-            .insert("incremental".into(), 0.002);
-        let bars = gc_bars(&before, &after).unwrap();
-        assert_eq!(bars.statistic, "p95");
-        let names: Vec<&str> = bars.groups.iter().map(|g| g.0.as_str()).collect();
-        assert_eq!(names, ["all kinds", "incremental", "major", "minor"]);
-        assert_eq!(bars.groups[2], ("major".into(), Some(0.9), None));
-        // A summary runtime: no p95 at all, so mean and max, never a made-up p95.
-        let summary = |mean, max| Period {
-            gc_pause_mean_seconds: Some(mean),
-            gc_pause_max_seconds: Some(max),
-            ..Default::default()
-        };
-        let bars = gc_bars(&summary(0.02, 0.3), &summary(0.01, 0.1)).unwrap();
-        assert_eq!(bars.statistic, "mean and max");
-        assert_eq!(bars.groups[1], ("max".into(), Some(0.3), Some(0.1)));
-        // Go's summary has no max series: the title must not promise one.
-        let mean_only = |mean| Period {
-            gc_pause_mean_seconds: Some(mean),
-            ..Default::default()
-        };
-        let bars = gc_bars(&mean_only(0.004), &mean_only(0.001)).unwrap();
-        assert_eq!((bars.statistic, bars.groups.len()), ("mean", 1));
-        assert!(gc_bars(&Period::default(), &Period::default()).is_none());
     }
 }

@@ -117,6 +117,21 @@ fn modules_form_no_cycle() {
     }
 }
 
+/// The output layer reads the models only: the charts draw `evidence::charts`, built in
+/// `analysis::charts`, and name nothing the models are computed from. Only
+/// render/chart.rs for now: render/markdown.rs still names `analysis` (being removed).
+#[test]
+fn render_reads_the_models_only() {
+    // The output layer formats the models; the data it would need from acquisition or
+    // the decisions analysis makes are fields of the models.
+    let graph = references();
+    let named: Vec<&String> = graph["render"]
+        .iter()
+        .filter(|m| ["acquire", "prom", "analysis"].contains(&m.as_str()))
+        .collect();
+    assert!(named.is_empty(), "render/ names crate::{named:?}");
+}
+
 #[test]
 fn the_checks_see_a_violation() {
     // The scanner must read `crate::` paths, or the tests above prove nothing.
