@@ -59,7 +59,7 @@ impl RolloutStrategy {
             RolloutStrategy::Rolling => "rolling",
             RolloutStrategy::Recreate => "recreate",
             RolloutStrategy::Canary => "canary",
-            RolloutStrategy::Simultaneous => "all at once",
+            RolloutStrategy::Simultaneous => "all-at-once",
             RolloutStrategy::Unknown => "unknown",
         }
     }

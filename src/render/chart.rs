@@ -1018,13 +1018,13 @@ mod tests {
         };
         assert_eq!(
             panel_title(&line("10.0.0.1:9091")),
-            "10.0.0.1:9091: 120.23 MB/hour before the fix, 0.01 MB/hour after"
+            "10.0.0.1:9091: 120.2 MB/hour before the fix, 0.01 MB/hour after"
         );
         // With the first rate: 77 characters, more than a panel's width.
         let long = panel_title(&line("payments-ledger-reconciliation-7f9c8d6b5-x2x9q"));
         assert_eq!(long, "payments-ledger-reconciliation-7f9c8d6b5-x2x9q");
         let medium = panel_title(&line("api-7f9c8d6b5-x2x9q"));
-        assert_eq!(medium, "api-7f9c8d6b5-x2x9q: 120.23 MB/hour before the fix");
+        assert_eq!(medium, "api-7f9c8d6b5-x2x9q: 120.2 MB/hour before the fix");
         let huge = panel_title(&line(&"p".repeat(200)));
         assert!(huge.ends_with('…') && huge.chars().count() < 70, "{huge}");
     }

@@ -567,7 +567,7 @@ fn pods_replaced_after_earlier_oom_kills_are_the_fix() {
     };
     let strategy = line("**Rollout Strategy**:");
     assert!(
-        strategy.contains("all at once") && strategy.contains("within the same minute"),
+        strategy.contains("all-at-once") && strategy.contains("within the same minute"),
         "{strategy}"
     );
     let time = line("**Deployment Time**:");
