@@ -174,7 +174,7 @@ impl<'a> PeriodView<'a> {
 
 /// The evidence with the acquisition it was computed from, and what the charts draw.
 #[derive(Debug)]
-pub struct Analysed {
+pub struct Collected {
     pub evidence: Evidence,
     pub acquired: Acquired,
     pub charts: crate::evidence::charts::ChartData,
@@ -216,7 +216,7 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
     let (from, to) = (unix_seconds(window.from), unix_seconds(window.to));
     let mut warnings = acquired.warnings.clone();
     warnings.extend(explain_missing(config, acquired));
-    let mut analyze = |name: PeriodName, start: f64, end: f64| {
+    let mut analyse = |name: PeriodName, start: f64, end: f64| {
         let view = PeriodView::new(
             name,
             (start, end),
@@ -225,7 +225,7 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
             &acquired.pack,
         );
         let answers = acquired.instants.get(&name).map_or(&[][..], Vec::as_slice);
-        let (period, missing) = period::analyze_period(&view, answers);
+        let (period, missing) = period::analyse_period(&view, answers);
         warnings.extend(missing);
         // With a fix, the window mixes pods before and after it: their disagreeing is
         // the fix, which the before/after periods already show.
@@ -234,13 +234,13 @@ pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
         }
         period
     };
-    let whole = analyze(PeriodName::Window, from, to);
+    let whole = analyse(PeriodName::Window, from, to);
     let before = window
         .fix_deployed
-        .map(|fix| analyze(PeriodName::Before, from, unix_seconds(fix)));
+        .map(|fix| analyse(PeriodName::Before, from, unix_seconds(fix)));
     let after = window
         .after_start()
-        .map(|start| analyze(PeriodName::After, unix_seconds(start), to));
+        .map(|start| analyse(PeriodName::After, unix_seconds(start), to));
     let improvement = match (&before, &after) {
         (Some(b), Some(a)) => Some(period::improvement(b, a)),
         _ => None,

@@ -13,7 +13,7 @@ use crate::timespec::from_unix_seconds;
 
 /// Every figure of the period, and why those missing are missing (in the order the
 /// report lists them: levels, growth, GC, restarts).
-pub fn analyze_period(
+pub fn analyse_period(
     view: &PeriodView,
     answers: &[(Role, Vec<InstantSample>)],
 ) -> (Period, Vec<String>) {
@@ -175,11 +175,11 @@ mod tests {
     const MB: f64 = 1e6;
 
     /// The window period's figures for `data`, as collect computes them.
-    fn analyze(start: f64, end: f64, data: &RangeData) -> Period {
+    fn analyse(start: f64, end: f64, data: &RangeData) -> Period {
         let bounds = heap_boundaries(data);
         let pack = crate::pack::load("nodejs", None).unwrap();
         let view = PeriodView::new(PeriodName::Window, (start, end), data, &bounds, &pack);
-        analyze_period(&view, &[]).0
+        analyse_period(&view, &[]).0
     }
 
     fn labels(instance: &str, name: &str) -> crate::prom::Labels {
@@ -236,7 +236,7 @@ mod tests {
         };
         data.by_role.insert(Role::Heap, heap);
         data.by_role.insert(Role::ProcessStart, start);
-        let p = analyze(0.0, 12.0 * HOUR, &data);
+        let p = analyse(0.0, 12.0 * HOUR, &data);
         assert_eq!(p.instance_count, 2);
         assert_eq!(p.restarts, 1);
         assert_eq!(p.oom_kills, None);
@@ -266,7 +266,7 @@ mod tests {
             .collect();
         let mut data = RangeData::new(step);
         data.by_role.insert(Role::Heap, heap);
-        let p = analyze(0.0, 24.0 * HOUR, &data);
+        let p = analyse(0.0, 24.0 * HOUR, &data);
         let total = p.growth_bytes_per_hour_total.unwrap();
         assert!((total - 20.0 * MB).abs() < 0.01 * MB, "{total}");
         // A pod replaced halfway: each half-lived pod counts for half.
@@ -286,7 +286,7 @@ mod tests {
             Role::Heap,
             vec![half("old:1", 0..=720), half("new:1", 721..=1440)],
         );
-        let p = analyze(0.0, 24.0 * HOUR, &data);
+        let p = analyse(0.0, 24.0 * HOUR, &data);
         let total = p.growth_bytes_per_hour_total.unwrap();
         assert!((total - 10.0 * MB).abs() < 0.05 * MB, "{total}");
     }
@@ -327,7 +327,7 @@ mod tests {
                 points: times.iter().map(|t| (*t, start_of(*t))).collect(),
             }],
         );
-        let p = analyze(0.0, 24.0 * HOUR, &data);
+        let p = analyse(0.0, 24.0 * HOUR, &data);
         assert_eq!(p.restarts, 8);
         let percent = p.growth_percent.unwrap();
         assert!((percent - 30.0).abs() < 0.5, "{percent}");
@@ -367,7 +367,7 @@ mod tests {
         }
         data.by_role.insert(Role::Heap, heap);
         data.by_role.insert(Role::ProcessStart, starts);
-        let p = analyze(0.0, 7.0 * 24.0 * HOUR, &data);
+        let p = analyse(0.0, 7.0 * 24.0 * HOUR, &data);
         assert_eq!(p.restarts, 2);
         let percent = p.growth_percent.unwrap();
         assert!(

@@ -3,7 +3,7 @@
 //! JSON) and write it.
 
 use crate::acquire;
-use crate::analysis::{self, Analysed};
+use crate::analysis::{self, Collected};
 use crate::cli::{CollectArgs, Format};
 use crate::config::CollectConfig;
 use crate::evidence::Evidence;
@@ -16,11 +16,11 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
 }
 
 /// Like [`collect`], keeping the series and with what the charts draw.
-pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Analysed> {
+pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Collected> {
     let acquired = acquire::acquire(config, analysis::deployments::pick_fix).await?;
     let evidence = analysis::analyse(config, &acquired);
     let charts = analysis::charts::chart_data(&acquired, &evidence);
-    Ok(Analysed {
+    Ok(Collected {
         evidence,
         acquired,
         charts,

@@ -134,7 +134,7 @@ impl Fleet<'_> {
         (step, narrow): (f64, bool),
         queries: &mut Vec<QueryRecord>,
         warnings: &mut Vec<String>,
-    ) -> anyhow::Result<Vec<Analysed>> {
+    ) -> anyhow::Result<Vec<ServiceAnalysis>> {
         let span = Span { step, ..self.span };
         let mut matchers = self.selector.to_vec();
         if narrow {
@@ -178,7 +178,7 @@ impl Fleet<'_> {
     /// scan's step, by the rule collect uses (`steps::finer_step_for`).
     async fn refine(
         &self,
-        analysed: &mut [Analysed],
+        analysed: &mut [ServiceAnalysis],
         queries: &mut Vec<QueryRecord>,
         warnings: &mut Vec<String>,
     ) -> anyhow::Result<()> {
@@ -242,7 +242,7 @@ impl Fleet<'_> {
 }
 
 /// One service's figures from its memory and restart series at `step`.
-struct Analysed {
+struct ServiceAnalysis {
     row: ServiceRow,
     normalised: Normalised,
     /// Why figures are missing, named after the service.
@@ -259,7 +259,7 @@ fn analyse_service(
     fetched: fleet::ServiceData,
     span: Span<'_>,
     threshold: f64,
-) -> Analysed {
+) -> ServiceAnalysis {
     let (from, to, step) = (span.from, span.to, span.step);
     let view = PeriodView::new(
         PeriodName::Window,
@@ -268,10 +268,10 @@ fn analyse_service(
         &fetched.boundaries,
         pack,
     );
-    let (figures, missing) = period::analyze_period(&view, &[]);
+    let (figures, missing) = period::analyse_period(&view, &[]);
     let short_lifetime = steps::median_lifetime(&fetched.data, &fetched.boundaries, from, to)
         .filter(|l| l / step < steps::POINTS_PER_LIFETIME);
-    Analysed {
+    ServiceAnalysis {
         row: crate::analysis::scan::service_row(service, &pack.runtime, &figures, threshold),
         normalised: fetched.normalised,
         // Scan reads only the memory and restarts: only the growth's reason applies.
