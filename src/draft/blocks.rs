@@ -341,7 +341,7 @@ mod tests {
         changed.content = "a\r\nB\r\n".into();
         assert!(edited(&changed));
         let monitoring = render_block(
-            "monitoring-data",
+            BlockId::MonitoringData.name(),
             "```\nPrometheus query: q\nAlert rule: [x]\n```\n",
             "\n",
         );

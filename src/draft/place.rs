@@ -267,8 +267,12 @@ mod tests {
         ids.iter()
             .map(|id| {
                 let content = match *id {
-                    "monitoring-data" => "```\nPrometheus query: q\n```\n".to_string(),
-                    "timeline" => "| 1 | Fix deployed | x |\n".to_string(),
+                    id if id == BlockId::MonitoringData.name() => {
+                        "```\nPrometheus query: q\n```\n".to_string()
+                    }
+                    id if id == BlockId::Timeline.name() => {
+                        "| 1 | Fix deployed | x |\n".to_string()
+                    }
                     _ => format!("content of {id}\n"),
                 };
                 (id.to_string(), Some(content))
@@ -300,12 +304,25 @@ mod tests {
     #[test]
     fn missing_sections_go_under_the_evidence_heading() {
         let draft = "# Report\r\nmy own words\r\n";
-        let out = apply(draft, &wanted(&["example-metrics", "status"]), false).unwrap();
-        assert_eq!(out.appended, vec!["example-metrics", "status"]);
+        let out = apply(
+            draft,
+            &wanted(&[BlockId::ExampleMetrics.name(), BlockId::Status.name()]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out.appended,
+            vec![BlockId::ExampleMetrics.name(), BlockId::Status.name()]
+        );
         assert!(out.text.starts_with(draft));
         assert!(out.text.contains("\r\n## Evidence (leakcollect)\r\n"));
         assert!(!out.text.replace("\r\n", "").contains('\n'), "CRLF kept");
-        let again = apply(&out.text, &wanted(&["example-metrics", "status"]), false).unwrap();
+        let again = apply(
+            &out.text,
+            &wanted(&[BlockId::ExampleMetrics.name(), BlockId::Status.name()]),
+            false,
+        )
+        .unwrap();
         assert_eq!(again.text, out.text);
     }
 
@@ -313,11 +330,11 @@ mod tests {
     fn shared_sections_keep_peoples_lines() {
         let wanted = vec![
             (
-                "monitoring-data".to_string(),
+                BlockId::MonitoringData.name().to_string(),
                 Some("```\nPrometheus query: q1\nAlert rule: [x]\n```\n".to_string()),
             ),
             (
-                "timeline".to_string(),
+                BlockId::Timeline.name().to_string(),
                 Some("| 11-25 23:12 | Fix deployed | deployed |\n".to_string()),
             ),
         ];
@@ -348,11 +365,11 @@ mod tests {
 
     #[test]
     fn hand_edits_inside_a_block_are_refused_unless_forced() {
-        let out = apply("# R\n", &wanted(&["status"]), false).unwrap();
+        let out = apply("# R\n", &wanted(&[BlockId::Status.name()]), false).unwrap();
         let edited = out.text.replace("content of status", "my status");
-        match apply(&edited, &wanted(&["status"]), false) {
+        match apply(&edited, &wanted(&[BlockId::Status.name()]), false) {
             Err(ApplyError::Edited { id, diff }) => {
-                assert_eq!(id, "status");
+                assert_eq!(id, BlockId::Status.name());
                 assert!(
                     diff.contains("-my status") && diff.contains("+content of status"),
                     "{diff}"
@@ -360,7 +377,7 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let forced = apply(&edited, &wanted(&["status"]), true).unwrap();
+        let forced = apply(&edited, &wanted(&[BlockId::Status.name()]), true).unwrap();
         assert!(forced.text.contains("content of status"));
     }
 }

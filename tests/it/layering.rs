@@ -139,3 +139,41 @@ fn the_checks_see_a_violation() {
     assert!(graph["commands"].contains("acquire"));
     assert!(graph["analysis"].contains("acquire"));
 }
+
+/// A block is known in one place: its row in `render::blocks::BLOCKS`. Its marker name
+/// written as a string anywhere else in src/ is a second place that can drift. (Names
+/// with a hyphen only: `service` or `status` also name labels and JSON fields.)
+#[test]
+fn each_block_is_named_in_one_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut stack = vec![root.clone()];
+    let mut texts = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src is readable") {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                texts.push((path.clone(), std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let mut twice = Vec::new();
+    let names: Vec<&str> = leakcollect::render::blocks::BLOCKS
+        .iter()
+        .map(|b| b.name)
+        .filter(|n| n.contains('-'))
+        .collect();
+    assert!(names.len() > 20, "{names:?}");
+    for name in names {
+        for (path, text) in &texts {
+            if !path.ends_with("render/blocks.rs") && text.contains(&format!("\"{name}\"")) {
+                twice.push(format!("{name} in {}", path.display()));
+            }
+        }
+    }
+    assert!(
+        twice.is_empty(),
+        "block names outside the block table: {twice:#?}"
+    );
+}
