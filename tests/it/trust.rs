@@ -225,6 +225,20 @@ fn collect_and_validate_say_the_same_status() {
         line(&md, "- Status:").starts_with("- Status: Resolved ("),
         "{md}"
     );
+    // synth's latency histogram puts the leak period's p95 in one bucket at both ends:
+    // no rise is read from that, and the reason says the buckets are too coarse.
+    let degradation = line(&md, "- [");
+    let degradation = md
+        .lines()
+        .find(|l| l.contains("Service degradation"))
+        .unwrap_or(degradation);
+    assert!(degradation.contains("too coarse to tell"), "{degradation}");
+    assert!(!degradation.contains("in its last"), "{degradation}");
+    // Plain words, not "counts from …" or "only above …".
+    assert!(
+        !md.contains("counts from") && !md.contains("only above"),
+        "{md}"
+    );
 }
 
 /// `attach` without heap files still used Prometheus: Tools Used says so. And a person's
@@ -284,4 +298,7 @@ fn a_draft_ticks_prometheus_and_validate_keeps_its_verdict_over_a_hand_edit() {
     let after = std::fs::read_to_string(&draft).unwrap();
     assert!(after.contains("(confirmed by Ana)"), "the edit stays");
     assert!(after.contains("| resolved |"), "the run is recorded");
+    // The runs table says what its hours are: data after the fix and its warm-up.
+    assert!(after.contains("| Checked (UTC) | Data after the fix and warm-up |"));
+    assert!(!after.contains("Hours after fix"));
 }
