@@ -9,12 +9,13 @@
 //! timestamp. `ALERTS_FOR_STATE` at that instant holds the alert's active-since time
 //! (whole seconds), and the raw pending samples from then give the exact pending time.
 
+use super::requests::Requests;
 use super::{plan, rules};
 use crate::config::CollectConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::{self, Pack};
 use crate::prom::api::RulesData;
-use crate::prom::{Client, Labels, PromError, RangeSeries};
+use crate::prom::{Labels, PromError, RangeSeries};
 use promql_parser::label::Matcher;
 
 /// Coarse steps over the searched span: enough to keep the first range query small.
@@ -130,7 +131,7 @@ impl Log {
 /// Everything detection needs, with a record of every request. Nothing here fails the
 /// run: a failed request is said in `AlertData` (and a warning).
 pub async fn acquire_alerts(
-    client: &Client,
+    client: &Requests,
     config: &CollectConfig,
     pack: &Pack,
     (from, to): (f64, f64),
@@ -183,7 +184,7 @@ fn coarse_step(span: f64) -> f64 {
 
 /// The first firing alert in `[start, to]` and the names of the others that fired.
 async fn first_alert(
-    client: &Client,
+    client: &Requests,
     config: &CollectConfig,
     pack: &Pack,
     (start, to): (f64, f64),
@@ -301,7 +302,7 @@ async fn first_alert(
 /// The raw samples of `selector` in the `range` seconds up to `at`, in time order,
 /// for the series whose labels are exactly those of the selector.
 async fn raw_samples(
-    client: &Client,
+    client: &Requests,
     log: &mut Log,
     id: &str,
     selector: &str,
@@ -323,8 +324,8 @@ async fn raw_samples(
     record.requests = answer.requests;
     let mut points: Vec<(f64, f64)> = answer
         .data
-        .into_iter()
-        .flat_map(|s| s.points)
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
         .filter(|p| !p.1.is_nan())
         .collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -333,7 +334,7 @@ async fn raw_samples(
 
 /// `ALERTS_FOR_STATE` of the alert at `at`: the Unix second it became active.
 async fn for_state(
-    client: &Client,
+    client: &Requests,
     log: &mut Log,
     labels: &Labels,
     at: f64,
@@ -373,7 +374,7 @@ fn same_labels(got: &Labels, want: &Labels) -> bool {
 /// (from `ALERTS_FOR_STATE`'s second, or from the pending run the coarse counts show),
 /// else the active-since second, else the firing time (a rule without `for`).
 async fn pending_since(
-    client: &Client,
+    client: &Requests,
     log: &mut Log,
     labels: &Labels,
     firing_at: f64,
@@ -434,7 +435,7 @@ async fn pending_since(
 
 /// The alert's state at `at` (`firing`, `pending`), or `None` when it is not active.
 async fn state_at(
-    client: &Client,
+    client: &Requests,
     log: &mut Log,
     labels: &Labels,
     at: f64,
@@ -465,7 +466,7 @@ async fn state_at(
 
 /// The rules API's alerting rules, or why they could not be read (not an error: the
 /// alert is still known from `ALERTS`).
-async fn rules_api(client: &Client, log: &mut Log) -> Result<RulesData, String> {
+async fn rules_api(client: &Requests, log: &mut Log) -> Result<RulesData, String> {
     let answer = client.rules().await;
     let record = log.record(
         "rules",
@@ -477,7 +478,7 @@ async fn rules_api(client: &Client, log: &mut Log) -> Result<RulesData, String> 
         Ok(answer) => {
             record.ok = true;
             record.series = answer.data.groups.iter().map(|g| g.rules.len()).sum();
-            Ok(answer.data)
+            Ok(answer.data.clone())
         }
         Err(error) => {
             record.error = Some(error.to_string());
@@ -503,7 +504,7 @@ fn rules_unavailable(error: &PromError) -> String {
 /// The growth rule's value over the window, at the rule's 1 min resolution (or the
 /// window's step, in whole minutes, for windows over 2 days).
 async fn growth(
-    client: &Client,
+    client: &Requests,
     config: &CollectConfig,
     pack: &Pack,
     (from, to): (f64, f64),
@@ -534,8 +535,8 @@ async fn growth(
             record.ok = true;
             record.series = answer.data.len();
             record.requests = answer.requests;
-            record.warnings = answer.warnings;
-            Ok(answer.data)
+            record.warnings = answer.warnings.clone();
+            Ok(answer.data.clone())
         }
         Err(error) => {
             record.error = Some(error.to_string());

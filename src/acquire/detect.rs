@@ -11,10 +11,11 @@
 use super::AcquireError;
 use super::hints;
 use super::plan::{base_matchers, matchers_for, selector_text};
+use super::requests::Requests;
 use crate::config::CollectConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::{self, Marker, Pack, Role};
-use crate::prom::{Client, Labels};
+use crate::prom::Labels;
 use crate::timespec::{display, unix_seconds};
 use promql_parser::label::Matcher;
 use promql_parser::parser::token::T_EQL_REGEX;
@@ -57,7 +58,7 @@ fn marker_selector(p: &Pack, matchers: Vec<Matcher>, id: &str) -> Result<String,
 
 /// Asks the series API for `selectors` and records the request.
 async fn ask(
-    client: &Client,
+    client: &Requests,
     id: &str,
     description: &str,
     selectors: &[String],
@@ -75,11 +76,11 @@ async fn ask(
         end: Some(to),
         ok: true,
         series: answer.data.len(),
-        warnings: answer.warnings,
+        warnings: answer.warnings.clone(),
         requests: answer.requests,
         ..Default::default()
     });
-    Ok(answer.data)
+    Ok(answer.data.clone())
 }
 
 /// Series per marker, by the marker's text as the pack writes it.
@@ -199,7 +200,7 @@ fn service_selectors(config: &CollectConfig) -> anyhow::Result<(Vec<Pack>, Vec<S
 /// with its marker metrics found: for an error that asked for another pack. `None`
 /// when there is none, or the server cannot say.
 pub async fn exported_runtime(
-    client: &Client,
+    client: &Requests,
     config: &CollectConfig,
     window: (f64, f64),
 ) -> Option<(Pack, Vec<String>)> {
@@ -250,7 +251,7 @@ fn other_found_warning(
 /// The service's pack and what it was detected from; other runtimes found become
 /// warnings.
 pub async fn detect_runtime(
-    client: &Client,
+    client: &Requests,
     config: &CollectConfig,
     records: &mut Vec<QueryRecord>,
     warnings: &mut Vec<String>,
@@ -285,7 +286,7 @@ pub async fn detect_runtime(
 /// Every service (value of `label`) under `selector` with the runtime of its pack, by
 /// the same rule as one service's.
 pub async fn detect_fleet(
-    client: &Client,
+    client: &Requests,
     packs: &[Pack],
     selector: &[Matcher],
     label: &str,
