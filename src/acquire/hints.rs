@@ -10,7 +10,7 @@
 //! one means the server could not tell.
 
 use super::AcquireError;
-use super::detect;
+use super::markers;
 use super::plan::{matchers_for, selector_text};
 use super::requests::Requests;
 use crate::config::CollectConfig;
@@ -117,7 +117,7 @@ async fn runtime_hint(
     window: (f64, f64),
 ) -> Option<String> {
     let given = config.pack.as_ref()?;
-    let (found, hits) = detect::exported_runtime(client, config, window).await?;
+    let (found, hits) = markers::exported_runtime(client, config, window).await?;
     if found.runtime == given.runtime {
         return None;
     }

@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod hints;
 pub mod lifetimes;
 mod links;
+mod markers;
 pub mod normalise;
 pub mod plan;
 pub mod probe;
