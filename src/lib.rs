@@ -82,26 +82,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
 async fn collect(args: &cli::CollectArgs) -> anyhow::Result<i32> {
     let config = CollectConfig::from_args(args, chrono::Utc::now())?;
     // Where the report goes is checked before any query: a typo in -o costs nothing.
-    if let Some(path) = &config.output {
+    if let Some(path) = &config.output.path {
         output::check_folder(path)?;
     }
     let mut collected = commands::collect::collect_full(&config).await?;
     // Charts go next to a Markdown report written to a file: report.md → report-assets/.
-    if let (Format::Markdown, Some(path)) = (config.format, &config.output) {
+    if let (Format::Markdown, Some(path)) = (config.output.format, &config.output.path) {
         let (dir, prefix) = render::chart::assets_for(path);
         render::chart::write_all(&mut collected, &dir, &prefix)?;
     }
     let evidence = collected.evidence;
-    let text = match config.format {
+    let text = match config.output.format {
         Format::Json => render::json::render(&evidence),
-        Format::Markdown => render::markdown::render(&evidence, config.template.as_deref())?,
+        Format::Markdown => render::markdown::render(&evidence, config.output.template.as_deref())?,
     };
-    if !config.quiet {
+    if !config.output.quiet {
         for warning in &evidence.warnings {
             eprintln!("warning: {warning}");
         }
     }
-    match &config.output {
+    match &config.output.path {
         Some(path) => output::write_atomic(path, text.as_bytes())?,
         None => output::print(&text)?,
     }

@@ -11,7 +11,7 @@
 
 use super::requests::Requests;
 use super::{plan, rules};
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::{self, Pack};
 use crate::prom::api::RulesData;
@@ -78,7 +78,7 @@ pub struct GrowthData {
 /// (the service label and `--selector`s, e.g. `job`, `namespace`), or carries the
 /// `service` label `leakcollect rules` puts on every rule. Two selectors (to be joined
 /// by `or`) where those differ.
-pub fn selectors(config: &CollectConfig, pack: &Pack, metric: &str) -> Vec<String> {
+pub fn selectors(config: &QueryConfig, pack: &Pack, metric: &str) -> Vec<String> {
     let kept = plan::matchers_on(config, pack, None);
     let own_label = kept.first().is_some_and(|m| m.name == "service");
     let mut out = vec![format!("{metric}{}", plan::selector_text(&kept))];
@@ -132,7 +132,7 @@ impl Log {
 /// run: a failed request is said in `AlertData` (and a warning).
 pub async fn acquire_alerts(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     (from, to): (f64, f64),
     window_step: f64,
@@ -185,7 +185,7 @@ fn coarse_step(span: f64) -> f64 {
 /// The first firing alert in `[start, to]` and the names of the others that fired.
 async fn first_alert(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     (start, to): (f64, f64),
     log: &mut Log,
@@ -505,7 +505,7 @@ fn rules_unavailable(error: &PromError) -> String {
 /// window's step, in whole minutes, for windows over 2 days).
 async fn growth(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     (from, to): (f64, f64),
     window_step: f64,

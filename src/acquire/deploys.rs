@@ -12,7 +12,7 @@ use super::AcquireError;
 use super::fetch::{self, prometheus_warning};
 use super::plan::{self, PlannedQuery};
 use super::requests::Requests;
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::evidence::QueryRecord;
 use crate::pack::{Pack, PackQuery, QueryKind, Role};
 use crate::prom::{Answer, Labels, PromError, RangeSeries};
@@ -88,7 +88,7 @@ impl DeployData {
 /// The fix time `--fix-deployed auto` takes from the deploy series (Unix seconds), or
 /// `None` when there is no deployment in the window. Given by the caller (the analysis
 /// decides what a deployment is; acquisition must not name it).
-pub type FixPicker = fn(&CollectConfig, &DeployData) -> Option<f64>;
+pub type FixPicker = fn(&QueryConfig, &DeployData) -> Option<f64>;
 
 /// The step for `[start, end]`: the window's, a whole multiple of it when the span would
 /// have more than [`MAX_POINTS`].
@@ -112,7 +112,7 @@ fn query(series: DeploySeries, role: Role, promql: &str, description: &str) -> P
 
 /// A kube-state-metrics pod-level series (no `container` label) kept to the service's
 /// pods by joining on the pod with `kube_pod_container_info{container=…}`.
-fn pod_join(config: &CollectConfig, pack: &Pack, selector: &str) -> Result<String, AcquireError> {
+fn pod_join(config: &QueryConfig, pack: &Pack, selector: &str) -> Result<String, AcquireError> {
     let info = plan::matchers_on(config, pack, Some("container"));
     let left = plan::inject(selector, &config.selector, "deploy_pods")?;
     let right = plan::inject("kube_pod_container_info", &info, "deploy_pods")?;
@@ -130,7 +130,7 @@ struct DeployQuery {
 /// Every deploy request; `(step, resolution)` are the deploy step and the scrape
 /// interval (or the step when it is unknown), in seconds.
 fn planned(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     (step, resolution): (f64, f64),
 ) -> Result<Vec<DeployQuery>, AcquireError> {
@@ -232,7 +232,7 @@ fn planned(
 /// window's step (the pack query's, shared: not sent again, not recorded again).
 pub async fn fetch(
     requests: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     (window_step, scrape_interval): (f64, Option<std::time::Duration>),
     bar: &indicatif::ProgressBar,
@@ -370,7 +370,7 @@ fn join_parts(lookback: &mut Vec<RangeSeries>, window: &[RangeSeries]) {
 }
 
 /// The matcher text a message shows for the deploy series of `config`'s service.
-pub fn looked_for_selector(config: &CollectConfig, pack: &Pack) -> String {
+pub fn looked_for_selector(config: &QueryConfig, pack: &Pack) -> String {
     let container = plan::matchers_on(config, pack, Some("container"));
     let service = plan::matchers_on(config, pack, None);
     format!(

@@ -15,7 +15,7 @@ use super::markers::{
 };
 use super::plan::{base_matchers, selector_text};
 use super::requests::Requests;
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::Pack;
 use crate::prom::Labels;
@@ -90,7 +90,7 @@ fn other_found_warning(
 /// warnings.
 pub async fn detect_runtime(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     records: &mut Vec<QueryRecord>,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<(Pack, Vec<String>)> {

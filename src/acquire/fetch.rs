@@ -8,7 +8,7 @@
 use super::plan::PlannedQuery;
 use super::requests::Requests;
 use super::{PeriodAnswers, PeriodName, RangeData, links};
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::QueryKind;
 use crate::prom::{Answer, InstantSample, PromError, RangeSeries};
@@ -163,7 +163,7 @@ pub fn instant_data(
 /// warnings they bring; the first failed required query (or an unreachable server) is
 /// the error. Range records cover `(from, to, step)`.
 pub fn records(
-    config: &CollectConfig,
+    config: &QueryConfig,
     planned: &[PlannedQuery],
     replies: &mut Replies,
     span: (f64, f64, f64),
@@ -199,7 +199,7 @@ pub fn records(
 
 /// A request's record before it is answered, with its links over the range it covers.
 pub fn record_for(
-    config: &CollectConfig,
+    config: &QueryConfig,
     item: &PlannedQuery,
     (from, to, step): (f64, f64, f64),
 ) -> QueryRecord {

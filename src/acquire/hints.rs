@@ -13,7 +13,7 @@ use super::AcquireError;
 use super::markers;
 use super::plan::{matchers_for, selector_text};
 use super::requests::Requests;
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::pack::{self, Pack, PackQuery};
 use crate::timespec::{display, from_unix_seconds, unix_seconds};
 use promql_parser::label::Matcher;
@@ -25,7 +25,7 @@ const NEWEST_LOOKBACK_DAYS: f64 = 30.0;
 /// matchers, the window as RFC 3339 in UTC, and why.
 pub async fn no_data(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     heap: &PackQuery,
     window: (f64, f64),
@@ -44,7 +44,7 @@ pub async fn no_data(
 /// `series_match` (a selector without the service's matchers) for the service.
 pub async fn suggestion(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     series_match: &str,
     (from, to): (f64, f64),
 ) -> String {
@@ -113,7 +113,7 @@ pub async fn suggestion(
 /// With a `--runtime` given: the runtime the service's metrics do point to, when another.
 async fn runtime_hint(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     window: (f64, f64),
 ) -> Option<String> {
     let given = config.pack.as_ref()?;
@@ -132,7 +132,7 @@ async fn runtime_hint(
 /// one whose values hold the service (else the nearest name).
 async fn label_hint(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     series_match: &str,
     (from, to): (f64, f64),
 ) -> Option<String> {
@@ -236,7 +236,7 @@ pub fn namespaced_values(service: &str, values: &[String]) -> Vec<String> {
 /// before Prometheus 3.
 async fn utf8_names_hint(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     (from, to): (f64, f64),
 ) -> Option<String> {
     let mut matchers = super::plan::base_matchers(config);

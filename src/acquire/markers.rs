@@ -7,7 +7,7 @@
 use super::AcquireError;
 use super::plan::{matchers_for, selector_text};
 use super::requests::Requests;
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::pack::{self, Marker, Pack, Role};
 use crate::prom::Labels;
 use promql_parser::label::Matcher;
@@ -151,9 +151,7 @@ pub(super) fn pick<'a>(packs: &'a [Pack], counts: &Counts) -> Picked<'a> {
 
 /// Every built-in pack (or its `--queries` override), and one marker selector per pack
 /// with the service's matchers.
-pub(super) fn service_selectors(
-    config: &CollectConfig,
-) -> anyhow::Result<(Vec<Pack>, Vec<String>)> {
+pub(super) fn service_selectors(config: &QueryConfig) -> anyhow::Result<(Vec<Pack>, Vec<String>)> {
     let packs: Vec<Pack> = pack::builtin_runtimes()
         .into_iter()
         .map(|name| pack::load(name, config.queries_dir.as_deref()))
@@ -177,7 +175,7 @@ pub(super) fn service_selectors(
 /// when there is none, or the server cannot say.
 pub async fn exported_runtime(
     client: &Requests,
-    config: &CollectConfig,
+    config: &QueryConfig,
     window: (f64, f64),
 ) -> Option<(Pack, Vec<String>)> {
     let (packs, selectors) = service_selectors(config).ok()?;

@@ -26,7 +26,7 @@ pub mod steps;
 
 pub use error::AcquireError;
 
-use crate::config::CollectConfig;
+use crate::config::{CollectConfig, QueryConfig};
 use crate::evidence::QueryRecord;
 use crate::pack::{Pack, PackQuery, Role};
 use crate::prom::{Client, InstantSample, RangeSeries};
@@ -128,10 +128,11 @@ pub struct Acquired {
 /// memory and restart series are in. Every request goes through one request cache
 /// ([`requests`]), so none is sent twice.
 pub async fn acquire(
-    config: &CollectConfig,
+    collect: &CollectConfig,
     pick_fix: deploys::FixPicker,
 ) -> anyhow::Result<Acquired> {
-    let requests = Requests::new(Client::new(config.client.clone())?);
+    let requests = Requests::new(Client::new(collect.client.clone())?);
+    let config = &collect.query;
     let (from, to) = (
         unix_seconds(config.window.from),
         unix_seconds(config.window.to),
@@ -166,7 +167,7 @@ pub async fn acquire(
         .into_iter()
         .filter(|q| q.period.is_none())
         .collect();
-    let bar = fetch::progress_bar(config.quiet);
+    let bar = fetch::progress_bar(collect.output.quiet);
     let round = Round {
         requests: &requests,
         config,
@@ -245,7 +246,7 @@ type DeployFetch = (deploys::DeployData, Vec<QueryRecord>, Vec<String>);
 /// What every part of the round shares.
 struct Round<'a> {
     requests: &'a Requests,
-    config: &'a CollectConfig,
+    config: &'a QueryConfig,
     pack: &'a Pack,
     /// The window's range queries (the pack's, with the derived restart counts).
     ranges: &'a [plan::PlannedQuery],
@@ -337,7 +338,7 @@ impl Round<'_> {
         window_end: F,
         deploy_data: D,
     ) -> anyhow::Result<(
-        CollectConfig,
+        QueryConfig,
         fetch::Replies,
         HashMap<PeriodName, PeriodAnswers>,
         Vec<String>,
@@ -351,7 +352,7 @@ impl Round<'_> {
         let end = *window_end().await?;
         let (cut, mut notes) = cut_window(self.config, end);
         let auto = self.config.window.fix_spec == Some(crate::config::FixSpec::Auto);
-        let instants_of = |config: &CollectConfig, keep: fn(PeriodName) -> bool| {
+        let instants_of = |config: &QueryConfig, keep: fn(PeriodName) -> bool| {
             plan::plan(config, self.pack, self.span.2).map(|planned| {
                 planned
                     .into_iter()
@@ -400,11 +401,11 @@ impl Round<'_> {
 
 /// `config` with the fix `--fix-deployed auto` found; unchanged without `auto`.
 fn resolve_fix(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     data: &deploys::DeployData,
     pick_fix: deploys::FixPicker,
-) -> Result<CollectConfig, AcquireError> {
+) -> Result<QueryConfig, AcquireError> {
     let mut resolved = config.clone();
     if config.window.fix_spec != Some(crate::config::FixSpec::Auto) {
         return Ok(resolved);
@@ -424,7 +425,7 @@ fn resolve_fix(
 /// `config` with its window ending at `end` (the last memory sample) and what the report
 /// says about it; unchanged without `end`. A fix at or after that end leaves no after-fix
 /// period.
-fn cut_window(config: &CollectConfig, end: WindowEnd) -> (CollectConfig, Vec<String>) {
+fn cut_window(config: &QueryConfig, end: WindowEnd) -> (QueryConfig, Vec<String>) {
     let mut cut = config.clone();
     let Some(last) = end else {
         return (cut, Vec::new());

@@ -14,6 +14,6 @@ pub async fn collect(config: &CollectConfig) -> anyhow::Result<Evidence> {
 /// Like [`collect`], keeping the series (for charts).
 pub async fn collect_full(config: &CollectConfig) -> anyhow::Result<Analysed> {
     let acquired = acquire::acquire(config, analysis::deployments::pick_fix).await?;
-    let evidence = analysis::analyse(config, &acquired);
+    let evidence = analysis::analyse(&config.query, &acquired);
     Ok(Analysed { evidence, acquired })
 }
