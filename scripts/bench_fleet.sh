@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Benchmark 3: fleet scale. One service, 300 instances × 7 days at 1-minute samples
 # (oom-sawtooth: 120 MB/h per lifetime, OOM-killed every 3 h). leakcollect collect end to
-# end vs the floor — a parallel curl (8 at once) of exactly the queries it sent — on the
-# same local Prometheus, alternating runs; and leakcollect's peak RSS.
+# end vs the floor — a parallel curl (8 at once) of exactly the requests it sent (a record
+# served from its request cache sent none) — on the same local Prometheus, alternating
+# runs; leakcollect's peak RSS; and what it sent: requests, cache hits, identical requests
+# sent twice and range requests whose evaluation grids overlap (the same points twice).
+# BENCH_BIN=PATH measures another leakcollect build; binaries come from $CARGO_TARGET_DIR
+# when it is set.
 #
 # Usage: ./scripts/bench_fleet.sh [runs] [instances] [days]   (defaults: 7 runs, 300, 7)
 #
-# Loading: the OpenMetrics text for 300 × 7 days is ~11 GB, so it is generated and
+# Loading: the OpenMetrics text for 300 × 7 days is ~16 GB, so it is generated and
 # backfilled in 2-hour pieces (synth --only-times, aligned to promtool's 2 h blocks so no
 # two blocks overlap), two pieces at a time, each .om deleted once loaded: disk stays
 # under ~0.5 GB. Prometheus then compacts the 2 h blocks; the script waits for that to
