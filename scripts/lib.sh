@@ -82,13 +82,23 @@ serve_prometheus() {
   return 1
 }
 
-# floor_curls EVIDENCE_JSON URL → one curl command line per query leakcollect sent
-# (same parameters, output discarded): the floor the benchmarks compare against.
+# release_dir → where `cargo build --release` puts the binaries ($CARGO_TARGET_DIR if set).
+release_dir() {
+  local target=${CARGO_TARGET_DIR:-target}
+  case $target in /*) ;; *) target=$PWD/$target ;; esac
+  echo "$target/release"
+}
+
+# floor_curls EVIDENCE_JSON URL → one curl command line per request leakcollect sent
+# (same parameters, output discarded): the floor the benchmarks compare against. A record
+# served from leakcollect's request cache (`shared_with`) sent nothing, so it has no line.
 floor_curls() {
   python3 - "$1" "$2" <<'PY'
 import json, shlex, sys
 evidence = json.load(open(sys.argv[1])); url = sys.argv[2]
 for q in evidence["queries"]:
+    if q.get("shared_with"):
+        continue
     if q["kind"] == "range":
         params = ["start=%s" % q["start"], "end=%s" % q["end"], "step=%s" % q["step_seconds"]]
         path = "/api/v1/query_range"
@@ -109,6 +119,35 @@ for q in evidence["queries"]:
     for p in params:
         cmd += ["--data-urlencode", p]
     print(" ".join(shlex.quote(c) for c in cmd + [url + path]))
+PY
+}
+
+# request_stats EVIDENCE_JSON → one line: the requests the records say were sent, the
+# records served from the request cache, identical requests sent twice, and pairs of sent
+# range requests of one query at one step whose evaluation grids share a timestamp (the
+# server evaluating the same points twice).
+request_stats() {
+  python3 - "$1" <<'PY'
+import json, sys
+from collections import Counter
+queries = json.load(open(sys.argv[1]))["queries"]
+sent = [q for q in queries if not q.get("shared_with")]
+shared = len(queries) - len(sent)
+http = sum(q.get("requests") or 0 for q in sent)
+key = lambda q: (q["kind"], q["promql"], q.get("start"), q.get("end"), q.get("step_seconds"), q.get("time"))
+identical = sum(n - 1 for n in Counter(map(key, sent)).values() if n > 1)
+ranges = [q for q in sent if q["kind"] == "range"]
+overlapping = 0
+for i, a in enumerate(ranges):
+    for b in ranges[i + 1:]:
+        if a["promql"] != b["promql"] or a["step_seconds"] != b["step_seconds"] or key(a) == key(b):
+            continue
+        step = a["step_seconds"]
+        lo, hi = max(a["start"], b["start"]), min(a["end"], b["end"])
+        if hi >= lo and abs(((a["start"] - b["start"]) / step) - round((a["start"] - b["start"]) / step)) < 1e-9:
+            overlapping += 1
+print("requests: %d sent (%d HTTP) for %d records, %d served from the cache; duplicates: %d identical, %d overlapping"
+      % (len(sent), http, len(queries), shared, identical, overlapping))
 PY
 }
 

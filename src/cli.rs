@@ -177,18 +177,24 @@ pub struct PrometheusArgs {
     /// (Default http://localhost:9090, or `url` in the config file.)
     #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
     pub prometheus_url: Option<String>,
-    /// Per-request timeout, Prometheus duration syntax.
-    #[arg(long, default_value = "60s", value_name = "DURATION")]
-    pub timeout: String,
-    /// Queries in flight at once.
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    pub concurrency: usize,
-    /// Extra attempts for a query after a transient failure (connection, timeout, 502/503/504/429).
-    #[arg(long, default_value_t = 2, value_name = "N")]
-    pub retries: u32,
-    /// One deadline for all requests of the run, retries included.
-    #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub deadline: String,
+    // The options below that the config file can also set have no clap default: "not
+    // given" must be told from "given the default value" (flag > config file > default).
+    // Their help says the default; `config::client_options` applies it.
+    /// Per-request timeout, Prometheus duration syntax [default: 60s, or `timeout` in
+    /// the config file].
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
+    /// Queries in flight at once [default: 8, or `concurrency` in the config file].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Extra attempts for a query after a transient failure (connection, timeout,
+    /// 502/503/504/429) [default: 2, or `retries` in the config file].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// One deadline for all requests of the run, retries included [default: 5m, or
+    /// `deadline` in the config file].
+    #[arg(long, value_name = "DURATION")]
+    pub deadline: Option<String>,
     /// A file with a bearer token sent as `Authorization: Bearer …`.
     #[arg(long, value_name = "FILE")]
     pub bearer_token_file: Option<PathBuf>,

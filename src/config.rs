@@ -125,9 +125,31 @@ impl Window {
     }
 }
 
+/// A collect run's configuration, in the three parts different layers read: what to
+/// ask ([`QueryConfig`]: acquisition and analysis), how to reach the server
+/// ([`ClientOptions`]) and where the result goes ([`OutputConfig`]).
 #[derive(Debug, Clone)]
 pub struct CollectConfig {
+    pub query: QueryConfig,
     pub client: ClientOptions,
+    pub output: OutputConfig,
+}
+
+/// Where and how the result is written: the renderer's and the terminal's part.
+#[derive(Debug, Clone)]
+pub struct OutputConfig {
+    pub format: Format,
+    /// `-o`: a file written atomically instead of stdout.
+    pub path: Option<PathBuf>,
+    pub template: Option<PathBuf>,
+    /// No progress bar and no warnings on stderr.
+    pub quiet: bool,
+}
+
+/// What acquisition and analysis need: the service, the window, the pack, the step,
+/// where links point, and how far before the window to look.
+#[derive(Debug, Clone)]
+pub struct QueryConfig {
     pub service: String,
     pub service_label: String,
     pub selector: Vec<Matcher>,
@@ -137,11 +159,7 @@ pub struct CollectConfig {
     /// The pack to use; `None` for `--runtime auto` (detected from the server).
     pub pack: Option<Pack>,
     pub queries_dir: Option<PathBuf>,
-    pub format: Format,
-    pub output: Option<PathBuf>,
-    pub template: Option<PathBuf>,
     pub step: Option<Duration>,
-    pub quiet: bool,
     pub links: LinkConfig,
     /// Cut the window back to where the data ends (collect, attach, rules); `validate`
     /// keeps it, since data stopping before the end is what it must notice.
@@ -186,6 +204,9 @@ struct FilePrometheus {
     #[serde(default)]
     insecure_skip_verify: bool,
     timeout: Option<String>,
+    concurrency: Option<usize>,
+    retries: Option<u32>,
+    deadline: Option<String>,
     backend: Option<crate::prom::Backend>,
     partial_response: Option<crate::prom::PartialResponse>,
     #[serde(default)]
@@ -226,28 +247,34 @@ fn read_config_file(path: Option<&std::path::Path>) -> Result<FilePrometheus, Co
     Ok(settings.prometheus)
 }
 
+/// The client's options from the flags, else the config file's `[prometheus]`, else the
+/// defaults (`ClientOptions::default()`, which `--help` states): a flag given always wins,
+/// even when it equals the default.
 pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigError> {
-    if args.concurrency == 0 {
+    let file = read_config_file(args.config.as_deref())?;
+    let defaults = ClientOptions::default();
+    let concurrency = args
+        .concurrency
+        .or(file.concurrency)
+        .unwrap_or(defaults.concurrency);
+    if concurrency == 0 {
         return Err(ConfigError::Concurrency);
     }
-    let file = read_config_file(args.config.as_deref())?;
-    let timeout_text = if args.timeout == "60s" {
-        file.timeout.clone().unwrap_or_else(|| args.timeout.clone())
-    } else {
-        args.timeout.clone()
+    let duration = |flag: &'static str, given: Option<&String>, in_file: Option<&String>| {
+        given
+            .or(in_file)
+            .map(|text| {
+                timespec::parse_duration(text).map_err(|source| ConfigError::Time { flag, source })
+            })
+            .transpose()
     };
-    let timeout = timespec::parse_duration(&timeout_text).map_err(|source| ConfigError::Time {
-        flag: "--timeout",
-        source,
-    })?;
+    let timeout = duration("--timeout", args.timeout.as_ref(), file.timeout.as_ref())?
+        .unwrap_or(defaults.timeout);
     if timeout.is_zero() {
         return Err(ConfigError::Timeout);
     }
-    let deadline =
-        timespec::parse_duration(&args.deadline).map_err(|source| ConfigError::Time {
-            flag: "--deadline",
-            source,
-        })?;
+    let deadline = duration("--deadline", args.deadline.as_ref(), file.deadline.as_ref())?
+        .unwrap_or(defaults.deadline);
     let bearer_token = match args
         .bearer_token_file
         .as_ref()
@@ -342,8 +369,8 @@ pub fn client_options(args: &PrometheusArgs) -> Result<ClientOptions, ConfigErro
             .unwrap_or_else(|| "http://localhost:9090".to_string()),
         timeout,
         deadline,
-        retries: args.retries,
-        concurrency: args.concurrency,
+        retries: args.retries.or(file.retries).unwrap_or(defaults.retries),
+        concurrency,
         auth: crate::prom::client::Auth {
             bearer_token,
             basic,
@@ -520,8 +547,7 @@ impl CollectConfig {
             Some(pack::load(&args.runtime, args.queries.as_deref())?)
         };
         let container = args.container.clone().unwrap_or_else(|| service.clone());
-        Ok(Self {
-            client: client.clone(),
+        let query = QueryConfig {
             service,
             service_label: args.service_label.clone(),
             container,
@@ -529,11 +555,7 @@ impl CollectConfig {
             window,
             pack,
             queries_dir: args.queries.clone(),
-            format: args.format,
-            output: args.output.clone(),
-            template: args.template.clone(),
             step,
-            quiet: args.quiet,
             links: LinkConfig {
                 prometheus_ui: args
                     .prometheus
@@ -546,6 +568,17 @@ impl CollectConfig {
             end_at_data: true,
             lookback,
             notes,
+        };
+        let output = OutputConfig {
+            format: args.format,
+            path: args.output.clone(),
+            template: args.template.clone(),
+            quiet: args.quiet,
+        };
+        Ok(Self {
+            query,
+            client,
+            output,
         })
     }
 }
@@ -652,6 +685,78 @@ mod tests {
             hold_back(&mut w, now, thirty),
             Err(ConfigError::TooRecent { .. })
         ));
+    }
+
+    /// `client_options` for a command line `args` and a config file `toml`.
+    fn options_with_file(args: &[&str], toml: &str) -> Result<ClientOptions, ConfigError> {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("leakcollect.toml");
+        std::fs::write(&file, toml).unwrap();
+        let mut line = vec!["leakcollect", "--config", file.to_str().unwrap()];
+        line.extend(args);
+        let cli = crate::cli::Cli::try_parse_from(line).unwrap();
+        client_options(&cli.collect.prometheus)
+    }
+
+    #[test]
+    fn a_timeout_given_at_its_default_wins_over_the_config_file() {
+        let file = "[prometheus]\ntimeout = \"5s\"\n";
+        let options = options_with_file(&["--timeout", "60s"], file).unwrap();
+        assert_eq!(options.timeout, Duration::from_secs(60));
+        let options = options_with_file(&[], file).unwrap();
+        assert_eq!(options.timeout, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_flag_given_wins_over_the_config_file_even_at_its_default() {
+        let file =
+            "[prometheus]\ntimeout = \"5s\"\nconcurrency = 2\nretries = 0\ndeadline = \"1m\"\n";
+        let given = [
+            "--timeout",
+            "60s",
+            "--concurrency",
+            "8",
+            "--retries",
+            "2",
+            "--deadline",
+            "5m",
+        ];
+        let options = options_with_file(&given, file).unwrap();
+        assert_eq!(options.timeout, Duration::from_secs(60));
+        assert_eq!(options.concurrency, 8);
+        assert_eq!(options.retries, 2);
+        assert_eq!(options.deadline, Duration::from_secs(300));
+        // Not given: the file's values.
+        let options = options_with_file(&[], file).unwrap();
+        assert_eq!(options.timeout, Duration::from_secs(5));
+        assert_eq!(options.concurrency, 2);
+        assert_eq!(options.retries, 0);
+        assert_eq!(options.deadline, Duration::from_secs(60));
+        // Neither: the defaults `--help` states.
+        let options = options_with_file(&[], "").unwrap();
+        assert_eq!(options.timeout, Duration::from_secs(60));
+        assert_eq!(options.concurrency, 8);
+        assert_eq!(options.retries, 2);
+        assert_eq!(options.deadline, Duration::from_secs(300));
+        assert!(matches!(
+            options_with_file(&[], "[prometheus]\nconcurrency = 0\n"),
+            Err(ConfigError::Concurrency)
+        ));
+    }
+
+    #[test]
+    fn help_states_the_defaults() {
+        use clap::CommandFactory;
+        let help = crate::cli::Cli::command().render_long_help().to_string();
+        for default in [
+            "[default: 60s",
+            "[default: 8",
+            "[default: 2",
+            "[default: 5m",
+        ] {
+            assert!(help.contains(default), "{default} missing from --help");
+        }
     }
 
     #[test]

@@ -9,12 +9,13 @@
 //! timestamp. `ALERTS_FOR_STATE` at that instant holds the alert's active-since time
 //! (whole seconds), and the raw pending samples from then give the exact pending time.
 
+use super::requests::Requests;
 use super::{plan, rules};
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::{self, Pack};
 use crate::prom::api::RulesData;
-use crate::prom::{Client, Labels, PromError, RangeSeries};
+use crate::prom::{Labels, PromError, RangeSeries};
 use promql_parser::label::Matcher;
 
 /// Coarse steps over the searched span: enough to keep the first range query small.
@@ -77,7 +78,7 @@ pub struct GrowthData {
 /// (the service label and `--selector`s, e.g. `job`, `namespace`), or carries the
 /// `service` label `leakcollect rules` puts on every rule. Two selectors (to be joined
 /// by `or`) where those differ.
-pub fn selectors(config: &CollectConfig, pack: &Pack, metric: &str) -> Vec<String> {
+pub fn selectors(config: &QueryConfig, pack: &Pack, metric: &str) -> Vec<String> {
     let kept = plan::matchers_on(config, pack, None);
     let own_label = kept.first().is_some_and(|m| m.name == "service");
     let mut out = vec![format!("{metric}{}", plan::selector_text(&kept))];
@@ -130,8 +131,8 @@ impl Log {
 /// Everything detection needs, with a record of every request. Nothing here fails the
 /// run: a failed request is said in `AlertData` (and a warning).
 pub async fn acquire_alerts(
-    client: &Client,
-    config: &CollectConfig,
+    client: &Requests,
+    config: &QueryConfig,
     pack: &Pack,
     (from, to): (f64, f64),
     window_step: f64,
@@ -185,8 +186,8 @@ fn coarse_step(span: f64) -> f64 {
 
 /// The first firing alert in `[start, to]` and the names of the others that fired.
 async fn first_alert(
-    client: &Client,
-    config: &CollectConfig,
+    client: &Requests,
+    config: &QueryConfig,
     pack: &Pack,
     (start, to): (f64, f64),
     log: &mut Log,
@@ -303,7 +304,7 @@ async fn first_alert(
 /// The raw samples of `selector` in the `range` seconds up to `at`, in time order,
 /// for the series whose labels are exactly those of the selector.
 async fn raw_samples(
-    client: &Client,
+    client: &Requests,
     log: &mut Log,
     id: &str,
     selector: &str,
@@ -325,8 +326,8 @@ async fn raw_samples(
     record.requests = answer.requests;
     let mut points: Vec<(f64, f64)> = answer
         .data
-        .into_iter()
-        .flat_map(|s| s.points)
+        .iter()
+        .flat_map(|s| s.points.iter().copied())
         .filter(|p| !p.1.is_nan())
         .collect();
     points.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -335,7 +336,7 @@ async fn raw_samples(
 
 /// `ALERTS_FOR_STATE` of the alert at `at`: the Unix second it became active.
 async fn for_state(
-    client: &Client,
+    client: &Requests,
     log: &mut Log,
     labels: &Labels,
     at: f64,
@@ -375,7 +376,7 @@ fn same_labels(got: &Labels, want: &Labels) -> bool {
 /// (from `ALERTS_FOR_STATE`'s second, or from the pending run the coarse counts show),
 /// else the active-since second, else the firing time (a rule without `for`).
 async fn pending_since(
-    client: &Client,
+    client: &Requests,
     log: &mut Log,
     labels: &Labels,
     firing_at: f64,
@@ -436,7 +437,7 @@ async fn pending_since(
 
 /// The alert's state at `at` (`firing`, `pending`), or `None` when it is not active.
 async fn state_at(
-    client: &Client,
+    client: &Requests,
     log: &mut Log,
     labels: &Labels,
     at: f64,
@@ -467,7 +468,7 @@ async fn state_at(
 
 /// The rules API's alerting rules, or why they could not be read (not an error: the
 /// alert is still known from `ALERTS`).
-async fn rules_api(client: &Client, log: &mut Log) -> Result<RulesData, String> {
+async fn rules_api(client: &Requests, log: &mut Log) -> Result<RulesData, String> {
     let answer = client.rules().await;
     let record = log.record(
         "rules",
@@ -479,7 +480,7 @@ async fn rules_api(client: &Client, log: &mut Log) -> Result<RulesData, String> 
         Ok(answer) => {
             record.ok = true;
             record.series = answer.data.groups.iter().map(|g| g.rules.len()).sum();
-            Ok(answer.data)
+            Ok(answer.data.clone())
         }
         Err(error) => {
             record.error = Some(error.to_string());
@@ -505,8 +506,8 @@ fn rules_unavailable(error: &PromError) -> String {
 /// The growth rule's value over the window, at the rule's 1 min resolution (or the
 /// window's step, in whole minutes, for windows over 2 days).
 async fn growth(
-    client: &Client,
-    config: &CollectConfig,
+    client: &Requests,
+    config: &QueryConfig,
     pack: &Pack,
     (from, to): (f64, f64),
     window_step: f64,
@@ -536,8 +537,8 @@ async fn growth(
             record.ok = true;
             record.series = answer.data.len();
             record.requests = answer.requests;
-            record.warnings = answer.warnings;
-            Ok(answer.data)
+            record.warnings = answer.warnings.clone();
+            Ok(answer.data.clone())
         }
         Err(error) => {
             record.error = Some(error.to_string());

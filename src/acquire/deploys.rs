@@ -1,20 +1,23 @@
 //! The series that mark deployments: kube-state-metrics pods and images, build-info
 //! versions, process restarts across instances — and the memory series — from
-//! `--lookback` before the window to its end. Fetched in one round before the window's
-//! requests are planned, because `--fix-deployed auto` takes the fix (and so the
-//! periods) from them. Nothing here decides what a deployment is: `analysis::deployments`
+//! `--lookback` before the window to its end. Fetched in the same round as the window's
+//! range queries; `--fix-deployed auto` takes the fix (and so the before/after periods)
+//! from them. A series the pack also reads over the window (start times, restarts, OOM
+//! kills, the memory) is asked for the lookback only: its window part is the pack
+//! query's own request, shared through the run's request cache, so the server evaluates
+//! no point twice. Nothing here decides what a deployment is: `analysis::deployments`
 //! does, and hands `acquire` its choice through a [`FixPicker`].
 
 use super::AcquireError;
 use super::fetch::{self, prometheus_warning};
 use super::plan::{self, PlannedQuery};
-use crate::config::CollectConfig;
+use super::requests::Requests;
+use crate::config::QueryConfig;
 use crate::evidence::QueryRecord;
 use crate::pack::{Pack, PackQuery, QueryKind, Role};
-use crate::prom::{Client, PromError, RangeSeries};
+use crate::prom::{Answer, Labels, PromError, RangeSeries};
 use crate::timespec::unix_seconds;
-use std::collections::HashMap;
-use tokio::task::JoinSet;
+use std::collections::{BTreeMap, HashMap};
 
 /// What `--fix-deployed auto` looks for, as its "nothing found" message names it.
 pub const LOOKED_FOR: &str = "new pods with another image or ReplicaSet in kube-state-metrics (kube_pod_container_info, kube_pod_created, kube_pod_owner), a version change in a *_build_info or target_info series, and a wave of restarts across most instances (process_start_time_seconds) without an OOM kill";
@@ -85,7 +88,7 @@ impl DeployData {
 /// The fix time `--fix-deployed auto` takes from the deploy series (Unix seconds), or
 /// `None` when there is no deployment in the window. Given by the caller (the analysis
 /// decides what a deployment is; acquisition must not name it).
-pub type FixPicker = fn(&CollectConfig, &DeployData) -> Option<f64>;
+pub type FixPicker = fn(&QueryConfig, &DeployData) -> Option<f64>;
 
 /// The step for `[start, end]`: the window's, a whole multiple of it when the span would
 /// have more than [`MAX_POINTS`].
@@ -109,28 +112,37 @@ fn query(series: DeploySeries, role: Role, promql: &str, description: &str) -> P
 
 /// A kube-state-metrics pod-level series (no `container` label) kept to the service's
 /// pods by joining on the pod with `kube_pod_container_info{container=…}`.
-fn pod_join(config: &CollectConfig, pack: &Pack, selector: &str) -> Result<String, AcquireError> {
+fn pod_join(config: &QueryConfig, pack: &Pack, selector: &str) -> Result<String, AcquireError> {
     let info = plan::matchers_on(config, pack, Some("container"));
     let left = plan::inject(selector, &config.selector, "deploy_pods")?;
     let right = plan::inject("kube_pod_container_info", &info, "deploy_pods")?;
     Ok(format!("{left} and on (namespace, pod) {right}"))
 }
 
-/// Every deploy request, with the series it fetches; `(step, resolution)` are the
-/// deploy step and the scrape interval (or the step when it is unknown), in seconds.
+/// One deploy request: the series it fetches, and whether it is a pack query (whose
+/// window part is the pack query's own request).
+struct DeployQuery {
+    series: DeploySeries,
+    item: PlannedQuery,
+    from_pack: bool,
+}
+
+/// Every deploy request; `(step, resolution)` are the deploy step and the scrape
+/// interval (or the step when it is unknown), in seconds.
 fn planned(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     (step, resolution): (f64, f64),
-) -> Result<Vec<(DeploySeries, PlannedQuery)>, AcquireError> {
+) -> Result<Vec<DeployQuery>, AcquireError> {
     let container = plan::matchers_on(config, pack, Some("container"));
     let service = plan::matchers_on(config, pack, None);
     let mut out = Vec::new();
     let mut push = |series: DeploySeries, role: Role, promql: String, description: &str| {
-        out.push((
+        out.push(DeployQuery {
             series,
-            PlannedQuery::range(query(series, role, &promql, description), promql),
-        ));
+            item: PlannedQuery::range(query(series, role, &promql, description), promql),
+            from_pack: false,
+        });
     };
     push(
         DeploySeries::PodInfo,
@@ -180,6 +192,7 @@ fn planned(
         )?,
         "The same series' first raw sample in each step (a subquery at the scrape interval): a new version's first sample is when it started, to the scrape whatever the step.",
     );
+    let mut sourced = Vec::new();
     for (series, role) in [
         (DeploySeries::ProcessStart, Role::ProcessStart),
         (DeploySeries::K8sRestarts, Role::K8sRestarts),
@@ -194,55 +207,73 @@ fn planned(
         let promql = plan::inject(&source.promql, &matchers, series.id())?;
         let description = match series {
             DeploySeries::Heap => format!(
-                "{} From --lookback before the window, for when the growth began.",
-                source.description
+                "{} From --lookback before the window to its start (the window itself is {}'s request), for when the growth began.",
+                source.description, source.id
             ),
             _ => format!(
-                "{} From --lookback before the window, to tell a rollout from a wave of restarts or OOM kills.",
-                source.description
+                "{} From --lookback before the window to its start (the window itself is {}'s request), to tell a rollout from a wave of restarts or OOM kills.",
+                source.description, source.id
             ),
         };
-        push(series, role, promql, &description);
+        sourced.push(DeployQuery {
+            series,
+            item: PlannedQuery::range(query(series, role, &promql, &description), promql),
+            from_pack: true,
+        });
     }
+    out.extend(sourced);
     Ok(out)
 }
 
 /// The deploy series from `config.lookback` before the window to its end, at a step
 /// derived from the window's; every request recorded, every failure a warning (none of
-/// them is required), except a server that cannot be reached.
+/// them is required), except a server that cannot be reached. A pack query's series is
+/// its lookback part (its own request, recorded) joined to the window's request at the
+/// window's step (the pack query's, shared: not sent again, not recorded again).
 pub async fn fetch(
-    client: &Client,
-    config: &CollectConfig,
+    requests: &Requests,
+    config: &QueryConfig,
     pack: &Pack,
     (window_step, scrape_interval): (f64, Option<std::time::Duration>),
+    bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<(DeployData, Vec<QueryRecord>, Vec<String>)> {
-    let end = unix_seconds(config.window.to);
-    let start = unix_seconds(config.window.from) - config.lookback.as_secs_f64();
+    let (from, end) = (
+        unix_seconds(config.window.from),
+        unix_seconds(config.window.to),
+    );
+    let start = from - config.lookback.as_secs_f64();
     let step = deploy_step(start, end, window_step);
     let resolution = scrape_interval.map_or(step, |i| i.as_secs_f64());
     let items = planned(config, pack, (step, resolution))?;
+    // Registered now, so they share the window's requests however those are scheduled.
+    let windows: Vec<_> = items
+        .iter()
+        .filter(|q| q.from_pack)
+        .map(|q| {
+            (
+                q.series,
+                requests.query_range(&q.item.query.id, &q.item.promql, from, end, window_step),
+            )
+        })
+        .collect();
     // The memory series only feed slopes over lifetimes of half an hour or more: a
     // coarser step halves what the longest request asks for.
-    let step_of = |series: DeploySeries| match series {
-        DeploySeries::Heap => HEAP_STEP_FACTOR * step,
-        _ => step,
-    };
-    let mut tasks = JoinSet::new();
-    for (index, (series, item)) in items.iter().enumerate() {
-        let (client, id, promql) = (client.clone(), item.query.id.clone(), item.promql.clone());
-        let step = step_of(*series);
-        tasks.spawn(async move {
-            (
-                index,
-                client.query_range(&id, &promql, start, end, step).await,
-            )
-        });
-    }
-    let mut answers: Vec<Option<_>> = items.iter().map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        let (index, answer) = joined.expect("query tasks do not panic");
-        answers[index] = Some(answer);
-    }
+    let spans: Vec<(f64, f64, f64)> = items
+        .iter()
+        .map(|q| {
+            let step = match q.series {
+                DeploySeries::Heap => HEAP_STEP_FACTOR * step,
+                _ => step,
+            };
+            (start, if q.from_pack { from - step } else { end }, step)
+        })
+        .collect();
+    let sent: Vec<(&DeployQuery, (f64, f64, f64))> = items
+        .iter()
+        .zip(spans)
+        .filter(|(_, (start, end, _))| end >= start)
+        .collect();
+    let answers = lookback_answers(requests, &sent, bar).await;
     let mut data = DeployData {
         start,
         end,
@@ -250,16 +281,19 @@ pub async fn fetch(
         series: HashMap::new(),
     };
     let (mut records, mut warnings) = (Vec::new(), Vec::new());
-    for ((series, item), answer) in items.iter().zip(answers) {
-        let mut record = fetch::record_for(config, item, (start, end, step_of(*series)));
-        record.role = match series {
+    for ((query, span), answer) in sent.into_iter().zip(answers) {
+        let mut record = fetch::record_for(config, &query.item, span);
+        record.role = match query.series {
             DeploySeries::Heap => "onset".into(),
             _ => "deployments".into(),
         };
-        match answer.expect("every task reported") {
+        match answer {
             Err(error @ PromError::Unreachable { .. }) => return Err(error.into()),
             Err(error) => {
-                warnings.push(format!("optional query {} failed: {error}", item.query.id));
+                warnings.push(format!(
+                    "optional query {} failed: {error}",
+                    query.item.query.id
+                ));
                 record.error = Some(error.to_string());
             }
             Ok(answer) => {
@@ -267,19 +301,76 @@ pub async fn fetch(
                 record.requests = answer.requests;
                 record.series = answer.data.len();
                 for w in &answer.warnings {
-                    warnings.push(prometheus_warning(&item.query.id, w));
+                    warnings.push(prometheus_warning(&query.item.query.id, w));
                 }
                 record.warnings = answer.warnings;
-                data.series.insert(*series, answer.data);
+                data.series.insert(query.series, answer.data);
             }
         }
         records.push(record);
     }
+    for (series, window) in windows {
+        // A failed window request is the pack query's failure, said by its record.
+        match window.await {
+            Err(error @ PromError::Unreachable { .. }) => return Err(error.into()),
+            Err(_) => {}
+            Ok(window) => join_parts(data.series.entry(series).or_default(), &window.data),
+        }
+    }
     Ok((data, records, warnings))
 }
 
+/// The deploy requests over their spans, all at once, in order (their answers are
+/// deploy's own: taken, not copied).
+async fn lookback_answers(
+    requests: &Requests,
+    sent: &[(&DeployQuery, (f64, f64, f64))],
+    bar: &indicatif::ProgressBar,
+) -> Vec<Result<Answer<Vec<RangeSeries>>, PromError>> {
+    bar.inc_length(sent.len() as u64);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, (query, (start, end, step))) in sent.iter().enumerate() {
+        let request = requests.take_range(
+            &query.item.query.id,
+            &query.item.promql,
+            *start,
+            *end,
+            *step,
+        );
+        tasks.spawn(async move { (index, request.await) });
+    }
+    let mut answers: Vec<Option<_>> = sent.iter().map(|_| None).collect();
+    while let Some(joined) = tasks.join_next().await {
+        let (index, answer) = joined.expect("query tasks do not panic");
+        bar.inc(1);
+        answers[index] = Some(answer);
+    }
+    answers
+        .into_iter()
+        .map(|a| a.expect("every task reported"))
+        .collect()
+}
+
+/// Appends `window`'s points to the lookback's series with the same labels (a series
+/// only in the window is added): one series per process over the whole span.
+fn join_parts(lookback: &mut Vec<RangeSeries>, window: &[RangeSeries]) {
+    let mut by_labels: BTreeMap<Labels, RangeSeries> =
+        lookback.drain(..).map(|s| (s.labels.clone(), s)).collect();
+    for part in window {
+        by_labels
+            .entry(part.labels.clone())
+            .or_insert_with(|| RangeSeries {
+                labels: part.labels.clone(),
+                points: Vec::new(),
+            })
+            .points
+            .extend_from_slice(&part.points);
+    }
+    lookback.extend(by_labels.into_values());
+}
+
 /// The matcher text a message shows for the deploy series of `config`'s service.
-pub fn looked_for_selector(config: &CollectConfig, pack: &Pack) -> String {
+pub fn looked_for_selector(config: &QueryConfig, pack: &Pack) -> String {
     let container = plan::matchers_on(config, pack, Some("container"));
     let service = plan::matchers_on(config, pack, None);
     format!(
@@ -298,6 +389,27 @@ mod tests {
         assert_eq!(deploy_step(0.0, 86_400.0, 60.0), 60.0);
         // 8 days at 60 s is 11,520 points: twice the step.
         assert_eq!(deploy_step(0.0, 8.0 * 86_400.0, 60.0), 120.0);
+    }
+
+    #[test]
+    fn a_window_part_joins_the_lookback_series_of_its_process() {
+        let series = |pod: &str, points: &[(f64, f64)]| RangeSeries {
+            labels: [("pod".to_string(), pod.to_string())].into(),
+            points: points.to_vec(),
+        };
+        let mut lookback = vec![series("a", &[(0.0, 1.0)]), series("b", &[(0.0, 2.0)])];
+        join_parts(
+            &mut lookback,
+            &[series("a", &[(60.0, 1.0)]), series("c", &[(60.0, 3.0)])],
+        );
+        assert_eq!(
+            lookback,
+            vec![
+                series("a", &[(0.0, 1.0), (60.0, 1.0)]),
+                series("b", &[(0.0, 2.0)]),
+                series("c", &[(60.0, 3.0)])
+            ]
+        );
     }
 
     #[test]

@@ -1,43 +1,43 @@
-//! Sending planned requests: all at once (the client bounds the concurrency), with a
-//! progress bar on a terminal, into the range data, the instant answers per period and
-//! one record per request. A failed optional query becomes a warning; a failed required
-//! one (or an unreachable server) fails the run.
+//! Sending planned requests through the run's request cache ([`Requests`]): range
+//! queries ([`ranges`]) and instant queries ([`instants`]) all at once (the client bounds
+//! the concurrency), with a progress bar on a terminal; their answers into the range data
+//! and the instant answers per period, and one record per request ([`records`]), in the
+//! plan's order whatever order they were sent in. A failed optional query becomes a
+//! warning; a failed required one (or an unreachable server) fails the run.
 
 use super::plan::PlannedQuery;
+use super::requests::Requests;
 use super::{PeriodAnswers, PeriodName, RangeData, links};
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::QueryKind;
-use crate::prom::{Answer, Client, InstantSample, PromError, RangeSeries};
+use crate::prom::{Answer, InstantSample, PromError, RangeSeries};
 use crate::timespec::from_unix_seconds;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 
-/// What the first round brought back.
-pub struct Fetched {
-    pub data: RangeData,
-    pub instants: HashMap<PeriodName, PeriodAnswers>,
-    pub records: Vec<QueryRecord>,
-    pub warnings: Vec<String>,
+/// What a request's record needs from its answer: the series it matched, the warnings
+/// Prometheus attached and the HTTP requests it took; or why it failed.
+pub type Reply = Result<(usize, Vec<String>, usize), PromError>;
+
+/// Replies by the request they answer: (query id, period; `None` for a range query).
+pub type Replies = HashMap<(String, Option<PeriodName>), Reply>;
+
+/// The key of `item`'s reply.
+pub fn reply_key(item: &PlannedQuery) -> (String, Option<PeriodName>) {
+    (item.query.id.clone(), item.period.map(|p| p.0))
 }
 
-enum Outcome {
-    Range(Vec<RangeSeries>),
-    Instant(Vec<InstantSample>),
-}
-
-/// What a finished query produced, with the warnings Prometheus attached and the
-/// number of HTTP requests it took.
-type QueryResult = Result<(Outcome, Vec<String>, usize), PromError>;
-
-fn progress_bar(total: usize, quiet: bool) -> ProgressBar {
+/// A bar that counts answered requests; requests are added to it as they are planned.
+pub fn progress_bar(quiet: bool) -> ProgressBar {
     if quiet || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(total as u64);
+    let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{spinner} querying Prometheus {pos}/{len} {wide_msg}")
             .expect("static template"),
@@ -52,86 +52,154 @@ pub fn prometheus_warning(query_id: &str, warning: &str) -> String {
     format!("Prometheus warned on query {query_id}: {warning}")
 }
 
-/// Sends every planned request over the window `(from, to)` at `step`.
-pub async fn fetch_all(
-    client: &Client,
-    config: &CollectConfig,
-    planned: &[PlannedQuery],
-    (from, to, step): (f64, f64, f64),
-) -> Result<Fetched, PromError> {
-    let bar = progress_bar(planned.len(), config.quiet);
+/// Sends `items` at once, each through `send`; the answers in `items`' order.
+async fn send_all<T: Send + 'static, F, Fut>(
+    items: &[PlannedQuery],
+    bar: &ProgressBar,
+    send: F,
+) -> Vec<Result<T, PromError>>
+where
+    F: Fn(PlannedQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<T, PromError>> + Send + 'static,
+{
+    bar.inc_length(items.len() as u64);
     let mut tasks = JoinSet::new();
-    for (index, item) in planned.iter().cloned().enumerate() {
-        let client = client.clone();
-        tasks.spawn(async move {
-            let result = match item.period {
-                None => client
-                    .query_range(&item.query.id, &item.promql, from, to, step)
-                    .await
-                    .map(|a| (Outcome::Range(a.data), a.warnings, a.requests)),
-                Some((_, _, end)) => client
-                    .query(&item.query.id, &item.promql, end)
-                    .await
-                    .map(|a| (Outcome::Instant(a.data), a.warnings, a.requests)),
-            };
-            (index, result)
-        });
+    for (index, item) in items.iter().cloned().enumerate() {
+        let request = send(item);
+        tasks.spawn(async move { (index, request.await) });
     }
-    let mut results: Vec<Option<QueryResult>> = planned.iter().map(|_| None).collect();
+    let mut answers: Vec<Option<Result<T, PromError>>> = items.iter().map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
-        let (index, result) = joined.expect("query tasks do not panic");
+        let (index, answer) = joined.expect("query tasks do not panic");
         bar.inc(1);
-        results[index] = Some(result);
+        answers[index] = Some(answer);
     }
-    bar.finish_and_clear();
+    answers
+        .into_iter()
+        .map(|a| a.expect("every task reported"))
+        .collect()
+}
 
-    let mut fetched = Fetched {
-        data: RangeData::new(step),
-        instants: HashMap::new(),
-        records: Vec::new(),
-        warnings: Vec::new(),
-    };
-    for (item, result) in planned.iter().zip(results) {
-        let mut record = record_for(config, item, (from, to, step));
-        match result.expect("every task reported") {
+/// Range queries over `(from, to)` at `step`, all at once, in order. The series are
+/// taken from the cache (moved, not copied, unless another request of the run shares
+/// them).
+pub async fn ranges(
+    requests: &Requests,
+    queries: &[PlannedQuery],
+    (from, to, step): (f64, f64, f64),
+    bar: &ProgressBar,
+) -> Vec<Result<Answer<Vec<RangeSeries>>, PromError>> {
+    send_all(queries, bar, |item| {
+        let requests = requests.clone();
+        async move {
+            requests
+                .take_range(&item.query.id, &item.promql, from, to, step)
+                .await
+        }
+    })
+    .await
+}
+
+/// Instant queries, each at its period's end, all at once, in order.
+pub async fn instants(
+    requests: &Requests,
+    queries: &[PlannedQuery],
+    bar: &ProgressBar,
+) -> Vec<Result<Arc<Answer<Vec<InstantSample>>>, PromError>> {
+    send_all(queries, bar, |item| {
+        let requests = requests.clone();
+        async move {
+            let (_, _, end) = item.period.expect("instant queries have a period");
+            requests.query(&item.query.id, &item.promql, end).await
+        }
+    })
+    .await
+}
+
+/// The series of range `answers` by role (failed ones left out), with the replies.
+pub fn range_data(
+    queries: &[PlannedQuery],
+    answers: Vec<Result<Answer<Vec<RangeSeries>>, PromError>>,
+    step: f64,
+    replies: &mut Replies,
+) -> RangeData {
+    let mut data = RangeData::new(step);
+    for (item, answer) in queries.iter().zip(answers) {
+        let reply = answer.map(|answer| {
+            let reply = (answer.data.len(), answer.warnings, answer.requests);
+            data.by_role
+                .entry(item.query.role)
+                .or_default()
+                .extend(answer.data);
+            reply
+        });
+        replies.insert(reply_key(item), reply);
+    }
+    data
+}
+
+/// The instant `answers` by period, in the pack's order (failed ones left out), with the
+/// replies.
+pub fn instant_data(
+    queries: &[PlannedQuery],
+    answers: Vec<Result<Arc<Answer<Vec<InstantSample>>>, PromError>>,
+    replies: &mut Replies,
+) -> HashMap<PeriodName, PeriodAnswers> {
+    let mut out: HashMap<PeriodName, PeriodAnswers> = HashMap::new();
+    for (item, answer) in queries.iter().zip(answers) {
+        let reply = answer.map(|answer| {
+            let (name, _, _) = item.period.expect("instant queries have a period");
+            out.entry(name)
+                .or_default()
+                .push((item.query.role, answer.data.clone()));
+            (answer.data.len(), answer.warnings.clone(), answer.requests)
+        });
+        replies.insert(reply_key(item), reply);
+    }
+    out
+}
+
+/// One record per planned request, in the plan's order, from its reply, and the
+/// warnings they bring; the first failed required query (or an unreachable server) is
+/// the error. Range records cover `(from, to, step)`.
+pub fn records(
+    config: &QueryConfig,
+    planned: &[PlannedQuery],
+    replies: &mut Replies,
+    span: (f64, f64, f64),
+) -> Result<(Vec<QueryRecord>, Vec<String>), PromError> {
+    let (mut records, mut warnings) = (Vec::new(), Vec::new());
+    for item in planned {
+        let mut record = record_for(config, item, span);
+        let Some(reply) = replies.remove(&reply_key(item)) else {
+            continue;
+        };
+        match reply {
             Err(error) => {
                 if !item.query.optional || matches!(error, PromError::Unreachable { .. }) {
                     return Err(error);
                 }
-                let message = format!("optional query {} failed: {error}", item.query.id);
-                fetched.warnings.push(message);
+                warnings.push(format!("optional query {} failed: {error}", item.query.id));
                 record.error = Some(error.to_string());
             }
-            Ok((outcome, query_warnings, requests)) => {
-                record.requests = requests;
+            Ok((series, query_warnings, requests)) => {
                 for w in &query_warnings {
-                    fetched.warnings.push(prometheus_warning(&item.query.id, w));
+                    warnings.push(prometheus_warning(&item.query.id, w));
                 }
                 record.ok = true;
+                record.series = series;
+                record.requests = requests;
                 record.warnings = query_warnings;
-                match outcome {
-                    Outcome::Range(series) => {
-                        record.series = series.len();
-                        let role = item.query.role;
-                        fetched.data.by_role.entry(role).or_default().extend(series);
-                    }
-                    Outcome::Instant(samples) => {
-                        record.series = samples.len();
-                        let (name, _, _) = item.period.expect("instant queries have a period");
-                        let answers = fetched.instants.entry(name).or_default();
-                        answers.push((item.query.role, samples));
-                    }
-                }
             }
         }
-        fetched.records.push(record);
+        records.push(record);
     }
-    Ok(fetched)
+    Ok((records, warnings))
 }
 
 /// A request's record before it is answered, with its links over the range it covers.
 pub fn record_for(
-    config: &CollectConfig,
+    config: &QueryConfig,
     item: &PlannedQuery,
     (from, to, step): (f64, f64, f64),
 ) -> QueryRecord {
@@ -173,31 +241,4 @@ pub fn record_for(
         }),
         ..Default::default()
     }
-}
-
-/// Range queries at `step`, all at once (the client bounds the concurrency), in order.
-pub async fn fetch_ranges(
-    client: &Client,
-    queries: &[PlannedQuery],
-    (from, to, step): (f64, f64, f64),
-) -> Result<Vec<Answer<Vec<RangeSeries>>>, PromError> {
-    let mut tasks = JoinSet::new();
-    for (index, item) in queries.iter().enumerate() {
-        let (client, id, promql) = (client.clone(), item.query.id.clone(), item.promql.clone());
-        tasks.spawn(async move {
-            (
-                index,
-                client.query_range(&id, &promql, from, to, step).await,
-            )
-        });
-    }
-    let mut answers: Vec<Option<_>> = queries.iter().map(|_| None).collect();
-    while let Some(joined) = tasks.join_next().await {
-        let (index, answer) = joined.expect("query tasks do not panic");
-        answers[index] = Some(answer?);
-    }
-    Ok(answers
-        .into_iter()
-        .map(|a| a.expect("every task reported"))
-        .collect())
 }

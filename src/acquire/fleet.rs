@@ -5,10 +5,11 @@
 use super::lifetimes::{self, Boundaries};
 use super::normalise::{self, Normalised};
 use super::plan::inject;
+use super::requests::Requests;
 use super::{AcquireError, RangeData};
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::{self, Pack, Role};
-use crate::prom::{Client, RangeSeries};
+use crate::prom::RangeSeries;
 use promql_parser::label::Matcher;
 use promql_parser::parser::token::T_EQL_REGEX;
 use std::collections::HashMap;
@@ -31,7 +32,7 @@ pub struct Span<'a> {
 /// One role of the pack for every service under `matchers` (a restart-count role is
 /// derived from its source query, as in `plan`).
 async fn fetch_role(
-    client: &Client,
+    client: &Requests,
     p: &Pack,
     role: Role,
     matchers: &[Matcher],
@@ -62,7 +63,7 @@ async fn fetch_role(
         );
     }
     let answer = client
-        .query_range(&id, &promql, span.from, span.to, span.step)
+        .take_range(&id, &promql, span.from, span.to, span.step)
         .await?;
     let record = QueryRecord {
         role: role.name(),
@@ -96,7 +97,7 @@ fn gather<const N: usize>(answers: [(Role, FetchedRole); N]) -> (Vec<QueryRecord
 /// The memory series and both signs of a restart: a start time where the exporter has
 /// one, else a counter reset.
 pub async fn fetch_series(
-    client: &Client,
+    client: &Requests,
     p: &Pack,
     matchers: &[Matcher],
     span: Span<'_>,
@@ -116,7 +117,7 @@ pub async fn fetch_series(
 /// Restarts per step counted between raw samples: heavier on the server than the series
 /// themselves, so asked only for the services seen restarting.
 pub async fn fetch_counts(
-    client: &Client,
+    client: &Requests,
     p: &Pack,
     matchers: &[Matcher],
     span: Span<'_>,

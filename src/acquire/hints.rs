@@ -10,11 +10,11 @@
 //! one means the server could not tell.
 
 use super::AcquireError;
-use super::detect;
+use super::markers;
 use super::plan::{matchers_for, selector_text};
-use crate::config::CollectConfig;
+use super::requests::Requests;
+use crate::config::QueryConfig;
 use crate::pack::{self, Pack, PackQuery};
-use crate::prom::Client;
 use crate::timespec::{display, from_unix_seconds, unix_seconds};
 use promql_parser::label::Matcher;
 
@@ -24,8 +24,8 @@ const NEWEST_LOOKBACK_DAYS: f64 = 30.0;
 /// The error for a heap query that matched nothing: its raw selector with the service's
 /// matchers, the window as RFC 3339 in UTC, and why.
 pub async fn no_data(
-    client: &Client,
-    config: &CollectConfig,
+    client: &Requests,
+    config: &QueryConfig,
     pack: &Pack,
     heap: &PackQuery,
     window: (f64, f64),
@@ -43,8 +43,8 @@ pub async fn no_data(
 /// Which part of the request is wrong, for an error that found no series of
 /// `series_match` (a selector without the service's matchers) for the service.
 pub async fn suggestion(
-    client: &Client,
-    config: &CollectConfig,
+    client: &Requests,
+    config: &QueryConfig,
     series_match: &str,
     (from, to): (f64, f64),
 ) -> String {
@@ -112,12 +112,12 @@ pub async fn suggestion(
 
 /// With a `--runtime` given: the runtime the service's metrics do point to, when another.
 async fn runtime_hint(
-    client: &Client,
-    config: &CollectConfig,
+    client: &Requests,
+    config: &QueryConfig,
     window: (f64, f64),
 ) -> Option<String> {
     let given = config.pack.as_ref()?;
-    let (found, hits) = detect::exported_runtime(client, config, window).await?;
+    let (found, hits) = markers::exported_runtime(client, config, window).await?;
     if found.runtime == given.runtime {
         return None;
     }
@@ -131,8 +131,8 @@ async fn runtime_hint(
 /// When the metrics exist but none has `--service-label`: the labels they have, and the
 /// one whose values hold the service (else the nearest name).
 async fn label_hint(
-    client: &Client,
-    config: &CollectConfig,
+    client: &Requests,
+    config: &QueryConfig,
     series_match: &str,
     (from, to): (f64, f64),
 ) -> Option<String> {
@@ -161,7 +161,7 @@ async fn label_hint(
 /// labels OpenTelemetry's translators use for the service first (`service_name`, then
 /// `job`), so they are the ones asked about first.
 async fn label_names(
-    client: &Client,
+    client: &Requests,
     series_match: &str,
     (from, to): (f64, f64),
 ) -> Option<Vec<String>> {
@@ -169,8 +169,9 @@ async fn label_names(
         .label_names(series_match, from, to)
         .await
         .ok()?
-        .into_iter()
-        .filter(|n| n != "__name__")
+        .iter()
+        .filter(|n| *n != "__name__")
+        .cloned()
         .collect();
     names.sort_by_key(|n| {
         SERVICE_LABELS
@@ -190,7 +191,7 @@ const SERVICE_LABELS: &[&str] = &["service_name", "job", "service", "app"];
 /// ignoring case, or `namespace/service` as OpenTelemetry writes `job`. Label-values calls
 /// are cheap (index only), and this runs only on an error path.
 async fn label_holding(
-    client: &Client,
+    client: &Requests,
     series_match: &str,
     service: &str,
     (from, to): (f64, f64),
@@ -234,8 +235,8 @@ pub fn namespaced_values(service: &str, values: &[String]) -> Vec<String> {
 /// a query naming a dotted label (`"jvm.memory.type"="heap"`) fails to parse on servers
 /// before Prometheus 3.
 async fn utf8_names_hint(
-    client: &Client,
-    config: &CollectConfig,
+    client: &Requests,
+    config: &QueryConfig,
     (from, to): (f64, f64),
 ) -> Option<String> {
     let mut matchers = super::plan::base_matchers(config);
@@ -250,10 +251,11 @@ async fn utf8_names_hint(
         .ok()?,
     );
     let selector = selector_text(&matchers);
-    let mut names = client
+    let mut names = (*client
         .label_values("__name__", &selector, from, to)
         .await
-        .ok()?;
+        .ok()?)
+    .clone();
     // Trust only what the matcher asked for (a proxy may ignore match[]).
     names.retain(|name| name.contains('.'));
     if names.is_empty() {
@@ -269,7 +271,7 @@ async fn utf8_names_hint(
 /// [`NEWEST_LOOKBACK_DAYS`] before the window, or after it up to now). With none at all,
 /// a `--runtime` given (`given`) is the likelier mistake.
 pub async fn newest_sample(
-    client: &Client,
+    client: &Requests,
     series_match: &str,
     from: f64,
     given: Option<&Pack>,
@@ -299,7 +301,7 @@ pub async fn newest_sample(
 /// sample of the 5 minutes before each subquery step, so a 10-minute grid over the whole
 /// span finds it to within 10 minutes, and a 1-minute grid there finds it exactly.
 async fn newest_timestamp(
-    client: &Client,
+    client: &Requests,
     series_match: &str,
     from: f64,
 ) -> Result<Option<f64>, crate::prom::PromError> {
@@ -375,7 +377,7 @@ fn strsim_distance(a: &str, b: &str) -> usize {
 /// Why a selector matched no runtime metrics: none in the window at all, or which of its
 /// `label="value"` matchers has no such value, with the nearest one that exists.
 pub async fn selector_hint(
-    client: &Client,
+    client: &Requests,
     selector: &[Matcher],
     markers: &[String],
     (from, to): (f64, f64),

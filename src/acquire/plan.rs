@@ -4,7 +4,7 @@
 
 use super::AcquireError;
 use super::PeriodName;
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::pack::{self, Pack, PackQuery, QueryKind, RANGE_PLACEHOLDER};
 use crate::timespec::{format_duration, unix_seconds};
 use promql_parser::label::Matcher;
@@ -49,13 +49,13 @@ impl PlannedQuery {
 
 /// Matchers for a query: the service matcher on the query's own label (or
 /// `--service-label`), plus `--selector`.
-pub fn matchers_for(config: &CollectConfig, pack: &Pack, query: &PackQuery) -> Vec<Matcher> {
+pub fn matchers_for(config: &QueryConfig, pack: &Pack, query: &PackQuery) -> Vec<Matcher> {
     matchers_on(config, pack, query.service_label.as_deref())
 }
 
 /// Matchers with the service matcher on `label` (else the pack's, else
 /// `--service-label`); a `container` label gets `--container`'s value.
-pub fn matchers_on(config: &CollectConfig, pack: &Pack, label: Option<&str>) -> Vec<Matcher> {
+pub fn matchers_on(config: &QueryConfig, pack: &Pack, label: Option<&str>) -> Vec<Matcher> {
     let label = label
         .or(pack.service_label.as_deref())
         .unwrap_or(&config.service_label);
@@ -70,7 +70,7 @@ pub fn matchers_on(config: &CollectConfig, pack: &Pack, label: Option<&str>) -> 
 }
 
 /// The service matcher on `--service-label` plus `--selector`.
-pub fn base_matchers(config: &CollectConfig) -> Vec<Matcher> {
+pub fn base_matchers(config: &QueryConfig) -> Vec<Matcher> {
     let mut all = vec![pack::equal_matcher(&config.service_label, &config.service)];
     all.extend(config.selector.iter().cloned());
     all
@@ -91,7 +91,7 @@ pub fn inject(promql: &str, matchers: &[Matcher], query_id: &str) -> Result<Stri
 }
 
 /// The window and, with a fix, the periods before and after it (Unix seconds).
-pub fn periods(config: &CollectConfig) -> Vec<(PeriodName, f64, f64)> {
+pub fn periods(config: &QueryConfig) -> Vec<(PeriodName, f64, f64)> {
     let from = unix_seconds(config.window.from);
     let to = unix_seconds(config.window.to);
     let mut out = vec![(PeriodName::Window, from, to)];
@@ -106,7 +106,7 @@ pub fn periods(config: &CollectConfig) -> Vec<(PeriodName, f64, f64)> {
 
 /// Every request for the pack at `step`, in the pack's order.
 pub fn plan(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     step: f64,
 ) -> Result<Vec<PlannedQuery>, AcquireError> {

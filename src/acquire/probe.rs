@@ -3,10 +3,11 @@
 //! probe for collect, validate, rules and scan, with one error handling: a failed probe
 //! fails the run like any other required query.
 
+use super::requests::Requests;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::{self, Pack, Role};
+use crate::prom::PromError;
 use crate::prom::range::interval_from_samples;
-use crate::prom::{Client, PromError};
 use crate::timespec::format_duration;
 use promql_parser::label::Matcher;
 use std::time::Duration;
@@ -16,7 +17,7 @@ pub const PROBE_ID: &str = "scrape_interval_probe";
 /// The interval (`None` when the series has fewer than two samples in the probed span)
 /// and the request's record.
 pub async fn scrape_interval(
-    client: &Client,
+    client: &Requests,
     pack: &Pack,
     matchers: &[Matcher],
     (from, to): (f64, f64),
@@ -47,7 +48,7 @@ pub async fn scrape_interval(
         time: Some(to),
         ok: true,
         series: answer.data.len(),
-        warnings: answer.warnings,
+        warnings: answer.warnings.clone(),
         requests: answer.requests,
         ..Default::default()
     };

@@ -3,13 +3,13 @@
 //! the rule file holds.
 
 use super::{AcquireError, plan};
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::pack::{Pack, PackQuery, Role};
 
 /// A pack query's PromQL (`promql`: its text, perhaps with `${range}` filled) with the
 /// service's matchers injected.
 pub fn expr(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     query: &PackQuery,
     promql: &str,
@@ -19,7 +19,7 @@ pub fn expr(
 
 /// The first query of `role` in the pack, injected.
 pub fn role_expr(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     role: Role,
 ) -> Result<Option<String>, AcquireError> {
@@ -65,7 +65,7 @@ impl GrowthExpr {
 }
 
 /// The growth rule's expression for `config`'s service and `pack`.
-pub fn growth_expr(config: &CollectConfig, pack: &Pack) -> Result<GrowthExpr, AcquireError> {
+pub fn growth_expr(config: &QueryConfig, pack: &Pack) -> Result<GrowthExpr, AcquireError> {
     let heap_expr = role_expr(config, pack, Role::Heap)?.expect("packs have a heap query");
     let join = if pack.runtime == "container" {
         "pod"

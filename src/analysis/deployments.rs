@@ -12,7 +12,7 @@
 use crate::acquire::Acquired;
 use crate::acquire::deploys::{DeployData, DeploySeries};
 use crate::acquire::lifetimes;
-use crate::config::{CollectConfig, FixSpec};
+use crate::config::{FixSpec, QueryConfig};
 use crate::evidence::{DeploySource, Deployment, FixOrigin, FixSource, RolloutStrategy};
 use crate::prom::{Labels, RangeSeries};
 use crate::timespec::{from_unix_seconds, unix_seconds};
@@ -55,7 +55,7 @@ struct Member {
 }
 
 /// Every deployment in the deploy series, oldest first, without the fix flag.
-pub fn find(config: &CollectConfig, data: &DeployData) -> Vec<Deployment> {
+pub fn find(config: &QueryConfig, data: &DeployData) -> Vec<Deployment> {
     let from = unix_seconds(config.window.from);
     // Namespaces apart: the same container in staging and production rolls out on its own.
     let mut by_namespace: BTreeMap<Option<String>, Vec<Member>> = BTreeMap::new();
@@ -102,7 +102,7 @@ fn found_bounds(d: &Deployment) -> (f64, f64) {
 
 /// The fix `--fix-deployed auto` takes: the start of the deployment in the window after
 /// which growth fell most (the latest when growth is unknown for all).
-pub fn pick_fix(config: &CollectConfig, data: &DeployData) -> Option<f64> {
+pub fn pick_fix(config: &QueryConfig, data: &DeployData) -> Option<f64> {
     let (from, to) = (
         unix_seconds(config.window.from),
         unix_seconds(config.window.to),
@@ -134,7 +134,7 @@ fn pick(found: &[Deployment], from: f64, to: f64) -> Option<usize> {
 /// The deployments for the evidence (the fix flagged), where the fix came from, and
 /// the warnings: several candidates, none for a given time.
 pub fn deployments(
-    config: &CollectConfig,
+    config: &QueryConfig,
     acquired: &Acquired,
 ) -> (Vec<Deployment>, Option<FixSource>, Vec<String>) {
     let data = &acquired.deploys;

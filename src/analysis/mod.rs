@@ -45,7 +45,7 @@ pub mod verdict;
 
 use crate::acquire::lifetimes::Boundaries;
 use crate::acquire::{Acquired, PeriodName, RangeData};
-use crate::config::CollectConfig;
+use crate::config::QueryConfig;
 use crate::evidence::{Evidence, Periods, SCHEMA_ID, Window};
 use crate::pack::{Pack, Role};
 use crate::prom::RangeSeries;
@@ -182,7 +182,7 @@ pub struct Collected {
 
 /// Warnings for optional evidence that is absent, so the report says why restarts or
 /// OOM kills cannot be seen.
-fn explain_missing(config: &CollectConfig, acquired: &Acquired) -> Vec<String> {
+fn explain_missing(config: &QueryConfig, acquired: &Acquired) -> Vec<String> {
     let (pack, data) = (&acquired.pack, &acquired.data);
     let missing = |role: Role| pack.by_role(role).next().is_some() && !data.has_data(role);
     let mut out = Vec::new();
@@ -211,7 +211,7 @@ fn explain_missing(config: &CollectConfig, acquired: &Acquired) -> Vec<String> {
 
 /// The evidence for one service's window: every period's figures, the improvement and
 /// the symptoms, with the acquisition's requests and warnings.
-pub fn analyse(config: &CollectConfig, acquired: &Acquired) -> Evidence {
+pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
     let window = &acquired.window;
     let (from, to) = (unix_seconds(window.from), unix_seconds(window.to));
     let mut warnings = acquired.warnings.clone();

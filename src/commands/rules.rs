@@ -6,7 +6,7 @@
 use crate::acquire::rules::{expr, growth_expr, role_expr};
 use crate::acquire::{AcquireError, plan};
 use crate::analysis::thresholds::{AlertThresholds, MB, alert_prefix, suggested};
-use crate::config::CollectConfig;
+use crate::config::{CollectConfig, QueryConfig};
 use crate::pack::{self, Pack, RANGE_PLACEHOLDER, Role};
 use std::fmt::Write;
 
@@ -25,7 +25,7 @@ fn yaml_string(text: &str) -> String {
 
 /// The rule file, YAML, for `config`'s service and `pack`.
 pub fn render(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     t: &AlertThresholds,
 ) -> Result<String, AcquireError> {
@@ -69,7 +69,7 @@ pub fn render(
 
 /// Growth of the post-GC floor per instance (see `acquire::rules::growth_expr`).
 fn growth_rule(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     t: &AlertThresholds,
 ) -> Result<Rule, AcquireError> {
@@ -94,7 +94,7 @@ fn growth_rule(
 
 /// Memory near the container limit, with a usage floor so deploy ramps don't page.
 fn limit_rule(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     t: &AlertThresholds,
 ) -> Result<Option<Rule>, AcquireError> {
@@ -123,7 +123,7 @@ fn limit_rule(
 }
 
 /// OOM kills: restarts whose last termination reason is OOMKilled.
-fn oom_rule(config: &CollectConfig, pack: &Pack) -> Result<Option<Rule>, AcquireError> {
+fn oom_rule(config: &QueryConfig, pack: &Pack) -> Result<Option<Rule>, AcquireError> {
     let (Some(restarts_expr), Some(reason_expr)) = (
         role_expr(config, pack, Role::K8sRestarts)?,
         role_expr(config, pack, Role::K8sOomReason)?,
@@ -144,7 +144,7 @@ fn oom_rule(config: &CollectConfig, pack: &Pack) -> Result<Option<Rule>, Acquire
 }
 
 /// More than two restarts of one process within an hour.
-fn restart_rule(config: &CollectConfig, pack: &Pack) -> Result<Option<Rule>, AcquireError> {
+fn restart_rule(config: &QueryConfig, pack: &Pack) -> Result<Option<Rule>, AcquireError> {
     let Some(start_expr) = role_expr(config, pack, Role::ProcessStart)? else {
         return Ok(None);
     };
@@ -161,7 +161,7 @@ fn restart_rule(config: &CollectConfig, pack: &Pack) -> Result<Option<Rule>, Acq
 
 /// GC pause p95 over 10 minutes above the threshold (histogram runtimes only).
 fn gc_rule(
-    config: &CollectConfig,
+    config: &QueryConfig,
     pack: &Pack,
     t: &AlertThresholds,
 ) -> Result<Option<Rule>, AcquireError> {
@@ -230,7 +230,7 @@ pub async fn run(args: &crate::cli::RulesArgs) -> anyhow::Result<String> {
             .map_err(time_error("--gc-p95"))?
             .as_secs_f64();
     }
-    Ok(render(&config, &pack, &thresholds)?)
+    Ok(render(&config.query, &pack, &thresholds)?)
 }
 
 /// `leakcollect rules`: the rule file on stdout or in `-o FILE`.

@@ -34,7 +34,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
     })?;
     let options = config::client_options(&args.prometheus)?;
     let held_back = config::hold_back(&mut window, now, options.latency_offset)?;
-    let client = Client::new(options)?;
+    let client = crate::acquire::requests::Requests::new(Client::new(options)?);
     let from = unix_seconds(window.from);
     let to = unix_seconds(window.to);
     let packs: Vec<Pack> = match args.runtime.as_str() {
@@ -117,7 +117,7 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
 
 /// One runtime's services under the selector.
 struct Fleet<'a> {
-    client: &'a Client,
+    client: &'a crate::acquire::requests::Requests,
     pack: &'a Pack,
     selector: &'a [Matcher],
     span: Span<'a>,

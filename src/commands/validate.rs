@@ -150,13 +150,13 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     let mut config = CollectConfig::from_args(&collect, now)?;
     // Data that stops before the period's end is what validate must notice: the window
     // is never cut back to the data.
-    config.end_at_data = false;
+    config.query.end_at_data = false;
     // The warm-up comes from the same place as attach's (recorded or given, else the
     // default), so both commands write the same After Fix block.
     let thresholds = Thresholds {
         max_growth_bytes_per_hour: max_growth,
         min_hours: args.min_hours,
-        warmup_seconds: config.window.warmup.as_secs_f64(),
+        warmup_seconds: config.query.window.warmup.as_secs_f64(),
     };
     let mut evidence = crate::commands::collect::collect(&config).await?;
     // The Status says what this verdict says: one rule, one word.

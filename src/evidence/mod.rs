@@ -403,7 +403,7 @@ pub struct Symptoms {
 }
 
 /// What kind of request a query record is.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum RequestKind {
     /// A range query over the window.
@@ -440,7 +440,12 @@ pub struct QueryRecord {
     /// The query in Grafana Explore, with `--grafana-url`.
     pub explore_url: Option<String>,
     /// HTTP requests the query took: more than one when its range was sliced, or split
-    /// after the server refused it as too large.
+    /// after the server refused it as too large; 0 when served from the run's request
+    /// cache (`shared_with`).
     #[serde(default)]
     pub requests: usize,
+    /// The id of the earlier record whose request this one is: the same request (query,
+    /// range and step, or time) is sent once per run and its answer shared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_with: Option<String>,
 }

@@ -4,7 +4,9 @@
 use std::time::Duration;
 use thiserror::Error;
 
-#[derive(Debug, Error)]
+/// Clone: one failed request is shared by every caller that asked for it (the run's
+/// request cache, `acquire::requests`).
+#[derive(Debug, Clone, Error)]
 pub enum PromError {
     #[error("cannot reach Prometheus at {url}: {detail}")]
     Unreachable { url: String, detail: String },

@@ -19,6 +19,7 @@ mod lifetimes;
 mod live;
 mod otel;
 mod render;
+mod requests;
 mod restarts;
 mod rules;
 mod runtimes;

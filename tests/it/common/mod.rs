@@ -63,6 +63,52 @@ impl PromServer {
 
     /// Same, with extra command-line flags (e.g. a low `--query.max-samples`).
     pub fn start_with(openmetrics: &[u8], prefix: Option<&str>, flags: &[&str]) -> Self {
+        Self::start_configured(openmetrics, prefix, flags, "")
+    }
+
+    /// Same, logging every query it evaluates to `query.log` in its folder (Prometheus's
+    /// own `query_log_file`: one JSON line per query with its parameters), read with
+    /// [`PromServer::query_log`].
+    pub fn start_logging_queries(openmetrics: &[u8]) -> Self {
+        Self::start_configured(
+            openmetrics,
+            None,
+            &[],
+            "  query_log_file: {dir}/query.log\n",
+        )
+    }
+
+    /// The queries Prometheus evaluated, as its query log has them.
+    pub fn query_log(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("query.log")).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("a query log line is JSON"))
+            .collect()
+    }
+
+    /// HTTP requests this server has answered at `handler` (e.g. `/api/v1/series`), from
+    /// its own `prometheus_http_requests_total`.
+    pub fn http_requests(&self, handler: &str) -> f64 {
+        let out = Command::new("curl")
+            .args(["-sf", &format!("{}/metrics", self.url)])
+            .output()
+            .expect("run curl");
+        assert!(out.status.success(), "GET /metrics failed");
+        let wanted = format!("handler=\"{handler}\"");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("prometheus_http_requests_total{") && l.contains(&wanted))
+            .filter_map(|l| l.rsplit_once(' ')?.1.parse::<f64>().ok())
+            .sum()
+    }
+
+    /// `global`: more lines for the config's `global:` section (`{dir}`: the server's folder).
+    fn start_configured(
+        openmetrics: &[u8],
+        prefix: Option<&str>,
+        flags: &[&str],
+        global: &str,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data = dir.path().join("data.om");
         std::fs::write(&data, openmetrics).expect("write data");
@@ -81,7 +127,10 @@ impl PromServer {
         let config = dir.path().join("prometheus.yml");
         std::fs::write(
             &config,
-            "global:\n  scrape_interval: 15s\nscrape_configs: []\n",
+            format!(
+                "global:\n  scrape_interval: 15s\n{}scrape_configs: []\n",
+                global.replace("{dir}", &dir.path().display().to_string())
+            ),
         )
         .unwrap();
         for _attempt in 0..3 {
@@ -228,8 +277,12 @@ impl Lc {
             .arg("--to")
             .arg(format!("{to}"))
     }
+    /// Runs the binary this test build made, or `$LEAKCOLLECT_BIN` (to show a test fails
+    /// on another build).
     pub fn run(&self) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_leakcollect"));
+        let bin = std::env::var("LEAKCOLLECT_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_leakcollect").to_string());
+        let mut command = Command::new(bin);
         command.args(&self.args).env_remove("PROMETHEUS_URL");
         for (name, value) in &self.env {
             command.env(name, value);
