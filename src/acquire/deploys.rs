@@ -11,7 +11,7 @@
 use super::AcquireError;
 use super::fetch::{self, prometheus_warning};
 use super::plan::{self, PlannedQuery};
-use super::requests::Requests;
+use super::requests::{Requests, SharedRange};
 use crate::config::QueryConfig;
 use crate::evidence::QueryRecord;
 use crate::pack::{Pack, PackQuery, QueryKind, Role};
@@ -235,6 +235,7 @@ pub async fn fetch(
     config: &QueryConfig,
     pack: &Pack,
     (window_step, scrape_interval): (f64, Option<std::time::Duration>),
+    windows: Vec<(DeploySeries, SharedRange)>,
     bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<(DeployData, Vec<QueryRecord>, Vec<String>)> {
     let (from, end) = (
@@ -245,17 +246,6 @@ pub async fn fetch(
     let step = deploy_step(start, end, window_step);
     let resolution = scrape_interval.map_or(step, |i| i.as_secs_f64());
     let items = planned(config, pack, (step, resolution))?;
-    // Registered now, so they share the window's requests however those are scheduled.
-    let windows: Vec<_> = items
-        .iter()
-        .filter(|q| q.from_pack)
-        .map(|q| {
-            (
-                q.series,
-                requests.query_range(&q.item.query.id, &q.item.promql, from, end, window_step),
-            )
-        })
-        .collect();
     // The memory series only feed slopes over lifetimes of half an hour or more: a
     // coarser step halves what the longest request asks for.
     let spans: Vec<(f64, f64, f64)> = items
@@ -318,6 +308,39 @@ pub async fn fetch(
         }
     }
     Ok((data, records, warnings))
+}
+
+/// The window parts of the series the pack also reads, registered as the run starts —
+/// before the window's own range requests are spawned — so they share those requests
+/// (not sent again) however the tasks are scheduled: registered later, a part could
+/// find its request already taken by the window's data and send it again.
+pub fn window_parts(
+    requests: &Requests,
+    config: &QueryConfig,
+    pack: &Pack,
+    (window_step, scrape_interval): (f64, Option<std::time::Duration>),
+) -> anyhow::Result<Vec<(DeploySeries, SharedRange)>> {
+    let (from, end) = (
+        unix_seconds(config.window.from),
+        unix_seconds(config.window.to),
+    );
+    let start = from - config.lookback.as_secs_f64();
+    let step = deploy_step(start, end, window_step);
+    let resolution = scrape_interval.map_or(step, |i| i.as_secs_f64());
+    Ok(planned(config, pack, (step, resolution))?
+        .into_iter()
+        .filter(|q| q.from_pack)
+        .map(|q| {
+            let part: SharedRange = Box::pin(requests.query_range(
+                &q.item.query.id,
+                &q.item.promql,
+                from,
+                end,
+                window_step,
+            ));
+            (q.series, part)
+        })
+        .collect())
 }
 
 /// The deploy requests over their spans, all at once, in order (their answers are

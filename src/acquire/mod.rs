@@ -32,7 +32,7 @@ use crate::pack::{Pack, PackQuery, Role};
 use crate::prom::{Client, InstantSample, RangeSeries};
 use crate::timespec::{format_duration, unix_seconds};
 use lifetimes::Boundaries;
-use requests::Requests;
+use requests::{Requests, SharedRange};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::OnceCell;
@@ -170,6 +170,16 @@ pub async fn acquire(
         .filter(|q| q.period.is_none())
         .collect();
     let bar = fetch::progress_bar(collect.output.quiet);
+    // Registered before the window's range requests are spawned, so the parts of the run
+    // that share those requests (where the data ends, the deploy series' window parts)
+    // find them however the tasks are scheduled, and none is sent twice.
+    let heap_item = ranges
+        .iter()
+        .find(|q| q.query.id == heap_query.id)
+        .expect("the heap query is planned");
+    let heap_window: SharedRange =
+        Box::pin(requests.query_range(&heap_item.query.id, &heap_item.promql, from, to, step));
+    let windows = deploys::window_parts(&requests, config, &pack, (step, scrape_interval))?;
     let round = Round {
         requests: &requests,
         config,
@@ -177,6 +187,8 @@ pub async fn acquire(
         ranges: &ranges,
         span: (from, to, step),
         bar: &bar,
+        heap_window: std::sync::Mutex::new(Some(heap_window)),
+        deploy_windows: std::sync::Mutex::new(Some(windows)),
     };
     // Each computed once, by whichever part asks first.
     let (cut, deploys) = (OnceCell::new(), OnceCell::new());
@@ -262,6 +274,10 @@ struct Round<'a> {
     ranges: &'a [plan::PlannedQuery],
     span: (f64, f64, f64),
     bar: &'a indicatif::ProgressBar,
+    /// The memory series' request, registered before the round (taken by `window_end`).
+    heap_window: std::sync::Mutex<Option<SharedRange>>,
+    /// The deploy series' window parts, registered before the round (taken by `deploys`).
+    deploy_windows: std::sync::Mutex<Option<Vec<(deploys::DeploySeries, SharedRange)>>>,
 }
 
 impl Round<'_> {
@@ -272,15 +288,13 @@ impl Round<'_> {
     /// `validate` keeps its window (`end_at_data`). No memory series: no data, the error.
     async fn window_end(&self, heap: &PackQuery) -> anyhow::Result<WindowEnd> {
         let (from, to, step) = self.span;
-        let item = self
-            .ranges
-            .iter()
-            .find(|q| q.query.id == heap.id)
-            .expect("the heap query is planned");
-        let answer = self
-            .requests
-            .query_range(&item.query.id, &item.promql, from, to, step)
-            .await?;
+        let registered = self
+            .heap_window
+            .lock()
+            .expect("the lock is never poisoned")
+            .take()
+            .expect("where the data ends is computed once");
+        let answer = registered.await?;
         if answer.data.is_empty() {
             let hint = hints::no_data(self.requests, self.config, self.pack, heap, (from, to));
             return Err(hint.await.into());
@@ -313,7 +327,21 @@ impl Round<'_> {
     /// The deploy series (from `--lookback` before the window).
     async fn deploys(&self, scrape_interval: Option<Duration>) -> anyhow::Result<DeployFetch> {
         let span = (self.span.2, scrape_interval);
-        deploys::fetch(self.requests, self.config, self.pack, span, self.bar).await
+        let windows = self
+            .deploy_windows
+            .lock()
+            .expect("the lock is never poisoned")
+            .take()
+            .expect("the deploy series are fetched once");
+        deploys::fetch(
+            self.requests,
+            self.config,
+            self.pack,
+            span,
+            windows,
+            self.bar,
+        )
+        .await
     }
 
     /// The window's range queries, normalised, with their lifetimes; then, when the

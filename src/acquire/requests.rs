@@ -128,6 +128,12 @@ fn range_key(promql: &str, start: f64, end: f64, step: f64) -> RangeKey {
     }
 }
 
+/// A range answer registered ahead of the request that takes it, so it is shared with
+/// that request whenever the tasks run (see [`Requests::query_range`]).
+pub type SharedRange = std::pin::Pin<
+    Box<dyn Future<Output = Result<Arc<Answer<Vec<RangeSeries>>>, PromError>> + Send>,
+>;
+
 /// The client and the run's answers, cheap to clone (shared state).
 #[derive(Clone)]
 pub struct Requests {

@@ -4,10 +4,11 @@
 
 use super::PeriodView;
 use super::limit::MemoryLimit;
+pub use super::restarts::OomKill;
 use super::restarts::{KubeCounts, RestartFigures};
 pub use crate::evidence::OomSource;
 use crate::pack::Role;
-use crate::prom::{Labels, RangeSeries};
+use crate::prom::RangeSeries;
 
 /// Memory (RSS, else the memory figure) under this share of the container limit at its
 /// peak means an OOM kill cannot have been this container reaching its limit.
@@ -29,18 +30,6 @@ pub fn far_below_limit_warning(name: &str, p: &crate::evidence::Period) -> Optio
             crate::units::percent(p.memory_peak_percent_of_limit.unwrap_or(0.0))
         )
     })
-}
-
-/// One OOM kill (or several between two samples), as its source saw it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OomKill {
-    /// When: the sample at which the source's counter rose, or (counted from memory at
-    /// the limit) the new lifetime's start.
-    pub at: f64,
-    pub count: u64,
-    /// The series it was counted on: a kube-state-metrics or cAdvisor container, or a
-    /// memory series.
-    pub labels: Labels,
 }
 
 /// Each rise of a counter in `[start, end)`, resets counted as restarts from zero.

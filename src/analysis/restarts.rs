@@ -73,7 +73,7 @@ pub struct KubeCounts {
     pub restarts: u64,
     pub oom_kills: u64,
     /// Each counted kill: when the restart counter rose, by how much, and whose.
-    pub kills: Vec<super::oom::OomKill>,
+    pub kills: Vec<OomKill>,
 }
 
 /// Counts restart-counter increments in `[start, end)`, and those of them after which the
@@ -117,7 +117,7 @@ pub fn kube_counts(
             });
             if was_oom {
                 counts.oom_kills += increase;
-                counts.kills.push(super::oom::OomKill {
+                counts.kills.push(OomKill {
                     at: t1,
                     count: increase,
                     labels: series.labels.clone(),
@@ -126,6 +126,19 @@ pub fn kube_counts(
         }
     }
     counts
+}
+
+/// One OOM kill (or several between two samples), as its source saw it (kept here,
+/// where kube-state-metrics' restart counts are read; `oom` re-exports it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OomKill {
+    /// When: the sample at which the source's counter rose, or (counted from memory at
+    /// the limit) the new lifetime's start.
+    pub at: f64,
+    pub count: u64,
+    /// The series it was counted on: a kube-state-metrics or cAdvisor container, or a
+    /// memory series.
+    pub labels: Labels,
 }
 
 #[cfg(test)]

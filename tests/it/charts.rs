@@ -552,7 +552,7 @@ fn memory_chart_reads_true() {
         .find(|l| l.starts_with("- Memory growth: "))
         .unwrap();
     let leak_count = growth_line
-        .split("median of ")
+        .split("median of the ")
         .nth(1)
         .and_then(|t| t.split(' ').next())
         .expect("the report's median count");
