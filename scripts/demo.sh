@@ -30,8 +30,18 @@ if [ -f "$work/prometheus.pid" ]; then
   rm -f "$work/prometheus.pid"
 fi
 start_prometheus "$work" "$work/demo.om"
+rm -f "$work/env"
 if [ "$keep" = 1 ]; then
   echo "$PROM_PID" >"$work/prometheus.pid"
+  # For the README's draft workflow: `. .demo/env` gives it this Prometheus, the demo's
+  # window and fix (Unix seconds), and this build's leakcollect first on PATH.
+  {
+    printf 'export PROMETHEUS_URL=%q\n' "$PROM_URL"
+    printf 'export DEMO_FROM=%q\n' "$from"
+    printf 'export DEMO_TO=%q\n' "$to"
+    printf 'export DEMO_FIX=%q\n' "$fix"
+    printf 'export PATH=%q:"$PATH"\n' "$PWD/target/release"
+  } >"$work/env"
 else
   trap 'kill $PROM_PID 2>/dev/null || true' EXIT
 fi
@@ -43,7 +53,8 @@ echo "== wrote $out and its charts in ${out%.md}-assets/ (also try: --format jso
 echo "== the binary: $bin (or install it: cargo install --path . --locked)" >&2
 if [ "$keep" = 1 ]; then
   cat >&2 <<TXT
-== Prometheus keeps running at $PROM_URL (pid $PROM_PID). Try the draft workflow:
+== Prometheus keeps running at $PROM_URL (pid $PROM_PID). Try the README's draft
+   workflow (. $work/env sets PROMETHEUS_URL, DEMO_FROM, DEMO_TO, DEMO_FIX and PATH), or:
      export PROMETHEUS_URL=$PROM_URL
      $bin init incidents/api-leak.md --service api --from $from --to $to --fix-deployed $fix
      $bin attach incidents/api-leak.md

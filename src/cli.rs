@@ -28,6 +28,8 @@ Exit codes:
      another run holding the lock, a write failure, a block device, socket or folder
      given as the file); the draft is left as it was
   70 internal error: a bug in leakcollect (please report it)
+  130 interrupted (Ctrl-C, SIGINT: the shell's 128 + 2); a file or draft being replaced is
+     left as it was or complete, never half written
 A reader that closes standard output early (| head) ends the run quietly with 0.";
 
 pub const COLLECT_HELP: &str = "\
@@ -36,16 +38,17 @@ Examples:
   leakcollect --service api --from now-2d --fix-deployed now-20h --format json > evidence.json
   leakcollect collect --service checkout --service-label app --selector 'namespace=\"prod\"' --from now-24h
 
-Exit codes: 0 success, 2 usage, 3 no data, 4 Prometheus unreachable or a query failed,
-5 the output could not be written, 70 internal error. See docs/usage.md.";
+Exit codes: 0 success, 2 usage (a missing --service or --from), 3 no data, 4 Prometheus
+unreachable or a query failed, 5 the output could not be written, 70 internal error,
+130 interrupted (Ctrl-C). See docs/usage.md.";
 
 pub const INIT_HELP: &str = "\
 Examples:
   leakcollect init incidents/api-leak.md --service api --from 2026-11-20T08:00:00Z \\
     --to 2026-11-21T08:00:00Z --fix-deployed 2026-11-20T20:00:00Z
 
-Exit codes: 0 created, 2 usage (a missing --service, a bad time, the draft exists without
---force), 5 the draft or its folder could not be written.";
+Exit codes: 0 created, 2 usage (a missing --service or --from, a bad time, the draft exists
+without --force), 5 the draft or its folder could not be written, 130 interrupted (Ctrl-C).";
 
 pub const ATTACH_HELP: &str = "\
 Examples:
@@ -53,17 +56,23 @@ Examples:
   leakcollect attach incidents/api-leak.md --check       # CI: exit 1 if out of date
   leakcollect attach incidents/api-leak.md --to 2026-11-21T08:00:00Z   # pin the end
 
+Flags given here (--service … --lookback, --heap) override the draft's recorded parameters
+and are recorded in their place (not with --check or --diff).
+
 Exit codes: 0 done (or up to date), 1 --check: out of date, 2 usage (or no such draft:
 run init first), 3 no data, 4 Prometheus unreachable or a query failed, 5 the draft could
-not be updated (left as it was), 70 internal error.";
+not be updated (left as it was), 70 internal error, 130 interrupted (Ctrl-C; the draft is
+left as it was or complete).";
 
 pub const RULES_HELP: &str = "\
 Examples:
   leakcollect rules --service api --from 2026-11-20T08:00:00Z --to 2026-11-21T08:00:00Z -o api.rules.yml
   leakcollect rules --service api --runtime jvm --growth-threshold 5MB/h --for 3h   # no server needed
 
+No draft is read or written: every flag is read from the command line alone.
+
 Exit codes: 0 written, 2 usage, 3 no data, 4 Prometheus unreachable or a query failed,
-5 the file could not be written, 70 internal error.";
+5 the file could not be written, 70 internal error, 130 interrupted (Ctrl-C).";
 
 pub const SCAN_HELP: &str = "\
 Examples:
@@ -71,13 +80,17 @@ Examples:
   leakcollect scan --selector 'namespace=\"prod\"' --from now-7d --format json
 
 Exit codes: 0 done, 2 usage, 3 no runtime metrics under the selector, 4 Prometheus
-unreachable or a query failed, 70 internal error.";
+unreachable or a query failed, 70 internal error, 130 interrupted (Ctrl-C).";
 
 pub const VALIDATE_EXIT_CODES_HELP: &str = "\
 Examples:
   leakcollect validate --service api --fix-deployed 2026-11-21T06:00:00Z
   leakcollect validate --draft incidents/api-leak.md                    # writes the draft
   leakcollect validate --draft incidents/api-leak.md --dry-run --format json   # only looks
+
+With --draft, the parameters given here (--service … --lookback) override the draft's
+recorded ones and are recorded in their place (not with --dry-run); without it, the
+defaults shown apply.
 
 Exit codes:
   0  resolved: enough data after the fix, growth below --max-growth with 95% confidence on
@@ -88,7 +101,8 @@ Exit codes:
      threshold, or Prometheus warnings (the reason says which, and when data will suffice)
   4  Prometheus unreachable, timed out, or a query failed
   5  the draft, textfile or Pushgateway could not be updated
-  70 internal error: a bug in leakcollect (please report it)";
+  70 internal error: a bug in leakcollect (please report it)
+  130 interrupted (Ctrl-C, SIGINT); each file is left as it was or complete";
 
 /// Turns Prometheus metrics, heap snapshots and heap profiles into the evidence sections of a
 /// memory-leak investigation report.
@@ -99,6 +113,9 @@ Exit codes:
     name = "leakcollect",
     version,
     args_conflicts_with_subcommands = true,
+    // --service and --from are checked by `config` (for its clearer message), not by
+    // clap, since subcommands flatten the same args; the usage says they are required.
+    override_usage = "leakcollect --service <NAME> --from <TIME> [OPTIONS]\n       leakcollect <COMMAND>",
     after_help = EXIT_CODES_HELP
 )]
 pub struct Cli {
@@ -111,11 +128,17 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Query Prometheus for an incident window and render the report (the default).
-    #[command(after_help = COLLECT_HELP)]
+    #[command(
+        override_usage = "leakcollect collect --service <NAME> --from <TIME> [OPTIONS]",
+        after_help = COLLECT_HELP
+    )]
     Collect(CollectArgs),
     /// Create a draft from the team's report template, recording the parameters so that
     /// `attach DRAFT` later needs nothing else.
-    #[command(after_help = INIT_HELP)]
+    #[command(
+        override_usage = "leakcollect init <DRAFT> --service <NAME> --from <TIME> [OPTIONS]",
+        after_help = INIT_HELP
+    )]
     Init(InitArgs),
     /// Fill the metrics sections of a draft in place, inside leakcollect-owned blocks,
     /// never touching a word outside them.
@@ -123,17 +146,23 @@ pub enum Command {
     Attach(AttachArgs),
     /// After a fix: say, with the exit code, whether the leak is gone (for cron, systemd
     /// timers, Kubernetes CronJobs).
-    #[command(after_help = VALIDATE_EXIT_CODES_HELP)]
+    #[command(
+        override_usage = "leakcollect validate (--draft <FILE> | --service <NAME> --fix-deployed <TIME|auto>) [OPTIONS]",
+        after_help = VALIDATE_EXIT_CODES_HELP
+    )]
     Validate(ValidateArgs),
     /// Write Prometheus alerting rules for the Preventive Measures (thresholds from the
     /// measured leak when --from is given).
-    #[command(after_help = RULES_HELP)]
+    #[command(
+        override_usage = "leakcollect rules --service <NAME> (--from <TIME> | --runtime <RUNTIME>) [OPTIONS]",
+        after_help = RULES_HELP
+    )]
     Rules(RulesArgs),
     /// Rank every service under a selector by growth per instance, flagging the leaking.
     #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = QUERIES_HELP)]
     Queries(QueriesCommand),
     /// Compare heap snapshots (V8 .heapsnapshot, plain or gzip'd) or pprof heap profiles,
     /// oldest first: what grows, the leak suspects and their retainer paths.
@@ -152,7 +181,8 @@ Exit codes:
      heap snapshot/profile, out of order, or too big for the available memory
   3  no data: a pprof profile without in-use sample types
   5  the output file could not be written
-  70 internal error: a bug in leakcollect (please report it)";
+  70 internal error: a bug in leakcollect (please report it)
+  130 interrupted (Ctrl-C, SIGINT)";
 
 #[derive(Debug, Args, Clone)]
 pub struct HeapArgs {
@@ -174,8 +204,15 @@ pub struct HeapArgs {
 #[derive(Debug, Args, Clone)]
 pub struct PrometheusArgs {
     /// Base URL of the Prometheus-compatible API (a path prefix such as /prometheus is kept).
-    /// (Default http://localhost:9090, or `url` in the config file.)
-    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    /// (Default http://localhost:9090, or `url` in the config file.) Without the flag, the
+    /// PROMETHEUS_URL environment variable is read; help never shows its value (a URL can
+    /// hold a password).
+    #[arg(
+        long,
+        env = "PROMETHEUS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub prometheus_url: Option<String>,
     // The options below that the config file can also set have no clap default: "not
     // given" must be told from "given the default value" (flag > config file > default).
@@ -235,8 +272,14 @@ pub struct PrometheusArgs {
     /// newest data is incomplete); default 30s for victoriametrics, else 0s.
     #[arg(long, value_name = "DURATION")]
     pub latency_offset: Option<String>,
-    /// A leakcollect.toml with these settings under [prometheus] (flags win).
-    #[arg(long, env = "LEAKCOLLECT_CONFIG", value_name = "FILE")]
+    /// A leakcollect.toml with these settings under [prometheus] (flags win). Without the
+    /// flag, the LEAKCOLLECT_CONFIG environment variable is read.
+    #[arg(
+        long,
+        env = "LEAKCOLLECT_CONFIG",
+        hide_env_values = true,
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
     /// Prometheus's web UI address for graph links (default: --prometheus-url).
     #[arg(long, value_name = "URL")]
@@ -251,7 +294,7 @@ pub struct PrometheusArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct CollectArgs {
-    /// Service to report on: the value of --service-label.
+    /// Service to report on (required): the value of --service-label.
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
     /// Label that names the service.
@@ -263,7 +306,7 @@ pub struct CollectArgs {
     /// Container name in kube-state-metrics and cAdvisor series (default: the service).
     #[arg(long, value_name = "NAME")]
     pub container: Option<String>,
-    /// Start of the incident window: RFC 3339, Unix seconds, `now` or `now-6h`.
+    /// Start of the incident window (required): RFC 3339, Unix seconds, `now` or `now-6h`.
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
     /// End of the window (same syntax).
@@ -314,9 +357,11 @@ pub struct CollectArgs {
 }
 
 /// Parameters a draft records; each given here overrides (and updates) the recorded one.
+// The help below is `init`'s and `attach`'s; `validate` and `rules` flatten these too and
+// replace the help of the flags they use differently (`mut_arg` on their args).
 #[derive(Debug, Args, Clone, Default)]
 pub struct DraftParamArgs {
-    /// Service: the value of --service-label.
+    /// Service: the value of --service-label (required by init).
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
     /// Label that names the service (default job).
@@ -328,7 +373,8 @@ pub struct DraftParamArgs {
     /// Container name in kube-state-metrics/cAdvisor series (default: the service).
     #[arg(long, value_name = "NAME")]
     pub container: Option<String>,
-    /// Window start: RFC 3339, Unix seconds, `now`, `now-6h` (a draft records it as written).
+    /// Window start (required by init): RFC 3339, Unix seconds, `now`, `now-6h`; recorded as
+    /// written, so a `now-2d` moves with every attach.
     #[arg(long, value_name = "TIME")]
     pub from: Option<String>,
     /// Window end (default now: a moving end; pin it for `attach --check` in CI).
@@ -408,6 +454,38 @@ pub struct AttachArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(
+    mut_arg("service", |a| a.help("Service: the value of --service-label (required without --draft)")),
+    mut_arg("from", |a| a.help(
+        "Start of the period before the fix to compare with: RFC 3339, Unix seconds, `now`, \
+         `now-6h` (default: the draft's recorded --from, else --before before the fix)"
+    )),
+    mut_arg("to", |a| a.help(
+        "End of the period judged (default: the draft's recorded --to, else now; give --to now \
+         to a scheduled validate --draft that must see new data)"
+    )),
+    mut_arg("fix_deployed", |a| a.help(
+        "When the fix went out, or `auto` (the deployment found in the window); required \
+         unless the draft records it"
+    )),
+    mut_arg("warmup", |a| a.help(
+        "Time after the fix left out of the period judged (default: the draft's recorded one, \
+         else 30m); the same after-fix period as attach's"
+    )),
+    mut_arg("lookback", |a| a.help(
+        "How far before --from to look for alerts, deployments and the leak's onset (default: \
+         the draft's recorded one, else 7d)"
+    )),
+    mut_arg("force", |a| a.help(
+        "With --draft: overwrite blocks edited by hand since leakcollect wrote them (without \
+         it they are kept, with a warning, and the verdict stands)"
+    )),
+    mut_arg("no_backup", |a| a.help("With --draft: do not keep the previous version as DRAFT.bak")),
+    mut_arg("lock_timeout", |a| a.help(
+        "With --draft: how long to wait for another leakcollect updating the same folder"
+    )),
+    mut_arg("quiet", |a| a.help("No warnings on stderr (the verdict still goes to stdout)"))
+)]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub params: DraftParamArgs,
@@ -444,6 +522,31 @@ pub struct ValidateArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(
+    mut_arg("service", |a| a.help(
+        "Service the rules are for (required): the value of --service-label; every rule selects it"
+    )),
+    mut_arg("from", |a| a.help(
+        "Start of a window to measure the leak in, for the thresholds: RFC 3339, Unix seconds, \
+         `now`, `now-6h` (without it no server is asked and the default thresholds apply; give \
+         --runtime)"
+    )),
+    mut_arg("to", |a| a.help("End of that window (default now)")),
+    mut_arg("fix_deployed", |a| a.help(
+        "When the fix went out, or `auto` (the deployment found in the window): the thresholds \
+         are measured before it (default: over the whole window)"
+    )),
+    mut_arg("runtime", |a| a.help(
+        "Query pack whose metrics the rules use (default auto: detected from the window's \
+         metrics, so it needs --from)"
+    )),
+    mut_arg("warmup", |a| a.help(
+        "No effect on rules: the thresholds are measured before the fix, where there is no warm-up"
+    )),
+    mut_arg("lookback", |a| a.help(
+        "No effect on rules: the thresholds come from the window itself, not from before it"
+    ))
+)]
 pub struct RulesArgs {
     #[command(flatten)]
     pub params: DraftParamArgs,
@@ -521,9 +624,40 @@ pub enum ValidateFormat {
     Markdown,
 }
 
+pub const QUERIES_HELP: &str = "\
+Examples:
+  leakcollect queries list                        # the built-in packs and their queries
+  leakcollect queries list --queries ./packs      # with your packs overriding them
+  leakcollect queries check                       # parse every pack; rate() on gauges by name
+  leakcollect queries check --prometheus-url http://prometheus:9090 --service api --from now-6h
+
+Exit codes: 0 done (check: no problem found), 1 check: a problem found, 2 usage (a pack
+that does not parse), 4 Prometheus unreachable or a query failed, 70 internal error,
+130 interrupted (Ctrl-C).";
+
+pub const QUERIES_LIST_HELP: &str = "\
+Examples:
+  leakcollect queries list                        # the built-in packs
+  leakcollect queries list --queries ./packs      # <runtime>.toml files there replace them
+
+Exit codes: 0 listed, 2 usage (a pack that does not parse), 70 internal error.";
+
+pub const QUERIES_CHECK_HELP: &str = "\
+Examples:
+  leakcollect queries check                       # PromQL and counter functions, by metric name
+  leakcollect queries check --prometheus-url http://prometheus:9090   # by the server's metadata
+  leakcollect queries check --prometheus-url http://prometheus:9090 --service api --from now-6h
+                                                  # and which queries return data for api
+  leakcollect queries check --queries ./packs     # your own packs before they are used
+
+Exit codes: 0 no problem found, 1 a problem found (rate(), irate() or increase() on a
+gauge), 2 usage (a pack that does not parse, a bad time or selector), 4 Prometheus
+unreachable or a query failed, 70 internal error, 130 interrupted (Ctrl-C).";
+
 #[derive(Debug, Subcommand)]
 pub enum QueriesCommand {
     /// The packs: runtime, exporter, the metrics that identify it, its queries.
+    #[command(after_help = QUERIES_LIST_HELP)]
     List {
         /// Directory with packs overriding the built-in ones.
         #[arg(long, value_name = "DIR")]
@@ -531,6 +665,7 @@ pub enum QueriesCommand {
     },
     /// Parse every pack, flag rate()/irate()/increase() on gauges (metric metadata when a
     /// server is given, else the name), and with --service, say which queries return data.
+    #[command(after_help = QUERIES_CHECK_HELP)]
     Check(CheckArgs),
 }
 
@@ -539,8 +674,15 @@ pub struct CheckArgs {
     /// Directory with packs overriding the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
-    /// Ask this server for metric types (and data, with --service).
-    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    /// Ask this server for metric types (and data, with --service). Without the flag, the
+    /// PROMETHEUS_URL environment variable is read; help never shows its value (a URL can
+    /// hold a password).
+    #[arg(
+        long,
+        env = "PROMETHEUS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub prometheus_url: Option<String>,
     /// Check which queries return data for this service.
     #[arg(long, value_name = "NAME")]

@@ -16,3 +16,7 @@ pub const PROMETHEUS: i32 = 4;
 pub const OUTPUT: i32 = 5;
 /// An internal error: a bug in leakcollect (please report it with the message).
 pub const INTERNAL: i32 = 70;
+/// Interrupted (Ctrl-C): leakcollect installs no SIGINT handler, so the signal ends the
+/// process and the shell reports 128 + 2. Files are replaced atomically, so an output or
+/// a draft is left as it was or complete. Never returned by leakcollect itself.
+pub const INTERRUPTED: i32 = 130;

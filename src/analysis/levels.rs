@@ -1,6 +1,6 @@
-//! Levels: the memory at the period's start (baseline), 6 h in, at its end and at its
-//! peak, as medians across instances (the peak: the highest of any instance); RSS and
-//! active handles at the end. Also the shared helpers every figure uses to cut a series
+//! Levels: the memory at the period's start (baseline), 6 h in and at its end as medians
+//! across instances, and its peak as the highest sample of any instance; RSS at the end
+//! (median) and its peak (highest), and active handles at the end (summed). Also the shared helpers every figure uses to cut a series
 //! to a period.
 
 use super::PeriodView;
