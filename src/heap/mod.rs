@@ -3,13 +3,15 @@
 //! for `leakcollect heap`; it never reaches up into `commands` (it takes paths and a quiet
 //! flag and returns a [`model::HeapReport`]), and `render` turns that report into text.
 //!
-//! Files: `input` (opening, gzip and format detection, the free-memory check), `v8`
+//! Files: `formats` (the registry: which formats exist, recognised by content), `input`
+//! (opening, gzip, the free-memory check), `v8`
 //! (streaming snapshot parser), `graph` (class names, edge names), `dominators`
 //! (retained sizes), `paths` (shortest retainer paths, clustering, pattern hints),
 //! `diff` (the series: deltas, three-snapshot set, suspects), `pprof`, `model`, `render`.
 
 pub mod diff;
 pub mod dominators;
+pub mod formats;
 pub mod graph;
 pub mod input;
 pub mod model;
@@ -44,10 +46,14 @@ pub enum HeapError {
         "{path}: the gzip data is corrupt ({detail}); copy the file again or take a new snapshot"
     )]
     Gzip { path: PathBuf, detail: String },
-    #[error(
-        "{path}: not a V8 heap snapshot nor a pprof heap profile (it starts with {start}); give .heapsnapshot files (Node.js v8.writeHeapSnapshot, Chrome DevTools) or pprof heap profiles (/debug/pprof/heap)"
-    )]
-    NotHeapFile { path: PathBuf, start: String },
+    #[error("{path}: not a {expected} (it starts with {start}); give {hints}")]
+    NotHeapFile {
+        path: PathBuf,
+        start: String,
+        /// The registry's format names ("V8 heap snapshot nor a pprof heap profile").
+        expected: String,
+        hints: String,
+    },
     #[error("{path}: not a valid {what}: {detail}; take the snapshot again")]
     Invalid {
         path: PathBuf,
@@ -114,19 +120,16 @@ pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport
     }
     let first = &opened[0];
     for other in &opened[1..] {
-        if other.kind != first.kind {
+        if other.format != first.format {
             return Err(HeapError::MixedFormats {
                 path: other.path.clone(),
                 first: first.path.clone(),
-                this: other.kind.describe(),
-                other: first.kind.describe(),
+                this: formats::entry(other.format).name,
+                other: formats::entry(first.format).name,
             });
         }
     }
-    match first.kind {
-        input::Kind::V8 => diff::analyse_v8(opened, options),
-        input::Kind::Pprof => pprof::analyse(opened, options),
-    }
+    (formats::entry(first.format).analyse)(opened, options)
 }
 
 /// `path` shortened for messages in the report: the file name.

@@ -75,6 +75,24 @@ pub struct Function {
     pub name: i64,
 }
 
+/// Decoded messages are a few times bigger than their wire form.
+pub const MEMORY_PER_BYTE: f64 = 6.0;
+
+/// A protobuf message starts with a field tag: profile.proto's fields are 1–14, varint
+/// (0) or length-delimited (2); writers order them freely (Go starts with period_type,
+/// 11). Text is never taken for one.
+pub fn sniff(head: &[u8]) -> bool {
+    let Some(&b) = head.first() else {
+        return false;
+    };
+    head.len() > 2
+        && matches!(b & 7, 0 | 2)
+        && (1..=14).contains(&(b >> 3))
+        && !head
+            .iter()
+            .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace())
+}
+
 /// Frames kept per site, leaf first.
 const STACK_FRAMES: usize = 5;
 const MAX_SUSPECTS: usize = 3;
@@ -335,7 +353,6 @@ fn grew_steadily(all: &[Sites], name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::input::Kind;
     use std::path::PathBuf;
 
     /// A profile with the given sample types; one sample per (leaf, caller, values), the
@@ -411,7 +428,7 @@ mod tests {
             path: PathBuf::from("p.pb.gz"),
             size_bytes: 1,
             gzip: false,
-            kind: Kind::Pprof,
+            format: Format::Pprof,
         }
     }
 
