@@ -40,7 +40,7 @@ pub static FORMATS: [Entry; 2] = [
         source_hint: ".heapsnapshot files (Node.js v8.writeHeapSnapshot, Chrome DevTools)",
         sniff: super::v8::sniff,
         memory_per_byte: super::v8::MEMORY_PER_BYTE,
-        analyse: super::diff::analyse_v8,
+        analyse: super::v8::analyse,
     },
     Entry {
         format: Format::Pprof,

@@ -4,18 +4,13 @@
 //! flag and returns a [`model::HeapReport`]), and `render` turns that report into text.
 //!
 //! Files: `formats` (the registry: which formats exist, recognised by content), `input`
-//! (opening, gzip, the free-memory check), `v8`
-//! (streaming snapshot parser), `graph` (class names, edge names), `dominators`
-//! (retained sizes), `paths` (shortest retainer paths, clustering, pattern hints),
-//! `diff` (the series: deltas, three-snapshot set, suspects), `pprof`, `model`, `render`.
+//! (opening, gzip, the free-memory check), `model` (the common result), and one folder
+//! per format: `v8/` (parse, graph, dominators, snapshot, series, paths, pattern,
+//! suspects, analysis) and `pprof/` (format, decode, analysis); `render` (to be moved).
 
-pub mod diff;
-pub mod dominators;
 pub mod formats;
-pub mod graph;
 pub mod input;
 pub mod model;
-pub mod paths;
 pub mod pprof;
 pub mod render;
 pub mod v8;
