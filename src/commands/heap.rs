@@ -2,8 +2,8 @@
 //! Nothing is written when any file fails, so no partial output file exists.
 
 use crate::cli::{Format, HeapArgs};
-use crate::heap::{self, render};
 use crate::{EXIT_OK, output};
+use crate::{heap, render::heap as render};
 
 pub fn run(args: &HeapArgs) -> anyhow::Result<i32> {
     if let Some(path) = &args.output {

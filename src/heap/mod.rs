@@ -6,13 +6,13 @@
 //! Files: `formats` (the registry: which formats exist, recognised by content), `input`
 //! (opening, gzip, the free-memory check), `model` (the common result), and one folder
 //! per format: `v8/` (parse, graph, dominators, snapshot, series, paths, pattern,
-//! suspects, analysis) and `pprof/` (format, decode, analysis); `render` (to be moved).
+//! suspects, analysis) and `pprof/` (format, decode, analysis). No text for people is
+//! made here: `render::heap` formats the model.
 
 pub mod formats;
 pub mod input;
 pub mod model;
 pub mod pprof;
-pub mod render;
 pub mod v8;
 
 use std::path::{Path, PathBuf};
@@ -124,7 +124,9 @@ pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport
             });
         }
     }
-    (formats::entry(first.format).analyse)(opened, options)
+    let mut report = (formats::entry(first.format).analyse)(opened, options)?;
+    report.decide();
+    Ok(report)
 }
 
 /// `path` shortened for messages in the report: the file name.

@@ -6,7 +6,7 @@ use super::decode::{self, InUse, string};
 use super::format::{Location, Profile};
 use crate::heap::input::Opened;
 use crate::heap::model::{self, Consumer, Format, Growing, HeapReport, Pattern, PatternKind};
-use crate::heap::model::{SnapshotInfo, Suspect};
+use crate::heap::model::{SnapshotInfo, Suspect, Technique};
 use crate::heap::{HeapError, Options};
 use std::collections::{BTreeMap, HashMap};
 
@@ -177,6 +177,9 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         top_consumers,
         suspects,
         warnings,
+        technique: Technique::PprofFlat,
+        leaked_object: None,
+        hints: Vec::new(),
     })
 }
 

@@ -11,7 +11,7 @@ use super::series::Series;
 use super::snapshot::{self, AnalysedSnapshot, Summary};
 use super::suspects::{suspects, top_consumers};
 use crate::heap::input::Opened;
-use crate::heap::model::{self, Format, HeapReport};
+use crate::heap::model::{self, Format, HeapReport, Technique};
 use crate::heap::{HeapError, Options};
 
 /// Below this share of an older snapshot's objects found again (same id, same class)
@@ -130,5 +130,18 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         top_consumers,
         suspects,
         warnings,
+        technique: technique(opened.len(), series.comparable),
+        leaked_object: None,
+        hints: Vec::new(),
     })
+}
+
+/// How the series was compared: by object ids when they are comparable.
+fn technique(files: usize, comparable: bool) -> Technique {
+    match (files, comparable) {
+        (1, _) => Technique::SingleSnapshot,
+        (_, false) => Technique::CountDeltas,
+        (2, true) => Technique::NewInSecond,
+        _ => Technique::ThreeSnapshot,
+    }
 }
