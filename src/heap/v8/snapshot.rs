@@ -73,19 +73,24 @@ pub struct AnalysedSnapshot {
 pub fn analyse_one(opened: &Opened, options: &Options) -> Result<AnalysedSnapshot, HeapError> {
     let reader = opened.reader(options.quiet)?;
     let snap = parse::parse(reader).map_err(|e| parse_error(opened, e))?;
+    Ok(analyse_graph(snap))
+}
+
+/// Classes, dominators and per-class retained sizes of a parsed snapshot.
+pub fn analyse_graph(snap: Snapshot) -> AnalysedSnapshot {
     let types = Types::of(&snap);
     // Dominators first: their temporaries are the peak of memory, and the classes'
     // per-node array need not be alive then.
     let dom = dominators::compute(&snap, &types);
     let classes = Classes::build(&snap, &types);
     let class_retained = dominators::class_retained(&snap, &dom, &classes);
-    Ok(AnalysedSnapshot {
+    AnalysedSnapshot {
         snap,
         types,
         classes,
         dom,
         class_retained,
-    })
+    }
 }
 
 /// Heap objects' (id, class hash): embedder nodes' (even) ids change between snapshots,
