@@ -81,13 +81,17 @@ fn schema_errors(doc: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Runs a Node program in a fresh folder; returns the folder and its snapshots in order.
+/// Runs a Node program in a fresh folder, its stdout a file (as a service's log would
+/// be: Node then writes it through a SyncWriteStream); returns the folder and its
+/// snapshots in order (the JSON array on the program's last line of output).
 fn node_snapshots(script: &str, rounds: &str) -> (tempfile::TempDir, Vec<PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stdout.log");
     let out = Command::new(node_bin())
         .arg(repo(&format!("tests/heap/node/{script}")))
         .arg(rounds)
         .current_dir(dir.path())
+        .stdout(std::fs::File::create(&log).unwrap())
         .output()
         .expect("node runs");
     assert!(
@@ -95,7 +99,10 @@ fn node_snapshots(script: &str, rounds: &str) -> (tempfile::TempDir, Vec<PathBuf
         "{script}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let names: Vec<String> = serde_json::from_slice(&out.stdout).expect("file names");
+    let printed = std::fs::read_to_string(&log).unwrap();
+    let last = printed.lines().last().unwrap_or_default();
+    let names: Vec<String> = serde_json::from_str(last).expect("file names");
+    std::fs::remove_file(&log).unwrap();
     let files = names.iter().map(|n| dir.path().join(n)).collect();
     (dir, files)
 }
@@ -119,6 +126,74 @@ fn edges(path: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|s| s["edge"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// global_array.js: every request pushes a LeakyRequestContext onto `global.leaked`;
+/// console.log first runs after snapshot 1, making `process.stdout` once.
+fn global_array() -> &'static (tempfile::TempDir, Vec<PathBuf>) {
+    static FILES: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
+    FILES.get_or_init(|| node_snapshots("global_array.js", &format!("{W},{N1},{N2}")))
+}
+
+fn global_array_json() -> &'static Value {
+    static JSON: OnceLock<Value> = OnceLock::new();
+    JSON.get_or_init(|| heap_json(&global_array().1))
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn only_classes_growing_at_every_step_are_suspects() {
+    let files = &global_array().1;
+    let json = global_array_json();
+    // process.stdout (a SyncWriteStream) is made by the first console.log, between
+    // snapshots 1 and 2: it is in the three-snapshot set, yet it does not grow.
+    let stdout = by_name(&json["growing"], "SyncWriteStream")
+        .unwrap_or_else(|| panic!("the scenario makes no stdout: {:#}", json["growing"]));
+    assert!(stdout["allocated_between_first_two_alive_at_last"].as_u64() > Some(0));
+    let early = heap_json(&files[..2]);
+    let late = heap_json(&files[1..]);
+    assert!(by_name(&late["growing"], "SyncWriteStream").is_none());
+    let suspects = names(&json["suspects"]);
+    assert!(
+        !suspects.contains(&"SyncWriteStream".to_string()),
+        "{suspects:?}"
+    );
+    // Every suspect grew between snapshots 1 and 2 and again between 2 and 3.
+    for name in &suspects {
+        for pair in [&early, &late] {
+            let g = by_name(&pair["growing"], name);
+            assert!(
+                g.is_some_and(|g| g["count_delta"].as_i64() > Some(0)),
+                "{name} is a suspect but did not grow in {:#}",
+                pair["snapshots"]
+            );
+        }
+    }
+    assert_eq!(json["leaked_object"], "LeakyRequestContext");
+    assert!(
+        json["hints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| !names_of(&h["suspects"]).contains(&"SyncWriteStream".to_string())),
+        "{:#}",
+        json["hints"]
+    );
+}
+
+fn names_of(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
         .collect()
 }
 

@@ -92,13 +92,15 @@ impl Series<'_> {
         out
     }
 
-    /// Grew at every step (never fell), which a leak does and churn rarely does.
-    pub fn grew_steadily(&self, name: &str) -> bool {
+    /// The count rose between every two consecutive snapshots, which a leak does and
+    /// churn rarely does. An object made once between two snapshots (`process.stdout`,
+    /// made by the first `console.log`) rises once and then stays: not growing.
+    pub fn grew_at_every_step(&self, name: &str) -> bool {
         let counts: Vec<u64> = self
             .summaries
             .iter()
             .map(|s| s.classes.get(name).map_or(0, |c| c.count))
             .collect();
-        counts.windows(2).all(|w| w[1] >= w[0])
+        counts.windows(2).all(|w| w[1] > w[0])
     }
 }

@@ -40,7 +40,7 @@ pub fn suspects(
     let mut leaked_ids: HashMap<u64, String> = HashMap::new();
     for g in growing {
         let retained_growth = g.retained_bytes_delta.unwrap_or(0);
-        if internal(&g.name) || retained_growth <= 0 || !series.grew_steadily(&g.name) {
+        if internal(&g.name) || retained_growth <= 0 || !series.grew_at_every_step(&g.name) {
             continue;
         }
         let leaked: Vec<usize> = if series.comparable {
