@@ -166,6 +166,8 @@ pub enum PatternKind {
     EventEmitterListeners,
     Timers,
     OpenHandles,
+    /// An Array held by a property of the global object or a scope's variable.
+    GlobalCollection,
     MapSetCache,
     ObjectCache,
     ClosureContext,
@@ -180,7 +182,7 @@ impl PatternKind {
             PatternKind::Timers => Some(FixBox::ClearTimers),
             PatternKind::OpenHandles => Some(FixBox::CloseConnections),
             PatternKind::MapSetCache | PatternKind::ObjectCache => Some(FixBox::WeakCache),
-            PatternKind::ClosureContext => Some(FixBox::Other),
+            PatternKind::GlobalCollection | PatternKind::ClosureContext => Some(FixBox::Other),
             PatternKind::Unknown => None,
         }
     }

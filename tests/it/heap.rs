@@ -189,6 +189,28 @@ fn only_classes_growing_at_every_step_are_suspects() {
     );
 }
 
+#[test]
+fn a_global_array_that_only_grows_is_a_named_pattern() {
+    let json = global_array_json();
+    let s = by_name(&json["suspects"], "LeakyRequestContext")
+        .unwrap_or_else(|| panic!("no suspect: {:#}", json["suspects"]));
+    assert_eq!(s["count"], N1);
+    let path = s["retainer_path"].as_array().unwrap();
+    let n = path.len();
+    assert_eq!(path[n - 2]["edge"], "leaked", "{path:#?}");
+    assert_eq!(path[n - 2]["node"], "Array");
+    assert_eq!(path[n - 1]["edge_type"], "element");
+    assert_eq!(
+        s["pattern"]["kind"], "global-collection",
+        "{:#}",
+        s["pattern"]
+    );
+    let based_on = s["pattern"]["based_on"].as_str().unwrap();
+    assert!(based_on.contains("`leaked`"), "{based_on}");
+    assert!(based_on.contains("global object"), "{based_on}");
+    assert_eq!(json["hints"][0]["kind"], "global-collection");
+}
+
 fn names_of(list: &Value) -> Vec<String> {
     list.as_array()
         .unwrap()

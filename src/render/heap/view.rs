@@ -56,6 +56,7 @@ pub fn pattern_text(kind: PatternKind) -> &'static str {
         PatternKind::EventEmitterListeners => "EventEmitter listeners never removed",
         PatternKind::Timers => "timers never cleared",
         PatternKind::OpenHandles => "sockets or handles left open",
+        PatternKind::GlobalCollection => "a global or module-level Array that only grows",
         PatternKind::MapSetCache => "an unbounded Map/Set cache",
         PatternKind::ObjectCache => "an unbounded object used as a cache",
         PatternKind::ClosureContext => "closures retaining their context",
