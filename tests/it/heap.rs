@@ -211,6 +211,68 @@ fn a_global_array_that_only_grows_is_a_named_pattern() {
     assert_eq!(json["hints"][0]["kind"], "global-collection");
 }
 
+#[test]
+fn paths_follow_what_a_person_would_not_prototypes() {
+    let json = global_array_json();
+    // The module-level `sessions` Map is reachable from a leaked context's
+    // `__proto__` → `constructor` (shorter) and from global.app…routes.get (longer).
+    let map = by_name(&json["top_consumers"], "Map")
+        .unwrap_or_else(|| panic!("sessions is no top consumer: {:#}", json["top_consumers"]));
+    let e = edges(&map["retainer_path"]);
+    assert_eq!(
+        e[1..],
+        [
+            "app", "server", "router", "routes", "get", "context", "sessions"
+        ],
+        "{e:?}"
+    );
+    let avoided = ["__proto__", "constructor"];
+    for list in ["top_consumers", "suspects"] {
+        for item in json[list].as_array().unwrap() {
+            let e = edges(&item["retainer_path"]);
+            assert!(
+                !e.iter().any(|x| avoided.contains(&x.as_str())),
+                "{}: {e:?}",
+                item["name"]
+            );
+        }
+    }
+}
+
+#[test]
+fn the_markdown_says_what_each_count_counts() {
+    let (dir, files) = global_array();
+    let md = markdown(files, dir.path());
+    let json = global_array_json();
+    let grown = by_name(&json["growing"], "LeakyRequestContext").unwrap()["count_delta"]
+        .as_i64()
+        .unwrap();
+    for wanted in [
+        "instances of each class and their self size, snapshot 1 → 3".to_string(),
+        format!("- LeakyRequestContext: +{grown} instances"),
+        format!(
+            "LeakyRequestContext — {N1} leaked objects (allocated between snapshots 1 and 2 and still alive in snapshot 3; the class has +{grown} instances from snapshot 1 to 3, those made after snapshot 2 included)"
+        ),
+    ] {
+        assert!(md.contains(&wanted), "missing {wanted:?} in:\n{md}");
+    }
+}
+
+/// `leakcollect heap FILES -o DIR/report.md -q`: the Markdown.
+fn markdown(files: &[PathBuf], dir: &Path) -> String {
+    let out_path = dir.join("report.md");
+    let mut args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.extend(["-o".into(), out_path.display().to_string(), "-q".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = leakcollect(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&out_path).unwrap()
+}
+
 fn names_of(list: &Value) -> Vec<String> {
     list.as_array()
         .unwrap()

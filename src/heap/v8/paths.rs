@@ -1,13 +1,20 @@
 //! Shortest retainer paths from a GC root, and clustering of many leaked objects' paths
 //! into one representative (as memlab does).
 //!
-//! Paths come from one breadth-first search from the root over the edges DevTools
-//! follows for its "distance": no weak edges, shortcut edges only from the root, and not
-//! the two internal edges DevTools hides (`sloppy_function_map` of a native context, the
-//! value slots of `(map descriptors)`). As in DevTools, the user's global objects are
-//! searched first and the other roots (`(GC roots)`: handles, stack, compilation cache…)
-//! only for what the globals do not reach, so paths read from `global`/`Window` when one
-//! exists.
+//! Paths come from one search from the root over the edges DevTools follows for its
+//! "distance": no weak edges, shortcut edges only from the root, and not the two internal
+//! edges DevTools hides (`sloppy_function_map` of a native context, the value slots of
+//! `(map descriptors)`). As in DevTools, the user's global objects are searched first and
+//! the other roots (`(GC roots)`: handles, stack, compilation cache…) only for what the
+//! globals do not reach, so paths read from `global`/`Window` when one exists.
+//!
+//! Among those, the path shown is the one a person would follow: the fewest "costly"
+//! edges first (V8's internal and hidden edges, such as an object's `map`, a closure's
+//! `context`, a Map's `table`, and the `__proto__` and `constructor` properties), then
+//! the fewest edges. Otherwise a module's variables are shown through some leaked
+//! object's `__proto__` → `constructor` (the class, whose scope is the module's), as if
+//! the prototype held them. The search is breadth-first per number of costly edges:
+//! each level's costly edges seed the next level, in order of length.
 
 use super::graph::{self, ROOT, Types};
 use super::parse::Snapshot;
@@ -16,7 +23,8 @@ use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
 
-/// BFS parents: for each node the node it was first reached from, and by which edge.
+/// Search parents: for each node the node its preferred path comes from, and by which
+/// edge.
 pub struct Parents {
     parent: Vec<u32>,
     edge: Vec<u32>,
@@ -42,37 +50,139 @@ fn followed(s: &Snapshot, t: &Types, from: usize, edge: usize) -> bool {
     true
 }
 
-pub fn bfs(s: &Snapshot, t: &Types) -> Parents {
-    let n = s.node_count();
-    let mut parent = vec![NONE; n];
-    let mut via = vec![NONE; n];
-    parent[ROOT] = ROOT as u32;
-    let mut queue: std::collections::VecDeque<u32> = Default::default();
-    // Phase 1 seeds: the root's non-synthetic children (the user's global objects);
-    // phase 2: the others.
-    for phase in 0..2 {
-        for e in s.edges_of(ROOT) {
-            let to = s.edge_to(e);
-            let synthetic = Some(s.node_type(to)) == t.synthetic;
-            if parent[to] == NONE && synthetic == (phase == 1) && followed(s, t, ROOT, e) {
-                parent[to] = ROOT as u32;
-                via[to] = e as u32;
-                queue.push_back(to as u32);
-            }
+/// The edges a person would not follow (see the module comment), looked up once.
+struct Costly {
+    internal: Option<u32>,
+    hidden: Option<u32>,
+    property: Option<u32>,
+    /// String-table indices of `__proto__` and `constructor`.
+    names: Vec<u32>,
+}
+
+impl Costly {
+    fn of(s: &Snapshot) -> Costly {
+        let names = (0..s.strings.len())
+            .filter(|&i| matches!(s.strings.get(i), "__proto__" | "constructor"))
+            .map(|i| i as u32)
+            .collect();
+        Costly {
+            internal: s.edge_type_index("internal"),
+            hidden: s.edge_type_index("hidden"),
+            property: s.edge_type_index("property"),
+            names,
         }
-        while let Some(node) = queue.pop_front() {
-            let node = node as usize;
-            for e in s.edges_of(node) {
-                let to = s.edge_to(e);
-                if parent[to] == NONE && followed(s, t, node, e) {
-                    parent[to] = node as u32;
-                    via[to] = e as u32;
+    }
+
+    #[inline]
+    fn is(&self, s: &Snapshot, edge: usize) -> bool {
+        let ty = Some(s.edge_type(edge));
+        ty == self.internal
+            || ty == self.hidden
+            || (ty == self.property && self.names.contains(&s.edge_name(edge)))
+    }
+}
+
+/// The search's state: parents as they are found, and each reached node's length.
+struct Search<'a> {
+    s: &'a Snapshot,
+    t: &'a Types,
+    costly: Costly,
+    parent: Vec<u32>,
+    via: Vec<u32>,
+    len: Vec<u32>,
+    /// Already a seed of the next level (its first seed is its shortest).
+    pending: Vec<bool>,
+}
+
+impl Search<'_> {
+    fn reach(&mut self, to: usize, from: usize, edge: usize) {
+        self.parent[to] = from as u32;
+        self.via[to] = edge as u32;
+        self.len[to] = self.len[from] + 1;
+    }
+
+    /// One level: breadth-first over cheap edges from `seeds` ((from, edge), by
+    /// length), merging the seeds in by length; returns the next level's seeds.
+    fn level(&mut self, seeds: &[(u32, u32)]) -> Vec<(u32, u32)> {
+        let mut next = Vec::new();
+        let mut queue: std::collections::VecDeque<u32> = Default::default();
+        let mut k = 0;
+        loop {
+            let seed_len = seeds.get(k).map(|&(from, _)| self.len[from as usize] + 1);
+            let queued_len = queue.front().map(|&n| self.len[n as usize]);
+            let take_seed = match (seed_len, queued_len) {
+                (Some(a), Some(b)) => a <= b,
+                (a, b) => a.is_some() && b.is_none(),
+            };
+            if take_seed {
+                let (from, edge) = (seeds[k].0 as usize, seeds[k].1 as usize);
+                k += 1;
+                let to = self.s.edge_to(edge);
+                if self.parent[to] == NONE {
+                    self.reach(to, from, edge);
                     queue.push_back(to as u32);
                 }
+            } else if let Some(node) = queue.pop_front() {
+                self.expand(node as usize, &mut queue, &mut next);
+            } else {
+                return next;
             }
         }
     }
-    Parents { parent, edge: via }
+
+    fn expand(
+        &mut self,
+        node: usize,
+        queue: &mut std::collections::VecDeque<u32>,
+        next: &mut Vec<(u32, u32)>,
+    ) {
+        for e in self.s.edges_of(node) {
+            let to = self.s.edge_to(e);
+            if self.parent[to] != NONE || !followed(self.s, self.t, node, e) {
+                continue;
+            }
+            if !self.costly.is(self.s, e) {
+                self.reach(to, node, e);
+                queue.push_back(to as u32);
+            } else if !self.pending[to] {
+                self.pending[to] = true;
+                next.push((node as u32, e as u32));
+            }
+        }
+    }
+}
+
+pub fn bfs(s: &Snapshot, t: &Types) -> Parents {
+    let n = s.node_count();
+    let mut search = Search {
+        s,
+        t,
+        costly: Costly::of(s),
+        parent: vec![NONE; n],
+        via: vec![NONE; n],
+        len: vec![0; n],
+        pending: vec![false; n],
+    };
+    search.parent[ROOT] = ROOT as u32;
+    // First the root's non-synthetic children (the user's global objects), then the
+    // others, each to the end.
+    for synthetic in [false, true] {
+        let mut seeds: Vec<(u32, u32)> = s
+            .edges_of(ROOT)
+            .filter(|&e| {
+                let child_synthetic = Some(s.node_type(s.edge_to(e))) == t.synthetic;
+                child_synthetic == synthetic && followed(s, t, ROOT, e)
+            })
+            .map(|e| (ROOT as u32, e as u32))
+            .collect();
+        while !seeds.is_empty() {
+            seeds = search.level(&seeds);
+        }
+    }
+    Parents {
+        parent: search.parent,
+        edge: search.via,
+    }
 }
 
 impl Parents {

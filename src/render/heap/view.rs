@@ -150,32 +150,71 @@ fn snapshots(report: &HeapReport) -> Vec<Value> {
         .collect()
 }
 
+/// What a suspect's leaked objects are, by how the files were compared.
+fn leaked_meaning(report: &HeapReport) -> String {
+    let last = report.snapshots.len();
+    match report.technique {
+        Technique::ThreeSnapshot => {
+            format!("allocated between snapshots 1 and 2 and still alive in snapshot {last}")
+        }
+        Technique::NewInSecond => "new in snapshot 2 (absent in snapshot 1)".into(),
+        Technique::CountDeltas => {
+            "the class's newest instances, as many as it gained (object ids not comparable)".into()
+        }
+        Technique::PprofFlat => "the growth of the site's in-use objects".into(),
+        Technique::SingleSnapshot => "none (one snapshot)".into(),
+    }
+}
+
+/// The legend of the growing list: what its two counts are.
+fn growing_legend(report: &HeapReport) -> String {
+    let last = report.snapshots.len();
+    match report.technique {
+        Technique::PprofFlat => {
+            format!("in-use objects and bytes per allocation site, profile 1 → {last}")
+        }
+        Technique::CountDeltas | Technique::SingleSnapshot => {
+            format!("instances of each class and their self size, snapshot 1 → {last}")
+        }
+        _ => format!(
+            "instances of each class and their self size, snapshot 1 → {last}; in brackets how many of them were {} — the leaked objects — and the class's retained-size change",
+            leaked_meaning(report)
+        ),
+    }
+}
+
+fn growing_note(report: &HeapReport, g: &crate::heap::model::Growing) -> String {
+    match (
+        g.allocated_between_first_two_alive_at_last,
+        g.retained_bytes_delta,
+    ) {
+        (Some(n), Some(r)) if report.technique == Technique::NewInSecond => {
+            format!("[{n} new in snapshot 2; retained {}]", mb(r, true))
+        }
+        (Some(n), Some(r)) => format!(
+            "[{n} allocated between snapshots 1 and 2 still alive; retained {}]",
+            mb(r, true)
+        ),
+        (None, Some(r)) => format!("[retained {}]", mb(r, true)),
+        _ => g
+            .stack
+            .as_ref()
+            .map(|s| format!("[at {}]", s.join(" ← ")))
+            .unwrap_or_default(),
+    }
+}
+
 fn growing(report: &HeapReport) -> Vec<Value> {
     report
         .growing
         .iter()
         .take(10)
         .map(|g| {
-            let note = match (
-                g.allocated_between_first_two_alive_at_last,
-                g.retained_bytes_delta,
-            ) {
-                (Some(n), Some(r)) => format!(
-                    "[{n} allocated between snapshots 1 and 2 still alive; retained {}]",
-                    mb(r, true)
-                ),
-                (None, Some(r)) => format!("[retained {}]", mb(r, true)),
-                _ => g
-                    .stack
-                    .as_ref()
-                    .map(|s| format!("[at {}]", s.join(" ← ")))
-                    .unwrap_or_default(),
-            };
             json!({
                 "name": g.name,
                 "count": format!("{:+}", g.count_delta),
                 "bytes": mb(g.bytes_delta, true),
-                "note": note,
+                "note": growing_note(report, g),
             })
         })
         .collect()
@@ -197,7 +236,8 @@ fn consumers(report: &HeapReport) -> Vec<Value> {
         .collect()
 }
 
-/// The Leaked Object line.
+/// The Leaked Object line: the suspect, what its leaked objects are next to the class's
+/// instance growth, and what the class retains.
 fn leaked_object(report: &HeapReport) -> String {
     let Some(s) = main_suspect(report) else {
         return if report.snapshots.len() < 2 {
@@ -213,9 +253,11 @@ fn leaked_object(report: &HeapReport) -> String {
         .map(|o| o.name.as_str())
         .collect();
     format!(
-        "{} — {} leaked objects; {} {} ({} since the first) (generated{})",
+        "{} — {} leaked objects ({}{}); {} {} ({} since the first) (generated{})",
         s.name,
         s.count,
+        leaked_meaning(report),
+        class_growth(report, s),
         if report.format == Format::Pprof {
             "in use where it is allocated, in the last profile:"
         } else {
@@ -228,6 +270,31 @@ fn leaked_object(report: &HeapReport) -> String {
         } else {
             format!("; other suspects: {}", others.join(", "))
         }
+    )
+}
+
+/// "; the class has +N instances from snapshot 1 to M, …" when that differs from the
+/// leaked objects (V8 with object ids).
+fn class_growth(report: &HeapReport, s: &Suspect) -> String {
+    let ids = matches!(
+        report.technique,
+        Technique::ThreeSnapshot | Technique::NewInSecond
+    );
+    let Some(g) = report.growing.iter().find(|g| g.name == s.name) else {
+        return String::new();
+    };
+    if !ids {
+        return String::new();
+    }
+    let last = report.snapshots.len();
+    let after = if report.technique == Technique::ThreeSnapshot {
+        ", those made after snapshot 2 included"
+    } else {
+        ""
+    };
+    format!(
+        "; the class has {:+} instances from snapshot 1 to {last}{after}",
+        g.count_delta
     )
 }
 
@@ -300,6 +367,7 @@ pub fn view(report: &HeapReport) -> Value {
         "snapshots": snapshots(report),
         "method": method(report),
         "growing": growing(report),
+        "growing_legend": growing_legend(report),
         "growing_none": if report.snapshots.len() < 2 { "one snapshot: nothing to compare" } else { "none" },
         "consumers": consumers(report),
         "leaked_object": leaked_object(report),

@@ -3,6 +3,10 @@
 // also logs one line per round with console.log, whose first call (after snapshot 1)
 // makes `process.stdout` (a SyncWriteStream when stdout is a file): one object, made
 // once, which must not be taken for a leak.
+// A module-level `sessions` Map (5,000 entries, made before snapshot 1, never growing)
+// is read by a route handler at `global.app.server.router.routes.get`: a person's path
+// to it. Its shorter path runs from a leaked context through `__proto__` →
+// `constructor` (the class, whose scope is the module's) and must not be the one shown.
 //
 //   node global_array.js W,N1,N2[,…] > out.json   (snapshots as in leaky.js; prints
 //                                                  their names as JSON on the last line)
@@ -19,6 +23,20 @@ class LeakyRequestContext {
 
 global.leaked = [];
 let nextId = 0;
+
+const sessions = new Map();
+for (let i = 0; i < 5000; i++) sessions.set('session-' + i, { user: 'user-' + i, roles: ['reader'] });
+global.app = {
+  server: {
+    router: {
+      routes: {
+        get: function handle(key) {
+          return sessions.get(key);
+        },
+      },
+    },
+  },
+};
 
 function handleRequest() {
   global.leaked.push(new LeakyRequestContext(nextId++));
