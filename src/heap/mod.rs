@@ -72,6 +72,14 @@ pub enum HeapError {
         previous_max_id: u64,
     },
     #[error(
+        "{path} comes from a different process than {others} ({evidence}); object ids are a process's own, so snapshots compare only within one process: give snapshots of one process, oldest first"
+    )]
+    DifferentProcess {
+        path: PathBuf,
+        others: String,
+        evidence: v8::process::Evidence,
+    },
+    #[error(
         "{path} holds the same heap as {previous} (same objects, same ids): the same snapshot given twice, or a copy; give snapshots taken some time apart, oldest first"
     )]
     Identical { path: PathBuf, previous: PathBuf },

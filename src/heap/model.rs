@@ -26,7 +26,8 @@ pub struct HeapReport {
     /// For pprof: the sample types compared (`inuse_space`/`inuse_objects` or `space`/`objects`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample_types: Option<Vec<String>>,
-    /// Whether the three-snapshot technique could be used (V8, ids shared).
+    /// Whether objects were compared by id (V8 with two or more snapshots: always, since
+    /// snapshots of different processes are refused).
     pub ids_comparable: bool,
     /// Classes (V8) or allocation sites (pprof) whose count or bytes grew first→last; V8
     /// by retained growth, pprof by bytes growth.
@@ -56,9 +57,6 @@ pub enum Technique {
     ThreeSnapshot,
     /// V8, 2 snapshots: leaked objects are those new in the second.
     NewInSecond,
-    /// V8 files whose object ids cannot be compared: count deltas only; a suspect's
-    /// leaked objects are its class's newest instances.
-    CountDeltas,
     /// pprof: in-use objects and bytes per allocation site (flat), first→last; a
     /// suspect's count is its in-use objects' growth.
     PprofFlat,

@@ -565,6 +565,14 @@ fn out_of_order_snapshots_are_refused() {
     assert_eq!(code, 2);
     assert!(stderr.contains("seems out of order"), "{stderr}");
     assert!(stderr.contains(&files[0].display().to_string()), "{stderr}");
+    // One process, the last two swapped and renamed: out of order, not another process.
+    let (_d, swapped) = renamed(&[&files[0], &files[2], &files[1]]);
+    let (code, stderr) = fails(&[&swapped[0], &swapped[1], &swapped[2]]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!("{} seems out of order", swapped[2].display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -943,70 +951,72 @@ fn synthetic_markdown_snapshot() {
     insta::assert_snapshot!("heap_synthetic_markdown", md);
 }
 
-#[test]
-fn snapshots_of_two_processes_fall_back_to_count_deltas() {
-    // Two Node processes started from the same startup snapshot number their objects
-    // alike, so ids alone cannot tell; Node's file names carry the pid.
-    let (_a, leaky) = leaky();
-    let (_b, control) = node_snapshots("control.js", "100,300,200");
-    let out = leakcollect(&[
-        control[0].to_str().unwrap(),
-        leaky[2].to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+/// A second run of leaky.js: another process of the same program, whose objects are
+/// numbered almost as the first's (same startup snapshot, same code).
+fn leaky_again() -> &'static (tempfile::TempDir, Vec<PathBuf>) {
+    static FILES: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
+    FILES.get_or_init(|| node_snapshots("leaky.js", &format!("{W},{N1},{N2}")))
+}
+
+/// Copies `files` to s1.heapsnapshot, s2… in a new folder: Node's file names (and their
+/// process ids) gone, only the contents can tell the processes apart.
+fn renamed(files: &[&Path]) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let copies = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let copy = dir.path().join(format!("s{}.heapsnapshot", i + 1));
+            std::fs::copy(f, &copy).unwrap();
+            copy
+        })
+        .collect();
+    (dir, copies)
+}
+
+/// Refused with exit 2 and one line naming `odd` as the file from another process.
+fn refused_naming(files: &[&Path], odd: &Path) -> String {
+    let (code, stderr) = fails(files);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("out of order"), "{stderr}");
+    let odd = odd.display().to_string();
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("were written by different processes"),
+        stderr.starts_with(&format!("error: {odd} comes from a different process")),
         "{stderr}"
     );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["ids_comparable"], false);
-    assert!(
-        json["growing"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|g| g.get("allocated_between_first_two_alive_at_last").is_none())
-    );
+    stderr
 }
 
 #[test]
-fn snapshots_sharing_no_ids_fall_back_to_count_deltas() {
+fn another_process_is_refused_wherever_it_is_given() {
+    let a = &leaky().1;
+    let b = &leaky_again().1;
+    // Node's names carry the pid; another program (control.js) differs in content too.
+    let (_c, control) = node_snapshots("control.js", "100,300,200");
+    refused_naming(&[&control[0], &a[1], &a[2]], &control[0]);
+    refused_naming(&[&a[0], &control[1], &a[2]], &control[1]);
+    // The same program run twice, renamed: only the contents tell (objects with the
+    // same id but another class).
+    let (_d, first) = renamed(&[&b[0], &a[1], &a[2]]);
+    let stderr = refused_naming(&[&first[0], &first[1], &first[2]], &first[0]);
+    assert!(stderr.contains("of other classes"), "{stderr}");
+    let (_e, middle) = renamed(&[&a[0], &b[1], &a[2]]);
+    refused_naming(&[&middle[0], &middle[1], &middle[2]], &middle[1]);
+    let (_f, last) = renamed(&[&a[0], &a[1], &b[2]]);
+    refused_naming(&[&last[0], &last[1], &last[2]], &last[2]);
+    // Two files: either may be the odd one; the message names both.
+    let (_g, two) = renamed(&[&a[0], &b[2]]);
+    let stderr = refused_naming(&[&two[0], &two[1]], &two[1]);
+    assert!(stderr.contains(&two[0].display().to_string()), "{stderr}");
+}
+
+#[test]
+fn snapshots_sharing_no_ids_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     // The second file's objects all have other ids: not the same process.
     let files = synthetic_series(dir.path(), &[(2, 0), (6, 1_000_000)]);
-    let out = leakcollect(&[
-        files[0].to_str().unwrap(),
-        files[1].to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("do not seem to come from one process"),
-        "{stderr}"
-    );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(schema_errors(&json).is_empty());
-    assert_eq!(json["ids_comparable"], false);
-    let g = by_name(&json["growing"], "LeakyThing").unwrap();
-    assert_eq!(g["count_delta"], 4);
-    assert!(g.get("allocated_between_first_two_alive_at_last").is_none());
-    // Suspects still come, from the count deltas: the 4 newest objects.
-    let s = by_name(&json["suspects"], "LeakyThing").unwrap();
-    assert_eq!(s["count"], 4);
-    assert_eq!(s["pattern"]["kind"], "event-emitter-listeners");
+    let stderr = refused_naming(&[&files[0], &files[1]], &files[1]);
+    assert!(stderr.contains("share almost no objects"), "{stderr}");
 }
 
 /// A length at which `message` ends inside the payload of a top-level length-delimited

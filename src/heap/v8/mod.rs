@@ -4,7 +4,8 @@
 //! Files, in the order the data flows: `parse` (the streaming snapshot parser),
 //! `graph` (class names, edge names, which edges keep objects alive), `dominators`
 //! (retained sizes), `snapshot` (one snapshot analysed, and the summary kept of it),
-//! `names` (what Node's default file names say), `series` (deltas first→last, the
+//! `names` (what Node's default file names say), `process` (whether two
+//! snapshots come from one process), `series` (deltas first→last, the
 //! three-snapshot set), `paths` (shortest retainer paths, clustered), `pattern` (the
 //! pattern hint read off a path), `suspects` (suspects and top consumers), `analysis`
 //! (the whole series: reading, checks, assembling the report).
@@ -16,6 +17,7 @@ pub mod names;
 pub mod parse;
 pub mod paths;
 pub mod pattern;
+pub mod process;
 pub mod series;
 pub mod snapshot;
 pub mod suspects;

@@ -28,13 +28,6 @@ pub fn suspects(
     growing: &[Growing],
     survivors: &Survivors,
 ) -> Vec<Suspect> {
-    let class_ids: HashMap<&str, u32> = last
-        .classes
-        .names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.as_str(), i as u32))
-        .collect();
     let mut out: Vec<Suspect> = Vec::new();
     // Which suspect class each leaked object (by id) belongs to.
     let mut leaked_ids: HashMap<u64, String> = HashMap::new();
@@ -43,22 +36,10 @@ pub fn suspects(
         if internal(&g.name) || retained_growth <= 0 || !series.grew_at_every_step(&g.name) {
             continue;
         }
-        let leaked: Vec<usize> = if series.comparable {
-            match survivors.get(&g.name) {
-                Some(v) if !v.is_empty() => v.clone(),
-                _ => continue,
-            }
-        } else {
-            // Without comparable ids, the newest instances (highest ids) stand in.
-            let Some(&class) = class_ids.get(g.name.as_str()) else {
-                continue;
-            };
-            let mut all: Vec<usize> = (0..last.snap.node_count())
-                .filter(|&n| last.classes.of[n] == class)
-                .collect();
-            all.sort_by_key(|&n| std::cmp::Reverse(last.snap.node_id(n)));
-            all.truncate(g.count_delta as usize);
-            all
+        // The leaked objects: the class's part of the three-snapshot set.
+        let leaked: Vec<usize> = match survivors.get(&g.name) {
+            Some(v) if !v.is_empty() => v.clone(),
+            _ => continue,
         };
         let (retainer_path, path_count) =
             paths::representative(&last.snap, &last.types, parents, &leaked).unwrap_or_default();

@@ -72,7 +72,6 @@ fn method(report: &HeapReport) -> String {
             "the three-snapshot technique (objects allocated between snapshots 1 and 2 and still alive in the last)"
         }
         Technique::NewInSecond => "objects new in the second snapshot (by object id)",
-        Technique::CountDeltas => "no object-id comparison (the files do not share ids)",
         Technique::SingleSnapshot => {
             return "one V8 heap snapshot read by `leakcollect heap` (generated): classes by retained size (dominator tree over strong edges), shortest retainer paths from the GC roots; one snapshot cannot show growth.".into();
         }
@@ -158,9 +157,6 @@ fn leaked_meaning(report: &HeapReport) -> String {
             format!("allocated between snapshots 1 and 2 and still alive in snapshot {last}")
         }
         Technique::NewInSecond => "new in snapshot 2 (absent in snapshot 1)".into(),
-        Technique::CountDeltas => {
-            "the class's newest instances, as many as it gained (object ids not comparable)".into()
-        }
         Technique::PprofFlat => "the growth of the site's in-use objects".into(),
         Technique::SingleSnapshot => "none (one snapshot)".into(),
     }
@@ -173,7 +169,7 @@ fn growing_legend(report: &HeapReport) -> String {
         Technique::PprofFlat => {
             format!("in-use objects and bytes per allocation site, profile 1 → {last}")
         }
-        Technique::CountDeltas | Technique::SingleSnapshot => {
+        Technique::SingleSnapshot => {
             format!("instances of each class and their self size, snapshot 1 → {last}")
         }
         _ => format!(
