@@ -3,7 +3,7 @@
 //! the free-memory check made before any parsing, and a progress bar on stderr for big
 //! files on a terminal.
 
-use super::model::Format;
+use super::model::{Format, SnapshotInfo, TimeSource};
 use super::{HeapError, formats};
 use flate2::read::MultiGzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,6 +24,8 @@ pub struct Opened {
     pub gzip: bool,
     /// Recognised by content ([`formats::sniff`]).
     pub format: Format,
+    /// The file's modification time, when the file system keeps one.
+    pub modified: Option<std::time::SystemTime>,
 }
 
 pub fn open(path: &Path) -> Result<Opened, HeapError> {
@@ -56,6 +58,7 @@ pub fn open(path: &Path) -> Result<Opened, HeapError> {
         size_bytes,
         gzip,
         format: Format::V8,
+        modified: meta.modified().ok(),
     };
     opened.format = sniff(&opened)?;
     check_memory(path, size_bytes, gzip, opened.format)?;
@@ -279,6 +282,36 @@ impl<R: Read> Read for Counting<R> {
 }
 
 impl Opened {
+    /// What the model says of the file: its path, size, where it is and when it was
+    /// taken (`taken_at`, as its contents or name say, else its modification time).
+    pub fn info(
+        &self,
+        total_heap_bytes: u64,
+        objects: u64,
+        taken_at: Option<(String, TimeSource)>,
+        max_object_id: Option<u64>,
+    ) -> SnapshotInfo {
+        let taken_at = taken_at.or_else(|| {
+            let modified = chrono::DateTime::<chrono::Utc>::from(self.modified?);
+            let text = modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            Some((text, TimeSource::FileModified))
+        });
+        SnapshotInfo {
+            path: self.path.display().to_string(),
+            size_bytes: self.size_bytes,
+            gzip: self.gzip,
+            total_heap_bytes,
+            objects,
+            taken_at_source: taken_at.as_ref().map(|t| t.1),
+            taken_at: taken_at.map(|t| t.0),
+            location: std::path::absolute(&self.path)
+                .unwrap_or_else(|_| self.path.clone())
+                .display()
+                .to_string(),
+            max_object_id,
+        }
+    }
+
     /// The decompressed contents; with a progress bar on stderr when it is a terminal,
     /// the file is big and not `quiet`.
     pub fn reader(&self, quiet: bool) -> Result<Box<dyn Read>, HeapError> {

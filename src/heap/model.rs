@@ -91,11 +91,29 @@ pub struct SnapshotInfo {
     /// Live bytes: V8's sum of self sizes; pprof's in-use bytes.
     pub total_heap_bytes: u64,
     pub objects: u64,
-    /// When the file says when it was taken (Node's and DevTools' default file names,
-    /// pprof's `time_nanos`); null otherwise.
+    /// When it was taken, as the file says (Node's and DevTools' default file names,
+    /// pprof's `time_nanos`), else the file's modification time (RFC 3339, UTC); null
+    /// only when neither is known.
     pub taken_at: Option<String>,
+    /// Where `taken_at` comes from.
+    pub taken_at_source: Option<TimeSource>,
+    /// The file's absolute path (for the Appendix: where the file is).
+    pub location: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_object_id: Option<u64>,
+}
+
+/// Where a snapshot's time comes from.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeSource {
+    /// Node's or DevTools' default file name (local time).
+    FileName,
+    /// The profile's own `time_nanos` (UTC).
+    Profile,
+    /// The file's modification time (UTC): when it was last written, which for a
+    /// snapshot not copied since is when it was taken.
+    FileModified,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -258,6 +258,53 @@ fn the_markdown_says_what_each_count_counts() {
     }
 }
 
+#[test]
+fn renamed_snapshots_are_dated_by_their_files_and_listed_plainly() {
+    let files: Vec<&Path> = global_array().1.iter().map(PathBuf::as_path).collect();
+    let (dir, copies) = renamed(&files);
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z").unwrap();
+    for (i, copy) in copies.iter().enumerate() {
+        let at = base + chrono::Duration::minutes(10 * i as i64);
+        let file = std::fs::File::options().write(true).open(copy).unwrap();
+        file.set_modified(at.into()).unwrap();
+    }
+    // Given as they would be typed in their folder: s1.heapsnapshot…
+    let out = Command::new(env!("CARGO_BIN_EXE_leakcollect"))
+        .args([
+            "heap",
+            "s1.heapsnapshot",
+            "s2.heapsnapshot",
+            "s3.heapsnapshot",
+            "-q",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    let json = heap_json(&copies);
+    assert_eq!(json["snapshots"][1]["taken_at"], "2026-11-30T08:10:00Z");
+    assert_eq!(json["snapshots"][1]["taken_at_source"], "file-modified");
+    let folder = std::fs::canonicalize(dir.path()).unwrap();
+    for wanted in [
+        "Snapshot 2: 2026-11-30T08:10:00Z (the file's modification time, UTC) - ".to_string(),
+        format!(
+            "- s1.heapsnapshot - {} (",
+            folder.join("s1.heapsnapshot").display()
+        ),
+        "**Heap Snapshots Collected** (MB = 10^6 bytes):".to_string(),
+        "**Findings** (MB = 10^6 bytes):".to_string(),
+    ] {
+        assert!(md.contains(&wanted), "missing {wanted:?} in:\n{md}");
+    }
+    assert!(!md.contains("time not in the file"), "{md}");
+    assert!(!md.contains("[s1.heapsnapshot]"), "{md}");
+}
+
 /// `leakcollect heap FILES -o DIR/report.md -q`: the Markdown.
 fn markdown(files: &[PathBuf], dir: &Path) -> String {
     let out_path = dir.join("report.md");
@@ -394,7 +441,7 @@ fn node_markdown_report() {
         assert!(md.contains(line), "missing {line:?} in:\n{md}");
     }
     let name = files[0].file_name().unwrap().to_str().unwrap();
-    assert!(md.contains(&format!("- [{name}]")));
+    assert!(md.contains(&format!("- {name} - {} (", files[0].display())));
     assert!(md.contains("Snapshot 3: "));
     assert!(!md.contains("TransientWork"));
 }

@@ -6,7 +6,7 @@ use super::decode::{self, InUse, string};
 use super::format::{Location, Profile};
 use crate::heap::input::Opened;
 use crate::heap::model::{self, Consumer, Format, Growing, HeapReport, Pattern, PatternKind};
-use crate::heap::model::{SnapshotInfo, Suspect, Technique};
+use crate::heap::model::{Suspect, Technique, TimeSource};
 use crate::heap::{HeapError, Options};
 use std::collections::{BTreeMap, HashMap};
 
@@ -104,15 +104,8 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
     for file in &opened {
         let profile = decode::read(file, options)?;
         let s = sites(&profile, decode::inuse(file, &profile)?);
-        infos.push(SnapshotInfo {
-            path: file.path.display().to_string(),
-            size_bytes: file.size_bytes,
-            gzip: file.gzip,
-            total_heap_bytes: s.bytes.max(0) as u64,
-            objects: s.objects.max(0) as u64,
-            taken_at: taken_at(s.time_nanos),
-            max_object_id: None,
-        });
+        let taken = taken_at(s.time_nanos).map(|t| (t, TimeSource::Profile));
+        infos.push(file.info(s.bytes.max(0) as u64, s.objects.max(0) as u64, taken, None));
         all.push(s);
     }
     for (k, pair) in all.windows(2).enumerate() {
@@ -309,6 +302,7 @@ mod tests {
             size_bytes: 1,
             gzip: false,
             format: Format::Pprof,
+            modified: None,
         }
     }
 

@@ -7,7 +7,7 @@ use super::graph::{Classes, Types};
 use super::names::taken_at_from_name;
 use super::parse::{self, ParseError, Snapshot};
 use crate::heap::input::Opened;
-use crate::heap::model::SnapshotInfo;
+use crate::heap::model::{SnapshotInfo, TimeSource};
 use crate::heap::{HeapError, Options};
 use std::collections::HashMap;
 
@@ -137,13 +137,11 @@ pub fn info(opened: &Opened, a: &AnalysedSnapshot) -> SnapshotInfo {
     let total: u64 = (0..a.snap.node_count())
         .map(|n| u64::from(a.snap.self_size(n)))
         .sum();
-    SnapshotInfo {
-        path: opened.path.display().to_string(),
-        size_bytes: opened.size_bytes,
-        gzip: opened.gzip,
-        total_heap_bytes: total,
-        objects: a.snap.node_count() as u64,
-        taken_at: taken_at_from_name(&opened.path),
-        max_object_id: Some(u64::from(a.snap.max_id())),
-    }
+    let named = taken_at_from_name(&opened.path).map(|t| (t, TimeSource::FileName));
+    opened.info(
+        total,
+        a.snap.node_count() as u64,
+        named,
+        Some(u64::from(a.snap.max_id())),
+    )
 }

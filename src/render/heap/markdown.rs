@@ -148,6 +148,8 @@ mod tests {
                 total_heap_bytes: 1,
                 objects: 1,
                 taken_at: None,
+                taken_at_source: None,
+                location: "/x/a.heapsnapshot".into(),
                 max_object_id: Some(1),
             }],
             sample_types: None,
@@ -192,6 +194,7 @@ mod tests {
             assert!(whole.contains(text.trim()), "{s:?} missing from the report");
         }
         assert!(whole.contains("(2.5 MB file) - /x/a.heapsnapshot"));
+        assert!(whole.contains("- a.heapsnapshot - /x/a.heapsnapshot (2.5 MB file)"));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! put into words.
 
 use super::mb;
-use crate::heap::model::{FixBox, Format, HeapReport, PatternKind, Step, Suspect, Technique};
+use crate::heap::model::{FixBox, Format, HeapReport, PatternKind, SnapshotInfo, Step};
+use crate::heap::model::{Suspect, Technique, TimeSource};
 use serde_json::{Value, json};
 
 /// A retainer path in the report's arrow format: the root's child, then one line per
@@ -130,6 +131,17 @@ pub fn hints(report: &HeapReport) -> Value {
     view
 }
 
+/// When a snapshot was taken, and how that is known.
+fn taken_at(s: &SnapshotInfo) -> String {
+    match (&s.taken_at, s.taken_at_source) {
+        (Some(t), Some(TimeSource::FileModified)) => {
+            format!("{t} (the file's modification time, UTC)")
+        }
+        (Some(t), _) => t.clone(),
+        (None, _) => "time unknown (not in the file, no modification time)".into(),
+    }
+}
+
 fn snapshots(report: &HeapReport) -> Vec<Value> {
     report
         .snapshots
@@ -138,7 +150,8 @@ fn snapshots(report: &HeapReport) -> Vec<Value> {
         .map(|(i, s)| {
             json!({
                 "number": i + 1,
-                "taken_at": s.taken_at.clone().unwrap_or_else(|| "time not in the file".into()),
+                "taken_at": taken_at(s),
+                "location": s.location,
                 "size": mb(s.size_bytes as i64, false),
                 "heap": mb(s.total_heap_bytes as i64, false),
                 "path": s.path,
