@@ -100,7 +100,7 @@ fn global_collection(steps: &[Step]) -> Option<Pattern> {
     }
     let held_by = match edge_type(array) {
         "property" if array.edge.is_some() && steps.len() == 3 => {
-            format!("a property of the global object {}", holder.node)
+            format!("a property of the global object (`{}`)", holder.node)
         }
         "context" => "a variable of a module's or function's scope".to_string(),
         _ => return None,
@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(p.kind, PatternKind::GlobalCollection);
         assert!(
             p.based_on
-                .contains("`leaked`, a property of the global object global")
+                .contains("`leaked`, a property of the global object (`global`)")
         );
         let module = path(&[
             ("", "", "global"),

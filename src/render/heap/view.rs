@@ -74,7 +74,7 @@ fn method(report: &HeapReport) -> String {
         }
         Technique::NewInSecond => "objects new in the second snapshot (by object id)",
         Technique::SingleSnapshot => {
-            return "one V8 heap snapshot read by `leakcollect heap` (generated): classes by retained size (dominator tree over strong edges), shortest retainer paths from the GC roots; one snapshot cannot show growth.".into();
+            return "one V8 heap snapshot read by `leakcollect heap` (generated): classes by retained size (dominator tree over strong edges), retainer paths from the GC roots; one snapshot cannot show growth.".into();
         }
         Technique::PprofFlat => {
             return format!(
@@ -83,7 +83,7 @@ fn method(report: &HeapReport) -> String {
         }
     };
     format!(
-        "{n} V8 heap snapshots compared by `leakcollect heap` (generated), as DevTools' Comparison view does: per-class instance and byte deltas first→last; {ids}; retained sizes from the dominator tree over strong edges; for each suspect the shortest retainer path from a GC root, the paths of all its leaked objects clustered by shape."
+        "{n} V8 heap snapshots compared by `leakcollect heap` (generated), as DevTools' Comparison view does: per-class instance and byte deltas first→last; {ids}; retained sizes from the dominator tree over strong edges; for each suspect a retainer path from a GC root (the fewest V8-internal and `__proto__`/`constructor` edges, then the fewest edges), the paths of all its leaked objects clustered by shape."
     )
 }
 
@@ -105,7 +105,7 @@ pub fn hints(report: &HeapReport) -> Value {
         "pattern": report
             .hints
             .iter()
-            .map(|h| format!("{} in {} — {}", pattern_text(h.kind), h.suspects.join(", "), h.based_on))
+            .map(|h| format!("{} ({}) — {}", pattern_text(h.kind), h.suspects.join(", "), h.based_on))
             .collect::<Vec<_>>()
             .join("; "),
     });
@@ -186,7 +186,7 @@ fn growing_legend(report: &HeapReport) -> String {
             format!("instances of each class and their self size, snapshot 1 → {last}")
         }
         _ => format!(
-            "instances of each class and their self size, snapshot 1 → {last}; in brackets how many of them were {} — the leaked objects — and the class's retained-size change",
+            "instances of each class and their self size, snapshot 1 → {last}; in brackets the class's objects {} — the leaked objects, which can outnumber the net gain when others were freed — and its retained-size change",
             leaked_meaning(report)
         ),
     }
