@@ -588,6 +588,22 @@ fn bad_v8_inputs_each_say_what_to_do() {
     }
 }
 
+/// Inputs the fuzzer (fuzz/fuzz_targets/v8_snapshot.rs) found to crash the analysis:
+/// each is refused as an invalid snapshot (exit 2), never a panic.
+#[test]
+fn fuzz_regressions_are_refused_not_crashes() {
+    let dir = repo("tests/heap/fuzz-regressions");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let (code, stderr) = fails(&[&path]);
+        assert_eq!(code, 2, "{}: {stderr}", path.display());
+        assert!(stderr.contains("not a valid V8 heap snapshot"), "{stderr}");
+        count += 1;
+    }
+    assert!(count >= 1);
+}
+
 #[test]
 fn unwritable_output_is_exit_5_before_any_parsing() {
     let (_, files) = leaky();
