@@ -6,7 +6,7 @@
 //! (retained sizes), `snapshot` (one snapshot analysed, and the summary kept of it),
 //! `names` (what Node's default file names say), `process` (whether two
 //! snapshots come from one process), `series` (deltas first→last, the
-//! three-snapshot set), `paths` (shortest retainer paths, clustered), `pattern` (the
+//! three-snapshot set), `paths` (retainer paths, clustered), `pattern` (the
 //! pattern hint read off a path), `suspects` (suspects and top consumers), `analysis`
 //! (the whole series: reading, checks, assembling the report).
 

@@ -1,5 +1,5 @@
-//! Shortest retainer paths from a GC root, and clustering of many leaked objects' paths
-//! into one representative (as memlab does).
+//! Retainer paths from a GC root (the ones a person would follow), and clustering of
+//! many leaked objects' paths into one representative (as memlab does).
 //!
 //! Paths come from one search from the root over the edges DevTools follows for its
 //! "distance": no weak edges, shortcut edges only from the root, and not the two internal

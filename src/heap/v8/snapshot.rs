@@ -66,7 +66,8 @@ pub struct AnalysedSnapshot {
     pub snap: Snapshot,
     pub types: Types,
     pub classes: Classes,
-    pub dom: dominators::Dominators,
+    /// Each node's retained size (0 when unreachable).
+    pub retained: Vec<u64>,
     pub class_retained: Vec<u64>,
 }
 
@@ -84,11 +85,13 @@ pub fn analyse_graph(snap: Snapshot) -> AnalysedSnapshot {
     let dom = dominators::compute(&snap, &types);
     let classes = Classes::build(&snap, &types);
     let class_retained = dominators::class_retained(&snap, &dom, &classes);
+    // Only the retained sizes are read later: the tree itself (8 bytes a node) is
+    // dropped before the retainer-path search allocates its own arrays.
     AnalysedSnapshot {
         snap,
         types,
         classes,
-        dom,
+        retained: dom.retained,
         class_retained,
     }
 }

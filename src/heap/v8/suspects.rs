@@ -111,8 +111,8 @@ pub fn top_consumers(last: &AnalysedSnapshot, parents: &paths::Parents) -> Vec<C
                 if last.classes.of[n] as usize == c {
                     count += 1;
                     self_bytes += u64::from(s.self_size(n));
-                    if last.dom.retained[n] > biggest.0 {
-                        biggest = (last.dom.retained[n], n);
+                    if last.retained[n] > biggest.0 {
+                        biggest = (last.retained[n], n);
                     }
                 }
             }
