@@ -19,7 +19,7 @@ command -v node >/dev/null || { echo "error: node not found" >&2; exit 1; }
 command -v npm >/dev/null || { echo "error: npm not found" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "error: /usr/bin/time not found (apt-get install time)" >&2; exit 1; }
 cargo build --release --locked --quiet
-bin=$PWD/target/release/leakcollect
+bin=${CARGO_TARGET_DIR:-$PWD/target}/release/leakcollect
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

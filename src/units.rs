@@ -28,9 +28,15 @@ pub fn fixed(value: f64, places: usize) -> String {
     }
 }
 
-/// Megabytes as a bare number with the size rule (1 decimal): `123.5`.
+/// Megabytes as a bare number with the size rule: 1 decimal (`123.5`), 3 below 1 MB
+/// (`0.250`), where a class that grew by a quarter of a megabyte must not read 0.3 or 0.
 pub fn mb_number(bytes: f64) -> String {
-    fixed(bytes / MB, 1)
+    let mb = bytes / MB;
+    if mb != 0.0 && mb.abs() < 0.95 {
+        fixed(mb, 3)
+    } else {
+        fixed(mb, 1)
+    }
 }
 
 /// A size: `123.5 MB`.
@@ -41,7 +47,7 @@ pub fn mb(bytes: f64) -> String {
 /// A signed size change: `+12.0 MB`, `-3.5 MB`, `0.0 MB`.
 pub fn mb_signed(bytes: f64) -> String {
     let text = mb(bytes);
-    if text.starts_with('-') || text.starts_with("0.0 ") {
+    if text.starts_with('-') || text.trim_start_matches(['0', '.']).starts_with(' ') {
         text
     } else {
         format!("+{text}")
@@ -160,8 +166,11 @@ mod tests {
         assert_eq!(fixed(-0.0004, 2), "0.00");
         assert_eq!(fixed(-0.006, 2), "-0.01");
         assert_eq!(mb_per_hour(-400.0), "0.00 MB/hour");
-        assert_eq!(mb(-10.0), "0.0 MB");
-        assert_eq!(mb_signed(-10.0), "0.0 MB");
+        assert_eq!(mb(-10.0), "0.000 MB");
+        assert_eq!(mb_signed(-10.0), "0.000 MB");
+        assert_eq!(mb(0.0), "0.0 MB");
+        assert_eq!(mb_signed(250_000.0), "+0.250 MB");
+        assert_eq!(mb_signed(-250_000.0), "-0.250 MB");
         assert_eq!(mb_signed(12e6), "+12.0 MB");
         assert_eq!(pause(-0.00001), "0.0 ms");
     }

@@ -95,7 +95,7 @@ pub fn rendered_blocks(
 /// The Investigation Steps' blocks from the heap snapshots or profiles the parameters
 /// name (`--heap`, given now or recorded), each in the section it fills; none without.
 fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Option<String>)>> {
-    use crate::heap::render::{self, Section};
+    use crate::render::heap::{self as render, Section};
     let Some(files) = params.heap.as_ref().filter(|f| !f.is_empty()) else {
         // Without heap files the draft still used Prometheus metrics: say so.
         return Ok(vec![(

@@ -3,8 +3,8 @@
 
 use crate::cli::{Format, HeapArgs};
 use crate::exit::OK as EXIT_OK;
-use crate::heap::{self, render};
 use crate::output;
+use crate::{heap, render::heap as render};
 
 pub fn run(args: &HeapArgs) -> anyhow::Result<i32> {
     // Fail on a missing folder before minutes of parsing, not after; `-o -` is stdout.

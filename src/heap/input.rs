@@ -1,8 +1,10 @@
 //! Opening heap files: existence, gzip detection by magic bytes (never by extension),
-//! telling V8 snapshots from pprof profiles by their first bytes, the free-memory check
-//! made before any parsing, and a progress bar on stderr for big files on a terminal.
+//! the format by the first decompressed bytes (asked of the registry, [`super::formats`]),
+//! the free-memory check made before any parsing, and a progress bar on stderr for big
+//! files on a terminal.
 
-use super::HeapError;
+use super::model::{Format, SnapshotInfo, TimeSource};
+use super::{HeapError, formats};
 use flate2::read::MultiGzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
@@ -13,21 +15,6 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Below this, a progress bar would only flicker.
 const PROGRESS_MIN_BYTES: u64 = 64_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    V8,
-    Pprof,
-}
-
-impl Kind {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Kind::V8 => "V8 heap snapshot",
-            Kind::Pprof => "pprof profile",
-        }
-    }
-}
-
 /// A heap file that exists, is not empty, fits in memory and looks like one of the
 /// formats; its contents are read later by the parser.
 #[derive(Debug)]
@@ -35,14 +22,11 @@ pub struct Opened {
     pub path: PathBuf,
     pub size_bytes: u64,
     pub gzip: bool,
-    pub kind: Kind,
+    /// Recognised by content ([`formats::sniff`]).
+    pub format: Format,
+    /// The file's modification time, when the file system keeps one.
+    pub modified: Option<std::time::SystemTime>,
 }
-
-/// Peak memory of the analysis per byte of uncompressed snapshot: measured 1.12 on a
-/// 293 MB Node.js snapshot (328 MB peak RSS, see BENCHMARKS.md), plus a margin.
-const V8_BYTES_PER_FILE_BYTE: f64 = 1.4;
-/// pprof messages decode into structs a few times bigger than their wire form.
-const PPROF_BYTES_PER_FILE_BYTE: f64 = 6.0;
 
 pub fn open(path: &Path) -> Result<Opened, HeapError> {
     let meta = std::fs::metadata(path).map_err(|source| match source.kind() {
@@ -73,10 +57,11 @@ pub fn open(path: &Path) -> Result<Opened, HeapError> {
         path: path.to_path_buf(),
         size_bytes,
         gzip,
-        kind: Kind::V8,
+        format: Format::V8,
+        modified: meta.modified().ok(),
     };
-    opened.kind = detect_kind(&opened)?;
-    check_memory(path, size_bytes, gzip, opened.kind)?;
+    opened.format = sniff(&opened)?;
+    check_memory(path, size_bytes, gzip, opened.format)?;
     Ok(opened)
 }
 
@@ -131,15 +116,12 @@ pub fn mem_available() -> Option<u64> {
 
 /// Refuses, before parsing, a file whose analysis would not fit in the memory the
 /// kernel says is available: better one clear message than an OOM kill half-way.
-fn check_memory(path: &Path, size: u64, gzip: bool, kind: Kind) -> Result<(), HeapError> {
+fn check_memory(path: &Path, size: u64, gzip: bool, format: Format) -> Result<(), HeapError> {
     let Some(available) = mem_available() else {
         return Ok(());
     };
     let raw = uncompressed_size(path, size, gzip) as f64;
-    let factor = match kind {
-        Kind::V8 => V8_BYTES_PER_FILE_BYTE,
-        Kind::Pprof => PPROF_BYTES_PER_FILE_BYTE,
-    };
+    let factor = formats::entry(format).memory_per_byte;
     // Plus the program itself and the id sets kept from earlier snapshots.
     let needed = (raw * factor) as u64 + 50_000_000;
     if needed > available {
@@ -152,9 +134,10 @@ fn check_memory(path: &Path, size: u64, gzip: bool, kind: Kind) -> Result<(), He
     Ok(())
 }
 
-fn detect_kind(opened: &Opened) -> Result<Kind, HeapError> {
+/// The format of the file's first decompressed bytes, as the registry recognises it.
+fn sniff(opened: &Opened) -> Result<Format, HeapError> {
     let mut reader = opened.reader(true)?;
-    let mut head = [0u8; 64];
+    let mut head = [0u8; formats::SNIFF_BYTES];
     let mut got = 0;
     while got < head.len() {
         match reader.read(&mut head[got..]) {
@@ -163,32 +146,21 @@ fn detect_kind(opened: &Opened) -> Result<Kind, HeapError> {
             Err(e) => return Err(opened.read_error(e)),
         }
     }
-    let text = &head[..got];
-    let first = text.iter().copied().find(|b| !b.is_ascii_whitespace());
-    match first {
-        Some(b'{') => Ok(Kind::V8),
-        // A protobuf message starts with a field tag: profile.proto's fields are 1–14,
-        // varint (0) or length-delimited (2); writers order them freely (Go starts with
-        // period_type, 11). Text is never taken for one.
-        Some(b)
-            if got > 2
-                && text[0] == b
-                && matches!(b & 7, 0 | 2)
-                && (1..=14).contains(&(b >> 3))
-                && !text
-                    .iter()
-                    .all(|c| c.is_ascii_graphic() || c.is_ascii_whitespace()) =>
-        {
-            Ok(Kind::Pprof)
-        }
-        None if opened.gzip => Err(HeapError::Empty {
-            path: opened.path.clone(),
-        }),
-        _ => Err(HeapError::NotHeapFile {
-            path: opened.path.clone(),
-            start: describe_start(text),
-        }),
+    let head = &head[..got];
+    if let Some(entry) = formats::sniff(head) {
+        return Ok(entry.format);
     }
+    if opened.gzip && head.iter().all(u8::is_ascii_whitespace) {
+        return Err(HeapError::Empty {
+            path: opened.path.clone(),
+        });
+    }
+    Err(HeapError::NotHeapFile {
+        path: opened.path.clone(),
+        start: describe_start(head),
+        expected: formats::expected(),
+        hints: formats::source_hints(),
+    })
 }
 
 fn describe_start(bytes: &[u8]) -> String {
@@ -310,6 +282,36 @@ impl<R: Read> Read for Counting<R> {
 }
 
 impl Opened {
+    /// What the model says of the file: its path, size, where it is and when it was
+    /// taken (`taken_at`, as its contents or name say, else its modification time).
+    pub fn info(
+        &self,
+        total_heap_bytes: u64,
+        objects: u64,
+        taken_at: Option<(String, TimeSource)>,
+        max_object_id: Option<u64>,
+    ) -> SnapshotInfo {
+        let taken_at = taken_at.or_else(|| {
+            let modified = chrono::DateTime::<chrono::Utc>::from(self.modified?);
+            let text = modified.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            Some((text, TimeSource::FileModified))
+        });
+        SnapshotInfo {
+            path: self.path.display().to_string(),
+            size_bytes: self.size_bytes,
+            gzip: self.gzip,
+            total_heap_bytes,
+            objects,
+            taken_at_source: taken_at.as_ref().map(|t| t.1),
+            taken_at: taken_at.map(|t| t.0),
+            location: std::path::absolute(&self.path)
+                .unwrap_or_else(|_| self.path.clone())
+                .display()
+                .to_string(),
+            max_object_id,
+        }
+    }
+
     /// The decompressed contents; with a progress bar on stderr when it is a terminal,
     /// the file is big and not `quiet`.
     pub fn reader(&self, quiet: bool) -> Result<Box<dyn Read>, HeapError> {

@@ -3,19 +3,16 @@
 //! for `leakcollect heap`; it never reaches up into `commands` (it takes paths and a quiet
 //! flag and returns a [`model::HeapReport`]), and `render` turns that report into text.
 //!
-//! Files: `input` (opening, gzip and format detection, the free-memory check), `v8`
-//! (streaming snapshot parser), `graph` (class names, edge names), `dominators`
-//! (retained sizes), `paths` (shortest retainer paths, clustering, pattern hints),
-//! `diff` (the series: deltas, three-snapshot set, suspects), `pprof`, `model`, `render`.
+//! Files: `formats` (the registry: which formats exist, recognised by content), `input`
+//! (opening, gzip, the free-memory check), `model` (the common result), and one folder
+//! per format: `v8/` (parse, graph, dominators, snapshot, series, paths, pattern,
+//! suspects, analysis) and `pprof/` (format, decode, analysis). No text for people is
+//! made here: `render::heap` formats the model.
 
-pub mod diff;
-pub mod dominators;
-pub mod graph;
+pub mod formats;
 pub mod input;
 pub mod model;
-pub mod paths;
 pub mod pprof;
-pub mod render;
 pub mod v8;
 
 use std::path::{Path, PathBuf};
@@ -44,10 +41,14 @@ pub enum HeapError {
         "{path}: the gzip data is corrupt ({detail}); copy the file again or take a new snapshot"
     )]
     Gzip { path: PathBuf, detail: String },
-    #[error(
-        "{path}: not a V8 heap snapshot nor a pprof heap profile (it starts with {start}); give .heapsnapshot files (Node.js v8.writeHeapSnapshot, Chrome DevTools) or pprof heap profiles (/debug/pprof/heap)"
-    )]
-    NotHeapFile { path: PathBuf, start: String },
+    #[error("{path}: not a {expected} (it starts with {start}); give {hints}")]
+    NotHeapFile {
+        path: PathBuf,
+        start: String,
+        /// The registry's format names ("V8 heap snapshot nor a pprof heap profile").
+        expected: String,
+        hints: String,
+    },
     #[error("{path}: not a valid {what}: {detail}; take the snapshot again")]
     Invalid {
         path: PathBuf,
@@ -69,6 +70,14 @@ pub enum HeapError {
         max_id: u64,
         previous: PathBuf,
         previous_max_id: u64,
+    },
+    #[error(
+        "{path} comes from a different process than {others} ({evidence}); object ids are a process's own, so snapshots compare only within one process: give snapshots of one process, oldest first"
+    )]
+    DifferentProcess {
+        path: PathBuf,
+        others: String,
+        evidence: v8::process::Evidence,
     },
     #[error(
         "{path} holds the same heap as {previous} (same objects, same ids): the same snapshot given twice, or a copy; give snapshots taken some time apart, oldest first"
@@ -114,19 +123,18 @@ pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport
     }
     let first = &opened[0];
     for other in &opened[1..] {
-        if other.kind != first.kind {
+        if other.format != first.format {
             return Err(HeapError::MixedFormats {
                 path: other.path.clone(),
                 first: first.path.clone(),
-                this: other.kind.describe(),
-                other: first.kind.describe(),
+                this: formats::entry(other.format).name,
+                other: formats::entry(first.format).name,
             });
         }
     }
-    match first.kind {
-        input::Kind::V8 => diff::analyse_v8(opened, options),
-        input::Kind::Pprof => pprof::analyse(opened, options),
-    }
+    let mut report = (formats::entry(first.format).analyse)(opened, options)?;
+    report.decide();
+    Ok(report)
 }
 
 /// `path` shortened for messages in the report: the file name.

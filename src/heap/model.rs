@@ -1,5 +1,9 @@
 //! The serializable result of `leakcollect heap` (JSON schema `schema/heap.schema.json`,
-//! id `leakcollect/heap/v1`), read by every renderer. Bytes are bytes; counts are counts.
+//! id `leakcollect/heap/v1`), read by every renderer (`render::heap`). Bytes are bytes;
+//! counts are counts. Every decision is a field here (the technique used, which suspect
+//! is the leaked object, the pattern hints and the Fix Strategy box each would tick), so
+//! a renderer only formats; no text for people is made here except the evidence a hint
+//! or a warning is based on.
 
 use serde::Serialize;
 
@@ -22,7 +26,8 @@ pub struct HeapReport {
     /// For pprof: the sample types compared (`inuse_space`/`inuse_objects` or `space`/`objects`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample_types: Option<Vec<String>>,
-    /// Whether the three-snapshot technique could be used (V8, ids shared).
+    /// Whether objects were compared by id (V8 with two or more snapshots: always, since
+    /// snapshots of different processes are refused).
     pub ids_comparable: bool,
     /// Classes (V8) or allocation sites (pprof) whose count or bytes grew first→last; V8
     /// by retained growth, pprof by bytes growth.
@@ -31,6 +36,51 @@ pub struct HeapReport {
     pub top_consumers: Vec<Consumer>,
     pub suspects: Vec<Suspect>,
     pub warnings: Vec<String>,
+    /// How objects were compared, and so what `Suspect::count` counts.
+    pub technique: Technique,
+    /// The suspect the report names as the leaked object (the first one: application
+    /// classes before closures, by retained growth); null without suspects.
+    pub leaked_object: Option<String>,
+    /// The suspects' known patterns, one per pattern, in the suspects' order.
+    pub hints: Vec<Hint>,
+}
+
+/// How the files were compared; says what a suspect's `count` (the "leaked objects")
+/// counts, next to `Growing::count_delta` (instances of the class, first→last).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Technique {
+    /// One V8 snapshot: what it holds, nothing compared.
+    SingleSnapshot,
+    /// V8, 3+ snapshots: leaked objects are those absent in the first snapshot, present
+    /// in the second and still alive in the last.
+    ThreeSnapshot,
+    /// V8, 2 snapshots: leaked objects are those new in the second.
+    NewInSecond,
+    /// pprof: in-use objects and bytes per allocation site (flat), first→last; a
+    /// suspect's count is its in-use objects' growth.
+    PprofFlat,
+}
+
+/// The Fix Strategy box of the report template a pattern suggests ticking.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum FixBox {
+    RemoveListeners,
+    CloseConnections,
+    ClearTimers,
+    WeakCache,
+    Other,
+}
+
+/// One known pattern and the suspects whose retainer paths show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hint {
+    pub kind: PatternKind,
+    pub suspects: Vec<String>,
+    /// The first such suspect's evidence.
+    pub based_on: String,
+    pub fix: FixBox,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,11 +91,29 @@ pub struct SnapshotInfo {
     /// Live bytes: V8's sum of self sizes; pprof's in-use bytes.
     pub total_heap_bytes: u64,
     pub objects: u64,
-    /// When the file says when it was taken (Node's and DevTools' default file names,
-    /// pprof's `time_nanos`); null otherwise.
+    /// When it was taken, as the file says (Node's and DevTools' default file names,
+    /// pprof's `time_nanos`), else the file's modification time (RFC 3339, UTC); null
+    /// only when neither is known.
     pub taken_at: Option<String>,
+    /// Where `taken_at` comes from.
+    pub taken_at_source: Option<TimeSource>,
+    /// The file's absolute path (for the Appendix: where the file is).
+    pub location: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_object_id: Option<u64>,
+}
+
+/// Where a snapshot's time comes from.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeSource {
+    /// Node's or DevTools' default file name (local time).
+    FileName,
+    /// The profile's own `time_nanos` (UTC).
+    Profile,
+    /// The file's modification time (UTC): when it was last written, which for a
+    /// snapshot not copied since is when it was taken.
+    FileModified,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -114,6 +182,8 @@ pub enum PatternKind {
     EventEmitterListeners,
     Timers,
     OpenHandles,
+    /// An Array held by a property of the global object or a scope's variable.
+    GlobalCollection,
     MapSetCache,
     ObjectCache,
     ClosureContext,
@@ -121,15 +191,15 @@ pub enum PatternKind {
 }
 
 impl PatternKind {
-    pub fn describe(self) -> &'static str {
+    /// The Fix Strategy box this pattern suggests; none for an unknown one.
+    pub fn fix(self) -> Option<FixBox> {
         match self {
-            PatternKind::EventEmitterListeners => "EventEmitter listeners never removed",
-            PatternKind::Timers => "timers never cleared",
-            PatternKind::OpenHandles => "sockets or handles left open",
-            PatternKind::MapSetCache => "an unbounded Map/Set cache",
-            PatternKind::ObjectCache => "an unbounded object used as a cache",
-            PatternKind::ClosureContext => "closures retaining their context",
-            PatternKind::Unknown => "no known pattern",
+            PatternKind::EventEmitterListeners => Some(FixBox::RemoveListeners),
+            PatternKind::Timers => Some(FixBox::ClearTimers),
+            PatternKind::OpenHandles => Some(FixBox::CloseConnections),
+            PatternKind::MapSetCache | PatternKind::ObjectCache => Some(FixBox::WeakCache),
+            PatternKind::GlobalCollection | PatternKind::ClosureContext => Some(FixBox::Other),
+            PatternKind::Unknown => None,
         }
     }
 }
@@ -139,4 +209,28 @@ impl PatternKind {
 pub struct Pattern {
     pub kind: PatternKind,
     pub based_on: String,
+}
+
+impl HeapReport {
+    /// Fills the decisions every format shares from the suspects: the leaked object and
+    /// the pattern hints (one per known pattern, with every suspect that shows it).
+    pub fn decide(&mut self) {
+        self.leaked_object = self.suspects.first().map(|s| s.name.clone());
+        let mut hints: Vec<Hint> = Vec::new();
+        for s in &self.suspects {
+            let Some(fix) = s.pattern.kind.fix() else {
+                continue;
+            };
+            match hints.iter_mut().find(|h| h.kind == s.pattern.kind) {
+                Some(hint) => hint.suspects.push(s.name.clone()),
+                None => hints.push(Hint {
+                    kind: s.pattern.kind,
+                    suspects: vec![s.name.clone()],
+                    based_on: s.pattern.based_on.clone(),
+                    fix,
+                }),
+            }
+        }
+        self.hints = hints;
+    }
 }

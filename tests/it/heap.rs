@@ -81,13 +81,17 @@ fn schema_errors(doc: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Runs a Node program in a fresh folder; returns the folder and its snapshots in order.
+/// Runs a Node program in a fresh folder, its stdout a file (as a service's log would
+/// be: Node then writes it through a SyncWriteStream); returns the folder and its
+/// snapshots in order (the JSON array on the program's last line of output).
 fn node_snapshots(script: &str, rounds: &str) -> (tempfile::TempDir, Vec<PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stdout.log");
     let out = Command::new(node_bin())
         .arg(repo(&format!("tests/heap/node/{script}")))
         .arg(rounds)
         .current_dir(dir.path())
+        .stdout(std::fs::File::create(&log).unwrap())
         .output()
         .expect("node runs");
     assert!(
@@ -95,7 +99,10 @@ fn node_snapshots(script: &str, rounds: &str) -> (tempfile::TempDir, Vec<PathBuf
         "{script}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let names: Vec<String> = serde_json::from_slice(&out.stdout).expect("file names");
+    let printed = std::fs::read_to_string(&log).unwrap();
+    let last = printed.lines().last().unwrap_or_default();
+    let names: Vec<String> = serde_json::from_str(last).expect("file names");
+    std::fs::remove_file(&log).unwrap();
     let files = names.iter().map(|n| dir.path().join(n)).collect();
     (dir, files)
 }
@@ -119,6 +126,205 @@ fn edges(path: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|s| s["edge"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// global_array.js: every request pushes a LeakyRequestContext onto `global.leaked`;
+/// console.log first runs after snapshot 1, making `process.stdout` once.
+fn global_array() -> &'static (tempfile::TempDir, Vec<PathBuf>) {
+    static FILES: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
+    FILES.get_or_init(|| node_snapshots("global_array.js", &format!("{W},{N1},{N2}")))
+}
+
+fn global_array_json() -> &'static Value {
+    static JSON: OnceLock<Value> = OnceLock::new();
+    JSON.get_or_init(|| heap_json(&global_array().1))
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn only_classes_growing_at_every_step_are_suspects() {
+    let files = &global_array().1;
+    let json = global_array_json();
+    // process.stdout (a SyncWriteStream) is made by the first console.log, between
+    // snapshots 1 and 2: it is in the three-snapshot set, yet it does not grow.
+    let stdout = by_name(&json["growing"], "SyncWriteStream")
+        .unwrap_or_else(|| panic!("the scenario makes no stdout: {:#}", json["growing"]));
+    assert!(stdout["allocated_between_first_two_alive_at_last"].as_u64() > Some(0));
+    let early = heap_json(&files[..2]);
+    let late = heap_json(&files[1..]);
+    assert!(by_name(&late["growing"], "SyncWriteStream").is_none());
+    let suspects = names(&json["suspects"]);
+    assert!(
+        !suspects.contains(&"SyncWriteStream".to_string()),
+        "{suspects:?}"
+    );
+    // Every suspect grew between snapshots 1 and 2 and again between 2 and 3.
+    for name in &suspects {
+        for pair in [&early, &late] {
+            let g = by_name(&pair["growing"], name);
+            assert!(
+                g.is_some_and(|g| g["count_delta"].as_i64() > Some(0)),
+                "{name} is a suspect but did not grow in {:#}",
+                pair["snapshots"]
+            );
+        }
+    }
+    assert_eq!(json["leaked_object"], "LeakyRequestContext");
+    assert!(
+        json["hints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| !names_of(&h["suspects"]).contains(&"SyncWriteStream".to_string())),
+        "{:#}",
+        json["hints"]
+    );
+}
+
+#[test]
+fn a_global_array_that_only_grows_is_a_named_pattern() {
+    let json = global_array_json();
+    let s = by_name(&json["suspects"], "LeakyRequestContext")
+        .unwrap_or_else(|| panic!("no suspect: {:#}", json["suspects"]));
+    assert_eq!(s["count"], N1);
+    let path = s["retainer_path"].as_array().unwrap();
+    let n = path.len();
+    assert_eq!(path[n - 2]["edge"], "leaked", "{path:#?}");
+    assert_eq!(path[n - 2]["node"], "Array");
+    assert_eq!(path[n - 1]["edge_type"], "element");
+    assert_eq!(
+        s["pattern"]["kind"], "global-collection",
+        "{:#}",
+        s["pattern"]
+    );
+    let based_on = s["pattern"]["based_on"].as_str().unwrap();
+    assert!(based_on.contains("`leaked`"), "{based_on}");
+    assert!(based_on.contains("global object"), "{based_on}");
+    assert_eq!(json["hints"][0]["kind"], "global-collection");
+}
+
+#[test]
+fn paths_follow_what_a_person_would_not_prototypes() {
+    let json = global_array_json();
+    // The module-level `sessions` Map is reachable from a leaked context's
+    // `__proto__` → `constructor` (shorter) and from global.app…routes.get (longer).
+    let map = by_name(&json["top_consumers"], "Map")
+        .unwrap_or_else(|| panic!("sessions is no top consumer: {:#}", json["top_consumers"]));
+    let e = edges(&map["retainer_path"]);
+    assert_eq!(
+        e[1..],
+        [
+            "app", "server", "router", "routes", "get", "context", "sessions"
+        ],
+        "{e:?}"
+    );
+    let avoided = ["__proto__", "constructor"];
+    for list in ["top_consumers", "suspects"] {
+        for item in json[list].as_array().unwrap() {
+            let e = edges(&item["retainer_path"]);
+            assert!(
+                !e.iter().any(|x| avoided.contains(&x.as_str())),
+                "{}: {e:?}",
+                item["name"]
+            );
+        }
+    }
+}
+
+#[test]
+fn the_markdown_says_what_each_count_counts() {
+    let (dir, files) = global_array();
+    let md = markdown(files, dir.path());
+    let json = global_array_json();
+    let grown = by_name(&json["growing"], "LeakyRequestContext").unwrap()["count_delta"]
+        .as_i64()
+        .unwrap();
+    for wanted in [
+        "instances of each class and their self size, snapshot 1 → 3".to_string(),
+        format!("- LeakyRequestContext: +{grown} instances"),
+        format!(
+            "LeakyRequestContext — {N1} leaked objects (allocated between snapshots 1 and 2 and still alive in snapshot 3; the class has +{grown} instances from snapshot 1 to 3, those made after snapshot 2 included)"
+        ),
+    ] {
+        assert!(md.contains(&wanted), "missing {wanted:?} in:\n{md}");
+    }
+}
+
+#[test]
+fn renamed_snapshots_are_dated_by_their_files_and_listed_plainly() {
+    let files: Vec<&Path> = global_array().1.iter().map(PathBuf::as_path).collect();
+    let (dir, copies) = renamed(&files);
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z").unwrap();
+    for (i, copy) in copies.iter().enumerate() {
+        let at = base + chrono::Duration::minutes(10 * i as i64);
+        let file = std::fs::File::options().write(true).open(copy).unwrap();
+        file.set_modified(at.into()).unwrap();
+    }
+    // Given as they would be typed in their folder: s1.heapsnapshot…
+    let out = Command::new(env!("CARGO_BIN_EXE_leakcollect"))
+        .args([
+            "heap",
+            "s1.heapsnapshot",
+            "s2.heapsnapshot",
+            "s3.heapsnapshot",
+            "-q",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = String::from_utf8(out.stdout).unwrap();
+    let json = heap_json(&copies);
+    assert_eq!(json["snapshots"][1]["taken_at"], "2026-11-30T08:10:00Z");
+    assert_eq!(json["snapshots"][1]["taken_at_source"], "file-modified");
+    let folder = std::fs::canonicalize(dir.path()).unwrap();
+    for wanted in [
+        "Snapshot 2: 2026-11-30T08:10:00Z (the file's modification time, UTC) - ".to_string(),
+        format!(
+            "- s1.heapsnapshot - {} (",
+            folder.join("s1.heapsnapshot").display()
+        ),
+        "**Heap Snapshots Collected** (MB = 10^6 bytes):".to_string(),
+        "**Findings** (MB = 10^6 bytes):".to_string(),
+    ] {
+        assert!(md.contains(&wanted), "missing {wanted:?} in:\n{md}");
+    }
+    assert!(!md.contains("time not in the file"), "{md}");
+    assert!(!md.contains("[s1.heapsnapshot]"), "{md}");
+}
+
+/// `leakcollect heap FILES -o DIR/report.md -q`: the Markdown.
+fn markdown(files: &[PathBuf], dir: &Path) -> String {
+    let out_path = dir.join("report.md");
+    let mut args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    args.extend(["-o".into(), out_path.display().to_string(), "-q".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = leakcollect(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(&out_path).unwrap()
+}
+
+fn names_of(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
         .collect()
 }
 
@@ -235,7 +441,7 @@ fn node_markdown_report() {
         assert!(md.contains(line), "missing {line:?} in:\n{md}");
     }
     let name = files[0].file_name().unwrap().to_str().unwrap();
-    assert!(md.contains(&format!("- [{name}]")));
+    assert!(md.contains(&format!("- {name} - {} (", files[0].display())));
     assert!(md.contains("Snapshot 3: "));
     assert!(!md.contains("TransientWork"));
 }
@@ -382,6 +588,22 @@ fn bad_v8_inputs_each_say_what_to_do() {
     }
 }
 
+/// Inputs the fuzzer (fuzz/fuzz_targets/v8_snapshot.rs) found to crash the analysis:
+/// each is refused as an invalid snapshot (exit 2), never a panic.
+#[test]
+fn fuzz_regressions_are_refused_not_crashes() {
+    let dir = repo("tests/heap/fuzz-regressions");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let (code, stderr) = fails(&[&path]);
+        assert_eq!(code, 2, "{}: {stderr}", path.display());
+        assert!(stderr.contains("not a valid V8 heap snapshot"), "{stderr}");
+        count += 1;
+    }
+    assert!(count >= 1);
+}
+
 #[test]
 fn unwritable_output_is_exit_5_before_any_parsing() {
     let (_, files) = leaky();
@@ -406,6 +628,14 @@ fn out_of_order_snapshots_are_refused() {
     assert_eq!(code, 2);
     assert!(stderr.contains("seems out of order"), "{stderr}");
     assert!(stderr.contains(&files[0].display().to_string()), "{stderr}");
+    // One process, the last two swapped and renamed: out of order, not another process.
+    let (_d, swapped) = renamed(&[&files[0], &files[2], &files[1]]);
+    let (code, stderr) = fails(&[&swapped[0], &swapped[1], &swapped[2]]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!("{} seems out of order", swapped[2].display())),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -784,70 +1014,72 @@ fn synthetic_markdown_snapshot() {
     insta::assert_snapshot!("heap_synthetic_markdown", md);
 }
 
-#[test]
-fn snapshots_of_two_processes_fall_back_to_count_deltas() {
-    // Two Node processes started from the same startup snapshot number their objects
-    // alike, so ids alone cannot tell; Node's file names carry the pid.
-    let (_a, leaky) = leaky();
-    let (_b, control) = node_snapshots("control.js", "100,300,200");
-    let out = leakcollect(&[
-        control[0].to_str().unwrap(),
-        leaky[2].to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+/// A second run of leaky.js: another process of the same program, whose objects are
+/// numbered almost as the first's (same startup snapshot, same code).
+fn leaky_again() -> &'static (tempfile::TempDir, Vec<PathBuf>) {
+    static FILES: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
+    FILES.get_or_init(|| node_snapshots("leaky.js", &format!("{W},{N1},{N2}")))
+}
+
+/// Copies `files` to s1.heapsnapshot, s2… in a new folder: Node's file names (and their
+/// process ids) gone, only the contents can tell the processes apart.
+fn renamed(files: &[&Path]) -> (tempfile::TempDir, Vec<PathBuf>) {
+    let dir = tempfile::tempdir().unwrap();
+    let copies = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let copy = dir.path().join(format!("s{}.heapsnapshot", i + 1));
+            std::fs::copy(f, &copy).unwrap();
+            copy
+        })
+        .collect();
+    (dir, copies)
+}
+
+/// Refused with exit 2 and one line naming `odd` as the file from another process.
+fn refused_naming(files: &[&Path], odd: &Path) -> String {
+    let (code, stderr) = fails(files);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains("out of order"), "{stderr}");
+    let odd = odd.display().to_string();
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("were written by different processes"),
+        stderr.starts_with(&format!("error: {odd} comes from a different process")),
         "{stderr}"
     );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["ids_comparable"], false);
-    assert!(
-        json["growing"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|g| g.get("allocated_between_first_two_alive_at_last").is_none())
-    );
+    stderr
 }
 
 #[test]
-fn snapshots_sharing_no_ids_fall_back_to_count_deltas() {
+fn another_process_is_refused_wherever_it_is_given() {
+    let a = &leaky().1;
+    let b = &leaky_again().1;
+    // Node's names carry the pid; another program (control.js) differs in content too.
+    let (_c, control) = node_snapshots("control.js", "100,300,200");
+    refused_naming(&[&control[0], &a[1], &a[2]], &control[0]);
+    refused_naming(&[&a[0], &control[1], &a[2]], &control[1]);
+    // The same program run twice, renamed: only the contents tell (objects with the
+    // same id but another class).
+    let (_d, first) = renamed(&[&b[0], &a[1], &a[2]]);
+    let stderr = refused_naming(&[&first[0], &first[1], &first[2]], &first[0]);
+    assert!(stderr.contains("of other classes"), "{stderr}");
+    let (_e, middle) = renamed(&[&a[0], &b[1], &a[2]]);
+    refused_naming(&[&middle[0], &middle[1], &middle[2]], &middle[1]);
+    let (_f, last) = renamed(&[&a[0], &a[1], &b[2]]);
+    refused_naming(&[&last[0], &last[1], &last[2]], &last[2]);
+    // Two files: either may be the odd one; the message names both.
+    let (_g, two) = renamed(&[&a[0], &b[2]]);
+    let stderr = refused_naming(&[&two[0], &two[1]], &two[1]);
+    assert!(stderr.contains(&two[0].display().to_string()), "{stderr}");
+}
+
+#[test]
+fn snapshots_sharing_no_ids_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     // The second file's objects all have other ids: not the same process.
     let files = synthetic_series(dir.path(), &[(2, 0), (6, 1_000_000)]);
-    let out = leakcollect(&[
-        files[0].to_str().unwrap(),
-        files[1].to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("do not seem to come from one process"),
-        "{stderr}"
-    );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(schema_errors(&json).is_empty());
-    assert_eq!(json["ids_comparable"], false);
-    let g = by_name(&json["growing"], "LeakyThing").unwrap();
-    assert_eq!(g["count_delta"], 4);
-    assert!(g.get("allocated_between_first_two_alive_at_last").is_none());
-    // Suspects still come, from the count deltas: the 4 newest objects.
-    let s = by_name(&json["suspects"], "LeakyThing").unwrap();
-    assert_eq!(s["count"], 4);
-    assert_eq!(s["pattern"]["kind"], "event-emitter-listeners");
+    let stderr = refused_naming(&[&files[0], &files[1]], &files[1]);
+    assert!(stderr.contains("share almost no objects"), "{stderr}");
 }
 
 /// A length at which `message` ends inside the payload of a top-level length-delimited

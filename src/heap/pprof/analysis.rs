@@ -1,79 +1,14 @@
-//! pprof heap profiles (gzip'd `profile.proto`): Go's `/debug/pprof/heap` and
-//! `runtime/pprof.WriteHeapProfile`, Node.js `@datadog/pprof`. In-use objects and bytes
-//! per allocation site first→last.
-//!
-//! A site is the leaf function (the first line of the first location: the innermost
-//! inlined function), which is what `go tool pprof -top` calls "flat", so the deltas
-//! agree with `go tool pprof -top -diff_base=first last`. The top few frames of the
-//! site's biggest stack are kept to show where it is called from.
-//!
-//! The messages are declared by hand (the field numbers of pprof's `profile.proto`) so no
-//! protoc or build script is needed; only the fields used are declared, prost skips the
-//! rest.
+//! The analysis of a pprof series (the registry's entry point): in-use objects and bytes
+//! per allocation site in each profile, the sites growing first→last, suspects and the
+//! top consumers of the last profile.
 
-use super::input::Opened;
-use super::model::{self, Consumer, Format, Growing, HeapReport, Pattern, PatternKind};
-use super::model::{SnapshotInfo, Suspect};
-use super::{HeapError, Options};
-use prost::Message;
+use super::decode::{self, InUse, string};
+use super::format::{Location, Profile};
+use crate::heap::input::Opened;
+use crate::heap::model::{self, Consumer, Format, Growing, HeapReport, Pattern, PatternKind};
+use crate::heap::model::{Suspect, Technique, TimeSource};
+use crate::heap::{HeapError, Options};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
-
-#[derive(Clone, PartialEq, Message)]
-pub struct Profile {
-    #[prost(message, repeated, tag = "1")]
-    pub sample_type: Vec<ValueType>,
-    #[prost(message, repeated, tag = "2")]
-    pub sample: Vec<Sample>,
-    #[prost(message, repeated, tag = "4")]
-    pub location: Vec<Location>,
-    #[prost(message, repeated, tag = "5")]
-    pub function: Vec<Function>,
-    #[prost(string, repeated, tag = "6")]
-    pub string_table: Vec<String>,
-    #[prost(int64, tag = "9")]
-    pub time_nanos: i64,
-}
-
-#[derive(Clone, PartialEq, Message)]
-pub struct ValueType {
-    #[prost(int64, tag = "1")]
-    pub r#type: i64,
-    #[prost(int64, tag = "2")]
-    pub unit: i64,
-}
-
-#[derive(Clone, PartialEq, Message)]
-pub struct Sample {
-    #[prost(uint64, repeated, tag = "1")]
-    pub location_id: Vec<u64>,
-    #[prost(int64, repeated, tag = "2")]
-    pub value: Vec<i64>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-pub struct Location {
-    #[prost(uint64, tag = "1")]
-    pub id: u64,
-    #[prost(uint64, tag = "3")]
-    pub address: u64,
-    #[prost(message, repeated, tag = "4")]
-    pub line: Vec<Line>,
-}
-
-#[derive(Clone, PartialEq, Message)]
-pub struct Line {
-    #[prost(uint64, tag = "1")]
-    pub function_id: u64,
-}
-
-#[derive(Clone, PartialEq, Message)]
-pub struct Function {
-    #[prost(uint64, tag = "1")]
-    pub id: u64,
-    #[prost(int64, tag = "2")]
-    pub name: i64,
-}
 
 /// Frames kept per site, leaf first.
 const STACK_FRAMES: usize = 5;
@@ -99,58 +34,13 @@ struct Sites {
     time_nanos: i64,
 }
 
-fn read(opened: &Opened, options: &Options) -> Result<Profile, HeapError> {
-    let mut bytes = Vec::new();
-    opened
-        .reader(options.quiet)?
-        .read_to_end(&mut bytes)
-        .map_err(|e| opened.read_error(e))?;
-    Profile::decode(bytes.as_slice()).map_err(|e| {
-        if let Some(fault) = opened.gzip_fault() {
-            return fault;
-        }
-        let detail = e.to_string();
-        if detail.contains("buffer underflow") {
-            HeapError::Truncated {
-                path: opened.path.clone(),
-                detail: "the protobuf message stops in the middle".into(),
-            }
-        } else {
-            HeapError::Invalid {
-                path: opened.path.clone(),
-                what: "pprof profile",
-                detail,
-            }
-        }
-    })
-}
-
-fn string(p: &Profile, i: i64) -> &str {
-    p.string_table
-        .get(usize::try_from(i).unwrap_or(usize::MAX))
-        .map_or("", String::as_str)
-}
-
-fn sites(opened: &Opened, p: &Profile) -> Result<Sites, HeapError> {
-    let types: Vec<&str> = p.sample_type.iter().map(|t| string(p, t.r#type)).collect();
-    let find = |name: &str| types.iter().position(|t| *t == name);
-    let (objects, space) = match (find("inuse_objects"), find("inuse_space")) {
-        (Some(o), Some(s)) => (o, s),
-        // @datadog/pprof's heap profile: live objects and bytes.
-        _ => match (find("objects"), find("space")) {
-            (Some(o), Some(s)) => (o, s),
-            _ => {
-                return Err(HeapError::NoInuse {
-                    path: opened.path.clone(),
-                    found: if types.is_empty() {
-                        "none".into()
-                    } else {
-                        types.join(", ")
-                    },
-                });
-            }
-        },
-    };
+/// One profile reduced to its sites.
+fn sites(p: &Profile, inuse: InUse) -> Sites {
+    let InUse {
+        objects,
+        space,
+        names,
+    } = inuse;
     let functions: HashMap<u64, &str> = p
         .function
         .iter()
@@ -158,7 +48,7 @@ fn sites(opened: &Opened, p: &Profile) -> Result<Sites, HeapError> {
         .collect();
     let locations: HashMap<u64, &Location> = p.location.iter().map(|l| (l.id, l)).collect();
     let mut out = Sites {
-        sample_types: vec![types[objects].to_string(), types[space].to_string()],
+        sample_types: names,
         time_nanos: p.time_nanos,
         ..Sites::default()
     };
@@ -197,7 +87,7 @@ fn sites(opened: &Opened, p: &Profile) -> Result<Sites, HeapError> {
         out.objects += n;
         out.bytes += b;
     }
-    Ok(out)
+    out
 }
 
 fn taken_at(nanos: i64) -> Option<String> {
@@ -212,17 +102,10 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
     let mut infos = Vec::new();
     let mut warnings = Vec::new();
     for file in &opened {
-        let profile = read(file, options)?;
-        let s = sites(file, &profile)?;
-        infos.push(SnapshotInfo {
-            path: file.path.display().to_string(),
-            size_bytes: file.size_bytes,
-            gzip: file.gzip,
-            total_heap_bytes: s.bytes.max(0) as u64,
-            objects: s.objects.max(0) as u64,
-            taken_at: taken_at(s.time_nanos),
-            max_object_id: None,
-        });
+        let profile = decode::read(file, options)?;
+        let s = sites(&profile, decode::inuse(file, &profile)?);
+        let taken = taken_at(s.time_nanos).map(|t| (t, TimeSource::Profile));
+        infos.push(file.info(s.bytes.max(0) as u64, s.objects.max(0) as u64, taken, None));
         all.push(s);
     }
     for (k, pair) in all.windows(2).enumerate() {
@@ -232,8 +115,8 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         {
             warnings.push(format!(
                 "{} was taken before {} (by its time_nanos); the deltas assume the files are given oldest first",
-                super::file_name(&opened[k + 1].path),
-                super::file_name(&opened[k].path)
+                crate::heap::file_name(&opened[k + 1].path),
+                crate::heap::file_name(&opened[k].path)
             ));
         }
     }
@@ -287,6 +170,9 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         top_consumers,
         suspects,
         warnings,
+        technique: Technique::PprofFlat,
+        leaked_object: None,
+        hints: Vec::new(),
     })
 }
 
@@ -335,8 +221,12 @@ fn grew_steadily(all: &[Sites], name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::input::Kind;
+    use crate::heap::pprof::format::{Function, Line, Sample, ValueType};
     use std::path::PathBuf;
+
+    fn sites_of(p: &Profile) -> Result<Sites, HeapError> {
+        Ok(sites(p, decode::inuse(&opened(), p)?))
+    }
 
     /// A profile with the given sample types; one sample per (leaf, caller, values), the
     /// leaf's location holding an inlined frame first when `inlined` is set.
@@ -411,7 +301,8 @@ mod tests {
             path: PathBuf::from("p.pb.gz"),
             size_bytes: 1,
             gzip: false,
-            kind: Kind::Pprof,
+            format: Format::Pprof,
+            modified: None,
         }
     }
 
@@ -425,7 +316,7 @@ mod tests {
             ],
             false,
         );
-        let s = sites(&opened(), &p).unwrap();
+        let s = sites_of(&p).unwrap();
         assert_eq!(s.sample_types, ["objects", "space"]);
         let site = &s.by_name["app.cache"];
         assert_eq!((site.objects, site.bytes), (4, 400));
@@ -444,7 +335,7 @@ mod tests {
             &[("app.cache", "app.main", vec![9, 900, 2, 200])],
             true,
         );
-        let s = sites(&opened(), &p).unwrap();
+        let s = sites_of(&p).unwrap();
         assert_eq!(s.by_name["inlined.helper"].bytes, 200, "inuse, not alloc");
         assert!(!s.by_name.contains_key("app.cache"));
     }
@@ -452,7 +343,7 @@ mod tests {
     #[test]
     fn no_inuse_types_is_an_error_naming_them() {
         let p = profile(&["alloc_objects", "alloc_space"], &[], false);
-        match sites(&opened(), &p) {
+        match sites_of(&p) {
             Err(HeapError::NoInuse { found, .. }) => {
                 assert_eq!(found, "alloc_objects, alloc_space")
             }

@@ -8,7 +8,7 @@
 //! `(string)`; every other type is its type name in parentheses (`(closure)`, `(array)`,
 //! `(number)`, `(regexp)`, `(synthetic)`…). Function names stay visible in retainer paths.
 
-use super::v8::Snapshot;
+use super::parse::Snapshot;
 use std::collections::HashMap;
 
 /// Type and edge-type indices looked up once, by name (the table differs by V8 version).

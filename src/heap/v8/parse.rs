@@ -12,7 +12,7 @@
 use serde::Deserialize;
 use std::io::Read;
 
-/// Why the bytes are not a snapshot; turned into a [`super::HeapError`] by the caller.
+/// Why the bytes are not a snapshot; turned into a [`crate::heap::HeapError`] by the caller.
 #[derive(Debug)]
 pub enum ParseError {
     Io(std::io::Error),
@@ -203,7 +203,7 @@ fn small(v: u32, what: &str) -> Result<u8> {
 /// field positions it gives, so a file with the arrays before the header is refused.
 pub fn parse(reader: impl Read) -> Result<Snapshot> {
     let mut lx = Lexer::new(reader);
-    let mut header: Option<(SnapshotHeader, Fields)> = None;
+    let mut header: Header = None;
     let mut snap = Snapshot {
         node_type: Vec::new(),
         node_name: Vec::new(),
@@ -217,7 +217,7 @@ pub fn parse(reader: impl Read) -> Result<Snapshot> {
         node_types: Vec::new(),
         edge_types: Vec::new(),
     };
-    let mut seen = (false, false, false);
+    let mut seen = Seen::default();
     lx.expect(b'{')?;
     if lx.peek_nonws()? == b'}' {
         return Err(ParseError::Invalid("the JSON object is empty".into()));
@@ -228,38 +228,12 @@ pub fn parse(reader: impl Read) -> Result<Snapshot> {
         key.clear();
         lx.read_string(&mut key)?;
         lx.expect(b':')?;
-        match key.as_slice() {
-            b"snapshot" => {
-                let raw = lx.capture_value()?;
-                let parsed: SnapshotHeader = serde_json::from_slice(&raw).map_err(|e| {
-                    ParseError::Invalid(format!("`snapshot.meta` is not as expected ({e})"))
-                })?;
-                let f = fields(&parsed.meta)?;
-                // The type-name list sits at the `type` field's position.
-                snap.node_types = type_names(&parsed.meta.node_types, f.n_type, "node_types")?;
-                snap.edge_types = type_names(&parsed.meta.edge_types, f.e_type, "edge_types")?;
-                header = Some((parsed, f));
+        match Part::of(&key) {
+            Some(part) => {
+                seen.once(part)?;
+                read_part(&mut lx, part, &mut snap, &mut header)?;
             }
-            b"nodes" | b"edges" => {
-                let Some((h, f)) = &header else {
-                    return Err(ParseError::Invalid(
-                        "the `snapshot` header does not come before the node and edge arrays"
-                            .into(),
-                    ));
-                };
-                if key.as_slice() == b"nodes" {
-                    read_nodes(&mut lx, &mut snap, h.node_count, f)?;
-                    seen.0 = true;
-                } else {
-                    read_edges(&mut lx, &mut snap, h.edge_count, f)?;
-                    seen.1 = true;
-                }
-            }
-            b"strings" => {
-                lx.read_string_array(&mut snap.strings)?;
-                seen.2 = true;
-            }
-            _ => lx.skip_value()?,
+            None => lx.skip_value()?,
         }
         match lx.next_nonws()? {
             b',' => continue,
@@ -270,9 +244,9 @@ pub fn parse(reader: impl Read) -> Result<Snapshot> {
     let Some((header, f)) = header else {
         return Err(ParseError::Invalid("no `snapshot` header".into()));
     };
-    for (present, name) in [(seen.0, "nodes"), (seen.1, "edges"), (seen.2, "strings")] {
-        if !present {
-            return Err(ParseError::Invalid(format!("no `{name}` array")));
+    for part in [Part::Nodes, Part::Edges, Part::Strings] {
+        if !seen.0[part as usize] {
+            return Err(ParseError::Invalid(format!("no `{}` array", part.key())));
         }
     }
     check(&mut snap, &header, &f)?;
@@ -280,6 +254,80 @@ pub fn parse(reader: impl Read) -> Result<Snapshot> {
     snap.strings.bytes.shrink_to_fit();
     snap.strings.ends.shrink_to_fit();
     Ok(snap)
+}
+
+/// The top-level values the parser reads (every other key is skipped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Snapshot,
+    Nodes,
+    Edges,
+    Strings,
+}
+
+impl Part {
+    const ALL: [Part; 4] = [Part::Snapshot, Part::Nodes, Part::Edges, Part::Strings];
+
+    fn key(self) -> &'static str {
+        match self {
+            Part::Snapshot => "snapshot",
+            Part::Nodes => "nodes",
+            Part::Edges => "edges",
+            Part::Strings => "strings",
+        }
+    }
+
+    fn of(key: &[u8]) -> Option<Part> {
+        Part::ALL.into_iter().find(|p| p.key().as_bytes() == key)
+    }
+}
+
+/// Which parts were read. Each may come once: a second `nodes` array would restart the
+/// edge offsets, so that a node's edges ran past the edge array (found by fuzzing).
+#[derive(Default)]
+struct Seen([bool; 4]);
+
+impl Seen {
+    fn once(&mut self, part: Part) -> Result<()> {
+        if std::mem::replace(&mut self.0[part as usize], true) {
+            return Err(ParseError::Invalid(format!(
+                "`{}` appears twice",
+                part.key()
+            )));
+        }
+        Ok(())
+    }
+}
+
+type Header = Option<(SnapshotHeader, Fields)>;
+
+/// Reads one part into the snapshot (the header into `header`).
+fn read_part<R: Read>(
+    lx: &mut Lexer<R>,
+    part: Part,
+    snap: &mut Snapshot,
+    header: &mut Header,
+) -> Result<()> {
+    match (part, &*header) {
+        (Part::Snapshot, _) => {
+            let raw = lx.capture_value()?;
+            let parsed: SnapshotHeader = serde_json::from_slice(&raw).map_err(|e| {
+                ParseError::Invalid(format!("`snapshot.meta` is not as expected ({e})"))
+            })?;
+            let f = fields(&parsed.meta)?;
+            // The type-name list sits at the `type` field's position.
+            snap.node_types = type_names(&parsed.meta.node_types, f.n_type, "node_types")?;
+            snap.edge_types = type_names(&parsed.meta.edge_types, f.e_type, "edge_types")?;
+            *header = Some((parsed, f));
+            Ok(())
+        }
+        (Part::Strings, _) => lx.read_string_array(&mut snap.strings),
+        (Part::Nodes | Part::Edges, None) => Err(ParseError::Invalid(
+            "the `snapshot` header does not come before the node and edge arrays".into(),
+        )),
+        (Part::Nodes, Some((h, f))) => read_nodes(lx, snap, h.node_count, f),
+        (Part::Edges, Some((h, f))) => read_edges(lx, snap, h.edge_count, f),
+    }
 }
 
 fn read_nodes<R: Read>(
@@ -835,6 +883,22 @@ mod tests {
                 Err(ParseError::Eof)
             ));
         }
+    }
+
+    #[test]
+    fn an_array_or_header_given_twice_is_invalid() {
+        // Found by fuzzing: a second `nodes` array restarted the edge offsets, so a node's
+        // edges ran past the edge array.
+        let twice = SMALL.replace(r#""edges":"#, r#""nodes":[9,0,1,0,0,0],"edges":"#);
+        match parse(twice.as_bytes()) {
+            Err(ParseError::Invalid(detail)) => assert!(detail.contains("`nodes`"), "{detail}"),
+            other => panic!("{:?}", other.map(|s| s.node_count())),
+        }
+        let header_twice = SMALL.replace(r#""strings":"#, r#""snapshot":{},"strings":"#);
+        assert!(matches!(
+            parse(header_twice.as_bytes()),
+            Err(ParseError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! Everything is iterative: a 150,000-deep chain must not overflow the stack.
 
 use super::graph::{Classes, ROOT, Types};
-use super::v8::Snapshot;
+use super::parse::Snapshot;
 
 const NONE: u32 = u32::MAX;
 
@@ -228,7 +228,7 @@ pub fn class_retained(s: &Snapshot, d: &Dominators, classes: &Classes) -> Vec<u6
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heap::v8;
+    use crate::heap::v8::parse;
 
     /// root → a, root → b, a → c, b → c, c → d: c and d are retained by the root only;
     /// a, b retain only themselves. Weak edge b ⇢ e leaves e unreachable.
@@ -240,7 +240,7 @@ mod tests {
 "nodes":[2,0,1,0,2, 1,1,3,10,1, 1,1,5,20,2, 1,1,7,30,1, 1,1,9,40,0, 1,1,11,50,0],
 "edges":[0,1,5, 0,1,10, 0,1,15, 0,1,15, 1,1,25, 0,1,20],
 "strings":["","X"]}"#;
-        let s = v8::parse(json.as_bytes()).unwrap();
+        let s = parse::parse(json.as_bytes()).unwrap();
         let t = Types::of(&s);
         let d = compute(&s, &t);
         assert_eq!(d.idom[3], 0, "c is dominated by the root");

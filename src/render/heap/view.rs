@@ -1,0 +1,391 @@
+//! The values the heap partials show, formatted from the model: figures in MB, paths in
+//! the report's arrow format, and the words for the model's decisions (technique,
+//! pattern kinds, Fix Strategy boxes). Every choice was made in `heap`; here it is only
+//! put into words.
+
+use super::mb;
+use crate::heap::model::{FixBox, Format, HeapReport, PatternKind, SnapshotInfo, Step};
+use crate::heap::model::{Suspect, Technique, TimeSource};
+use serde_json::{Value, json};
+
+/// A retainer path in the report's arrow format: the root's child, then one line per
+/// edge, `→ edge: node @id`.
+/// A run of identical steps (a linked list) shows its first and last step and how many
+/// are left out.
+pub fn path_lines(steps: &[Step]) -> Vec<String> {
+    let line = |s: &Step| match &s.edge {
+        None => format!("{} @{}", s.node, s.id),
+        Some(edge) => format!("→ {edge}: {} @{}", s.node, s.id),
+    };
+    let same = |a: &Step, b: &Step| a.edge.is_some() && a.edge == b.edge && a.node == b.node;
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < steps.len() {
+        let mut j = i + 1;
+        while j < steps.len() && same(&steps[i], &steps[j]) {
+            j += 1;
+        }
+        lines.push(line(&steps[i]));
+        if j - i > 2 {
+            lines.push(format!("→ … {} more of the same …", j - i - 2));
+        }
+        if j - i > 1 {
+            lines.push(line(&steps[j - 1]));
+        }
+        i = j;
+    }
+    lines
+}
+
+fn one_line_path(steps: &[Step]) -> String {
+    if steps.is_empty() {
+        return "(no retainer path)".into();
+    }
+    steps
+        .iter()
+        .map(|s| match &s.edge {
+            None => s.node.clone(),
+            Some(edge) => format!("{edge}: {}", s.node),
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
+}
+
+/// What a pattern kind means, in the report's words.
+pub fn pattern_text(kind: PatternKind) -> &'static str {
+    match kind {
+        PatternKind::EventEmitterListeners => "EventEmitter listeners never removed",
+        PatternKind::Timers => "timers never cleared",
+        PatternKind::OpenHandles => "sockets or handles left open",
+        PatternKind::GlobalCollection => "a global or module-level Array that only grows",
+        PatternKind::MapSetCache => "an unbounded Map/Set cache",
+        PatternKind::ObjectCache => "an unbounded object used as a cache",
+        PatternKind::ClosureContext => "closures retaining their context",
+        PatternKind::Unknown => "no known pattern",
+    }
+}
+
+/// The Method line: what was compared, and how.
+fn method(report: &HeapReport) -> String {
+    let n = report.snapshots.len();
+    let ids = match report.technique {
+        Technique::ThreeSnapshot => {
+            "the three-snapshot technique (objects allocated between snapshots 1 and 2 and still alive in the last)"
+        }
+        Technique::NewInSecond => "objects new in the second snapshot (by object id)",
+        Technique::SingleSnapshot => {
+            return "one V8 heap snapshot read by `leakcollect heap` (generated): classes by retained size (dominator tree over strong edges), retainer paths from the GC roots; one snapshot cannot show growth.".into();
+        }
+        Technique::PprofFlat => {
+            return format!(
+                "{n} pprof heap profile(s) compared by `leakcollect heap` (generated): in-use objects and bytes per allocation site (leaf function, as `go tool pprof -top` counts flat), first→last."
+            );
+        }
+    };
+    format!(
+        "{n} V8 heap snapshots compared by `leakcollect heap` (generated), as DevTools' Comparison view does: per-class instance and byte deltas first→last; {ids}; retained sizes from the dominator tree over strong edges; for each suspect a retainer path from a GC root (the fewest V8-internal and `__proto__`/`constructor` edges, then the fewest edges), the paths of all its leaked objects clustered by shape."
+    )
+}
+
+/// The template's key for each Fix Strategy box.
+fn fix_key(fix: FixBox) -> &'static str {
+    match fix {
+        FixBox::RemoveListeners => "listeners",
+        FixBox::CloseConnections => "connections",
+        FixBox::ClearTimers => "timers",
+        FixBox::WeakCache => "cache",
+        FixBox::Other => "other",
+    }
+}
+
+/// The Pattern line and the Fix Strategy boxes' hints, from the model's hints.
+pub fn hints(report: &HeapReport) -> Value {
+    let mut view = json!({
+        "any": !report.hints.is_empty(),
+        "pattern": report
+            .hints
+            .iter()
+            .map(|h| format!("{} ({}) — {}", pattern_text(h.kind), h.suspects.join(", "), h.based_on))
+            .collect::<Vec<_>>()
+            .join("; "),
+    });
+    for fix in [
+        FixBox::RemoveListeners,
+        FixBox::CloseConnections,
+        FixBox::ClearTimers,
+        FixBox::WeakCache,
+        FixBox::Other,
+    ] {
+        let found: Vec<String> = report
+            .hints
+            .iter()
+            .filter(|h| h.fix == fix)
+            .map(|h| format!("{} ({})", pattern_text(h.kind), h.suspects.join(", ")))
+            .collect();
+        view[fix_key(fix)] = if found.is_empty() {
+            Value::Null
+        } else {
+            Value::String(found.join("; "))
+        };
+    }
+    view
+}
+
+/// When a snapshot was taken, and how that is known.
+fn taken_at(s: &SnapshotInfo) -> String {
+    match (&s.taken_at, s.taken_at_source) {
+        (Some(t), Some(TimeSource::FileModified)) => {
+            format!("{t} (the file's modification time, UTC)")
+        }
+        (Some(t), _) => t.clone(),
+        (None, _) => "time unknown (not in the file, no modification time)".into(),
+    }
+}
+
+fn snapshots(report: &HeapReport) -> Vec<Value> {
+    report
+        .snapshots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            json!({
+                "number": i + 1,
+                "taken_at": taken_at(s),
+                "location": s.location,
+                "size": mb(s.size_bytes as i64, false),
+                "heap": mb(s.total_heap_bytes as i64, false),
+                "path": s.path,
+                "name": crate::heap::file_name(std::path::Path::new(&s.path)),
+                "gzip": s.gzip,
+            })
+        })
+        .collect()
+}
+
+/// What a suspect's leaked objects are, by how the files were compared.
+fn leaked_meaning(report: &HeapReport) -> String {
+    let last = report.snapshots.len();
+    match report.technique {
+        Technique::ThreeSnapshot => {
+            format!("allocated between snapshots 1 and 2 and still alive in snapshot {last}")
+        }
+        Technique::NewInSecond => "new in snapshot 2 (absent in snapshot 1)".into(),
+        Technique::PprofFlat => "the growth of the site's in-use objects".into(),
+        Technique::SingleSnapshot => "none (one snapshot)".into(),
+    }
+}
+
+/// The legend of the growing list: what its two counts are.
+fn growing_legend(report: &HeapReport) -> String {
+    let last = report.snapshots.len();
+    match report.technique {
+        Technique::PprofFlat => {
+            format!("in-use objects and bytes per allocation site, profile 1 → {last}")
+        }
+        Technique::SingleSnapshot => {
+            format!("instances of each class and their self size, snapshot 1 → {last}")
+        }
+        _ => format!(
+            "instances of each class and their self size, snapshot 1 → {last}; in brackets the class's objects {} — the leaked objects, which can outnumber the net gain when others were freed — and its retained-size change",
+            leaked_meaning(report)
+        ),
+    }
+}
+
+fn growing_note(report: &HeapReport, g: &crate::heap::model::Growing) -> String {
+    match (
+        g.allocated_between_first_two_alive_at_last,
+        g.retained_bytes_delta,
+    ) {
+        (Some(n), Some(r)) if report.technique == Technique::NewInSecond => {
+            format!("[{n} new in snapshot 2; retained {}]", mb(r, true))
+        }
+        (Some(n), Some(r)) => format!(
+            "[{n} allocated between snapshots 1 and 2 still alive; retained {}]",
+            mb(r, true)
+        ),
+        (None, Some(r)) => format!("[retained {}]", mb(r, true)),
+        _ => g
+            .stack
+            .as_ref()
+            .map(|s| format!("[at {}]", s.join(" ← ")))
+            .unwrap_or_default(),
+    }
+}
+
+fn growing(report: &HeapReport) -> Vec<Value> {
+    report
+        .growing
+        .iter()
+        .take(10)
+        .map(|g| {
+            json!({
+                "name": g.name,
+                "count": format!("{:+}", g.count_delta),
+                "bytes": mb(g.bytes_delta, true),
+                "note": growing_note(report, g),
+            })
+        })
+        .collect()
+}
+
+fn consumers(report: &HeapReport) -> Vec<Value> {
+    report
+        .top_consumers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({
+                "number": i + 1,
+                "name": c.name,
+                "bytes": mb(c.retained_bytes as i64, false),
+                "path": if report.format == Format::Pprof { "allocated here (pprof has no retainers)".to_string() } else { one_line_path(&c.retainer_path) },
+            })
+        })
+        .collect()
+}
+
+/// The Leaked Object line: the suspect, what its leaked objects are next to the class's
+/// instance growth, and what the class retains.
+fn leaked_object(report: &HeapReport) -> String {
+    let Some(s) = main_suspect(report) else {
+        return if report.snapshots.len() < 2 {
+            "[one snapshot: nothing to compare]".into()
+        } else {
+            "[none found: no application class grew at every snapshot]".into()
+        };
+    };
+    let others: Vec<&str> = report
+        .suspects
+        .iter()
+        .filter(|o| o.name != s.name)
+        .map(|o| o.name.as_str())
+        .collect();
+    format!(
+        "{} — {} leaked objects ({}{}); {} {} ({} since the first) (generated{})",
+        s.name,
+        s.count,
+        leaked_meaning(report),
+        class_growth(report, s),
+        if report.format == Format::Pprof {
+            "in use where it is allocated, in the last profile:"
+        } else {
+            "all objects of the class retain, in the last snapshot,"
+        },
+        mb(s.retained_bytes as i64, false),
+        mb(s.retained_growth_bytes, true),
+        if others.is_empty() {
+            String::new()
+        } else {
+            format!("; other suspects: {}", others.join(", "))
+        }
+    )
+}
+
+/// "; the class has +N instances from snapshot 1 to M, …" when that differs from the
+/// leaked objects (V8 with object ids).
+fn class_growth(report: &HeapReport, s: &Suspect) -> String {
+    let ids = matches!(
+        report.technique,
+        Technique::ThreeSnapshot | Technique::NewInSecond
+    );
+    let Some(g) = report.growing.iter().find(|g| g.name == s.name) else {
+        return String::new();
+    };
+    if !ids {
+        return String::new();
+    }
+    let last = report.snapshots.len();
+    let after = if report.technique == Technique::ThreeSnapshot {
+        ", those made after snapshot 2 included"
+    } else {
+        ""
+    };
+    format!(
+        "; the class has {:+} instances from snapshot 1 to {last}{after}",
+        g.count_delta
+    )
+}
+
+/// The suspect the model names as the leaked object.
+fn main_suspect(report: &HeapReport) -> Option<&Suspect> {
+    let name = report.leaked_object.as_deref()?;
+    report.suspects.iter().find(|s| s.name == name)
+}
+
+/// A V8 suspect's path lines, the note on its cluster and its "Why Not GC'd" hint.
+fn v8_path(s: &Suspect) -> (Vec<String>, String, String) {
+    (
+        path_lines(&s.retainer_path),
+        format!(
+            "generated: {} of the {} leaked {} have a path of this shape",
+            s.path_count, s.count, s.name
+        ),
+        format!(
+            "(generated hint) {} — {}. Say in your words what keeps them alive.",
+            pattern_text(s.pattern.kind),
+            s.pattern.based_on
+        ),
+    )
+}
+
+/// A pprof suspect's allocation stack, leaf first, in place of a retainer path.
+fn pprof_stack(s: &Suspect) -> (Vec<String>, String, String) {
+    (
+        s.stack
+            .clone()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| if i == 0 { format!("{f} (allocates)") } else { format!("← {f}") })
+            .collect(),
+        "generated: allocation stack, leaf first; pprof records no retainers".into(),
+        "[pprof cannot say what retains the memory: take V8 heap snapshots or read the code at the allocation site]".into(),
+    )
+}
+
+/// The paths of the suspects after the leaked object (at most two; V8 only).
+fn other_paths(report: &HeapReport) -> Vec<Value> {
+    if report.format != Format::V8 {
+        return Vec::new();
+    }
+    let main = report.leaked_object.as_deref();
+    report
+        .suspects
+        .iter()
+        .filter(|s| Some(s.name.as_str()) != main)
+        .take(2)
+        .map(|s| {
+            let (lines, note, why) = v8_path(s);
+            json!({ "name": s.name, "lines": lines, "note": note, "why": why })
+        })
+        .collect()
+}
+
+/// Everything the partials show.
+pub fn view(report: &HeapReport) -> Value {
+    let (path_lines, path_note, why) = match main_suspect(report) {
+        Some(s) if report.format == Format::V8 => v8_path(s),
+        Some(s) => pprof_stack(s),
+        None => (Vec::new(), String::new(), "[no suspect]".into()),
+    };
+    json!({
+        "v8": report.format == Format::V8,
+        "files": report.snapshots.len(),
+        "sample_types": report.sample_types.clone().unwrap_or_default().join(", "),
+        "snapshots": snapshots(report),
+        "method": method(report),
+        "growing": growing(report),
+        "growing_legend": growing_legend(report),
+        "growing_none": if report.snapshots.len() < 2 { "one snapshot: nothing to compare" } else { "none" },
+        "consumers": consumers(report),
+        "leaked_object": leaked_object(report),
+        "path_lines": path_lines,
+        "other_paths": other_paths(report),
+        "path_note": path_note,
+        "path_none": "[no retainer path]",
+        "why": why,
+        "warnings": report.warnings,
+        "hints": hints(report),
+    })
+}
