@@ -9,7 +9,7 @@
 //! A new format (HPROF, V8 `.heapprofile`, Scalene JSON, GC logs…) plugs in by adding
 //! one [`Entry`] to [`FORMATS`] and one variant to [`Format`].
 
-use super::input::Opened;
+use super::Opened;
 use super::model::{Format, HeapReport};
 use super::{HeapError, Options};
 

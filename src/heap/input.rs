@@ -9,24 +9,13 @@ use flate2::read::MultiGzDecoder;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fs::File;
 use std::io::{BufReader, IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 /// Below this, a progress bar would only flicker.
 const PROGRESS_MIN_BYTES: u64 = 64_000_000;
 
-/// A heap file that exists, is not empty, fits in memory and looks like one of the
-/// formats; its contents are read later by the parser.
-#[derive(Debug)]
-pub struct Opened {
-    pub path: PathBuf,
-    pub size_bytes: u64,
-    pub gzip: bool,
-    /// Recognised by content ([`formats::sniff`]).
-    pub format: Format,
-    /// The file's modification time, when the file system keeps one.
-    pub modified: Option<std::time::SystemTime>,
-}
+pub use super::Opened;
 
 pub fn open(path: &Path) -> Result<Opened, HeapError> {
     let meta = std::fs::metadata(path).map_err(|source| match source.kind() {

@@ -116,6 +116,20 @@ pub struct Options {
 }
 
 /// Reads every file (oldest first) and analyses the series.
+/// A heap file that exists, is not empty, fits in memory and looks like one of the
+/// formats; its contents are read later by the parser.
+#[derive(Debug)]
+pub struct Opened {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub gzip: bool,
+    /// Recognised by content ([`formats::sniff`]); defined here, where both the registry
+    /// and the input side name it without naming each other.
+    pub format: model::Format,
+    /// The file's modification time, when the file system keeps one.
+    pub modified: Option<std::time::SystemTime>,
+}
+
 pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport, HeapError> {
     let mut opened = Vec::with_capacity(paths.len());
     for path in paths {
