@@ -94,7 +94,7 @@ impl ConfigError {
 pub enum FixSpec {
     /// A time (RFC 3339, Unix seconds, `now-…`).
     Time(DateTime<Utc>),
-    /// `auto`: the rollout found in the window (`acquire::deploys`), resolved before
+    /// `auto`: the rollout found in the window (`acquire::deployments`), resolved before
     /// the requests are planned, since the periods depend on it.
     Auto,
 }

@@ -10,7 +10,7 @@
 //! (whole seconds), and the raw pending samples from then give the exact pending time.
 
 use super::requests::Requests;
-use super::{plan, rules};
+use super::{alert_exprs, plan};
 use crate::config::QueryConfig;
 use crate::evidence::{QueryRecord, RequestKind};
 use crate::pack::{self, Pack};
@@ -69,7 +69,7 @@ pub struct GrowthData {
     /// The growth expression as sent (the rule's, without its threshold).
     pub expr: String,
     /// The rule file's growth expression builder, to show the rule with a threshold.
-    pub rule: rules::GrowthExpr,
+    pub rule: alert_exprs::GrowthExpr,
     pub step: f64,
     pub series: Result<Vec<RangeSeries>, String>,
 }
@@ -513,7 +513,7 @@ async fn growth(
     window_step: f64,
     log: &mut Log,
 ) -> Option<GrowthData> {
-    let rule = rules::growth_expr(config, pack).ok()?;
+    let rule = alert_exprs::growth_expr(config, pack).ok()?;
     let expr = rule.value();
     let step = if to - from <= FINE_GROWTH_SPAN {
         60.0

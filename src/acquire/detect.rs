@@ -9,7 +9,7 @@
 //! `--runtime` which runtime the service does export ([`exported_runtime`]).
 
 use super::AcquireError;
-use super::hints;
+use super::diagnose;
 use super::markers::{
     Picked, count_markers, marker_names, marker_selector, pick, service_selectors,
 };
@@ -111,7 +111,7 @@ pub async fn detect_runtime(
             selector: selector_text(&base_matchers(config)),
             from: display(config.window.from),
             to: display(config.window.to),
-            hint: hints::suggestion(client, config, &series_match, window).await,
+            hint: diagnose::suggestion(client, config, &series_match, window).await,
             checked: markers.join(", "),
         }
         .into());
@@ -167,10 +167,10 @@ pub async fn detect_fleet(
                 series.len()
             )
         } else if !selector.is_empty() {
-            hints::selector_hint(client, selector, &markers, window).await
+            diagnose::selector_hint(client, selector, &markers, window).await
         } else {
             let all = format!("{{__name__=~\"{}\"}}", markers.join("|"));
-            let newest = hints::newest_sample(client, &all, window.0, None).await;
+            let newest = diagnose::newest_sample(client, &all, window.0, None).await;
             format!("; no runtime metrics exist in the window at all ({newest})")
         };
         return Err(AcquireError::NoFleet {

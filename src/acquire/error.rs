@@ -1,6 +1,6 @@
 //! Why acquisition found nothing to analyse, each with the exit code it means. A no-data
 //! message says which part of the request is wrong when the server can tell (the hint,
-//! from [`super::hints`]); only without one does it fall back to the general advice.
+//! from [`super::diagnose`]); only without one does it fall back to the general advice.
 
 use thiserror::Error;
 

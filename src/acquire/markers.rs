@@ -2,7 +2,7 @@
 //! series' names and labels (two conventions can share a name: Micrometer's and
 //! OpenTelemetry's `jvm_memory_used_bytes`), and the one rule that picks the pack. Used by
 //! runtime detection ([`super::detect`]) and by the hints of an error that asked for
-//! another pack ([`super::hints`]); it names neither, so they do not import each other.
+//! another pack ([`super::diagnose`]); it names neither, so they do not import each other.
 
 use super::AcquireError;
 use super::plan::{matchers_for, selector_text};

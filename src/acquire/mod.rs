@@ -7,13 +7,14 @@
 //! parts, stale tails; [`lifetimes`]: where each process lifetime begins). Nothing here
 //! computes a report figure; `analysis` does, from [`Acquired`].
 
+pub mod alert_exprs;
 pub mod alerts;
-pub mod deploys;
+pub mod deployments;
 pub mod detect;
+pub mod diagnose;
 mod error;
 pub mod fetch;
 pub mod fleet;
-pub mod hints;
 pub mod lifetimes;
 mod links;
 mod markers;
@@ -21,7 +22,6 @@ pub mod normalise;
 pub mod plan;
 pub mod probe;
 pub mod requests;
-pub mod rules;
 pub mod steps;
 
 pub use error::AcquireError;
@@ -117,7 +117,7 @@ pub struct Acquired {
     /// `ALERTS` and the rules API's answer (detection).
     pub alerts: alerts::AlertData,
     /// The series that mark deployments, and the memory before the window (onset).
-    pub deploys: deploys::DeployData,
+    pub deploys: deployments::DeployData,
 }
 
 /// Acquires one service's window as `config` describes it. After the runtime and the
@@ -131,7 +131,7 @@ pub struct Acquired {
 /// ([`requests`]), so none is sent twice.
 pub async fn acquire(
     collect: &CollectConfig,
-    pick_fix: deploys::FixPicker,
+    pick_fix: deployments::FixPicker,
 ) -> anyhow::Result<Acquired> {
     let requests = Requests::new(Client::new(collect.client.clone())?);
     let config = &collect.query;
@@ -179,7 +179,7 @@ pub async fn acquire(
         .expect("the heap query is planned");
     let heap_window: SharedRange =
         Box::pin(requests.query_range(&heap_item.query.id, &heap_item.promql, from, to, step));
-    let windows = deploys::window_parts(&requests, config, &pack, (step, scrape_interval))?;
+    let windows = deployments::window_parts(&requests, config, &pack, (step, scrape_interval))?;
     let round = Round {
         requests: &requests,
         config,
@@ -263,7 +263,7 @@ struct WindowEnd {
 }
 
 /// The deploy series, their records and warnings.
-type DeployFetch = (deploys::DeployData, Vec<QueryRecord>, Vec<String>);
+type DeployFetch = (deployments::DeployData, Vec<QueryRecord>, Vec<String>);
 
 /// What every part of the round shares.
 struct Round<'a> {
@@ -277,7 +277,7 @@ struct Round<'a> {
     /// The memory series' request, registered before the round (taken by `window_end`).
     heap_window: std::sync::Mutex<Option<SharedRange>>,
     /// The deploy series' window parts, registered before the round (taken by `deploys`).
-    deploy_windows: std::sync::Mutex<Option<Vec<(deploys::DeploySeries, SharedRange)>>>,
+    deploy_windows: std::sync::Mutex<Option<Vec<(deployments::DeploySeries, SharedRange)>>>,
 }
 
 impl Round<'_> {
@@ -296,7 +296,7 @@ impl Round<'_> {
             .expect("where the data ends is computed once");
         let answer = registered.await?;
         if answer.data.is_empty() {
-            let hint = hints::no_data(self.requests, self.config, self.pack, heap, (from, to));
+            let hint = diagnose::no_data(self.requests, self.config, self.pack, heap, (from, to));
             return Err(hint.await.into());
         }
         if !self.config.end_at_data {
@@ -333,7 +333,7 @@ impl Round<'_> {
             .expect("the lock is never poisoned")
             .take()
             .expect("the deploy series are fetched once");
-        deploys::fetch(
+        deployments::fetch(
             self.requests,
             self.config,
             self.pack,
@@ -383,7 +383,7 @@ impl Round<'_> {
     /// answers, and the warnings the cut brings.
     async fn instants<'c, F, Fut, D, DFut>(
         &self,
-        pick_fix: deploys::FixPicker,
+        pick_fix: deployments::FixPicker,
         window_end: F,
         deploy_data: D,
     ) -> anyhow::Result<(
@@ -453,8 +453,8 @@ impl Round<'_> {
 fn resolve_fix(
     config: &QueryConfig,
     pack: &Pack,
-    data: &deploys::DeployData,
-    pick_fix: deploys::FixPicker,
+    data: &deployments::DeployData,
+    pick_fix: deployments::FixPicker,
 ) -> Result<QueryConfig, AcquireError> {
     let mut resolved = config.clone();
     if config.window.fix_spec != Some(crate::config::FixSpec::Auto) {
@@ -462,10 +462,10 @@ fn resolve_fix(
     }
     let Some(fix) = pick_fix(config, data) else {
         return Err(AcquireError::NoDeployment {
-            selector: deploys::looked_for_selector(config, pack),
+            selector: deployments::looked_for_selector(config, pack),
             from: crate::timespec::display(config.window.from),
             to: crate::timespec::display(config.window.to),
-            looked_for: deploys::LOOKED_FOR.to_string(),
+            looked_for: deployments::LOOKED_FOR.to_string(),
         });
     };
     resolved.window.fix_deployed = Some(crate::timespec::from_unix_seconds(fix));

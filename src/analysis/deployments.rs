@@ -10,7 +10,7 @@
 //! deployment. Several in the window: the fix is the one after which growth fell most.
 
 use crate::acquire::Acquired;
-use crate::acquire::deploys::{DeployData, DeploySeries};
+use crate::acquire::deployments::{DeployData, DeploySeries};
 use crate::acquire::lifetimes;
 use crate::config::{FixSpec, QueryConfig};
 use crate::evidence::{DeploySource, Deployment, FixOrigin, FixSource, RolloutStrategy};

@@ -9,7 +9,7 @@
 //! restart); else, when every lifetime grew, the earliest sample (the leak is older).
 
 use super::growth::{MIN_LIFETIME_POINTS, instance_growth, split_lifetimes};
-use crate::acquire::deploys::{DeployData, DeploySeries};
+use crate::acquire::deployments::{DeployData, DeploySeries};
 use crate::acquire::lifetimes;
 use crate::evidence::{Deployment, Onset, OnsetEvent};
 use crate::stats::median;

@@ -3,7 +3,7 @@
 //! the container limit, OOM kills, repeated restarts, GC pauses — with thresholds taken
 //! from a measured leak when a window is given.
 
-use crate::acquire::rules::{expr, growth_expr, role_expr};
+use crate::acquire::alert_exprs::{expr, growth_expr, role_expr};
 use crate::acquire::{AcquireError, plan};
 use crate::analysis::thresholds::{AlertThresholds, MB, alert_prefix, suggested};
 use crate::config::{CollectConfig, QueryConfig};
@@ -67,7 +67,7 @@ pub fn render(
     Ok(out)
 }
 
-/// Growth of the post-GC floor per instance (see `acquire::rules::growth_expr`).
+/// Growth of the post-GC floor per instance (see `acquire::alert_exprs::growth_expr`).
 fn growth_rule(
     config: &QueryConfig,
     pack: &Pack,

@@ -1,7 +1,7 @@
 //! The layering README's Layout states: commands → draft → render → analysis → acquire →
 //! prom, with the evidence model and small utilities shared. Fails when a module names a
 //! module above it, when the modules' references form a cycle, or when the files of one
-//! module import each other in a cycle (`acquire/detect.rs` → `acquire/hints.rs` →
+//! module import each other in a cycle (`acquire/detect.rs` → `acquire/hints.rs` (now `diagnose.rs`) →
 //! `acquire/detect.rs`). References are read from `crate::` and `super::` paths, grouped
 //! imports (`use crate::{a, b::{c, d}}`) included, comments left out.
 
