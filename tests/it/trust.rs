@@ -227,11 +227,10 @@ fn collect_and_validate_say_the_same_status() {
     );
     // synth's latency histogram puts the leak period's p95 in one bucket at both ends:
     // no rise is read from that, and the reason says the buckets are too coarse.
-    let degradation = line(&md, "- [");
     let degradation = md
         .lines()
         .find(|l| l.contains("Service degradation"))
-        .unwrap_or(degradation);
+        .expect("a Service degradation box");
     assert!(degradation.contains("too coarse to tell"), "{degradation}");
     assert!(!degradation.contains("in its last"), "{degradation}");
     // Plain words, not "counts from …" or "only above …".
