@@ -74,7 +74,15 @@ pub fn mb_per_hour(bytes_per_hour: f64) -> String {
 pub fn percent(p: f64) -> String {
     let short = fixed(p, 1);
     if (short == "100.0" || short == "0.0") && p != 100.0 && p != 0.0 {
-        format!("{}%", fixed(p, 2))
+        let two = fixed(p, 2);
+        // Still zero or a hundred at two decimals: say which side of it the figure is.
+        match two.as_str() {
+            "0.00" if p > 0.0 => "<0.01%".to_string(),
+            "0.00" => ">-0.01%".to_string(),
+            "100.00" if p < 100.0 => ">99.99%".to_string(),
+            "100.00" => "<100.01%".to_string(),
+            _ => format!("{two}%"),
+        }
     } else {
         format!("{short}%")
     }
@@ -119,6 +127,15 @@ pub fn count(n: f64) -> String {
         fixed(n, 0)
     } else {
         fixed(n, 1)
+    }
+}
+
+/// A rate per second: `12.5/s`, `0.25/s`.
+pub fn per_second(n: f64) -> String {
+    if n.abs() < 10.0 {
+        format!("{}/s", fixed(n, 2))
+    } else {
+        format!("{}/s", fixed(n, 1))
     }
 }
 

@@ -26,6 +26,7 @@ pub mod deployments;
 pub mod detection;
 pub mod gc;
 pub mod growth;
+pub mod impact;
 pub mod levels;
 pub mod limit;
 pub mod onset;
@@ -33,11 +34,13 @@ pub mod oom;
 pub mod pattern;
 pub mod period;
 pub mod pools;
+pub mod reproduction;
 pub mod requests;
 pub mod restarts;
 pub mod scan;
 pub mod service_growth;
 pub mod status;
+pub mod summary;
 pub mod symptoms;
 pub mod thresholds;
 pub mod traffic;
@@ -286,6 +289,10 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         onset,
         status: None,
         alert_thresholds: Default::default(),
+        severity: None,
+        tldr: None,
+        root_cause: None,
+        draft: None,
         symptoms: symptoms::symptoms(
             before.as_ref().unwrap_or(&whole),
             after.as_ref(),
@@ -309,5 +316,7 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         &status::default_thresholds(warmup),
         crate::evidence::StatusSource::Report,
     );
+    evidence.severity = impact::severity(&evidence);
+    evidence.tldr = summary::tldr(&evidence);
     evidence
 }

@@ -28,7 +28,10 @@ pub fn analyse_period(
     missing.extend(gc_missing);
     missing.extend(restart_warnings);
     let limit = limit::memory_limit(view);
-    let (oom_kills, oom_source) = oom::oom_kills(view, kube, &restarts, &limit);
+    let (kill_events, oom_source) = oom::oom_kill_events(view, kube, &restarts, &limit);
+    let oom_kills = kill_events
+        .as_ref()
+        .map(|k| k.iter().map(|k| k.count).sum::<u64>());
     let (peak_percent, end_percent) = limit::percent_of_limit(&limit);
     let jump_shares: Vec<f64> = view
         .instances
@@ -94,6 +97,9 @@ pub fn analyse_period(
     period.oom_kills_far_below_limit = oom::kills_far_below_limit(&period);
     period.lifetime = levels::lifetime(&period);
     period.load_test = requests::load_test(&period);
+    period.affected = super::impact::affected(view, &period, kill_events.as_deref());
+    let rate = super::impact::rate_per_instance(view);
+    period.reproduction = super::reproduction::reproduction(view, &period, rate);
     missing.extend(oom::far_below_limit_warning(view.name.as_str(), &period));
     (period, missing)
 }

@@ -34,7 +34,7 @@ pub const ERROR_RATIO_BOUND: f64 = 0.01;
 pub const ERROR_RATIO_FACTOR: f64 = 2.0;
 
 /// How the leak period is named in the reasons ("before the fix (20.0 h)").
-fn period_words(leak: &Period, has_fix: bool) -> String {
+pub(crate) fn period_words(leak: &Period, has_fix: bool) -> String {
     let name = if has_fix {
         "before the fix"
     } else {

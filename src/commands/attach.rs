@@ -22,7 +22,8 @@ pub struct AttachOutcome {
 }
 
 pub fn init(args: &InitArgs) -> anyhow::Result<()> {
-    let params = Params::given(&args.params);
+    let mut params = Params::given(&args.params);
+    params.started_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let service = params.service.as_deref().ok_or(DraftError::MissingParam {
         path: args.draft.clone(),
         flag: "--service",
@@ -94,7 +95,8 @@ pub fn rendered_blocks(
 
 /// The Investigation Steps' blocks from the heap snapshots or profiles the parameters
 /// name (`--heap`, given now or recorded), each in the section it fills; none without.
-fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Option<String>)>> {
+/// With them, the cause the heap evidence names is recorded in `params`.
+fn heap_blocks(params: &mut Params, quiet: bool) -> anyhow::Result<Vec<(String, Option<String>)>> {
     use crate::render::heap::{self as render, Section};
     let Some(files) = params.heap.as_ref().filter(|f| !f.is_empty()) else {
         // Without heap files the draft still used Prometheus metrics: say so.
@@ -109,6 +111,7 @@ fn heap_blocks(params: &Params, quiet: bool) -> anyhow::Result<Vec<(String, Opti
             "reading the heap files (--heap, recorded in the draft's parameters: give --heap again with their current paths if they moved)",
         )
     })?;
+    crate::draft::facts::record_cause(params, crate::heap::cause(&report), chrono::Utc::now());
     let mut out = Vec::new();
     for (id, section) in [
         (BlockId::HeapTools, Section::ToolsUsed),
@@ -158,9 +161,9 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
                 .collect(),
         );
     }
-    let params = draft.recorded().merged_with(&given);
+    let mut params = draft.recorded().merged_with(&given);
     // Heap files are read first: a bad one stops the run before any query or chart.
-    let heap = heap_blocks(&params, args.write.quiet)?;
+    let heap = heap_blocks(&mut params, args.write.quiet)?;
     let collect = params.collect_args(
         path,
         args.write.queries.clone(),
@@ -181,7 +184,9 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     } else {
         crate::render::chart::plan_all(&collected.charts, &mut collected.evidence, &prefix);
     }
-    let evidence = collected.evidence;
+    let mut evidence = collected.evidence;
+    let (facts, cause) = crate::draft::facts::facts(path, &params);
+    crate::analysis::summary::with_draft(&mut evidence, facts, cause);
     let mut wanted = rendered_blocks(&evidence, &params, None);
     wanted.extend(heap);
     // A Status written by `validate` carries its verdict; a plain refresh keeps it.

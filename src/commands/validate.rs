@@ -166,6 +166,15 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
             ..s
         }
     });
+    // The TL;DR states the Status: chosen again with this verdict's, and with the draft's
+    // own facts and recorded cause.
+    match &args.draft {
+        Some(path) => {
+            let (facts, cause) = crate::draft::facts::facts(path, &params);
+            crate::analysis::summary::with_draft(&mut evidence, facts, cause);
+        }
+        None => evidence.tldr = crate::analysis::summary::tldr(&evidence),
+    }
     let validation = verdict::judge(evidence, thresholds, now);
     let view = validation::view(
         &validation,

@@ -2,6 +2,7 @@
 //! (`blocks`), the recorded parameters (`params`), and safe updates on disk (`write`).
 
 pub mod blocks;
+pub mod facts;
 pub mod params;
 pub mod place;
 pub mod session;

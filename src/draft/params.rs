@@ -31,6 +31,22 @@ pub struct Params {
     /// Heap snapshots or profiles (`attach --heap`), oldest first, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap: Option<Vec<String>>,
+    /// When `init` created the draft (RFC 3339): the timeline's "Investigation started".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// The cause the heap evidence named, and when it was first attached: the timeline's
+    /// "Root cause identified", the TL;DR's cause (also for `validate --draft`, which
+    /// does not read the heap files) and other drafts' Similar Incidents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_cause: Option<RecordedCause>,
+}
+
+/// The heap evidence's cause as a draft records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedCause {
+    /// RFC 3339; kept while the cause stays the same.
+    pub identified_at: String,
+    pub cause: crate::evidence::HeapCause,
 }
 
 const PREFIX: &str = "<!-- leakcollect:params ";
@@ -50,6 +66,8 @@ impl Params {
             warmup: args.warmup.clone(),
             lookback: args.lookback.clone(),
             heap: None,
+            started_at: None,
+            root_cause: None,
         }
     }
 
@@ -108,6 +126,8 @@ impl Params {
             warmup: pick(&self.warmup, &given.warmup),
             lookback: pick(&self.lookback, &given.lookback),
             heap: given.heap.clone().or_else(|| self.heap.clone()),
+            started_at: self.started_at.clone().or_else(|| given.started_at.clone()),
+            root_cause: given.root_cause.clone().or_else(|| self.root_cause.clone()),
         }
     }
 

@@ -18,6 +18,9 @@ pub struct Applied {
     pub appended: Vec<String>,
     /// Blocks edited by hand and left as they were ([`Edits::Keep`]).
     pub kept: Vec<String>,
+    /// New blocks not written: their line was already written by a person
+    /// (`Block::only_in_place`).
+    pub left: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -97,8 +100,10 @@ pub fn apply(
             }
             continue;
         }
+        let only_in_place = BlockId::from_name(id).is_some_and(|b| b.spec().only_in_place);
         match place(&mut segments, id, content, eol) {
             true => applied.placed.push(id.clone()),
+            false if only_in_place => applied.left.push(id.clone()),
             false => homeless.push(blocks::render_block(id, content, eol)),
         }
     }

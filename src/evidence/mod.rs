@@ -6,11 +6,16 @@ pub mod charts;
 mod deployments;
 mod detection;
 pub mod scan;
+mod summary;
 
 pub use deployments::{
     DeploySource, Deployment, FixOrigin, FixSource, Onset, OnsetEvent, RolloutStrategy,
 };
 pub use detection::{AlertRule, AlertState, Detection, DetectionSource};
+pub use summary::{
+    Affected, CausePattern, Consequence, DraftFacts, HeapCause, LatencyReference, Reproduction,
+    Severity, SeverityLevel, Shared, SimilarIncident, Tldr, TldrFix,
+};
 
 use crate::prom::Labels;
 use chrono::{DateTime, Utc};
@@ -60,6 +65,19 @@ pub struct Evidence {
     /// (`analysis::thresholds::suggested`).
     #[serde(default)]
     pub alert_thresholds: AlertThresholds,
+    /// A suggested severity from the documented rule (`analysis::impact::severity`);
+    /// null when nothing leaked.
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// The TL;DR's facts (`analysis::summary::tldr`); null when nothing leaked.
+    #[serde(default)]
+    pub tldr: Option<Tldr>,
+    /// The cause heap evidence attached to a draft names (`attach --heap`); null otherwise.
+    #[serde(default)]
+    pub root_cause: Option<HeapCause>,
+    /// A draft's own facts (`attach`); null for a report.
+    #[serde(default)]
+    pub draft: Option<DraftFacts>,
     pub periods: Periods,
     pub improvement: Option<Improvement>,
     pub symptoms: Symptoms,
@@ -194,6 +212,12 @@ pub struct Period {
     /// per request (`analysis::requests::load_test`).
     #[serde(default)]
     pub load_test: Option<LoadTest>,
+    /// Requests served and failed (Affected users); null without a request counter.
+    #[serde(default)]
+    pub affected: Option<Affected>,
+    /// How long a reproduction takes to show the growth; null without growth.
+    #[serde(default)]
+    pub reproduction: Option<Reproduction>,
     /// Every instance, highest growth first.
     pub instances: Vec<InstanceFigures>,
 }

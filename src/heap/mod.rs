@@ -130,6 +130,25 @@ pub struct Opened {
     pub modified: Option<std::time::SystemTime>,
 }
 
+/// The cause the Executive Summary names: the pattern hints, the leaked object's first
+/// (hints follow the suspects' order); none without a known pattern.
+pub fn cause(report: &model::HeapReport) -> Option<crate::evidence::HeapCause> {
+    let patterns: Vec<crate::evidence::CausePattern> = report
+        .hints
+        .iter()
+        .map(|h| crate::evidence::CausePattern {
+            pattern: h.kind.text().to_string(),
+            objects: h.suspects.clone(),
+        })
+        .collect();
+    let what = formats::entry(report.format).name;
+    let n = report.snapshots.len();
+    (!patterns.is_empty()).then(|| crate::evidence::HeapCause {
+        patterns,
+        from: format!("{n} {what}{}", if n == 1 { "" } else { "s" }),
+    })
+}
+
 pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport, HeapError> {
     let mut opened = Vec::with_capacity(paths.len());
     for path in paths {

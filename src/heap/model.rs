@@ -191,6 +191,21 @@ pub enum PatternKind {
 }
 
 impl PatternKind {
+    /// What the pattern means, in the report's words (the Pattern line, the Root cause
+    /// line and the TL;DR all say it so).
+    pub fn text(self) -> &'static str {
+        match self {
+            PatternKind::EventEmitterListeners => "EventEmitter listeners never removed",
+            PatternKind::Timers => "timers never cleared",
+            PatternKind::OpenHandles => "sockets or handles left open",
+            PatternKind::GlobalCollection => "a global or module-level Array that only grows",
+            PatternKind::MapSetCache => "an unbounded Map/Set cache",
+            PatternKind::ObjectCache => "an unbounded object used as a cache",
+            PatternKind::ClosureContext => "closures retaining their context",
+            PatternKind::Unknown => "no known pattern",
+        }
+    }
+
     /// The Fix Strategy box this pattern suggests; none for an unknown one.
     pub fn fix(self) -> Option<FixBox> {
         match self {

@@ -20,9 +20,13 @@ pub enum BlockId {
     Params,
     Service,
     Date,
+    Severity,
+    Tldr,
     ImpactGrowth,
     ImpactOom,
+    AffectedUsers,
     ImpactDuration,
+    RootCause,
     FixDeployed,
     Status,
     Timeline,
@@ -32,6 +36,7 @@ pub enum BlockId {
     ExampleMetrics,
     PerInstance,
     LoadTest,
+    ReproductionTime,
     DeploymentTime,
     Environment,
     RolloutStrategy,
@@ -47,6 +52,8 @@ pub enum BlockId {
     MemoryChart,
     GcChart,
     NextReview,
+    ReportCompleted,
+    SimilarIncidents,
     ValidationRuns,
     HeapTools,
     HeapSnapshots,
@@ -94,6 +101,20 @@ pub enum Needs {
     Explore,
     /// `validate`'s verdict.
     Validation,
+    /// `validate`'s verdict, resolved.
+    Resolved,
+    /// A suggested severity (something leaked).
+    Severity,
+    /// The TL;DR's facts (something leaked).
+    Tldr,
+    /// Requests served in the leak period (a request counter).
+    Affected,
+    /// A reproduction time for the leak period (growth above a measured sawtooth).
+    Reproduction,
+    /// The heap evidence's cause (`attach --heap`, recorded in the draft).
+    RootCause,
+    /// Other drafts in the folder for the same service or pattern.
+    SimilarIncidents,
 }
 
 /// Where a block goes the first time, in a draft that does not have it yet.
@@ -143,6 +164,10 @@ pub struct Block {
     pub anchor: Anchor,
     /// Empty: the whole block is leakcollect's. Else only these lines are.
     pub owned: &'static [OwnedLine],
+    /// Placed only where the template's placeholder still is: a line a person already
+    /// wrote (their own TL;DR, severity, root cause) is theirs, and the generated one is
+    /// not added elsewhere. Otherwise a block with no place goes under the Evidence heading.
+    pub only_in_place: bool,
 }
 
 macro_rules! partial {
@@ -171,6 +196,15 @@ const fn block(
         needs,
         anchor,
         owned: &[],
+        only_in_place: false,
+    }
+}
+
+/// A block placed only where its placeholder still is (see [`Block::only_in_place`]).
+const fn in_place(b: Block) -> Block {
+    Block {
+        only_in_place: true,
+        ..b
     }
 }
 
@@ -206,6 +240,18 @@ const TIMELINE_OWNED: &[OwnedLine] = &[
         placeholder: Some("| [HH:MM] | Detection |"),
     },
     OwnedLine {
+        key: "investigation",
+        starts: "",
+        contains: &["| Investigation started |", "(leakcollect init"],
+        placeholder: Some("| [HH:MM] | Investigation started |"),
+    },
+    OwnedLine {
+        key: "root-cause",
+        starts: "",
+        contains: &["| Root cause identified |", "(leakcollect attach"],
+        placeholder: Some("| [HH:MM] | Root cause identified |"),
+    },
+    OwnedLine {
         key: "fix",
         starts: "",
         contains: &["| Fix deployed |"],
@@ -238,6 +284,22 @@ pub const BLOCKS: &[Block] = &[
         N::Nothing,
         lines("**Date**:", 1),
     ),
+    in_place(block(
+        B::Severity,
+        "severity",
+        partial!("severity"),
+        W::Evidence,
+        N::Severity,
+        lines("**Severity**:", 1),
+    )),
+    in_place(block(
+        B::Tldr,
+        "tldr",
+        partial!("tldr"),
+        W::Evidence,
+        N::Tldr,
+        lines("**TL;DR**:", 1),
+    )),
     block(
         B::ImpactGrowth,
         "impact-growth",
@@ -254,6 +316,14 @@ pub const BLOCKS: &[Block] = &[
         N::Nothing,
         lines("- OOM incidents:", 1),
     ),
+    in_place(block(
+        B::AffectedUsers,
+        "affected-users",
+        partial!("affected-users"),
+        W::Evidence,
+        N::Affected,
+        lines("- Affected users:", 1),
+    )),
     block(
         B::ImpactDuration,
         "impact-duration",
@@ -262,6 +332,14 @@ pub const BLOCKS: &[Block] = &[
         N::Nothing,
         lines("- Duration:", 1),
     ),
+    in_place(block(
+        B::RootCause,
+        "root-cause",
+        partial!("root-cause"),
+        W::Evidence,
+        N::RootCause,
+        lines("- Root cause:", 1),
+    )),
     block(
         B::FixDeployed,
         "fix-deployed",
@@ -340,6 +418,14 @@ pub const BLOCKS: &[Block] = &[
         N::Nothing,
         Fence("- Memory after 1000 requests:"),
     ),
+    in_place(block(
+        B::ReproductionTime,
+        "reproduction-time",
+        partial!("reproduction-time"),
+        W::Evidence,
+        N::Reproduction,
+        lines("**Reproduction Time**:", 1),
+    )),
     block(
         B::DeploymentTime,
         "deployment-time",
@@ -460,6 +546,22 @@ pub const BLOCKS: &[Block] = &[
         N::Validation,
         lines("**Next Review**:", 1),
     ),
+    in_place(block(
+        B::ReportCompleted,
+        "report-completed",
+        partial!("report-completed"),
+        W::Validate,
+        N::Resolved,
+        lines("**Report Completed**:", 1),
+    )),
+    in_place(block(
+        B::SimilarIncidents,
+        "similar-incidents",
+        partial!("similar-incidents"),
+        W::Evidence,
+        N::SimilarIncidents,
+        lines("- **Similar Incidents**:", 1),
+    )),
     block(
         B::ValidationRuns,
         "validation-runs",

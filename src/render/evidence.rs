@@ -159,6 +159,13 @@ fn view(evidence: &Evidence, validation: Option<&Value>) -> Value {
         "after_gc": evidence.periods.after.as_ref().map(gc_line),
         "leak_gc_pause": gc_pause_line(leak),
         "after_gc_pause": evidence.periods.after.as_ref().map(gc_pause_line),
+        // The leak period as the Impact and Reproduction lines name it.
+        "leak_span": format!(
+            "{} ({} → {})",
+            if evidence.periods.before.is_some() { format!("in the {} before the fix", units::hours(leak.hours)) } else { format!("over the {} window", units::hours(leak.hours)) },
+            units::time(leak.from),
+            units::time(leak.to)
+        ),
         "current_span": if evidence.periods.after.is_some() { "after the fix" } else { "over the window" },
         "top_instances": top,
         "top_count": top.len(),
@@ -344,7 +351,13 @@ pub fn report(evidence: &Evidence, template: Option<&Path>) -> Result<String, Te
 }
 
 /// Whether the evidence has what `block` needs.
-fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bool {
+fn has_what_it_needs(evidence: &Evidence, block: &Block, validation_view: Option<&Value>) -> bool {
+    let validation = validation_view.is_some();
+    let leak = evidence
+        .periods
+        .before
+        .as_ref()
+        .unwrap_or(&evidence.periods.window);
     let fix_deploy = evidence.deployments.iter().find(|d| d.fix);
     match block.needs {
         Needs::Nothing => true,
@@ -357,6 +370,9 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bo
                     .is_some_and(|d| d.source == crate::evidence::DetectionSource::Alert)
                 || evidence.deployments.iter().any(|d| d.in_window)
                 || validation
+                || evidence.draft.as_ref().is_some_and(|d| {
+                    d.investigation_started_at.is_some() || d.root_cause_identified_at.is_some()
+                })
         }
         Needs::Detection => evidence.detection.is_some(),
         Needs::FixDeployment => fix_deploy.is_some(),
@@ -364,6 +380,19 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bo
         Needs::Chart(name) => evidence.charts.contains_key(name),
         Needs::Explore => evidence.queries.iter().any(|q| q.explore_url.is_some()),
         Needs::Validation => validation,
+        Needs::Resolved => validation_view
+            .and_then(|v| v.get("resolved"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        Needs::Severity => evidence.severity.is_some(),
+        Needs::Tldr => evidence.tldr.is_some(),
+        Needs::Affected => leak.affected.is_some(),
+        Needs::Reproduction => leak.reproduction.is_some(),
+        Needs::RootCause => evidence.root_cause.is_some(),
+        Needs::SimilarIncidents => evidence
+            .draft
+            .as_ref()
+            .is_some_and(|d| !d.similar_incidents.is_empty()),
     }
 }
 
@@ -373,7 +402,7 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bo
 pub fn block(evidence: &Evidence, id: BlockId, validation: Option<&Value>) -> Option<String> {
     let spec = id.spec();
     spec.partial?;
-    if !has_what_it_needs(evidence, spec, validation.is_some()) {
+    if !has_what_it_needs(evidence, spec, validation) {
         return None;
     }
     Some(

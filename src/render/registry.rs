@@ -77,6 +77,7 @@ handlebars_helper!(ratio: |v: Json| or(v, units::NA, units::ratio));
 handlebars_helper!(secs: |v: Json| or(v, units::NA, units::pause));
 handlebars_helper!(count: |v: Json| or(v, "unknown", units::count));
 handlebars_helper!(hours: |v: Json| or(v, units::NA, units::hours));
+handlebars_helper!(per_second: |v: Json| or(v, units::NA, units::per_second));
 handlebars_helper!(per_week: |v: Json| or(v, "unknown", units::per_week));
 handlebars_helper!(time: |v: Json| when(v, units::time));
 handlebars_helper!(tsec: |v: Json| when(v, units::time_seconds));
@@ -101,7 +102,7 @@ pub fn registry(partials: &[(&str, &str)]) -> Handlebars<'static> {
         hb.register_partial(name, *text)
             .expect("built-in templates parse");
     }
-    let helpers: [(&str, Box<dyn HelperDef + Send + Sync>); 21] = [
+    let helpers: [(&str, Box<dyn HelperDef + Send + Sync>); 22] = [
         ("mb", Box::new(mb)),
         ("mb_signed", Box::new(mb_signed)),
         ("mb_number", Box::new(mb_number)),
@@ -114,6 +115,7 @@ pub fn registry(partials: &[(&str, &str)]) -> Handlebars<'static> {
         ("hours", Box::new(hours)),
         ("dur", Box::new(dur)),
         ("per_week", Box::new(per_week)),
+        ("per_second", Box::new(per_second)),
         ("time", Box::new(time)),
         ("tsec", Box::new(tsec)),
         ("date", Box::new(date)),

@@ -288,8 +288,12 @@ fn markdown_report_follows_the_team_template_and_writes_atomically() {
     assert!(text.contains("- [x] Linear memory growth: "));
     assert!(text.contains("- [x] OOM crashes (frequency: "));
     assert!(
-        text.contains("**TL;DR**: [One sentence summary"),
+        text.contains("**Investigator**: [Your Name]"),
         "person-written parts keep placeholders"
+    );
+    assert!(
+        text.contains("**TL;DR**: api (Node.js (prom-client)) leaked "),
+        "the TL;DR is generated"
     );
     assert!(text.contains(r#"nodejs_heap_size_used_bytes{job="api"}"#));
     assert!(

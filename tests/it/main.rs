@@ -26,6 +26,7 @@ mod restarts;
 mod rules;
 mod runtimes;
 mod scan;
+mod summary;
 mod symptoms;
 mod tls;
 mod trust;

@@ -28,6 +28,8 @@ fn report_without_fix() {
     e.symptoms = leakcollect::analysis::symptoms::symptoms(&e.periods.window, None, false);
     e.status = None;
     e.alert_thresholds = leakcollect::analysis::thresholds::suggested(&e);
+    e.severity = leakcollect::analysis::impact::severity(&e);
+    e.tldr = leakcollect::analysis::summary::tldr(&e);
     e.queries
         .retain(|q| q.period.as_deref().is_none_or(|p| p == "window"));
     let text = markdown::report(&e, None).unwrap();

@@ -51,18 +51,9 @@ fn one_line_path(steps: &[Step]) -> String {
         .join(" → ")
 }
 
-/// What a pattern kind means, in the report's words.
+/// What a pattern kind means, in the report's words (one wording: the model's).
 pub fn pattern_text(kind: PatternKind) -> &'static str {
-    match kind {
-        PatternKind::EventEmitterListeners => "EventEmitter listeners never removed",
-        PatternKind::Timers => "timers never cleared",
-        PatternKind::OpenHandles => "sockets or handles left open",
-        PatternKind::GlobalCollection => "a global or module-level Array that only grows",
-        PatternKind::MapSetCache => "an unbounded Map/Set cache",
-        PatternKind::ObjectCache => "an unbounded object used as a cache",
-        PatternKind::ClosureContext => "closures retaining their context",
-        PatternKind::Unknown => "no known pattern",
-    }
+    kind.text()
 }
 
 /// The Method line: what was compared, and how.
