@@ -27,6 +27,7 @@ pub mod detection;
 pub mod gc;
 pub mod growth;
 pub mod impact;
+pub mod lessons;
 pub mod levels;
 pub mod limit;
 pub mod onset;
@@ -291,6 +292,7 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         alert_thresholds: Default::default(),
         severity: None,
         tldr: None,
+        lessons: Default::default(),
         root_cause: None,
         draft: None,
         symptoms: symptoms::symptoms(
@@ -318,5 +320,6 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
     );
     evidence.severity = impact::severity(&evidence);
     evidence.tldr = summary::tldr(&evidence);
+    evidence.lessons = lessons::lessons(&evidence);
     evidence
 }

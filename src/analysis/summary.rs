@@ -13,6 +13,7 @@ pub fn with_draft(evidence: &mut Evidence, facts: DraftFacts, cause: Option<Heap
     evidence.draft = Some(facts);
     evidence.root_cause = cause;
     evidence.tldr = tldr(evidence);
+    evidence.lessons = super::lessons::lessons(evidence);
 }
 
 /// The TL;DR's facts; `None` when nothing leaked (no growth the symptoms rule counts).

@@ -173,7 +173,10 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
             let (facts, cause) = crate::draft::facts::facts(path, &params);
             crate::analysis::summary::with_draft(&mut evidence, facts, cause);
         }
-        None => evidence.tldr = crate::analysis::summary::tldr(&evidence),
+        None => {
+            evidence.tldr = crate::analysis::summary::tldr(&evidence);
+            evidence.lessons = crate::analysis::lessons::lessons(&evidence);
+        }
     }
     let validation = verdict::judge(evidence, thresholds, now);
     let view = validation::view(

@@ -13,8 +13,8 @@ pub use deployments::{
 };
 pub use detection::{AlertRule, AlertState, Detection, DetectionSource};
 pub use summary::{
-    Affected, CausePattern, Consequence, DraftFacts, HeapCause, LatencyReference, Reproduction,
-    Severity, SeverityLevel, Shared, SimilarIncident, Tldr, TldrFix,
+    Affected, CausePattern, Consequence, DraftFacts, HeapCause, LatencyReference, Lessons,
+    Reproduction, Severity, SeverityLevel, Shared, SimilarIncident, Tldr, TldrFix,
 };
 
 use crate::prom::Labels;
@@ -72,6 +72,9 @@ pub struct Evidence {
     /// The TL;DR's facts (`analysis::summary::tldr`); null when nothing leaked.
     #[serde(default)]
     pub tldr: Option<Tldr>,
+    /// Lessons Learned suggested from the evidence (`analysis::lessons::lessons`).
+    #[serde(default)]
+    pub lessons: Lessons,
     /// The cause heap evidence attached to a draft names (`attach --heap`); null otherwise.
     #[serde(default)]
     pub root_cause: Option<HeapCause>,

@@ -171,3 +171,11 @@ pub enum Shared {
     Service,
     Pattern,
 }
+
+/// Lessons Learned, suggested from the evidence (`analysis::lessons::lessons`): at most
+/// two lines each, in order of weight. Suggestions: people own the section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Lessons {
+    pub went_well: Vec<String>,
+    pub could_improve: Vec<String>,
+}

@@ -54,6 +54,8 @@ pub enum BlockId {
     NextReview,
     ReportCompleted,
     SimilarIncidents,
+    LessonsWentWell,
+    LessonsCouldImprove,
     ValidationRuns,
     HeapTools,
     HeapSnapshots,
@@ -115,6 +117,10 @@ pub enum Needs {
     RootCause,
     /// Other drafts in the folder for the same service or pattern.
     SimilarIncidents,
+    /// Suggested lessons: what went well.
+    WentWell,
+    /// Suggested lessons: what could be improved.
+    CouldImprove,
 }
 
 /// Where a block goes the first time, in a draft that does not have it yet.
@@ -570,6 +576,23 @@ pub const BLOCKS: &[Block] = &[
         N::Validation,
         After(B::Improvement),
     ),
+    // The first placeholder line only: the second stays for people's own lessons.
+    in_place(block(
+        B::LessonsWentWell,
+        "lessons-went-well",
+        partial!("lessons-went-well"),
+        W::Evidence,
+        N::WentWell,
+        lines("- [Positive aspect 1]", 1),
+    )),
+    in_place(block(
+        B::LessonsCouldImprove,
+        "lessons-could-improve",
+        partial!("lessons-could-improve"),
+        W::Evidence,
+        N::CouldImprove,
+        lines("- [Improvement area 1]", 1),
+    )),
     block(
         B::HeapTools,
         "heap-tools",

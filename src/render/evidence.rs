@@ -389,6 +389,8 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation_view: Option
         Needs::Affected => leak.affected.is_some(),
         Needs::Reproduction => leak.reproduction.is_some(),
         Needs::RootCause => evidence.root_cause.is_some(),
+        Needs::WentWell => !evidence.lessons.went_well.is_empty(),
+        Needs::CouldImprove => !evidence.lessons.could_improve.is_empty(),
         Needs::SimilarIncidents => evidence
             .draft
             .as_ref()

@@ -89,6 +89,29 @@ fn the_tldr_reads_back_the_json() {
         "{tldr}"
     );
     assert_eq!(e["status"]["state"], "resolved");
+    // The lessons suggested say the same figures.
+    let went_well = e["lessons"]["went_well"][0].as_str().unwrap();
+    assert_eq!(
+        went_well,
+        format!(
+            "The fix stopped the growth: {} per instance before it, {} after it (Status: Resolved)",
+            mbh(growth),
+            mbh(after)
+        )
+    );
+    let improve: Vec<&str> = e["lessons"]["could_improve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        improve.contains(&format!("{kills} OOM kill(s) before the fix (12.0 h): a memory-near-limit alert warns before the kill").as_str()),
+        "{improve:?}"
+    );
+    assert!(md.contains(&format!(
+        "- {went_well} (suggested from the evidence)\n- [Positive aspect 2]"
+    )));
     // No heap evidence in a report: no cause claimed.
     assert!(
         t["cause"].is_null() && !tldr.contains("heap evidence"),

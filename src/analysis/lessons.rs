@@ -1,0 +1,109 @@
+//! Lessons Learned, suggested from the evidence (docs/figures.md, "Lessons Learned"):
+//! what the figures say went well (the fix worked, an alert fired early, no OOM kill)
+//! and what could be improved (no alert fired, OOM kills before the fix, a long leak, a
+//! fix that did not stop the growth), at most two of each, weightiest first.
+
+use crate::evidence::{DetectionSource, Evidence, Lessons, StatusState};
+use crate::units;
+
+const MAX_EACH: usize = 2;
+
+/// The suggested lessons; both lists empty when nothing leaked.
+pub fn lessons(evidence: &Evidence) -> Lessons {
+    if evidence.symptoms.linear_growth.present != Some(true) {
+        return Lessons::default();
+    }
+    let has_fix = evidence.fix_deployed.is_some();
+    let leak = evidence
+        .periods
+        .before
+        .as_ref()
+        .filter(|_| has_fix)
+        .unwrap_or(&evidence.periods.window);
+    let mut went_well = Vec::new();
+    let mut could_improve = Vec::new();
+    let status = evidence.status.as_ref().map(|s| s.state);
+    let after = evidence.periods.after.as_ref();
+    if let (Some(StatusState::Resolved), Some(before), Some(after)) = (
+        status,
+        leak.growth_bytes_per_hour,
+        after.and_then(|a| a.growth_bytes_per_hour),
+    ) {
+        went_well.push(format!(
+            "The fix stopped the growth: {} per instance before it, {} after it (Status: Resolved)",
+            units::mb_per_hour(before),
+            units::mb_per_hour(after)
+        ));
+    }
+    if let Some(StatusState::InProgress) = status {
+        could_improve.push(format!(
+            "The fix did not stop the leak: {}",
+            evidence.status.as_ref().map_or("", |s| s.reason.as_str())
+        ));
+    }
+    let detection = evidence.detection.as_ref();
+    match detection.map(|d| d.source) {
+        Some(DetectionSource::Alert) => {
+            if let Some(at) = detection.and_then(|d| d.firing_at) {
+                went_well.push(format!(
+                    "Alert {} fired at {}, before anyone had to notice",
+                    detection.and_then(|d| d.alertname.as_deref()).unwrap_or("?"),
+                    units::time(at)
+                ));
+            }
+        }
+        Some(DetectionSource::WouldHaveFired) => {
+            let d = detection.expect("matched");
+            could_improve.push(format!(
+                "No alert fired{}; the growth alert from leakcollect rules would have fired at {} (see Preventive Measures)",
+                if d.alerting_rules == Some(0) {
+                    " (no alerting rules were loaded)"
+                } else {
+                    ""
+                },
+                d.firing_at.map_or(units::NA.to_string(), units::time)
+            ));
+        }
+        _ => could_improve.push(
+            "No alert fired for this memory growth: add the growth alert from leakcollect rules (see Preventive Measures)"
+                .to_string(),
+        ),
+    }
+    match leak.oom_kills {
+        Some(0) => went_well.push(format!(
+            "No OOM kill {}: the leak was caught before memory reached the limit",
+            if has_fix {
+                "before the fix"
+            } else {
+                "in the window"
+            }
+        )),
+        Some(n) => could_improve.push(format!(
+            "{n} OOM kill(s) {} ({}): a memory-near-limit alert warns before the kill",
+            if has_fix {
+                "before the fix"
+            } else {
+                "in the window"
+            },
+            units::hours(leak.hours)
+        )),
+        None => {}
+    }
+    if let Some(onset) = evidence.onset.as_ref().filter(|o| o.hours >= 24.0) {
+        could_improve.push(format!(
+            "The leak ran at least {} before {}",
+            units::hours(onset.hours),
+            if has_fix {
+                "the fix"
+            } else {
+                "the window's end"
+            }
+        ));
+    }
+    went_well.truncate(MAX_EACH);
+    could_improve.truncate(MAX_EACH);
+    Lessons {
+        went_well,
+        could_improve,
+    }
+}
