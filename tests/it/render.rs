@@ -30,6 +30,7 @@ fn report_without_fix() {
     e.alert_thresholds = leakcollect::analysis::thresholds::suggested(&e);
     e.severity = leakcollect::analysis::impact::severity(&e);
     e.tldr = leakcollect::analysis::summary::tldr(&e);
+    e.lessons = leakcollect::analysis::lessons::lessons(&e);
     e.queries
         .retain(|q| q.period.as_deref().is_none_or(|p| p == "window"));
     let text = markdown::report(&e, None).unwrap();
