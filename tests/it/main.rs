@@ -13,6 +13,7 @@ mod draft_props;
 mod e2e;
 mod errors;
 mod faults;
+mod fill;
 mod heap;
 mod help;
 mod layering;
