@@ -80,7 +80,7 @@ pub fn percent(p: f64) -> String {
             "0.00" if p > 0.0 => "<0.01%".to_string(),
             "0.00" => ">-0.01%".to_string(),
             "100.00" if p < 100.0 => ">99.99%".to_string(),
-            "100.00" => "<100.01%".to_string(),
+            "100.00" => ">100%".to_string(),
             _ => format!("{two}%"),
         }
     } else {

@@ -63,15 +63,35 @@ pub fn requests_served(view: &PeriodView) -> Option<f64> {
     (!served.is_empty()).then(|| served.iter().sum())
 }
 
+/// The request series grouped by instance (the `instance` label, else each series
+/// alone): a pack that keeps another label (`handler`, `uri`) must not count one
+/// instance as several.
+fn by_instance<'a>(view: &PeriodView<'a>) -> Vec<Vec<&'a RangeSeries>> {
+    let mut groups: std::collections::BTreeMap<String, Vec<&RangeSeries>> = Default::default();
+    for (i, s) in view.data.series(Role::Requests).iter().enumerate() {
+        let key = s
+            .labels
+            .get("instance")
+            .cloned()
+            .unwrap_or_else(|| format!("series {i}"));
+        groups.entry(key).or_default().push(s);
+    }
+    groups.into_values().collect()
+}
+
 /// The service's request rate per instance in the minutes before `at`: the requests all
 /// instances served then, over the instances that served any, per second.
 fn rate_per_instance_before(view: &PeriodView, at: f64) -> Option<f64> {
     let span = RATE_BEFORE_KILL_SECONDS.max(2.0 * view.data.step_of(Role::Requests));
-    let served: Vec<f64> = view
-        .data
-        .series(Role::Requests)
+    let served: Vec<f64> = by_instance(view)
         .iter()
-        .filter_map(|s| increase(s, at - span, at))
+        .filter_map(|group| {
+            let parts: Vec<f64> = group
+                .iter()
+                .filter_map(|s| increase(s, at - span, at))
+                .collect();
+            (!parts.is_empty()).then(|| parts.iter().sum())
+        })
         .collect();
     (!served.is_empty()).then(|| served.iter().sum::<f64>() / served.len() as f64 / span)
 }
@@ -81,19 +101,20 @@ fn rate_per_instance_before(view: &PeriodView, at: f64) -> Option<f64> {
 /// half way counts half).
 pub fn rate_per_instance(view: &PeriodView) -> Option<f64> {
     let (mut served, mut seconds) = (0.0, 0.0);
-    for s in view.data.series(Role::Requests) {
-        let inside: Vec<f64> = s
-            .points
-            .iter()
-            .filter(|(t, v)| *t >= view.start && *t <= view.end && v.is_finite())
-            .map(|(t, _)| *t)
-            .collect();
-        if let (Some(first), Some(last), Some(n)) = (
-            inside.first(),
-            inside.last(),
-            increase(s, view.start, view.end),
-        ) {
-            served += n;
+    for group in by_instance(view) {
+        let mut span: Option<(f64, f64)> = None;
+        for s in &group {
+            let inside = s
+                .points
+                .iter()
+                .filter(|(t, v)| *t >= view.start && *t <= view.end && v.is_finite())
+                .map(|(t, _)| *t);
+            for t in inside {
+                span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+            }
+            served += increase(s, view.start, view.end).unwrap_or(0.0);
+        }
+        if let Some((first, last)) = span {
             seconds += last - first;
         }
     }
@@ -106,20 +127,19 @@ pub fn affected(view: &PeriodView, period: &Period, kills: Option<&[OomKill]>) -
     let requests = requests_served(view)?.round();
     let server_errors = period.error_ratio.map(|r| (r * requests).round());
     let latency = period.latency_p95_seconds;
-    let (lost, counted) = match (kills, latency) {
-        (Some(kills), Some(latency)) => {
-            let mut lost = 0.0;
-            let mut counted = 0;
-            for kill in kills {
-                if let Some(rate) = rate_per_instance_before(view, kill.at) {
-                    lost += kill.count as f64 * rate * latency;
-                    counted += kill.count;
-                }
+    let kills = kills.unwrap_or(&[]);
+    let killed: u64 = kills.iter().map(|k| k.count).sum();
+    let (mut lost, mut counted) = (0.0, 0);
+    if let Some(latency) = latency {
+        for kill in kills {
+            if let Some(rate) = rate_per_instance_before(view, kill.at) {
+                lost += kill.count as f64 * rate * latency;
+                counted += kill.count;
             }
-            (Some(lost.round()), counted)
         }
-        _ => (None, 0),
-    };
+    }
+    // Only kills the estimate saw count; none counted is no estimate, not zero requests.
+    let lost = (counted > 0).then_some(lost.round());
     let failed = server_errors.unwrap_or(0.0) + lost.unwrap_or(0.0);
     Some(Affected {
         requests,
@@ -128,6 +148,7 @@ pub fn affected(view: &PeriodView, period: &Period, kills: Option<&[OomKill]>) -
         oom_kills: counted,
         in_flight_seconds: latency.filter(|_| lost.is_some()),
         failed,
+        complete: server_errors.is_some() && counted == killed && period.oom_kills.is_some(),
         failed_percent: if requests > 0.0 {
             failed / requests * 100.0
         } else {

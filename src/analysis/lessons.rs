@@ -22,7 +22,12 @@ pub fn lessons(evidence: &Evidence) -> Lessons {
         .unwrap_or(&evidence.periods.window);
     let mut went_well = Vec::new();
     let mut could_improve = Vec::new();
-    let status = evidence.status.as_ref().map(|s| s.state);
+    // In a draft, validate's Status (the one its Status block keeps) wins.
+    let status = evidence
+        .draft
+        .as_ref()
+        .and_then(|d| d.validated_state)
+        .or(evidence.status.as_ref().map(|s| s.state));
     let after = evidence.periods.after.as_ref();
     if let (Some(StatusState::Resolved), Some(before), Some(after)) = (
         status,
@@ -35,18 +40,31 @@ pub fn lessons(evidence: &Evidence) -> Lessons {
             units::mb_per_hour(after)
         ));
     }
-    if let Some(StatusState::InProgress) = status {
+    if let (Some(StatusState::InProgress), Some(after)) =
+        (status, after.and_then(|a| a.growth_bytes_per_hour))
+    {
         could_improve.push(format!(
-            "The fix did not stop the leak: {}",
-            evidence.status.as_ref().map_or("", |s| s.reason.as_str())
+            "The fix did not stop the leak: {} per instance after it (Status: In Progress)",
+            units::mb_per_hour(after)
         ));
     }
     let detection = evidence.detection.as_ref();
     match detection.map(|d| d.source) {
         Some(DetectionSource::Alert) => {
             if let Some(at) = detection.and_then(|d| d.firing_at) {
+                let since = evidence
+                    .onset
+                    .as_ref()
+                    .filter(|o| o.at <= at)
+                    .map(|o| {
+                        format!(
+                            ", {} after the growth began",
+                            units::duration((at - o.at).num_seconds() as f64)
+                        )
+                    })
+                    .unwrap_or_default();
                 went_well.push(format!(
-                    "Alert {} fired at {}, before anyone had to notice",
+                    "An alert caught it: {} fired at {}{since}",
                     detection.and_then(|d| d.alertname.as_deref()).unwrap_or("?"),
                     units::time(at)
                 ));
@@ -64,10 +82,14 @@ pub fn lessons(evidence: &Evidence) -> Lessons {
                 d.firing_at.map_or(units::NA.to_string(), units::time)
             ));
         }
-        _ => could_improve.push(
-            "No alert fired for this memory growth: add the growth alert from leakcollect rules (see Preventive Measures)"
-                .to_string(),
-        ),
+        // ALERTS was read (the search has a span) and nothing fired.
+        Some(DetectionSource::None) if detection.is_some_and(|d| d.searched_from.is_some()) => {
+            could_improve.push(
+                "No alert fired for this memory growth: add the growth alert from leakcollect rules (see Preventive Measures)"
+                    .to_string(),
+            )
+        }
+        _ => {}
     }
     match leak.oom_kills {
         Some(0) => went_well.push(format!(

@@ -99,7 +99,10 @@ pub fn analyse_period(
     period.load_test = requests::load_test(&period);
     period.affected = super::impact::affected(view, &period, kill_events.as_deref());
     let rate = super::impact::rate_per_instance(view);
-    period.reproduction = super::reproduction::reproduction(view, &period, rate);
+    // Only a leak has a reproduction time: growth the Symptoms rule counts.
+    if super::symptoms::linear_growth(&period, "").present == Some(true) {
+        period.reproduction = super::reproduction::reproduction(view, &period, rate);
+    }
     missing.extend(oom::far_below_limit_warning(view.name.as_str(), &period));
     (period, missing)
 }

@@ -37,6 +37,7 @@ pub fn tldr(evidence: &Evidence) -> Option<Tldr> {
         consequences.push(Consequence::FailedRequests {
             count: a.failed.round(),
             percent: a.failed_percent,
+            at_least: !a.complete,
         });
     }
     if evidence.symptoms.service_degradation.present == Some(true) {
@@ -47,10 +48,15 @@ pub fn tldr(evidence: &Evidence) -> Option<Tldr> {
             .after
             .as_ref()
             .and_then(|a| a.latency_p95_seconds);
+        // The comparison the degradation rule found worse: against the after-fix level
+        // first (as the box reads), else the period's rise.
+        use super::symptoms::latency_worse;
         let pair = match (leak.latency_trend_seconds, leak.latency_p95_seconds, after) {
-            (Some([a, b]), _, _) if b > a => Some((b, a, LatencyReference::PeriodStart)),
-            (_, Some(before), Some(after)) if before > after => {
+            (_, Some(before), Some(after)) if latency_worse(before, after) => {
                 Some((before, after, LatencyReference::AfterFix))
+            }
+            (Some([a, b]), _, _) if latency_worse(b, a) => {
+                Some((b, a, LatencyReference::PeriodStart))
             }
             _ => None,
         };
@@ -69,7 +75,12 @@ pub fn tldr(evidence: &Evidence) -> Option<Tldr> {
             .after
             .as_ref()
             .and_then(|a| a.growth_bytes_per_hour),
-        state: evidence.status.as_ref().map(|s| s.state),
+        // In a draft, validate's Status (the one its Status block keeps) wins.
+        state: evidence
+            .draft
+            .as_ref()
+            .and_then(|d| d.validated_state)
+            .or(evidence.status.as_ref().map(|s| s.state)),
     });
     Some(Tldr {
         growth_bytes_per_hour: growth,

@@ -33,6 +33,12 @@ pub const LATENCY_MIN_DIFFERENCE_SECONDS: f64 = 0.05;
 pub const ERROR_RATIO_BOUND: f64 = 0.01;
 pub const ERROR_RATIO_FACTOR: f64 = 2.0;
 
+/// Latency counts as degraded against a reference: `LATENCY_FACTOR` times it and longer
+/// by at least `LATENCY_MIN_DIFFERENCE_SECONDS` (the Service degradation box, the TL;DR).
+pub fn latency_worse(now: f64, then: f64) -> bool {
+    now >= LATENCY_FACTOR * then && now - then >= LATENCY_MIN_DIFFERENCE_SECONDS
+}
+
 /// How the leak period is named in the reasons ("before the fix (20.0 h)").
 pub(crate) fn period_words(leak: &Period, has_fix: bool) -> String {
     let name = if has_fix {
@@ -238,9 +244,7 @@ fn pool_exhaustion(leak: &Period, span: &str) -> Symptom {
 fn degradation(leak: &Period, after: Option<&Period>, span: &str) -> Symptom {
     let latency_after = after.and_then(|a| a.latency_p95_seconds);
     let errors_after = after.and_then(|a| a.error_ratio);
-    let worse = |now: f64, then: f64| {
-        now >= LATENCY_FACTOR * then && now - then >= LATENCY_MIN_DIFFERENCE_SECONDS
-    };
+    let worse = latency_worse;
     let mut reasons = Vec::new();
     let (mut latency_compared, mut present) = (false, false);
     if let Some(p95) = leak.latency_p95_seconds {

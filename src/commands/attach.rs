@@ -96,7 +96,11 @@ pub fn rendered_blocks(
 /// The Investigation Steps' blocks from the heap snapshots or profiles the parameters
 /// name (`--heap`, given now or recorded), each in the section it fills; none without.
 /// With them, the cause the heap evidence names is recorded in `params`.
-fn heap_blocks(params: &mut Params, quiet: bool) -> anyhow::Result<Vec<(String, Option<String>)>> {
+fn heap_blocks(
+    params: &mut Params,
+    given: bool,
+    quiet: bool,
+) -> anyhow::Result<Vec<(String, Option<String>)>> {
     use crate::render::heap::{self as render, Section};
     let Some(files) = params.heap.as_ref().filter(|f| !f.is_empty()) else {
         // Without heap files the draft still used Prometheus metrics: say so.
@@ -111,7 +115,12 @@ fn heap_blocks(params: &mut Params, quiet: bool) -> anyhow::Result<Vec<(String, 
             "reading the heap files (--heap, recorded in the draft's parameters: give --heap again with their current paths if they moved)",
         )
     })?;
-    crate::draft::facts::record_cause(params, crate::heap::cause(&report), chrono::Utc::now());
+    crate::draft::facts::record_cause(
+        params,
+        crate::heap::cause(&report),
+        given,
+        chrono::Utc::now(),
+    );
     let mut out = Vec::new();
     for (id, section) in [
         (BlockId::HeapTools, Section::ToolsUsed),
@@ -163,7 +172,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
     }
     let mut params = draft.recorded().merged_with(&given);
     // Heap files are read first: a bad one stops the run before any query or chart.
-    let heap = heap_blocks(&mut params, args.write.quiet)?;
+    let heap = heap_blocks(&mut params, !args.heap.is_empty(), args.write.quiet)?;
     let collect = params.collect_args(
         path,
         args.write.queries.clone(),
@@ -185,7 +194,7 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
         crate::render::chart::plan_all(&collected.charts, &mut collected.evidence, &prefix);
     }
     let mut evidence = collected.evidence;
-    let (facts, cause) = crate::draft::facts::facts(path, &params);
+    let (facts, cause) = crate::draft::facts::facts(path, &params, evidence.fix_deployed);
     crate::analysis::summary::with_draft(&mut evidence, facts, cause);
     let mut wanted = rendered_blocks(&evidence, &params, None);
     wanted.extend(heap);
@@ -250,6 +259,12 @@ pub async fn run(args: &AttachArgs) -> anyhow::Result<i32> {
             );
         } else {
             eprintln!("{} is up to date", args.draft.display());
+        }
+        if !a.left.is_empty() {
+            eprintln!(
+                "not written, because a person already wrote those lines: {} (put the template's placeholder line back to have leakcollect fill it)",
+                a.left.join(", ")
+            );
         }
     }
     Ok(if args.check && outcome.changed {

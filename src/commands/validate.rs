@@ -113,7 +113,7 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
         None => None,
     };
     let recorded = draft.as_ref().map(Session::recorded).unwrap_or_default();
-    let params = recorded.merged_with(&Params::given(&args.params));
+    let mut params = recorded.merged_with(&Params::given(&args.params));
     let label = args
         .draft
         .clone()
@@ -170,7 +170,10 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     // own facts and recorded cause.
     match &args.draft {
         Some(path) => {
-            let (facts, cause) = crate::draft::facts::facts(path, &params);
+            if let Some(s) = &evidence.status {
+                crate::draft::facts::record_validation(&mut params, s.state, now);
+            }
+            let (facts, cause) = crate::draft::facts::facts(path, &params, evidence.fix_deployed);
             crate::analysis::summary::with_draft(&mut evidence, facts, cause);
         }
         None => {

@@ -219,7 +219,8 @@ pub fn owned_part(id: &str, content: &str) -> String {
 
 /// The content a shared block gets: `current` with each owned line replaced by the
 /// rendered line of the same key (taking the template's placeholder row for a new one,
-/// else appended); other blocks are just `rendered`.
+/// else appended, unless the line is written only in place); other blocks are just
+/// `rendered`.
 pub fn merge(id: &str, current: &str, rendered: &str) -> String {
     if !is_shared(id) {
         return rendered.to_string();
@@ -247,7 +248,10 @@ pub fn merge(id: &str, current: &str, rendered: &str) -> String {
         out.push('\n');
     }
     for (k, new) in &fresh {
-        if !used.contains(k) {
+        let only_in_place = owned_lines(id)
+            .iter()
+            .any(|o| o.key == *k && o.only_in_place);
+        if !used.contains(k) && !only_in_place {
             out.push_str(new);
             out.push('\n');
         }

@@ -39,13 +39,31 @@ pub struct Params {
     /// does not read the heap files) and other drafts' Similar Incidents.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<RecordedCause>,
+    /// The last `validate --draft` verdict's Status, and since when it has said resolved:
+    /// the TL;DR and Lessons state validate's Status (the one the Status block keeps), and
+    /// Report Completed the day the leak was first found resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validated: Option<RecordedValidation>,
+}
+
+/// `validate --draft`'s last verdict as a draft records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedValidation {
+    pub state: crate::evidence::StatusState,
+    /// RFC 3339.
+    pub checked_at: String,
+    /// RFC 3339: the first run of the current streak of resolved verdicts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_since: Option<String>,
 }
 
 /// The heap evidence's cause as a draft records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordedCause {
-    /// RFC 3339; kept while the cause stays the same.
-    pub identified_at: String,
+    /// RFC 3339; kept while the cause stays the same; null when the cause was first
+    /// recorded from files attached before leakcollect recorded causes (no true time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identified_at: Option<String>,
     pub cause: crate::evidence::HeapCause,
 }
 
@@ -68,6 +86,7 @@ impl Params {
             heap: None,
             started_at: None,
             root_cause: None,
+            validated: None,
         }
     }
 
@@ -128,6 +147,7 @@ impl Params {
             heap: given.heap.clone().or_else(|| self.heap.clone()),
             started_at: self.started_at.clone().or_else(|| given.started_at.clone()),
             root_cause: given.root_cause.clone().or_else(|| self.root_cause.clone()),
+            validated: given.validated.clone().or_else(|| self.validated.clone()),
         }
     }
 

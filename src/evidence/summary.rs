@@ -46,6 +46,10 @@ pub struct Affected {
     pub in_flight_seconds: Option<f64>,
     /// `server_errors` + `lost_at_oom_kills` (the known parts).
     pub failed: f64,
+    #[serde(default)]
+    /// Whether both parts are known: false when server errors or the requests in flight
+    /// at OOM kills could not be estimated, so `failed` is a lower bound.
+    pub complete: bool,
     /// `failed` as a percentage of `requests`.
     pub failed_percent: f64,
 }
@@ -94,9 +98,12 @@ pub enum Consequence {
     OomKills {
         count: u64,
     },
+    /// `at_least`: a lower bound (a part could not be estimated).
     FailedRequests {
         count: f64,
         percent: f64,
+        #[serde(default)]
+        at_least: bool,
     },
     /// The p95 latency of the leak period against the reference the degradation rule
     /// compared it with.
@@ -148,9 +155,18 @@ pub struct CausePattern {
 /// attached (its own times, not the incident's), and the other reports next to it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct DraftFacts {
+    /// When `init` created the draft; only while that is before the fix (or with no fix):
+    /// a draft written after the fix did not start the investigation.
     pub investigation_started_at: Option<DateTime<Utc>>,
+    /// When heap evidence naming the cause was first attached; only before the fix, as above.
     pub root_cause_identified_at: Option<DateTime<Utc>>,
     pub similar_incidents: Vec<SimilarIncident>,
+    /// The Status of the last `validate --draft`, which the draft's Status block keeps.
+    pub validated_state: Option<super::StatusState>,
+    /// The first run of `validate`'s current streak of resolved verdicts: Report Completed.
+    pub report_completed_at: Option<DateTime<Utc>>,
+    /// When validate last ran, for Report Completed's "not yet".
+    pub validated_at: Option<DateTime<Utc>>,
 }
 
 /// Another leakcollect report in the draft's folder for the same service or pattern.
@@ -159,8 +175,8 @@ pub struct SimilarIncident {
     /// Relative to the draft's folder.
     pub path: String,
     pub service: String,
-    /// Its window's start as recorded (`--from`).
-    pub from: String,
+    /// Its window's start, when recorded as a time (not relative: `now-2d`).
+    pub from: Option<DateTime<Utc>>,
     /// What it shares with this draft.
     pub shares: Vec<Shared>,
 }

@@ -103,8 +103,6 @@ pub enum Needs {
     Explore,
     /// `validate`'s verdict.
     Validation,
-    /// `validate`'s verdict, resolved.
-    Resolved,
     /// A suggested severity (something leaked).
     Severity,
     /// The TL;DR's facts (something leaked).
@@ -148,6 +146,9 @@ pub struct OwnedLine {
     pub contains: &'static [&'static str],
     /// The template's placeholder line (a key of one) a new owned line takes the place of.
     pub placeholder: Option<&'static str>,
+    /// Written only in its placeholder's place: when a person already wrote that row
+    /// (their own "Investigation started"), no generated one is added after it.
+    pub only_in_place: bool,
 }
 
 impl OwnedLine {
@@ -229,12 +230,14 @@ const MONITORING_OWNED: &[OwnedLine] = &[
         starts: "Prometheus query:",
         contains: &[],
         placeholder: None,
+        only_in_place: false,
     },
     OwnedLine {
         key: "alert-rule",
         starts: "Alert rule:",
         contains: &["(leakcollect"],
         placeholder: Some("Alert rule:"),
+        only_in_place: false,
     },
 ];
 
@@ -244,30 +247,35 @@ const TIMELINE_OWNED: &[OwnedLine] = &[
         starts: "",
         contains: &["| Detection |", "leakcollect)"],
         placeholder: Some("| [HH:MM] | Detection |"),
+        only_in_place: false,
     },
     OwnedLine {
         key: "investigation",
         starts: "",
         contains: &["| Investigation started |", "(leakcollect init"],
         placeholder: Some("| [HH:MM] | Investigation started |"),
+        only_in_place: true,
     },
     OwnedLine {
         key: "root-cause",
         starts: "",
         contains: &["| Root cause identified |", "(leakcollect attach"],
         placeholder: Some("| [HH:MM] | Root cause identified |"),
+        only_in_place: true,
     },
     OwnedLine {
         key: "fix",
         starts: "",
         contains: &["| Fix deployed |"],
         placeholder: None,
+        only_in_place: false,
     },
     OwnedLine {
         key: "validation",
         starts: "",
         contains: &["| Validation complete |", "leakcollect validate"],
         placeholder: Some("| [HH:MM] | Validation complete |"),
+        only_in_place: false,
     },
 ];
 
@@ -557,7 +565,7 @@ pub const BLOCKS: &[Block] = &[
         "report-completed",
         partial!("report-completed"),
         W::Validate,
-        N::Resolved,
+        N::Validation,
         lines("**Report Completed**:", 1),
     )),
     in_place(block(

@@ -351,8 +351,7 @@ pub fn report(evidence: &Evidence, template: Option<&Path>) -> Result<String, Te
 }
 
 /// Whether the evidence has what `block` needs.
-fn has_what_it_needs(evidence: &Evidence, block: &Block, validation_view: Option<&Value>) -> bool {
-    let validation = validation_view.is_some();
+fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bool {
     let leak = evidence
         .periods
         .before
@@ -380,10 +379,6 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation_view: Option
         Needs::Chart(name) => evidence.charts.contains_key(name),
         Needs::Explore => evidence.queries.iter().any(|q| q.explore_url.is_some()),
         Needs::Validation => validation,
-        Needs::Resolved => validation_view
-            .and_then(|v| v.get("resolved"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
         Needs::Severity => evidence.severity.is_some(),
         Needs::Tldr => evidence.tldr.is_some(),
         Needs::Affected => leak.affected.is_some(),
@@ -404,7 +399,7 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation_view: Option
 pub fn block(evidence: &Evidence, id: BlockId, validation: Option<&Value>) -> Option<String> {
     let spec = id.spec();
     spec.partial?;
-    if !has_what_it_needs(evidence, spec, validation) {
+    if !has_what_it_needs(evidence, spec, validation.is_some()) {
         return None;
     }
     Some(
