@@ -13,7 +13,7 @@
 //! | % of the limit, hours to the limit | [`limit::percent_of_limit`], [`limit::hours_to_limit`] |
 //! | retained per 1,000 requests | [`requests::bytes_per_1k_requests`] |
 //! | improvement | [`period::improvement`] |
-//! | symptoms | [`symptoms::symptoms`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
+//! | symptoms | [`symptoms::symptoms_over`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
 //! | alert thresholds | [`thresholds::suggested`] |
 //! | detection (first alert, or when the growth rule would have fired) | [`detection::detection`] |
 //! | validate's verdict | [`verdict::judge`] |
@@ -209,6 +209,24 @@ fn explain_missing(config: &QueryConfig, acquired: &Acquired) -> Vec<String> {
     out
 }
 
+/// The part of the window that leaked before a rollout after which growth stopped
+/// (`[from, stop]`), from the "before" instant answers acquisition asked for it. Its
+/// missing figures are the window's, already said.
+fn leaked_part(acquired: &Acquired, from: f64, stop: f64) -> crate::evidence::Period {
+    let view = PeriodView::new(
+        PeriodName::Before,
+        (from, stop),
+        &acquired.data,
+        &acquired.boundaries,
+        &acquired.pack,
+    );
+    let answers = acquired
+        .instants
+        .get(&PeriodName::Before)
+        .map_or(&[][..], Vec::as_slice);
+    period::analyse_period(&view, answers).0
+}
+
 /// The evidence for one service's window: every period's figures, the improvement and
 /// the symptoms, with the acquisition's requests and warnings.
 pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
@@ -216,6 +234,14 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
     let (from, to) = (unix_seconds(window.from), unix_seconds(window.to));
     let mut warnings = acquired.warnings.clone();
     warnings.extend(explain_missing(config, acquired));
+    let (deployments, fix_deployed_source, deploy_warnings) =
+        deployments::deployments(config, acquired);
+    // Without a fix, a rollout after which growth stopped ends the part that leaked:
+    // the onset and the symptoms are taken over that part, said up front.
+    let growth_stopped = deployments::growth_stopped(window, &deployments);
+    if let Some(stopped) = &growth_stopped {
+        warnings.insert(0, deployments::growth_stopped_warning(stopped));
+    }
     let mut analyse = |name: PeriodName, start: f64, end: f64| {
         let view = PeriodView::new(
             name,
@@ -234,7 +260,7 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         }
         period
     };
-    let whole = analyse(PeriodName::Window, from, to);
+    let mut whole = analyse(PeriodName::Window, from, to);
     let before = window
         .fix_deployed
         .map(|fix| analyse(PeriodName::Before, from, unix_seconds(fix)));
@@ -246,16 +272,31 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         _ => None,
     };
     let pack = &acquired.pack;
-    let (deployments, fix_deployed_source, deploy_warnings) =
-        deployments::deployments(config, acquired);
     warnings.extend(deploy_warnings);
-    let leak = before.as_ref().unwrap_or(&whole);
+    let leaked = growth_stopped.as_ref().map(|s| {
+        // The window's growth no longer runs: no time to the limit is projected from it.
+        whole.hours_to_limit = None;
+        leaked_part(acquired, from, unix_seconds(s.at))
+    });
+    let leak = before.as_ref().or(leaked.as_ref()).unwrap_or(&whole);
+    let leak_span = match (&before, &growth_stopped) {
+        (Some(_), _) => symptoms::LeakSpan::BeforeFix,
+        (None, Some(s)) => symptoms::LeakSpan::BeforeRollout(s.at),
+        (None, None) => symptoms::LeakSpan::Window,
+    };
     let (onset, onset_warnings) = onset::onset(
         &acquired.deploys,
         &deployments,
         leak.growth_bytes_per_hour,
-        (from, window.fix_deployed.map(unix_seconds), to),
-        symptoms::linear_growth(&whole, "").present == Some(true),
+        (
+            from,
+            window
+                .fix_deployed
+                .or(growth_stopped.as_ref().map(|s| s.at))
+                .map(unix_seconds),
+            to,
+        ),
+        symptoms::linear_growth(&whole, "").present == Some(true) && growth_stopped.is_none(),
     );
     warnings.extend(onset_warnings);
     let mut evidence = Evidence {
@@ -286,11 +327,8 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         onset,
         status: None,
         alert_thresholds: Default::default(),
-        symptoms: symptoms::symptoms(
-            before.as_ref().unwrap_or(&whole),
-            after.as_ref(),
-            before.is_some(),
-        ),
+        symptoms: symptoms::symptoms_over(leak, after.as_ref(), leak_span),
+        growth_stopped,
         periods: Periods {
             window: whole,
             before,

@@ -8,7 +8,8 @@ mod detection;
 pub mod scan;
 
 pub use deployments::{
-    DeploySource, Deployment, FixOrigin, FixSource, Onset, OnsetEvent, RolloutStrategy,
+    DeploySource, Deployment, FixOrigin, FixSource, GrowthStopped, Onset, OnsetEvent,
+    RolloutStrategy,
 };
 pub use detection::{AlertRule, AlertState, Detection, DetectionSource};
 
@@ -52,6 +53,10 @@ pub struct Evidence {
     /// When the growth began, looking back before the window.
     #[serde(default)]
     pub onset: Option<Onset>,
+    /// Without a fix: the rollout in the window after which growth stopped (the onset
+    /// and the symptoms are then taken over the part before it); null otherwise.
+    #[serde(default)]
+    pub growth_stopped: Option<GrowthStopped>,
     /// The Resolution's Status with a fix: `validate`'s verdict under its thresholds
     /// (`analysis::status::status`); null without a fix.
     #[serde(default)]

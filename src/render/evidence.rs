@@ -202,18 +202,7 @@ fn rollout_words(strategy: RolloutStrategy) -> &'static str {
 }
 
 fn deployment_row(d: &Deployment) -> Value {
-    let list = |v: &[String]| {
-        if v.is_empty() {
-            "?".to_string()
-        } else {
-            v.join(", ")
-        }
-    };
-    let versions = if d.versions_before.is_empty() && d.versions_after.is_empty() {
-        String::new()
-    } else {
-        format!("{} → {}", list(&d.versions_before), list(&d.versions_after))
-    };
+    let versions = versions_words(&d.versions_before, &d.versions_after);
     json!({
         "started": d.started,
         "finished": d.finished,
@@ -248,11 +237,16 @@ fn duration_words(evidence: &Evidence) -> Option<String> {
         ),
     };
     let until = if evidence.fix_deployed.is_some() {
-        "until the fix"
+        "until the fix".to_string()
+    } else if let Some(stopped) = &evidence.growth_stopped {
+        format!(
+            "until the rollout at {}, after which growth stopped",
+            units::time(stopped.at)
+        )
     } else if o.still_growing {
-        "still growing at the window's end"
+        "still growing at the window's end".to_string()
     } else {
-        "until the window's end"
+        "until the window's end".to_string()
     };
     // Growth older than the data read has no known start: its length is a floor.
     let at_least = if o.event == OnsetEvent::BeforeData {
@@ -298,7 +292,24 @@ fn deployments_view(evidence: &Evidence) -> Value {
         "later": others(true),
         "duration": duration_words(evidence),
         "fix_reason": fix_reason,
+        "stopped_versions": evidence.growth_stopped.as_ref().map(|g| versions_words(&g.versions_before, &g.versions_after)),
     })
+}
+
+/// "old → new" ("?" for a side not known); empty when neither is.
+fn versions_words(before: &[String], after: &[String]) -> String {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "?".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    if before.is_empty() && after.is_empty() {
+        String::new()
+    } else {
+        format!("{} → {}", list(before), list(after))
+    }
 }
 
 /// The team template's Tools Used list with Prometheus metrics ticked, for a draft
