@@ -126,7 +126,9 @@ pub struct Acquired {
 /// answer is in, under the client's one concurrency limit: the window's end (where the
 /// data ends) from the memory series; then the alerts (detection) and the instant
 /// queries; with `--fix-deployed auto`, the before/after instant queries once
-/// `pick_fix` has the fix from the deploy series; and the finer second round once the
+/// `pick_fix` has the fix from the deploy series (without `--fix-deployed`, the "before"
+/// ones over the part that leaked, when `pick_fix` finds a rollout after which growth
+/// stopped); and the finer second round once the
 /// memory and restart series are in. Every request goes through one request cache
 /// ([`requests`]), so none is sent twice.
 pub async fn acquire(
@@ -386,7 +388,9 @@ impl Round<'_> {
     /// The instant queries for the final window: cut where the data ends, and with the
     /// fix `--fix-deployed auto` found (the before/after ones wait for the deploy
     /// series; the window's do not). Returns that final configuration, the replies and
-    /// answers, and the warnings the cut brings.
+    /// answers, the warnings the cut brings, and — without `--fix-deployed`, when growth
+    /// stopped at a rollout — the configuration and plan of the leaking part's queries
+    /// (for their records).
     async fn instants<'c, F, Fut, D, DFut>(
         &self,
         pick_fix: deployments::FixPicker,

@@ -157,6 +157,7 @@ fn stopped_index(found: &[Deployment], from: f64, to: f64) -> Option<usize> {
 
 /// Without `--fix-deployed`, the rollout in the window after which growth stopped
 /// (`deployments` as [`deployments`] returns them); `None` with a fix or without one.
+/// Its OOM kills per week are the leaking part's, filled once that part is analysed.
 pub fn growth_stopped(
     window: &crate::config::Window,
     deployments: &[Deployment],
@@ -177,6 +178,7 @@ pub fn growth_stopped(
         before_hours: d.growth_before_hours,
         after_hours: d.growth_after_hours,
         leak_hours: (unix_seconds(d.started) - from) / HOUR,
+        oom_kills_per_week: None,
     })
 }
 
@@ -834,5 +836,117 @@ mod tests {
         assert_eq!(pick(&found, 0.0, 10_000.0), Some(1));
         assert_eq!(pick(&found, 2500.0, 10_000.0), Some(2));
         assert_eq!(pick(&found, 5000.0, 10_000.0), None);
+    }
+
+    #[test]
+    fn which_info_series_and_labels_name_the_applications_version() {
+        let labels = |pairs: &[(&str, &str)]| -> Labels {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            version_of(&labels(&[("version", "1.5.0"), ("goversion", "go1.22")])),
+            vec!["version=1.5.0"]
+        );
+        assert_eq!(
+            version_of(&labels(&[
+                ("app_version", "2026.11.3"),
+                ("revision", "7f6c5d4")
+            ])),
+            vec!["app_version=2026.11.3", "revision=7f6c5d4"]
+        );
+        // Not versions: Go's "(devel)", "unknown", empty.
+        for value in ["(devel)", "unknown", ""] {
+            assert!(
+                version_of(&labels(&[("version", value)])).is_empty(),
+                "{value}"
+            );
+        }
+        for other in [
+            "nodejs_version_info",
+            "go_info",
+            "python_info",
+            "jvm_runtime_info",
+            "process_runtime_jvm_info",
+            "kube_pod_info",
+            "node_uname_info",
+            "otel_scope_info",
+        ] {
+            assert!(is_other_programs_info(other), "{other}");
+        }
+        for app in [
+            "build_info",
+            "api_build_info",
+            "app_info",
+            "target_info",
+            "api_info",
+        ] {
+            assert!(!is_other_programs_info(app), "{app}");
+        }
+        let mut names = [
+            "api_info",
+            "target_info",
+            "go_build_info",
+            "app_info",
+            "build_info",
+        ];
+        names.sort_by_key(|n| version_series_rank(n));
+        assert_eq!(
+            names,
+            [
+                "build_info",
+                "app_info",
+                "target_info",
+                "api_info",
+                "go_build_info"
+            ]
+        );
+    }
+
+    #[test]
+    fn growth_stopped_needs_a_leak_before_a_flat_after_and_hours_of_both() {
+        let make = |start: f64, before: f64, after: f64, hours_after: f64| Deployment {
+            growth_before_bytes_per_hour: Some(before),
+            growth_after_bytes_per_hour: Some(after),
+            growth_before_hours: 10.0,
+            growth_after_hours: hours_after,
+            in_window: true,
+            ..Deployment::found(from_unix_seconds(start), DeploySource::RestartWave)
+        };
+        let mb = 1e6;
+        let to = 100.0 * HOUR;
+        // 60 → 0.2 MB/hour over 5 h: stopped.
+        assert_eq!(
+            stopped_index(&[make(HOUR, 60.0 * mb, 0.2 * mb, 5.0)], 0.0, to),
+            Some(0)
+        );
+        // Still growing after, or no leak before, or 1 h after only: not stopped.
+        assert_eq!(
+            stopped_index(&[make(HOUR, 60.0 * mb, 30.0 * mb, 5.0)], 0.0, to),
+            None
+        );
+        assert_eq!(
+            stopped_index(&[make(HOUR, 0.5 * mb, 0.0, 5.0)], 0.0, to),
+            None
+        );
+        assert_eq!(
+            stopped_index(&[make(HOUR, 60.0 * mb, 0.0, 1.0)], 0.0, to),
+            None
+        );
+        // 1.2 → 0.9 MB/hour: both near the bound, not a fall.
+        assert_eq!(
+            stopped_index(&[make(HOUR, 1.2 * mb, 0.9 * mb, 5.0)], 0.0, to),
+            None
+        );
+        // Two: the one with the largest fall, whatever their order.
+        let found = [
+            make(HOUR, 60.0 * mb, 0.0, 5.0),
+            make(2.0 * HOUR, 20.0 * mb, 0.0, 5.0),
+        ];
+        assert_eq!(stopped_index(&found, 0.0, to), Some(0));
+        // Before the window: not in it.
+        assert_eq!(stopped_index(&found[..1], 2.0 * HOUR, to), None);
     }
 }

@@ -273,10 +273,13 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
     };
     let pack = &acquired.pack;
     warnings.extend(deploy_warnings);
-    let leaked = growth_stopped.as_ref().map(|s| {
+    let mut growth_stopped = growth_stopped;
+    let leaked = growth_stopped.as_mut().map(|s| {
         // The window's growth no longer runs: no time to the limit is projected from it.
         whole.hours_to_limit = None;
-        leaked_part(acquired, from, unix_seconds(s.at))
+        let part = leaked_part(acquired, from, unix_seconds(s.at));
+        s.oom_kills_per_week = part.oom_kills_per_week;
+        part
     });
     let leak = before.as_ref().or(leaked.as_ref()).unwrap_or(&whole);
     let leak_span = match (&before, &growth_stopped) {

@@ -208,4 +208,8 @@ pub struct GrowthStopped {
     /// The leaking part the onset and the symptoms are taken over: the window's start →
     /// `at`, in hours.
     pub leak_hours: f64,
+    /// OOM kills per week in that part (the OOM crashes box's frequency); null when OOM
+    /// kills cannot be told.
+    #[serde(default)]
+    pub oom_kills_per_week: Option<f64>,
 }

@@ -782,3 +782,41 @@ fn growth_stopped_is_the_fix_with_auto() {
     let warnings = evidence["warnings"].to_string();
     assert!(!warnings.contains("growth stopped"), "{warnings}");
 }
+
+/// The same bare `build_info` on a real VictoriaMetrics (`{__name__=~…}` with
+/// `label_replace` and `timestamp`, as MetricsQL runs them): the same versions and
+/// series as on Prometheus, the start within one scrape interval.
+#[test]
+fn version_from_a_bare_build_info_on_victoriametrics() {
+    let extras = Extras {
+        version_info: vec![("build_info".to_string(), "version".to_string())],
+        runtime_info: true,
+        latency: false,
+    };
+    let (text, _, from, to, _) = version_info_rollout(&extras);
+    let server = PromServer::start(text.as_bytes());
+    let on_prometheus = collect(&server, from, to, &["--fix-deployed", "auto"]);
+    let (_vm, vm_url, _dir) = start_victoria(text.as_bytes(), &["-search.disableCache"]);
+    let on_vm = collect_on_vm(
+        &vm_url,
+        "api",
+        &format!("{from}"),
+        &format!("{to}"),
+        &["--fix-deployed", "auto"],
+        &on_prometheus["periods"]["window"]["instance_count"],
+    );
+    let (p, v) = (the_fix(&on_prometheus), the_fix(&on_vm));
+    for field in [
+        "source",
+        "version_series",
+        "versions_before",
+        "versions_after",
+    ] {
+        assert_eq!(p[field], v[field], "{field}: {p} vs {v}");
+    }
+    // MetricsQL's `timestamp()` in a subquery does not give Prometheus' sample times:
+    // the start agrees within one scrape interval.
+    let (tp, tv) = (time(&p["started"]), time(&v["started"]));
+    assert!((tp - tv).abs() < INTERVAL, "{tp} vs {tv}");
+    assert_eq!(v["version_series"], "build_info");
+}

@@ -327,6 +327,13 @@ fn a_rollout_that_stopped_growth_is_not_called_growing() {
     assert_eq!(e["periods"]["window"]["hours_to_limit"], Value::Null);
     let md = markdown(&server, s.from, s.to, &[]);
     assert!(!md.contains("growing at"), "{md}");
+    // The OOM box's frequency is the leaking part's, as its count is.
+    let per_week = leakcollect::units::per_week(stopped["oom_kills_per_week"].as_f64().unwrap());
+    let oom = line(&md, "- [x] OOM crashes");
+    assert!(
+        oom.contains(&format!("(frequency: {per_week} across the service)")),
+        "{oom} vs {per_week}"
+    );
     assert!(
         line(&md, "- Memory growth:")
             .starts_with("- Memory growth: growth stopped at the rollout at "),
