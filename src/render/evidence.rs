@@ -211,7 +211,10 @@ fn deployment_row(d: &Deployment) -> Value {
         "strategy": d.strategy.name(),
         "how": rollout_words(d.strategy),
         "versions": versions,
-        "source": d.source.describe(),
+        "source": match &d.version_series {
+            Some(series) => format!("a version change in {series}"),
+            None => d.source.describe().to_string(),
+        },
         "namespaces": d.namespaces.join(", "),
         "before": d.instances_before,
         "after": d.instances_after,

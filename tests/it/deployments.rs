@@ -630,6 +630,17 @@ fn version_from_a_bare_build_info_or_app_info() {
             md.contains(&reason.replace('_', "\\_")),
             "the report does not say {reason:?}:\n{md}"
         );
+        let strategy = md
+            .lines()
+            .find(|l| l.starts_with("**Rollout Strategy**"))
+            .unwrap_or_else(|| panic!("no Rollout Strategy in:\n{md}"));
+        assert!(
+            strategy.contains(&format!(
+                "from a version change in {})",
+                metric.replace('_', "\\_")
+            )),
+            "{strategy}"
+        );
     }
 }
 

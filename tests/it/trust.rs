@@ -324,6 +324,11 @@ fn a_rollout_that_stopped_growth_is_not_called_growing() {
     assert_eq!(e["status"], Value::Null);
     assert_eq!(e["onset"]["still_growing"], false, "{}", e["onset"]);
     assert_eq!(unix(&e["onset"]["until"]), unix(&stopped["at"]));
+    assert!(
+        unix(&e["onset"]["at"]) < unix(&stopped["at"]),
+        "{}",
+        e["onset"]
+    );
     assert_eq!(e["periods"]["window"]["hours_to_limit"], Value::Null);
     let md = markdown(&server, s.from, s.to, &[]);
     assert!(!md.contains("growing at"), "{md}");
