@@ -14,7 +14,7 @@
 //! | retained per 1,000 requests | [`requests::bytes_per_1k_requests`] |
 //! | improvement | [`period::improvement`] |
 //! | symptoms | [`symptoms::symptoms_over`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
-//! | alert thresholds | [`thresholds::suggested`] |
+//! | alert thresholds | [`thresholds::suggested_over`] |
 //! | detection (first alert, or when the growth rule would have fired) | [`detection::detection`] |
 //! | validate's verdict | [`verdict::judge`] |
 //! | deployments, the fix `--fix-deployed auto` picks | [`deployments::deployments`], [`deployments::pick_fix`] |
@@ -342,7 +342,7 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         warnings,
         charts: Default::default(),
     };
-    evidence.alert_thresholds = thresholds::suggested(&evidence);
+    evidence.alert_thresholds = thresholds::suggested_over(&evidence, leaked.as_ref());
     evidence.detection = Some(detection::for_evidence(acquired, &evidence));
     let warmup = config.window.warmup.as_secs_f64();
     evidence.status = status::status(

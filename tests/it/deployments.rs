@@ -731,6 +731,12 @@ fn growth_stopped_at_a_rollout_without_fix_deployed() {
         "{warning}"
     );
 
+    // The alert threshold: half the leak measured over the part that leaked.
+    let t = &evidence["alert_thresholds"];
+    let half = t["growth_bytes_per_hour"].as_f64().unwrap();
+    assert!((half - LEAK / 2.0).abs() <= 0.05 * LEAK, "{t}");
+    let basis = t["basis"].as_str().unwrap();
+    assert!(basis.ends_with(&format!("→ {at})")), "{basis}");
     // No time to the limit projected from a growth that stopped.
     assert_eq!(evidence["periods"]["window"]["hours_to_limit"], Value::Null);
 

@@ -72,7 +72,7 @@ fn report_growth_stopped_without_fix() {
         symptoms::symptoms_over(&leaked, None, symptoms::LeakSpan::BeforeRollout(stopped.at));
     e.periods.window.hours_to_limit = None;
     e.growth_stopped = Some(stopped);
-    e.alert_thresholds = thresholds::suggested(&e);
+    e.alert_thresholds = thresholds::suggested_over(&e, Some(&leaked));
     e.queries
         .retain(|q| q.period.as_deref().is_none_or(|p| p == "window"));
     let text = markdown::report(&e, None).unwrap();
