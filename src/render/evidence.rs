@@ -281,7 +281,17 @@ fn deployments_view(evidence: &Evidence) -> Value {
             .filter(|d| d.in_window && !d.fix)
             // Without a fix every deployment is "later" (after the window's start).
             .filter(|d| fix_time.map_or(later, |f| (d.started > f) == later))
-            .map(deployment_row)
+            .map(|d| {
+                let mut row = deployment_row(d);
+                // The rollout `growth_stopped` names (its start is the deployment's).
+                row["growth_stopped"] = json!(
+                    evidence
+                        .growth_stopped
+                        .as_ref()
+                        .is_some_and(|g| g.at == d.started)
+                );
+                row
+            })
             .collect()
     };
     let fix_reason = evidence

@@ -767,6 +767,20 @@ fn growth_stopped_at_a_rollout_without_fix_deployed() {
         "{duration}"
     );
     assert!(!md.contains("still growing"), "{md}");
+    let row = md
+        .lines()
+        .find(|l| l.contains("| Deployment |"))
+        .unwrap_or_else(|| panic!("no Deployment row in:\n{md}"));
+    assert!(
+        row.ends_with(&format!(
+            "; growth stopped after it: {} in the {} before, {} in the {} after |",
+            leakcollect::units::mb_per_hour(before),
+            leakcollect::units::hours(stopped["before_hours"].as_f64().unwrap()),
+            leakcollect::units::mb_per_hour(after),
+            leakcollect::units::hours(stopped["after_hours"].as_f64().unwrap()),
+        )),
+        "{row}"
+    );
     assert!(!md.contains("if it kept growing"), "{md}");
     for symptom in ["service_degradation", "linear_growth"] {
         let because = evidence["symptoms"][symptom]["because"].as_str().unwrap();
