@@ -20,7 +20,7 @@ use crate::timespec::unix_seconds;
 use std::collections::{BTreeMap, HashMap};
 
 /// What `--fix-deployed auto` looks for, as its "nothing found" message names it.
-pub const LOOKED_FOR: &str = "new pods with another image or ReplicaSet in kube-state-metrics (kube_pod_container_info, kube_pod_created, kube_pod_owner), a version change in a *_build_info or target_info series, and a wave of restarts across most instances (process_start_time_seconds) without an OOM kill";
+pub const LOOKED_FOR: &str = "new pods with another image or ReplicaSet in kube-state-metrics (kube_pod_container_info, kube_pod_created, kube_pod_owner), a version change in a build_info, *_build_info, app_info, target_info or other *_info series of the service (a version-like label: version, app_version, service_version, build_version, revision, commit, git_commit, image), and a wave of restarts across most instances (process_start_time_seconds) without an OOM kill";
 
 /// At most this many points per series over the lookback and the window: the step is
 /// the window's, coarsened only for long lookbacks.
@@ -39,7 +39,9 @@ pub enum DeploySeries {
     PodCreated,
     /// `kube_pod_owner{owner_kind="ReplicaSet"}` of the service's pods.
     PodOwner,
-    /// `timestamp(*_build_info or target_info)` with its version labels.
+    /// `timestamp()` of the service's info series (`build_info`, `*_build_info`,
+    /// `app_info`, `target_info`, any `*_info`) with their labels; which of them carry
+    /// the application's version is `analysis::deployments`' call.
     BuildInfo,
     /// The same series' first raw sample in each step (`min_over_time` of a subquery at
     /// the scrape interval): a new version's first sample to the scrape, at any step.
@@ -85,9 +87,11 @@ impl DeployData {
     }
 }
 
-/// The fix time `--fix-deployed auto` takes from the deploy series (Unix seconds), or
-/// `None` when there is no deployment in the window. Given by the caller (the analysis
-/// decides what a deployment is; acquisition must not name it).
+/// Where the window splits, from the deploy series (Unix seconds): with
+/// `--fix-deployed auto`, the fix (`None` when there is no deployment in the window);
+/// without `--fix-deployed`, the rollout after which growth stopped (`None` when there is
+/// none), whose leaking part gets the "before" instant queries. Given by the caller (the
+/// analysis decides what a deployment is; acquisition must not name it).
 pub type FixPicker = fn(&QueryConfig, &DeployData) -> Option<f64>;
 
 /// The step for `[start, end]`: the window's, a whole multiple of it when the span would
@@ -170,11 +174,11 @@ fn planned(
         DeploySeries::BuildInfo,
         Role::Info,
         plan::inject(
-            "timestamp(label_replace({__name__=~\".+_build_info|target_info\"}, \"info_metric\", \"$1\", \"__name__\", \"(.+)\"))",
+            "timestamp(label_replace({__name__=~\"build_info|.+_info\"}, \"info_metric\", \"$1\", \"__name__\", \"(.+)\"))",
             &service,
             "deploy_build_info",
         )?,
-        "Build-info and OpenTelemetry target_info series (their version, revision and image labels), as the time of each raw sample: a version's last sample is when it was last seen.",
+        "The service's info series (build_info, *_build_info, app_info, OpenTelemetry target_info, any *_info: their version, revision and image labels), as the time of each raw sample: a version's last sample is when it was last seen.",
     );
     let (step_ms, resolution_ms) = (
         (step * 1000.0).round() as u64,
@@ -185,7 +189,7 @@ fn planned(
         Role::Info,
         plan::inject(
             &format!(
-                "min_over_time(timestamp(label_replace({{__name__=~\".+_build_info|target_info\"}}, \"info_metric\", \"$1\", \"__name__\", \"(.+)\"))[{step_ms}ms:{resolution_ms}ms])"
+                "min_over_time(timestamp(label_replace({{__name__=~\"build_info|.+_info\"}}, \"info_metric\", \"$1\", \"__name__\", \"(.+)\"))[{step_ms}ms:{resolution_ms}ms])"
             ),
             &service,
             "deploy_build_info_first",

@@ -126,7 +126,9 @@ pub struct Acquired {
 /// answer is in, under the client's one concurrency limit: the window's end (where the
 /// data ends) from the memory series; then the alerts (detection) and the instant
 /// queries; with `--fix-deployed auto`, the before/after instant queries once
-/// `pick_fix` has the fix from the deploy series; and the finer second round once the
+/// `pick_fix` has the fix from the deploy series (without `--fix-deployed`, the "before"
+/// ones over the part that leaked, when `pick_fix` finds a rollout after which growth
+/// stopped); and the finer second round once the
 /// memory and restart series are in. Every request goes through one request cache
 /// ([`requests`]), so none is sent twice.
 pub async fn acquire(
@@ -204,13 +206,19 @@ pub async fn acquire(
     let (deploy_data, deploy_records, deploy_warnings) = deploys
         .into_inner()
         .expect("the deploy series were fetched");
-    let (final_config, mut instant_replies, instant_data, cut_warnings) = instants;
+    let (final_config, mut instant_replies, instant_data, cut_warnings, split) = instants;
     let mut replies = series.replies;
     replies.extend(instant_replies.drain());
     let final_plan = plan::plan(&final_config, &pack, step)?;
-    let (core_records, core_warnings) =
+    let (core_records, mut core_warnings) =
         fetch::records(&final_config, &final_plan, &mut replies, (from, to, step))?;
     records.extend(core_records);
+    if let Some((leak, items)) = split {
+        let (leak_records, leak_warnings) =
+            fetch::records(&leak, &items, &mut replies, (from, to, step))?;
+        records.extend(leak_records);
+        core_warnings.extend(leak_warnings);
+    }
     records.extend(deploy_records);
     records.extend(series.finer_records);
     warnings.extend(core_warnings);
@@ -380,7 +388,9 @@ impl Round<'_> {
     /// The instant queries for the final window: cut where the data ends, and with the
     /// fix `--fix-deployed auto` found (the before/after ones wait for the deploy
     /// series; the window's do not). Returns that final configuration, the replies and
-    /// answers, and the warnings the cut brings.
+    /// answers, the warnings the cut brings, and — without `--fix-deployed`, when growth
+    /// stopped at a rollout — the configuration and plan of the leaking part's queries
+    /// (for their records).
     async fn instants<'c, F, Fut, D, DFut>(
         &self,
         pick_fix: deployments::FixPicker,
@@ -391,6 +401,7 @@ impl Round<'_> {
         fetch::Replies,
         HashMap<PeriodName, PeriodAnswers>,
         Vec<String>,
+        Option<(QueryConfig, Vec<plan::PlannedQuery>)>,
     )>
     where
         F: Fn() -> Fut,
@@ -418,6 +429,26 @@ impl Round<'_> {
         let mut replies = fetch::Replies::new();
         let mut data = fetch::instant_data(&first, answers, &mut replies);
         let mut config = cut;
+        let mut split = None;
+        if self.config.window.fix_spec.is_none() {
+            // No fix given: a rollout after which growth stopped splits off the part that
+            // leaked, whose figures (GC, latency, errors) need their own instant answers.
+            let (deploys, _, _) = deploy_data().await?;
+            let (from, to) = (
+                unix_seconds(config.window.from),
+                unix_seconds(config.window.to),
+            );
+            if let Some(stop) = pick_fix(&config, deploys).filter(|t| *t > from && *t < to) {
+                let mut leak = config.clone();
+                leak.window.fix_deployed = Some(crate::timespec::from_unix_seconds(stop));
+                let items = instants_of(&leak, |p| p == PeriodName::Before)?;
+                let answers = fetch::instants(self.requests, &items, self.bar).await;
+                for (name, answers) in fetch::instant_data(&items, answers, &mut replies) {
+                    data.entry(name).or_default().extend(answers);
+                }
+                split = Some((leak, items));
+            }
+        }
         if auto {
             let (deploys, _, _) = deploy_data().await?;
             let (resolved, fix_notes) = resolve_fix(self.config, self.pack, deploys, pick_fix)
@@ -430,7 +461,7 @@ impl Round<'_> {
             }
             config = resolved;
         }
-        Ok((config, replies, data, notes))
+        Ok((config, replies, data, notes, split))
     }
 
     /// Detection: `ALERTS` and the rules API over the final window.

@@ -13,7 +13,9 @@ use crate::acquire::Acquired;
 use crate::acquire::deployments::{DeployData, DeploySeries};
 use crate::acquire::lifetimes;
 use crate::config::{FixSpec, QueryConfig};
-use crate::evidence::{DeploySource, Deployment, FixOrigin, FixSource, RolloutStrategy};
+use crate::evidence::{
+    DeploySource, Deployment, FixOrigin, FixSource, GrowthStopped, RolloutStrategy,
+};
 use crate::prom::{Labels, RangeSeries};
 use crate::timespec::{from_unix_seconds, unix_seconds};
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,17 +32,25 @@ const CANARY_GAP: f64 = 30.0 * MINUTE;
 const ROLLOUT_TAIL: f64 = 30.0 * MINUTE;
 /// Process starts closer than this belong to one wave.
 const WAVE_GAP: f64 = 10.0 * MINUTE;
+/// Growth counts as stopped at a rollout only when measured over this much either side.
+const STOPPED_MIN_HOURS: f64 = 2.0;
 /// Growth before and after a deployment is measured over at most this much either side.
 const GROWTH_SPAN: f64 = 24.0 * HOUR;
-/// Labels of a build-info series that name the version.
+/// Labels of an info series that name the application's version (docs/figures.md,
+/// "Deployments"): the usual `version` and its prefixed forms (`app_version`,
+/// `service_version` — OpenTelemetry's `service.version` on `target_info` —,
+/// `build_version`), a source revision (`revision` as in Prometheus' own build info,
+/// `commit`, `git_commit`) and the `image`. Other labels (`goversion`, `major`,
+/// `runtime`…) describe the toolchain, not the release.
 const VERSION_LABELS: &[&str] = &[
     "version",
-    "revision",
+    "app_version",
     "service_version",
-    "image",
+    "build_version",
+    "revision",
     "commit",
     "git_commit",
-    "build_version",
+    "image",
 ];
 
 /// One instance of one revision: when it appeared (exactly, when known) and was last seen.
@@ -67,8 +77,9 @@ pub fn find(config: &QueryConfig, data: &DeployData) -> Vec<Deployment> {
         .flat_map(|members| from_members(members, data, DeploySource::KubeStateMetrics))
         .collect();
     if found.is_empty() && data.get(DeploySeries::PodInfo).is_empty() {
-        found = build_info(data);
-        if found.is_empty() && data.get(DeploySeries::BuildInfo).is_empty() {
+        let (versions, any_version_series) = build_info(data);
+        found = versions;
+        if found.is_empty() && !any_version_series {
             found = restart_waves(data);
         }
     }
@@ -100,15 +111,98 @@ fn found_bounds(d: &Deployment) -> (f64, f64) {
     (start, d.finished.map_or(start, unix_seconds))
 }
 
-/// The fix `--fix-deployed auto` takes: the start of the deployment in the window after
-/// which growth fell most (the latest when growth is unknown for all).
+/// Where acquisition splits the window ([`crate::acquire::deployments::FixPicker`]):
+/// with `--fix-deployed auto`, the start of the deployment in the window after which
+/// growth fell most (the latest when growth is unknown for all); without
+/// `--fix-deployed`, the start of the rollout after which growth stopped
+/// ([`growth_stopped`]).
 pub fn pick_fix(config: &QueryConfig, data: &DeployData) -> Option<f64> {
     let (from, to) = (
         unix_seconds(config.window.from),
         unix_seconds(config.window.to),
     );
     let found = find(config, data);
+    if config.window.fix_spec.is_none() {
+        return stopped_index(&found, from, to).map(|i| unix_seconds(found[i].started));
+    }
     pick(&found, from, to).map(|i| unix_seconds(found[i].started))
+}
+
+/// The deployment in `(from, to)` after which growth stopped: before it, growth that
+/// counts as a leak ([`LINEAR_GROWTH_BYTES_PER_HOUR`](super::symptoms::LINEAR_GROWTH_BYTES_PER_HOUR));
+/// after it, growth `validate` would call resolved
+/// ([`DEFAULT_MAX_GROWTH_BYTES_PER_HOUR`](super::status::DEFAULT_MAX_GROWTH_BYTES_PER_HOUR))
+/// and at most a quarter of the growth before; each side measured over at least
+/// [`STOPPED_MIN_HOURS`]. Several: the largest fall.
+fn stopped_index(found: &[Deployment], from: f64, to: f64) -> Option<usize> {
+    let stopped = |d: &Deployment| match (
+        d.growth_before_bytes_per_hour,
+        d.growth_after_bytes_per_hour,
+    ) {
+        (Some(b), Some(a)) => {
+            b >= super::symptoms::LINEAR_GROWTH_BYTES_PER_HOUR
+                && a <= super::status::DEFAULT_MAX_GROWTH_BYTES_PER_HOUR
+                && a <= b / 4.0
+                && d.growth_before_hours >= STOPPED_MIN_HOURS
+                && d.growth_after_hours >= STOPPED_MIN_HOURS
+        }
+        _ => false,
+    };
+    let candidates: Vec<Deployment> = found.iter().filter(|d| stopped(d)).cloned().collect();
+    let i = pick(&candidates, from, to)?;
+    found
+        .iter()
+        .position(|d| d.started == candidates[i].started)
+}
+
+/// Without `--fix-deployed`, the rollout in the window after which growth stopped
+/// (`deployments` as [`deployments`] returns them); `None` with a fix or without one.
+/// Its OOM kills per week are the leaking part's, filled once that part is analysed.
+pub fn growth_stopped(
+    window: &crate::config::Window,
+    deployments: &[Deployment],
+) -> Option<GrowthStopped> {
+    if window.fix_spec.is_some() || window.fix_deployed.is_some() {
+        return None;
+    }
+    let (from, to) = (unix_seconds(window.from), unix_seconds(window.to));
+    let d = &deployments[stopped_index(deployments, from, to)?];
+    Some(GrowthStopped {
+        at: d.started,
+        source: d.source,
+        version_series: d.version_series.clone(),
+        versions_before: d.versions_before.clone(),
+        versions_after: d.versions_after.clone(),
+        before_bytes_per_hour: d.growth_before_bytes_per_hour?,
+        after_bytes_per_hour: d.growth_after_bytes_per_hour?,
+        before_hours: d.growth_before_hours,
+        after_hours: d.growth_after_hours,
+        leak_hours: (unix_seconds(d.started) - from) / HOUR,
+        oom_kills_per_week: None,
+    })
+}
+
+/// The warning that says, up front, that growth stopped at a rollout in the window and
+/// what to run for before/after figures.
+pub fn growth_stopped_warning(s: &GrowthStopped) -> String {
+    let versions = if s.versions_before.is_empty() && s.versions_after.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} → {})",
+            s.versions_before.join(", "),
+            s.versions_after.join(", ")
+        )
+    };
+    format!(
+        "growth stopped at the rollout at {}{versions}: {} in the {} before it, {} in the {} after; the onset and the symptoms are taken over the {} before it — rerun with --fix-deployed auto for before/after figures",
+        crate::units::time(s.at),
+        crate::units::mb_per_hour(s.before_bytes_per_hour),
+        crate::units::hours(s.before_hours),
+        crate::units::mb_per_hour(s.after_bytes_per_hour),
+        crate::units::hours(s.after_hours),
+        crate::units::hours(s.leak_hours),
+    )
 }
 
 /// Index of the deployment to take as the fix among those starting in `(from, to)`.
@@ -232,11 +326,23 @@ fn detected_source(d: &Deployment, candidates: usize) -> FixSource {
             v.join(", ")
         }
     };
-    let mut reason = format!(
-        "detected from {}: {} rollout",
-        d.source.describe(),
-        d.strategy.name()
-    );
+    let from = match (&d.version_series, d.source) {
+        (Some(series), DeploySource::BuildInfo) => {
+            let labels: BTreeSet<&str> = d
+                .versions_before
+                .iter()
+                .chain(&d.versions_after)
+                .flat_map(|v| v.split(','))
+                .filter_map(|v| v.split_once('=').map(|(label, _)| label))
+                .collect();
+            format!(
+                "a version change in {series} ({})",
+                labels.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        }
+        _ => d.source.describe().to_string(),
+    };
+    let mut reason = format!("detected from {from}: {} rollout", d.strategy.name());
     if !d.versions_before.is_empty() || !d.versions_after.is_empty() {
         reason.push_str(&format!(
             " {} → {}",
@@ -412,10 +518,71 @@ fn strategy(old: &[&Member], new: &[&Member], start: f64) -> RolloutStrategy {
     RolloutStrategy::Rolling
 }
 
-/// Deployments from build-info version labels: each instance's series per version is a
-/// member; one metric (`info_metric`) at a time, since a runtime's own build info
-/// (`go_build_info`) may never change.
-fn build_info(data: &DeployData) -> Vec<Deployment> {
+/// Info series that carry another program's version, never the application's: the
+/// runtime's (`nodejs_version_info`, `go_info`, `python_info`, `jvm_info`,
+/// `jvm_runtime_info`, OpenTelemetry's `process_runtime_*` and `otel_scope_info`) and
+/// those of other exporters that may share the service's labels (kube-state-metrics'
+/// `kube_*`, node_exporter's `node_*`, cAdvisor's `cadvisor_version_info`/`machine_*`/
+/// `container_*`, Prometheus' own `prometheus_*`).
+fn is_other_programs_info(metric: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "nodejs_version_info",
+        "go_info",
+        "python_info",
+        "jvm_info",
+        "jvm_runtime_info",
+        "otel_scope_info",
+        "cadvisor_version_info",
+    ];
+    const PREFIXES: &[&str] = &[
+        "kube_",
+        "node_",
+        "process_runtime_",
+        "machine_",
+        "container_",
+        "prometheus_",
+    ];
+    NAMES.contains(&metric) || PREFIXES.iter().any(|p| metric.starts_with(p))
+}
+
+/// Which info series names the application's version first, when several change in one
+/// rollout: a build info (`build_info`, `*_build_info`; Go's own `go_build_info` last,
+/// its version is often `(devel)`), then `app_info`, then OpenTelemetry's `target_info`
+/// (`service_version`), then any other `*_info`.
+fn version_series_rank(metric: &str) -> u8 {
+    match metric {
+        "go_build_info" => 4,
+        "build_info" => 0,
+        m if m.ends_with("_build_info") => 0,
+        "app_info" => 1,
+        "target_info" => 2,
+        _ => 3,
+    }
+}
+
+/// A label value that looks like a version: it has a digit (`1.5.0`, `v2`, a commit
+/// hash, a date) — not `unknown`, `(devel)`, `dev` or empty.
+fn looks_like_version(value: &str) -> bool {
+    value.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// The version labels of one info series, `label=value`, in [`VERSION_LABELS`]' order.
+fn version_of(labels: &Labels) -> Vec<String> {
+    VERSION_LABELS
+        .iter()
+        .filter_map(|name| {
+            let v = labels.get(*name).filter(|v| looks_like_version(v))?;
+            Some(format!("{name}={v}"))
+        })
+        .collect()
+}
+
+/// Deployments from the version labels of the service's info series: each instance's
+/// series per version is a member; one metric (`info_metric`) at a time, since a
+/// runtime's own build info (`go_build_info`) may never change. Also says whether any
+/// series carried an application version (then a restart wave without a version change
+/// is not a deployment).
+fn build_info(data: &DeployData) -> (Vec<Deployment>, bool) {
     // Each series' first raw sample, exact to the scrape (the step-sampled timestamps
     // below only say the latest sample before each step).
     let first_sample: BTreeMap<&Labels, f64> = data
@@ -423,47 +590,50 @@ fn build_info(data: &DeployData) -> Vec<Deployment> {
         .iter()
         .filter_map(|s| Some((&s.labels, range(&s.points)?.0)))
         .collect();
-    let mut by_metric: BTreeMap<String, Vec<Member>> = BTreeMap::new();
+    let mut by_metric: BTreeMap<(u8, String), Vec<Member>> = BTreeMap::new();
     for s in data.get(DeploySeries::BuildInfo) {
-        let version: Vec<String> = VERSION_LABELS
-            .iter()
-            .filter_map(|name| s.labels.get(*name).map(|v| format!("{name}={v}")))
-            .collect();
+        let metric = s.labels.get("info_metric").cloned().unwrap_or_default();
+        let version = version_of(&s.labels);
+        if version.is_empty() || is_other_programs_info(&metric) {
+            continue;
+        }
         let Some((first, last)) = range(&s.points) else {
             continue;
         };
         let first = first_sample.get(&s.labels).map_or(first, |f| f.min(first));
-        if version.is_empty() {
-            continue;
-        }
         let mut identity = s.labels.clone();
         for name in VERSION_LABELS {
             identity.remove(*name);
         }
-        let metric = identity.remove("info_metric").unwrap_or_default();
-        by_metric.entry(metric).or_default().push(Member {
-            id: lifetimes::instance_key(&identity),
-            revision: version.join(","),
-            namespace: s.labels.get("namespace").cloned(),
-            appeared: first,
-            last_seen: last,
-        });
+        identity.remove("info_metric");
+        by_metric
+            .entry((version_series_rank(&metric), metric))
+            .or_default()
+            .push(Member {
+                id: lifetimes::instance_key(&identity),
+                revision: version.join(","),
+                namespace: s.labels.get("namespace").cloned(),
+                appeared: first,
+                last_seen: last,
+            });
     }
     let mut out: Vec<Deployment> = Vec::new();
-    for members in by_metric.values() {
-        for d in from_members(members, data, DeploySource::BuildInfo) {
-            // Two build-info metrics changing together are one deployment.
+    for ((_, metric), members) in &by_metric {
+        for mut d in from_members(members, data, DeploySource::BuildInfo) {
+            // Two info series changing together are one deployment, named by the
+            // better-ranked series.
             let t = unix_seconds(d.started);
             if !out
                 .iter()
                 .any(|o| (unix_seconds(o.started) - t).abs() <= WAVE_GAP)
             {
+                d.version_series = Some(metric.clone());
                 out.push(d);
             }
         }
     }
     out.sort_by_key(|d| d.started);
-    out
+    (out, !by_metric.is_empty())
 }
 
 /// Waves of process starts across most instances, none restarted in place by Kubernetes
@@ -647,6 +817,7 @@ mod tests {
             source: DeploySource::KubeStateMetrics,
             versions_before: vec![],
             versions_after: vec![],
+            version_series: None,
             namespaces: vec![],
             instances_before: 1,
             instances_after: 1,
@@ -665,5 +836,117 @@ mod tests {
         assert_eq!(pick(&found, 0.0, 10_000.0), Some(1));
         assert_eq!(pick(&found, 2500.0, 10_000.0), Some(2));
         assert_eq!(pick(&found, 5000.0, 10_000.0), None);
+    }
+
+    #[test]
+    fn which_info_series_and_labels_name_the_applications_version() {
+        let labels = |pairs: &[(&str, &str)]| -> Labels {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            version_of(&labels(&[("version", "1.5.0"), ("goversion", "go1.22")])),
+            vec!["version=1.5.0"]
+        );
+        assert_eq!(
+            version_of(&labels(&[
+                ("app_version", "2026.11.3"),
+                ("revision", "7f6c5d4")
+            ])),
+            vec!["app_version=2026.11.3", "revision=7f6c5d4"]
+        );
+        // Not versions: Go's "(devel)", "unknown", empty.
+        for value in ["(devel)", "unknown", ""] {
+            assert!(
+                version_of(&labels(&[("version", value)])).is_empty(),
+                "{value}"
+            );
+        }
+        for other in [
+            "nodejs_version_info",
+            "go_info",
+            "python_info",
+            "jvm_runtime_info",
+            "process_runtime_jvm_info",
+            "kube_pod_info",
+            "node_uname_info",
+            "otel_scope_info",
+        ] {
+            assert!(is_other_programs_info(other), "{other}");
+        }
+        for app in [
+            "build_info",
+            "api_build_info",
+            "app_info",
+            "target_info",
+            "api_info",
+        ] {
+            assert!(!is_other_programs_info(app), "{app}");
+        }
+        let mut names = [
+            "api_info",
+            "target_info",
+            "go_build_info",
+            "app_info",
+            "build_info",
+        ];
+        names.sort_by_key(|n| version_series_rank(n));
+        assert_eq!(
+            names,
+            [
+                "build_info",
+                "app_info",
+                "target_info",
+                "api_info",
+                "go_build_info"
+            ]
+        );
+    }
+
+    #[test]
+    fn growth_stopped_needs_a_leak_before_a_flat_after_and_hours_of_both() {
+        let make = |start: f64, before: f64, after: f64, hours_after: f64| Deployment {
+            growth_before_bytes_per_hour: Some(before),
+            growth_after_bytes_per_hour: Some(after),
+            growth_before_hours: 10.0,
+            growth_after_hours: hours_after,
+            in_window: true,
+            ..Deployment::found(from_unix_seconds(start), DeploySource::RestartWave)
+        };
+        let mb = 1e6;
+        let to = 100.0 * HOUR;
+        // 60 → 0.2 MB/hour over 5 h: stopped.
+        assert_eq!(
+            stopped_index(&[make(HOUR, 60.0 * mb, 0.2 * mb, 5.0)], 0.0, to),
+            Some(0)
+        );
+        // Still growing after, or no leak before, or 1 h after only: not stopped.
+        assert_eq!(
+            stopped_index(&[make(HOUR, 60.0 * mb, 30.0 * mb, 5.0)], 0.0, to),
+            None
+        );
+        assert_eq!(
+            stopped_index(&[make(HOUR, 0.5 * mb, 0.0, 5.0)], 0.0, to),
+            None
+        );
+        assert_eq!(
+            stopped_index(&[make(HOUR, 60.0 * mb, 0.0, 1.0)], 0.0, to),
+            None
+        );
+        // 1.2 → 0.9 MB/hour: both near the bound, not a fall.
+        assert_eq!(
+            stopped_index(&[make(HOUR, 1.2 * mb, 0.9 * mb, 5.0)], 0.0, to),
+            None
+        );
+        // Two: the one with the largest fall, whatever their order.
+        let found = [
+            make(HOUR, 60.0 * mb, 0.0, 5.0),
+            make(2.0 * HOUR, 20.0 * mb, 0.0, 5.0),
+        ];
+        assert_eq!(stopped_index(&found, 0.0, to), Some(0));
+        // Before the window: not in it.
+        assert_eq!(stopped_index(&found[..1], 2.0 * HOUR, to), None);
     }
 }

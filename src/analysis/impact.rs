@@ -162,14 +162,8 @@ pub fn affected(view: &PeriodView, period: &Period, kills: Option<&[OomKill]>) -
 /// Medium with slower responses, GC pressure or the limit within 24 h; Low for growth
 /// alone; none when nothing leaked.
 pub fn severity(evidence: &Evidence) -> Option<Severity> {
-    let has_fix = evidence.fix_deployed.is_some();
-    let leak = evidence
-        .periods
-        .before
-        .as_ref()
-        .filter(|_| has_fix)
-        .unwrap_or(&evidence.periods.window);
-    let span = super::symptoms::period_words(leak, has_fix);
+    let (leak, leak_span) = super::summary::leak_period(evidence);
+    let span = super::symptoms::period_words(leak, leak_span);
     let failed = leak.affected.as_ref().filter(|a| a.failed > 0.0);
     let kills = leak.oom_kills.unwrap_or(0);
     let failed_words = |a: &Affected| {

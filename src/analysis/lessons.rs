@@ -14,12 +14,8 @@ pub fn lessons(evidence: &Evidence) -> Lessons {
         return Lessons::default();
     }
     let has_fix = evidence.fix_deployed.is_some();
-    let leak = evidence
-        .periods
-        .before
-        .as_ref()
-        .filter(|_| has_fix)
-        .unwrap_or(&evidence.periods.window);
+    let (leak, span) = super::summary::leak_period(evidence);
+    let span_words = super::symptoms::period_words(leak, span);
     let mut went_well = Vec::new();
     let mut could_improve = Vec::new();
     // In a draft, validate's Status (the one its Status block keeps) wins.
@@ -101,13 +97,7 @@ pub fn lessons(evidence: &Evidence) -> Lessons {
             }
         )),
         Some(n) => could_improve.push(format!(
-            "{n} OOM kill(s) {} ({}): a memory-near-limit alert warns before the kill",
-            if has_fix {
-                "before the fix"
-            } else {
-                "in the window"
-            },
-            units::hours(leak.hours)
+            "{n} OOM kill(s) {span_words}: a memory-near-limit alert warns before the kill"
         )),
         None => {}
     }

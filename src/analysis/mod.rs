@@ -13,8 +13,8 @@
 //! | % of the limit, hours to the limit | [`limit::percent_of_limit`], [`limit::hours_to_limit`] |
 //! | retained per 1,000 requests | [`requests::bytes_per_1k_requests`] |
 //! | improvement | [`period::improvement`] |
-//! | symptoms | [`symptoms::symptoms`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
-//! | alert thresholds | [`thresholds::suggested`] |
+//! | symptoms | [`symptoms::symptoms_over`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
+//! | alert thresholds | [`thresholds::suggested_over`] |
 //! | detection (first alert, or when the growth rule would have fired) | [`detection::detection`] |
 //! | validate's verdict | [`verdict::judge`] |
 //! | deployments, the fix `--fix-deployed auto` picks | [`deployments::deployments`], [`deployments::pick_fix`] |
@@ -213,6 +213,24 @@ fn explain_missing(config: &QueryConfig, acquired: &Acquired) -> Vec<String> {
     out
 }
 
+/// The part of the window that leaked before a rollout after which growth stopped
+/// (`[from, stop]`), from the "before" instant answers acquisition asked for it. Its
+/// missing figures are the window's, already said.
+fn leaked_part(acquired: &Acquired, from: f64, stop: f64) -> crate::evidence::Period {
+    let view = PeriodView::new(
+        PeriodName::Before,
+        (from, stop),
+        &acquired.data,
+        &acquired.boundaries,
+        &acquired.pack,
+    );
+    let answers = acquired
+        .instants
+        .get(&PeriodName::Before)
+        .map_or(&[][..], Vec::as_slice);
+    period::analyse_period(&view, answers).0
+}
+
 /// The evidence for one service's window: every period's figures, the improvement and
 /// the symptoms, with the acquisition's requests and warnings.
 pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
@@ -220,6 +238,14 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
     let (from, to) = (unix_seconds(window.from), unix_seconds(window.to));
     let mut warnings = acquired.warnings.clone();
     warnings.extend(explain_missing(config, acquired));
+    let (deployments, fix_deployed_source, deploy_warnings) =
+        deployments::deployments(config, acquired);
+    // Without a fix, a rollout after which growth stopped ends the part that leaked:
+    // the onset and the symptoms are taken over that part, said up front.
+    let growth_stopped = deployments::growth_stopped(window, &deployments);
+    if let Some(stopped) = &growth_stopped {
+        warnings.insert(0, deployments::growth_stopped_warning(stopped));
+    }
     let mut analyse = |name: PeriodName, start: f64, end: f64| {
         let view = PeriodView::new(
             name,
@@ -238,7 +264,7 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         }
         period
     };
-    let whole = analyse(PeriodName::Window, from, to);
+    let mut whole = analyse(PeriodName::Window, from, to);
     let before = window
         .fix_deployed
         .map(|fix| analyse(PeriodName::Before, from, unix_seconds(fix)));
@@ -250,16 +276,34 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         _ => None,
     };
     let pack = &acquired.pack;
-    let (deployments, fix_deployed_source, deploy_warnings) =
-        deployments::deployments(config, acquired);
     warnings.extend(deploy_warnings);
-    let leak = before.as_ref().unwrap_or(&whole);
+    let mut growth_stopped = growth_stopped;
+    let leaked = growth_stopped.as_mut().map(|s| {
+        // The window's growth no longer runs: no time to the limit is projected from it.
+        whole.hours_to_limit = None;
+        let part = leaked_part(acquired, from, unix_seconds(s.at));
+        s.oom_kills_per_week = part.oom_kills_per_week;
+        part
+    });
+    let leak = before.as_ref().or(leaked.as_ref()).unwrap_or(&whole);
+    let leak_span = match (&before, &growth_stopped) {
+        (Some(_), _) => symptoms::LeakSpan::BeforeFix,
+        (None, Some(s)) => symptoms::LeakSpan::BeforeRollout(s.at),
+        (None, None) => symptoms::LeakSpan::Window,
+    };
     let (onset, onset_warnings) = onset::onset(
         &acquired.deploys,
         &deployments,
         leak.growth_bytes_per_hour,
-        (from, window.fix_deployed.map(unix_seconds), to),
-        symptoms::linear_growth(&whole, "").present == Some(true),
+        (
+            from,
+            window
+                .fix_deployed
+                .or(growth_stopped.as_ref().map(|s| s.at))
+                .map(unix_seconds),
+            to,
+        ),
+        symptoms::linear_growth(&whole, "").present == Some(true) && growth_stopped.is_none(),
     );
     warnings.extend(onset_warnings);
     let mut evidence = Evidence {
@@ -295,22 +339,20 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         lessons: Default::default(),
         root_cause: None,
         draft: None,
-        symptoms: symptoms::symptoms(
-            before.as_ref().unwrap_or(&whole),
-            after.as_ref(),
-            before.is_some(),
-        ),
+        symptoms: symptoms::symptoms_over(leak, after.as_ref(), leak_span),
+        growth_stopped,
         periods: Periods {
             window: whole,
             before,
             after,
+            leaked: leaked.clone(),
         },
         improvement,
         queries: acquired.records.clone(),
         warnings,
         charts: Default::default(),
     };
-    evidence.alert_thresholds = thresholds::suggested(&evidence);
+    evidence.alert_thresholds = thresholds::suggested_over(&evidence, leaked.as_ref());
     evidence.detection = Some(detection::for_evidence(acquired, &evidence));
     let warmup = config.window.warmup.as_secs_f64();
     evidence.status = status::status(

@@ -3,8 +3,9 @@
 //! those the evidence shows), the cause when heap evidence names one, and the fix with
 //! the growth after it. The sentence itself is the `tldr` partial's.
 
+use super::symptoms::LeakSpan;
 use crate::evidence::{
-    Consequence, DraftFacts, Evidence, HeapCause, LatencyReference, Tldr, TldrFix,
+    Consequence, DraftFacts, Evidence, HeapCause, LatencyReference, Period, Tldr, TldrFix,
 };
 
 /// A draft's facts and the heap evidence's cause, added to the evidence; the TL;DR is
@@ -16,18 +17,17 @@ pub fn with_draft(evidence: &mut Evidence, facts: DraftFacts, cause: Option<Heap
     evidence.lessons = super::lessons::lessons(evidence);
 }
 
+/// The period that leaked and how the sentences name it ([`Evidence::leak_period`]).
+pub fn leak_period(evidence: &Evidence) -> (&Period, LeakSpan) {
+    evidence.leak_period()
+}
+
 /// The TL;DR's facts; `None` when nothing leaked (no growth the symptoms rule counts).
 pub fn tldr(evidence: &Evidence) -> Option<Tldr> {
     if evidence.symptoms.linear_growth.present != Some(true) {
         return None;
     }
-    let has_fix = evidence.fix_deployed.is_some();
-    let leak = evidence
-        .periods
-        .before
-        .as_ref()
-        .filter(|_| has_fix)
-        .unwrap_or(&evidence.periods.window);
+    let (leak, span) = leak_period(evidence);
     let growth = leak.growth_bytes_per_hour?;
     let mut consequences = Vec::new();
     if let Some(count) = leak.oom_kills.filter(|n| *n > 0) {
@@ -88,6 +88,10 @@ pub fn tldr(evidence: &Evidence) -> Option<Tldr> {
         leak_to: leak.to,
         leak_hours: leak.hours,
         consequences,
+        stopped_at: match span {
+            LeakSpan::BeforeRollout(at) => Some(at),
+            _ => None,
+        },
         cause: evidence.root_cause.clone(),
         fix,
     })

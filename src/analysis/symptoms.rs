@@ -39,12 +39,18 @@ pub fn latency_worse(now: f64, then: f64) -> bool {
     now >= LATENCY_FACTOR * then && now - then >= LATENCY_MIN_DIFFERENCE_SECONDS
 }
 
+/// Which part of the window the boxes are decided over (the evidence's own notion).
+pub use crate::evidence::LeakSpan;
+
 /// How the leak period is named in the reasons ("before the fix (20.0 h)").
-pub(crate) fn period_words(leak: &Period, has_fix: bool) -> String {
-    let name = if has_fix {
-        "before the fix"
-    } else {
-        "over the window"
+pub(crate) fn period_words(leak: &Period, span: LeakSpan) -> String {
+    let name = match span {
+        LeakSpan::BeforeFix => "before the fix".to_string(),
+        LeakSpan::BeforeRollout(at) => format!(
+            "before the rollout at {}, after which growth stopped",
+            units::time(at)
+        ),
+        LeakSpan::Window => "over the window".to_string(),
     };
     format!("{name} ({})", units::hours(leak.hours))
 }
@@ -56,9 +62,20 @@ fn no_data(what: &str) -> Symptom {
     }
 }
 
-/// Every box, from the leak period and the after-fix period when there is one.
+/// Every box, from the leak period (before the fix with `has_fix`, else the window) and
+/// the after-fix period when there is one.
 pub fn symptoms(leak: &Period, after: Option<&Period>, has_fix: bool) -> Symptoms {
-    let span = period_words(leak, has_fix);
+    let span = if has_fix {
+        LeakSpan::BeforeFix
+    } else {
+        LeakSpan::Window
+    };
+    symptoms_over(leak, after, span)
+}
+
+/// Every box, from the leak period `span` names and the after-fix period when there is one.
+pub fn symptoms_over(leak: &Period, after: Option<&Period>, span: LeakSpan) -> Symptoms {
+    let span = period_words(leak, span);
     Symptoms {
         linear_growth: linear_growth(leak, &span),
         oom_crashes: oom_crashes(leak, &span),

@@ -2,19 +2,26 @@
 //! a measured leak when there is one, else defaults; and the alert names' prefix.
 
 pub use crate::evidence::AlertThresholds;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Period};
 use crate::units;
 
 pub const MB: f64 = 1e6;
 
 /// Thresholds from measured evidence: alert at half the measured leak rate (at least
 /// 1 MB/h), above the measured baseline, and at half the leak period's GC p95 (at least
-/// 100 ms).
+/// 100 ms). The leak period is the one before the fix, else the window.
 pub fn suggested(evidence: &Evidence) -> AlertThresholds {
+    suggested_over(evidence, None)
+}
+
+/// [`suggested`], with `leaked` — without a fix, the part of the window before a rollout
+/// after which growth stopped — as the leak period when there is no fix.
+pub fn suggested_over(evidence: &Evidence, leaked: Option<&Period>) -> AlertThresholds {
     let leak = evidence
         .periods
         .before
         .as_ref()
+        .or(leaked)
         .unwrap_or(&evidence.periods.window);
     let mut t = AlertThresholds {
         alert_prefix: alert_prefix(&evidence.service),

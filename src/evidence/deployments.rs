@@ -12,7 +12,8 @@ pub enum DeploySource {
     /// New pods with another image or ReplicaSet (`kube_pod_container_info`,
     /// `kube_pod_created`, `kube_pod_owner`).
     KubeStateMetrics,
-    /// A new value of a `*_build_info` / `target_info` version label.
+    /// A new value of a version label of one of the service's info series (`build_info`,
+    /// `*_build_info`, `app_info`, `target_info`, another `*_info`): `version_series`.
     BuildInfo,
     /// Most instances restarted within minutes, none of them OOM-killed.
     RestartWave,
@@ -82,6 +83,10 @@ pub struct Deployment {
     pub versions_before: Vec<String>,
     /// The same for the new instances.
     pub versions_after: Vec<String>,
+    /// The info series the versions were read from (`build_info`, `app_info`, …), for a
+    /// deployment found from one; null otherwise.
+    #[serde(default)]
+    pub version_series: Option<String>,
     /// The namespaces the new instances ran in (kube-state-metrics and the service's own
     /// `namespace` label): the environment.
     pub namespaces: Vec<String>,
@@ -115,6 +120,7 @@ impl Deployment {
             source,
             versions_before: Vec::new(),
             versions_after: Vec::new(),
+            version_series: None,
             namespaces: Vec::new(),
             instances_before: 0,
             instances_after: 0,
@@ -180,4 +186,30 @@ pub struct Onset {
     pub hours: f64,
     /// No fix: memory still grew at the window's end.
     pub still_growing: bool,
+}
+
+/// A rollout in the window after which the service's growth stopped, in a run without
+/// `--fix-deployed`: the window mixes a leaking part and a flat one, so the onset and
+/// the symptoms are taken over the part before it (`analysis::deployments::growth_stopped`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GrowthStopped {
+    /// The deployment's start (as in `deployments[]`).
+    pub at: DateTime<Utc>,
+    pub source: DeploySource,
+    /// The info series its versions were read from, when one was.
+    pub version_series: Option<String>,
+    pub versions_before: Vec<String>,
+    pub versions_after: Vec<String>,
+    /// The deployment's growth either side (as in `deployments[]`), and their spans in hours.
+    pub before_bytes_per_hour: f64,
+    pub after_bytes_per_hour: f64,
+    pub before_hours: f64,
+    pub after_hours: f64,
+    /// The leaking part the onset and the symptoms are taken over: the window's start →
+    /// `at`, in hours.
+    pub leak_hours: f64,
+    /// OOM kills per week in that part (the OOM crashes box's frequency); null when OOM
+    /// kills cannot be told.
+    #[serde(default)]
+    pub oom_kills_per_week: Option<f64>,
 }

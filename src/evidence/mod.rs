@@ -9,7 +9,8 @@ pub mod scan;
 mod summary;
 
 pub use deployments::{
-    DeploySource, Deployment, FixOrigin, FixSource, Onset, OnsetEvent, RolloutStrategy,
+    DeploySource, Deployment, FixOrigin, FixSource, GrowthStopped, Onset, OnsetEvent,
+    RolloutStrategy,
 };
 pub use detection::{AlertRule, AlertState, Detection, DetectionSource};
 pub use summary::{
@@ -57,6 +58,10 @@ pub struct Evidence {
     /// When the growth began, looking back before the window.
     #[serde(default)]
     pub onset: Option<Onset>,
+    /// Without a fix: the rollout in the window after which growth stopped (the onset
+    /// and the symptoms are then taken over the part before it); null otherwise.
+    #[serde(default)]
+    pub growth_stopped: Option<GrowthStopped>,
     /// The Resolution's Status with a fix: `validate`'s verdict under its thresholds
     /// (`analysis::status::status`); null without a fix.
     #[serde(default)]
@@ -115,6 +120,34 @@ pub struct Periods {
     pub before: Option<Period>,
     /// fix → `to`; null without `--fix-deployed`.
     pub after: Option<Period>,
+    /// Without `--fix-deployed`, `from` → the rollout after which growth stopped
+    /// (`growth_stopped`): the part that leaked, which the summary lines read.
+    #[serde(default)]
+    pub leaked: Option<Period>,
+}
+
+/// Which part of the window leaked: what the summary lines and the symptoms read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LeakSpan {
+    /// Before `--fix-deployed`.
+    BeforeFix,
+    /// Without a fix, before the rollout after which growth stopped (its start).
+    BeforeRollout(DateTime<Utc>),
+    /// The whole window.
+    Window,
+}
+
+impl Evidence {
+    /// The period that leaked and which it is: before the fix; without one, before the
+    /// rollout after which growth stopped; else the whole window.
+    pub fn leak_period(&self) -> (&Period, LeakSpan) {
+        let p = &self.periods;
+        match (&p.before, &p.leaked, &self.growth_stopped) {
+            (Some(before), _, _) if self.fix_deployed.is_some() => (before, LeakSpan::BeforeFix),
+            (_, Some(leaked), Some(stopped)) => (leaked, LeakSpan::BeforeRollout(stopped.at)),
+            _ => (&p.window, LeakSpan::Window),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]

@@ -87,6 +87,9 @@ pub struct Tldr {
     pub leak_hours: f64,
     /// What it cost, in the order the sentence gives them.
     pub consequences: Vec<Consequence>,
+    /// Without a fix: the rollout after which growth stopped, which ends the period.
+    #[serde(default)]
+    pub stopped_at: Option<DateTime<Utc>>,
     pub cause: Option<HeapCause>,
     pub fix: Option<TldrFix>,
 }

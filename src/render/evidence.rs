@@ -6,7 +6,9 @@
 
 use super::blocks::{self, Block, BlockId, Needs};
 use super::registry::{fence_for, inline_safe, registry};
-use crate::evidence::{Deployment, Evidence, OnsetEvent, Period, RolloutStrategy, StatusState};
+use crate::evidence::{
+    Deployment, Evidence, LeakSpan, OnsetEvent, Period, RolloutStrategy, StatusState,
+};
 use crate::units;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -123,6 +125,7 @@ fn trend_words(state: StatusState) -> &'static str {
 }
 
 fn view(evidence: &Evidence, validation: Option<&Value>) -> Value {
+    let (part, part_span) = evidence.leak_period();
     let leak = evidence
         .periods
         .before
@@ -159,12 +162,21 @@ fn view(evidence: &Evidence, validation: Option<&Value>) -> Value {
         "after_gc": evidence.periods.after.as_ref().map(gc_line),
         "leak_gc_pause": gc_pause_line(leak),
         "after_gc_pause": evidence.periods.after.as_ref().map(gc_pause_line),
-        // The leak period as the Impact and Reproduction lines name it.
+        // The period the summary lines read, and its name with its span.
+        "leak_part": part,
         "leak_span": format!(
             "{} ({} → {})",
-            if evidence.periods.before.is_some() { format!("in the {} before the fix", units::hours(leak.hours)) } else { format!("over the {} window", units::hours(leak.hours)) },
-            units::time(leak.from),
-            units::time(leak.to)
+            match part_span {
+                LeakSpan::BeforeFix => format!("in the {} before the fix", units::hours(part.hours)),
+                LeakSpan::BeforeRollout(at) => format!(
+                    "in the {} before the rollout at {}, after which growth stopped",
+                    units::hours(part.hours),
+                    units::time(at)
+                ),
+                LeakSpan::Window => format!("over the {} window", units::hours(part.hours)),
+            },
+            units::time(part.from),
+            units::time(part.to)
         ),
         "current_span": if evidence.periods.after.is_some() { "after the fix" } else { "over the window" },
         "top_instances": top,
@@ -209,18 +221,7 @@ fn rollout_words(strategy: RolloutStrategy) -> &'static str {
 }
 
 fn deployment_row(d: &Deployment) -> Value {
-    let list = |v: &[String]| {
-        if v.is_empty() {
-            "?".to_string()
-        } else {
-            v.join(", ")
-        }
-    };
-    let versions = if d.versions_before.is_empty() && d.versions_after.is_empty() {
-        String::new()
-    } else {
-        format!("{} → {}", list(&d.versions_before), list(&d.versions_after))
-    };
+    let versions = versions_words(&d.versions_before, &d.versions_after);
     json!({
         "started": d.started,
         "finished": d.finished,
@@ -229,7 +230,10 @@ fn deployment_row(d: &Deployment) -> Value {
         "strategy": d.strategy.name(),
         "how": rollout_words(d.strategy),
         "versions": versions,
-        "source": d.source.describe(),
+        "source": match &d.version_series {
+            Some(series) => format!("a version change in {series}"),
+            None => d.source.describe().to_string(),
+        },
         "namespaces": d.namespaces.join(", "),
         "before": d.instances_before,
         "after": d.instances_after,
@@ -255,11 +259,16 @@ fn duration_words(evidence: &Evidence) -> Option<String> {
         ),
     };
     let until = if evidence.fix_deployed.is_some() {
-        "until the fix"
+        "until the fix".to_string()
+    } else if let Some(stopped) = &evidence.growth_stopped {
+        format!(
+            "until the rollout at {}, after which growth stopped",
+            units::time(stopped.at)
+        )
     } else if o.still_growing {
-        "still growing at the window's end"
+        "still growing at the window's end".to_string()
     } else {
-        "until the window's end"
+        "until the window's end".to_string()
     };
     // Growth older than the data read has no known start: its length is a floor.
     let at_least = if o.event == OnsetEvent::BeforeData {
@@ -291,7 +300,17 @@ fn deployments_view(evidence: &Evidence) -> Value {
             .filter(|d| d.in_window && !d.fix)
             // Without a fix every deployment is "later" (after the window's start).
             .filter(|d| fix_time.map_or(later, |f| (d.started > f) == later))
-            .map(deployment_row)
+            .map(|d| {
+                let mut row = deployment_row(d);
+                // The rollout `growth_stopped` names (its start is the deployment's).
+                row["growth_stopped"] = json!(
+                    evidence
+                        .growth_stopped
+                        .as_ref()
+                        .is_some_and(|g| g.at == d.started)
+                );
+                row
+            })
             .collect()
     };
     let fix_reason = evidence
@@ -305,7 +324,24 @@ fn deployments_view(evidence: &Evidence) -> Value {
         "later": others(true),
         "duration": duration_words(evidence),
         "fix_reason": fix_reason,
+        "stopped_versions": evidence.growth_stopped.as_ref().map(|g| versions_words(&g.versions_before, &g.versions_after)),
     })
+}
+
+/// "old → new" ("?" for a side not known); empty when neither is.
+fn versions_words(before: &[String], after: &[String]) -> String {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "?".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    if before.is_empty() && after.is_empty() {
+        String::new()
+    } else {
+        format!("{} → {}", list(before), list(after))
+    }
 }
 
 /// The team template's Tools Used list with Prometheus metrics ticked, for a draft
@@ -352,11 +388,7 @@ pub fn report(evidence: &Evidence, template: Option<&Path>) -> Result<String, Te
 
 /// Whether the evidence has what `block` needs.
 fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bool {
-    let leak = evidence
-        .periods
-        .before
-        .as_ref()
-        .unwrap_or(&evidence.periods.window);
+    let (leak, _) = evidence.leak_period();
     let fix_deploy = evidence.deployments.iter().find(|d| d.fix);
     match block.needs {
         Needs::Nothing => true,

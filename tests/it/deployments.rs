@@ -8,7 +8,7 @@
 
 use crate::common::*;
 use serde_json::Value;
-use synth::rollout::{self, InPlaceRestart, Rollout};
+use synth::rollout::{self, Extras, InPlaceRestart, Rollout};
 
 const INTERVAL: f64 = 60.0;
 const LEAK: f64 = 60.0 * MB;
@@ -575,4 +575,279 @@ fn pods_replaced_after_earlier_oom_kills_are_the_fix() {
         time.contains("every instance replaced within that minute") && !time.contains("finished"),
         "{time}"
     );
+}
+
+/// The base rollout without kube-state-metrics, 1.5.0 rolled out 15 h into the window,
+/// with `extras`' series: the data and the window.
+fn version_info_rollout(extras: &Extras) -> (String, Rollout, f64, f64, f64) {
+    let (mut r, from, to) = base(LEAK);
+    r.kube = false;
+    let at = from + 15.0 * HOUR + 31.0;
+    rollout::roll(&mut r.pods, "api", "7f6c5d4b3", "1.5.0", at, 120.0, 0.0);
+    (r.openmetrics_with(extras), r, from, to, at)
+}
+
+/// A version in a bare `build_info` or in `app_info{app_version}` — with the Node.js
+/// runtime's own `nodejs_version_info` changing in the same rollout, which is not the
+/// application's version — is read: the fix is that version change, the series named
+/// in the JSON and in the sentence, old → new.
+#[test]
+fn version_from_a_bare_build_info_or_app_info() {
+    for (metric, label) in [("build_info", "version"), ("app_info", "app_version")] {
+        let extras = Extras {
+            version_info: vec![(metric.to_string(), label.to_string())],
+            runtime_info: true,
+            latency: false,
+        };
+        let (text, r, from, to, at) = version_info_rollout(&extras);
+        let server = PromServer::start(text.as_bytes());
+        let evidence = collect(&server, from, to, &["--fix-deployed", "auto"]);
+        let fix = the_fix(&evidence);
+        assert_eq!(fix["source"], "build-info", "{metric}: {fix}");
+        assert_eq!(fix["version_series"], metric, "{fix}");
+        assert_eq!(
+            fix["versions_before"],
+            serde_json::json!([format!("{label}=1.4.2")]),
+            "{fix}"
+        );
+        assert_eq!(
+            fix["versions_after"],
+            serde_json::json!([format!("{label}=1.5.0")]),
+            "{fix}"
+        );
+        let first_sample = r.from + ((at + 4.0 - r.from) / INTERVAL).ceil() * INTERVAL;
+        assert_eq!(time(&fix["started"]), first_sample, "{metric}");
+        let reason = evidence["fix_deployed_source"]["reason"].as_str().unwrap();
+        let says = format!("a version change in {metric} ({label})");
+        assert!(reason.contains(&says), "{reason:?} lacks {says:?}");
+        assert!(
+            reason.contains(&format!("{label}=1.4.2 → {label}=1.5.0")),
+            "{reason}"
+        );
+        assert!(!reason.contains("v20.11.1"), "{reason}");
+        let md = markdown(&server, from, to, &["--fix-deployed", "auto"]);
+        assert!(
+            md.contains(&reason.replace('_', "\\_")),
+            "the report does not say {reason:?}:\n{md}"
+        );
+        let strategy = md
+            .lines()
+            .find(|l| l.starts_with("**Rollout Strategy**"))
+            .unwrap_or_else(|| panic!("no Rollout Strategy in:\n{md}"));
+        assert!(
+            strategy.contains(&format!(
+                "from a version change in {})",
+                metric.replace('_', "\\_")
+            )),
+            "{strategy}"
+        );
+    }
+}
+
+/// Only the runtime's own version info changes (no application version series): that is
+/// not a version change; the rollout is still found, as a restart wave.
+#[test]
+fn a_runtime_version_info_is_not_the_applications_version() {
+    let extras = Extras {
+        runtime_info: true,
+        ..Extras::default()
+    };
+    let (text, _, from, to, at) = version_info_rollout(&extras);
+    let server = PromServer::start(text.as_bytes());
+    let evidence = collect(&server, from, to, &["--fix-deployed", "auto"]);
+    let fix = the_fix(&evidence);
+    assert_eq!(fix["source"], "restart-wave", "{fix}");
+    assert_eq!(fix["version_series"], Value::Null, "{fix}");
+    assert!((time(&fix["started"]) - (at + 4.0)).abs() <= 1.0, "{fix}");
+}
+
+/// The held-out scenario: 1.5.0 fixed a leak 14 h into the window, collected without
+/// `--fix-deployed`. The report says up front that growth stopped at that rollout and to
+/// rerun with `--fix-deployed auto`; the onset lies in the part that leaked and ends at
+/// the rollout, not "still growing"; latency degradation is found over that part (the
+/// window's last tenth is after the fix, where requests are fast again).
+#[test]
+fn growth_stopped_at_a_rollout_without_fix_deployed() {
+    let (mut r, from, to) = base(LEAK);
+    let truth = rollout::roll(
+        &mut r.pods,
+        "api",
+        "7f6c5d4b3",
+        "1.5.0",
+        from + 14.0 * HOUR + 23.0,
+        120.0,
+        0.0,
+    );
+    let extras = Extras {
+        latency: true,
+        ..Extras::default()
+    };
+    let server = PromServer::start(r.openmetrics_with(&extras).as_bytes());
+    let evidence = collect(&server, from, to, &[]);
+    let stopped = &evidence["growth_stopped"];
+    assert!((time(&stopped["at"]) - truth).abs() <= 1.0, "{stopped}");
+    assert_eq!(stopped["source"], "kube-state-metrics", "{stopped}");
+    assert_eq!(stopped["versions_before"], serde_json::json!([V1]));
+    assert_eq!(stopped["versions_after"], serde_json::json!([V2]));
+    let before = stopped["before_bytes_per_hour"].as_f64().unwrap();
+    let after = stopped["after_bytes_per_hour"].as_f64().unwrap();
+    assert!((before - LEAK).abs() <= 0.05 * LEAK, "{before} vs {LEAK}");
+    assert!(after.abs() <= 1.0 * MB, "{after}");
+    assert!((stopped["leak_hours"].as_f64().unwrap() - 14.0).abs() < 0.01);
+    // No fix: no before/after periods, no Status.
+    assert_eq!(evidence["fix_deployed"], Value::Null);
+    assert_eq!(evidence["periods"]["before"], Value::Null);
+    assert_eq!(evidence["status"], Value::Null);
+    // The onset: the pods started 1 h before the data, so the leak is older than the
+    // data; it ends at the rollout, and is not "still growing".
+    let onset = &evidence["onset"];
+    assert_ne!(onset, &Value::Null, "{:#?}", evidence["warnings"]);
+    assert!((time(&onset["until"]) - truth).abs() <= 1.0, "{onset}");
+    assert!(time(&onset["at"]) < truth, "{onset}");
+    assert_eq!(onset["still_growing"], false, "{onset}");
+    // The symptoms over the part that leaked.
+    let degradation = &evidence["symptoms"]["service_degradation"];
+    assert_eq!(degradation["present"], true, "{degradation}");
+    let growth = &evidence["symptoms"]["linear_growth"];
+    assert_eq!(growth["present"], true, "{growth}");
+    let at = chrono::DateTime::from_timestamp(time(&stopped["at"]) as i64, 0)
+        .unwrap()
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string();
+    let span = format!("before the rollout at {at}, after which growth stopped (14.0 h)");
+    for symptom in ["service_degradation", "linear_growth"] {
+        let because = evidence["symptoms"][symptom]["because"].as_str().unwrap();
+        assert!(because.contains(&span), "{because:?} lacks {span:?}");
+    }
+    let warning = evidence["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.starts_with(&format!(
+            "growth stopped at the rollout at {at} ({V1} → {V2})"
+        )),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("rerun with --fix-deployed auto"),
+        "{warning}"
+    );
+
+    // The alert threshold: half the leak measured over the part that leaked.
+    let t = &evidence["alert_thresholds"];
+    let half = t["growth_bytes_per_hour"].as_f64().unwrap();
+    assert!((half - LEAK / 2.0).abs() <= 0.05 * LEAK, "{t}");
+    let basis = t["basis"].as_str().unwrap();
+    assert!(basis.ends_with(&format!("→ {at})")), "{basis}");
+    // No time to the limit projected from a growth that stopped.
+    assert_eq!(evidence["periods"]["window"]["hours_to_limit"], Value::Null);
+
+    // Up front, in the words of the JSON.
+    let md = markdown(&server, from, to, &[]);
+    let growth_line = md
+        .lines()
+        .find(|l| l.starts_with("- Memory growth: "))
+        .unwrap_or_else(|| panic!("no growth line in:\n{md}"));
+    let says = format!(
+        "- Memory growth: growth stopped at the rollout at {at} ({V1} → {V2}): {} per instance in the {} before it, {} in the {} after (rerun with `--fix-deployed auto` for before/after figures); over the whole window, {} per instance",
+        leakcollect::units::mb_per_hour(before),
+        leakcollect::units::hours(stopped["before_hours"].as_f64().unwrap()),
+        leakcollect::units::mb_per_hour(after),
+        leakcollect::units::hours(stopped["after_hours"].as_f64().unwrap()),
+        leakcollect::units::mb_per_hour(
+            evidence["periods"]["window"]["growth_bytes_per_hour"]
+                .as_f64()
+                .unwrap()
+        ),
+    );
+    assert!(growth_line.starts_with(&says), "{growth_line}\nvs\n{says}");
+    let duration = md.lines().find(|l| l.starts_with("- Duration: ")).unwrap();
+    assert!(
+        duration.contains(&format!(
+            "until the rollout at {at}, after which growth stopped; 14.0 h of it in the window"
+        )),
+        "{duration}"
+    );
+    assert!(!md.contains("still growing"), "{md}");
+    let row = md
+        .lines()
+        .find(|l| l.contains("| Deployment |"))
+        .unwrap_or_else(|| panic!("no Deployment row in:\n{md}"));
+    assert!(
+        row.ends_with(&format!(
+            "; growth stopped after it: {} in the {} before, {} in the {} after |",
+            leakcollect::units::mb_per_hour(before),
+            leakcollect::units::hours(stopped["before_hours"].as_f64().unwrap()),
+            leakcollect::units::mb_per_hour(after),
+            leakcollect::units::hours(stopped["after_hours"].as_f64().unwrap()),
+        )),
+        "{row}"
+    );
+    assert!(!md.contains("if it kept growing"), "{md}");
+    for symptom in ["service_degradation", "linear_growth"] {
+        let because = evidence["symptoms"][symptom]["because"].as_str().unwrap();
+        assert!(
+            md.contains(&because.replace('_', "\\_")),
+            "the report does not say {because:?}"
+        );
+    }
+    assert!(md.contains(&warning.replace('_', "\\_")), "{warning}");
+}
+
+/// The same data collected with `--fix-deployed auto`: the fix is that rollout, and
+/// nothing says growth stopped "without a fix".
+#[test]
+fn growth_stopped_is_the_fix_with_auto() {
+    let (mut r, from, to) = base(LEAK);
+    let truth = rollout::roll(
+        &mut r.pods,
+        "api",
+        "7f6c5d4b3",
+        "1.5.0",
+        from + 14.0 * HOUR + 23.0,
+        120.0,
+        0.0,
+    );
+    let server = PromServer::start(r.openmetrics().as_bytes());
+    let evidence = collect(&server, from, to, &["--fix-deployed", "auto"]);
+    assert_found(&evidence, truth, "rolling");
+    assert_eq!(evidence["growth_stopped"], Value::Null);
+    let warnings = evidence["warnings"].to_string();
+    assert!(!warnings.contains("growth stopped"), "{warnings}");
+}
+
+/// The same bare `build_info` on a real VictoriaMetrics (`{__name__=~…}` with
+/// `label_replace` and `timestamp`, as MetricsQL runs them): the same versions and
+/// series as on Prometheus, the start within one scrape interval.
+#[test]
+fn version_from_a_bare_build_info_on_victoriametrics() {
+    let extras = Extras {
+        version_info: vec![("build_info".to_string(), "version".to_string())],
+        runtime_info: true,
+        latency: false,
+    };
+    let (text, _, from, to, _) = version_info_rollout(&extras);
+    let server = PromServer::start(text.as_bytes());
+    let on_prometheus = collect(&server, from, to, &["--fix-deployed", "auto"]);
+    let (_vm, vm_url, _dir) = start_victoria(text.as_bytes(), &["-search.disableCache"]);
+    let on_vm = collect_on_vm(
+        &vm_url,
+        "api",
+        &format!("{from}"),
+        &format!("{to}"),
+        &["--fix-deployed", "auto"],
+        &on_prometheus["periods"]["window"]["instance_count"],
+    );
+    let (p, v) = (the_fix(&on_prometheus), the_fix(&on_vm));
+    for field in [
+        "source",
+        "version_series",
+        "versions_before",
+        "versions_after",
+    ] {
+        assert_eq!(p[field], v[field], "{field}: {p} vs {v}");
+    }
+    // MetricsQL's `timestamp()` in a subquery does not give Prometheus' sample times:
+    // the start agrees within one scrape interval.
+    let (tp, tv) = (time(&p["started"]), time(&v["started"]));
+    assert!((tp - tv).abs() < INTERVAL, "{tp} vs {tv}");
+    assert_eq!(v["version_series"], "build_info");
 }

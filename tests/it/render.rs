@@ -46,6 +46,58 @@ fn report_without_fix() {
     insta::assert_snapshot!(text);
 }
 
+/// The fixture's data collected without `--fix-deployed`: its fix is then a rollout after
+/// which growth stopped, said first in the Impact and the Warnings, the Duration ending
+/// there and the symptoms over the part before it (what analyse() decides).
+#[test]
+fn report_growth_stopped_without_fix() {
+    use leakcollect::analysis::{deployments, symptoms, thresholds};
+    let mut e = fixture("evidence-fix.json");
+    let leaked = e.periods.before.take().unwrap();
+    e.fix_deployed = None;
+    e.fix_deployed_source = None;
+    e.periods.after = None;
+    e.improvement = None;
+    e.status = None;
+    e.deployments[0].fix = false;
+    let window = leakcollect::config::Window {
+        from: e.window.from,
+        to: e.window.to,
+        fix_deployed: None,
+        fix_spec: None,
+        warmup: std::time::Duration::from_secs(1800),
+    };
+    let mut stopped = deployments::growth_stopped(&window, &e.deployments).expect("growth stopped");
+    stopped.oom_kills_per_week = leaked.oom_kills_per_week;
+    e.warnings
+        .insert(0, deployments::growth_stopped_warning(&stopped));
+    e.symptoms =
+        symptoms::symptoms_over(&leaked, None, symptoms::LeakSpan::BeforeRollout(stopped.at));
+    e.periods.window.hours_to_limit = None;
+    e.growth_stopped = Some(stopped);
+    e.alert_thresholds = thresholds::suggested_over(&e, Some(&leaked));
+    e.queries
+        .retain(|q| q.period.as_deref().is_none_or(|p| p == "window"));
+    let text = markdown::report(&e, None).unwrap();
+    // The parts the stop changes: the summary, the timeline, the symptoms, the warnings.
+    let symptoms = text
+        .lines()
+        .skip_while(|l| !l.starts_with("### Initial Symptoms"))
+        .take_while(|l| !l.starts_with("### Detection Method"));
+    let parts: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("- Memory growth:")
+                || l.starts_with("- OOM incidents:")
+                || l.starts_with("- Duration:")
+                || l.contains("| Deployment |")
+                || l.starts_with("- growth stopped")
+        })
+        .chain(symptoms.filter(|l| l.starts_with("- [")))
+        .collect();
+    insta::assert_snapshot!(parts.join("\n"));
+}
+
 #[test]
 fn hostile_values_cannot_break_the_document() {
     let text = markdown::report(&fixture("evidence-hostile.json"), None).unwrap();

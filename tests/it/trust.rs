@@ -301,3 +301,77 @@ fn a_draft_ticks_prometheus_and_validate_keeps_its_verdict_over_a_hand_edit() {
     assert!(after.contains("| Checked (UTC) | Data after the fix and warm-up |"));
     assert!(!after.contains("Hours after fix"));
 }
+
+/// fix-mid-window collected without `--fix-deployed`: growth stopped at the rollout in
+/// the window, and nothing calls the leak growing — no Status of its own, no "still
+/// growing", no time to the limit from the window's growth. With `--fix-deployed auto`,
+/// collect and validate agree that it is resolved, at that same rollout.
+#[test]
+fn a_rollout_that_stopped_growth_is_not_called_growing() {
+    let s = scenario("fix-mid-window", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let fix = s.fix_at.unwrap();
+    let e = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .json();
+    let errors = schema_errors("evidence.schema.json", &e);
+    assert!(errors.is_empty(), "{errors:#?}");
+    let stopped = &e["growth_stopped"];
+    // A restart wave: the first new process started at the fix.
+    assert!((unix(&stopped["at"]) - fix).abs() <= 60.0, "{stopped}");
+    assert_eq!(e["status"], Value::Null);
+    assert_eq!(e["onset"]["still_growing"], false, "{}", e["onset"]);
+    assert_eq!(unix(&e["onset"]["until"]), unix(&stopped["at"]));
+    assert!(
+        unix(&e["onset"]["at"]) < unix(&stopped["at"]),
+        "{}",
+        e["onset"]
+    );
+    assert_eq!(e["periods"]["window"]["hours_to_limit"], Value::Null);
+    let md = markdown(&server, s.from, s.to, &[]);
+    assert!(!md.contains("growing at"), "{md}");
+    // The OOM box's frequency is the leaking part's, as its count is.
+    let per_week = leakcollect::units::per_week(stopped["oom_kills_per_week"].as_f64().unwrap());
+    let oom = line(&md, "- [x] OOM crashes");
+    assert!(
+        oom.contains(&format!("(frequency: {per_week} across the service)")),
+        "{oom} vs {per_week}"
+    );
+    assert!(
+        line(&md, "- Memory growth:")
+            .starts_with("- Memory growth: growth stopped at the rollout at "),
+        "{md}"
+    );
+
+    let auto = ["--fix-deployed", "auto"];
+    let with_fix = lc()
+        .server(&server.url)
+        .service("api")
+        .window(s.from, s.to)
+        .args(auto)
+        .json();
+    assert_eq!(with_fix["fix_deployed"], stopped["at"]);
+    assert_eq!(with_fix["growth_stopped"], Value::Null);
+    let out = lc()
+        .args(["validate", "--format", "json", "-q"])
+        .args(["--prometheus-url", &server.url, "--service", "api"])
+        .args([
+            "--from",
+            &format!("{}", s.from),
+            "--to",
+            &format!("{}", s.to),
+        ])
+        .args(auto)
+        .run();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        with_fix["status"]["state"], "resolved",
+        "{}",
+        with_fix["status"]
+    );
+    assert_eq!(v["verdict"], "resolved");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(with_fix["status"]["reason"], v["reason"]);
+}

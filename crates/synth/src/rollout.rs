@@ -4,13 +4,16 @@
 //! termination reasons — and optionally an application `*_build_info` and cAdvisor OOM
 //! events. Each pod is described by when it was created (exactly, off the scrape grid,
 //! as the API server stamps it), when it went away, what it ran and how fast it leaked,
-//! so a test knows the true start of every rollout.
+//! so a test knows the true start of every rollout. [`Extras`] adds what some exporters
+//! also publish: a version in a bare `build_info`, `app_info` or another `*_info` series,
+//! the runtime's own version info (not the application's), and request latency.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 const MB: f64 = 1e6;
 const HOUR: f64 = 3600.0;
+const LATENCY_BUCKETS: [f64; 6] = [0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
 
 /// One container restart in place (same pod): at `at`, OOM-killed or not.
 #[derive(Debug, Clone, Copy)]
@@ -147,6 +150,22 @@ fn running_at(pods: &[Pod], at: f64, version: &str) -> Vec<usize> {
         .collect()
 }
 
+/// Series beyond kube-state-metrics' and `app_build_info`, for
+/// [`Rollout::openmetrics_with`].
+#[derive(Debug, Clone, Default)]
+pub struct Extras {
+    /// Application info series carrying the pod's version: `(metric, label)`, e.g.
+    /// `("build_info", "version")` or `("app_info", "app_version")`.
+    pub version_info: Vec<(String, String)>,
+    /// prom-client's `nodejs_version_info{version}`: the Node.js runtime's version, which
+    /// changes with the image (v18.19.0 for the first revision, v20.11.1 after) but is not
+    /// the application's.
+    pub runtime_info: bool,
+    /// `http_request_duration_seconds` (10 requests/s per pod): 40 ms per request, and
+    /// longer as a leaking pod's heap grows ([`Rollout::latency_series`]).
+    pub latency: bool,
+}
+
 impl Rollout {
     /// The true start of the rollout bringing `version`: its first pod's creation.
     pub fn start_of(&self, version: &str) -> Option<f64> {
@@ -159,13 +178,21 @@ impl Rollout {
 
     /// The OpenMetrics text (with `# EOF`) for promtool.
     pub fn openmetrics(&self) -> String {
-        let mut families: BTreeMap<&'static str, (&'static str, String)> = BTreeMap::new();
-        let mut emit = |family: &'static str,
+        self.openmetrics_with(&Extras::default())
+    }
+
+    /// The same with `extras`' series.
+    pub fn openmetrics_with(&self, extras: &Extras) -> String {
+        let mut families: BTreeMap<String, (&'static str, String)> = BTreeMap::new();
+        let mut emit = |family: &str,
                         kind: &'static str,
                         sample: &str,
                         labels: &str,
                         points: &[(f64, f64)]| {
-            let text = &mut families.entry(family).or_insert((kind, String::new())).1;
+            let text = &mut families
+                .entry(family.to_string())
+                .or_insert((kind, String::new()))
+                .1;
             for (t, v) in points {
                 let _ = writeln!(text, "{sample}{{{labels}}} {} {}", num(*v), num(*t));
             }
@@ -223,6 +250,7 @@ impl Rollout {
                 let ones: Vec<(f64, f64)> = grid.iter().map(|&t| (t, 1.0)).collect();
                 emit("app_build_info", "gauge", "app_build_info", &labels, &ones);
             }
+            self.extra_series(&mut emit, extras, pod, &app, &grid, &life_start);
             let restarts_at = |t: f64| pod.restarts.iter().filter(|r| r.at <= t).count() as f64;
             if self.cadvisor_oom {
                 let labels = format!(
@@ -262,9 +290,124 @@ impl Rollout {
         out
     }
 
+    fn extra_series(
+        &self,
+        emit: &mut impl FnMut(&str, &'static str, &str, &str, &[(f64, f64)]),
+        extras: &Extras,
+        pod: &Pod,
+        app: &str,
+        grid: &[f64],
+        life_start: &dyn Fn(f64) -> f64,
+    ) {
+        let ones: Vec<(f64, f64)> = grid.iter().map(|&t| (t, 1.0)).collect();
+        for (metric, label) in &extras.version_info {
+            let labels = format!("{app},{label}=\"{}\"", pod.version);
+            emit(metric, "gauge", metric, &labels, &ones);
+        }
+        if extras.runtime_info {
+            let first_revision = self.pods.first().map(|p| p.version.as_str());
+            let node = if Some(pod.version.as_str()) == first_revision {
+                ("v18.19.0", "18")
+            } else {
+                ("v20.11.1", "20")
+            };
+            let labels = format!("{app},version=\"{}\",major=\"{}\"", node.0, node.1);
+            emit(
+                "nodejs_version_info",
+                "gauge",
+                "nodejs_version_info",
+                &labels,
+                &ones,
+            );
+        }
+        if extras.latency {
+            self.latency_series(emit, pod, app, grid, life_start);
+        }
+    }
+
+    /// `http_request_duration_seconds` of one pod, 10 requests/s: 40 ms per request, plus
+    /// 0.5 s per GB the pod has leaked (slower as its heap grows, as GC pauses lengthen);
+    /// the counters restart with the process.
+    fn latency_series(
+        &self,
+        emit: &mut impl FnMut(&str, &'static str, &str, &str, &[(f64, f64)]),
+        pod: &Pod,
+        app: &str,
+        grid: &[f64],
+        life_start: &dyn Fn(f64) -> f64,
+    ) {
+        let labels = format!("{app},method=\"GET\",route=\"/api\",status_code=\"200\"");
+        let duration = |t: f64| {
+            0.04 + 0.5 * pod.leak_bytes_per_hour * (t - life_start(t)).max(0.0) / HOUR / 1e9
+        };
+        let bounds: Vec<f64> = LATENCY_BUCKETS
+            .iter()
+            .copied()
+            .chain([f64::INFINITY])
+            .collect();
+        let mut buckets: Vec<Vec<(f64, f64)>> = vec![Vec::new(); bounds.len()];
+        let (mut sums, mut counts) = (Vec::new(), Vec::new());
+        let (mut cumulative, mut sum, mut count) = (vec![0.0; bounds.len()], 0.0, 0.0);
+        let mut previous: Option<(f64, f64)> = None;
+        for &t in grid {
+            let start = life_start(t);
+            match previous {
+                Some((p, s)) if s == start => {
+                    let n = ((t - p) * 10.0).round();
+                    let d = duration(t);
+                    for (c, le) in cumulative.iter_mut().zip(&bounds) {
+                        if d <= *le {
+                            *c += n;
+                        }
+                    }
+                    sum += n * d;
+                    count += n;
+                }
+                // A new process: its counters start again.
+                _ => (cumulative, sum, count) = (vec![0.0; bounds.len()], 0.0, 0.0),
+            }
+            previous = Some((t, start));
+            for (series, c) in buckets.iter_mut().zip(&cumulative) {
+                series.push((t, *c));
+            }
+            sums.push((t, sum));
+            counts.push((t, count));
+        }
+        let family = "http_request_duration_seconds";
+        for (le, points) in bounds.iter().zip(&buckets) {
+            let le_text = if le.is_infinite() {
+                "+Inf".to_string()
+            } else {
+                num(*le)
+            };
+            let bucket = format!("{labels},le=\"{le_text}\"");
+            emit(
+                family,
+                "histogram",
+                &format!("{family}_bucket"),
+                &bucket,
+                points,
+            );
+        }
+        emit(
+            family,
+            "histogram",
+            &format!("{family}_sum"),
+            &labels,
+            &sums,
+        );
+        emit(
+            family,
+            "histogram",
+            &format!("{family}_count"),
+            &labels,
+            &counts,
+        );
+    }
+
     fn kube_series(
         &self,
-        emit: &mut impl FnMut(&'static str, &'static str, &str, &str, &[(f64, f64)]),
+        emit: &mut impl FnMut(&str, &'static str, &str, &str, &[(f64, f64)]),
         pod: &Pod,
         grid: &[f64],
         restarts_at: &dyn Fn(f64) -> f64,
