@@ -20,8 +20,10 @@
 //! | deployments, the fix `--fix-deployed auto` picks | [`deployments::deployments`], [`deployments::pick_fix`] |
 //! | the leak's onset | [`onset::onset`] |
 //! | what the charts draw | [`charts::chart_data`] |
+//! | what the Grafana dashboard shows | [`dashboard::plan`] |
 
 pub mod charts;
+pub mod dashboard;
 pub mod deployments;
 pub mod detection;
 pub mod gc;

@@ -3,6 +3,7 @@
 //! figure could not be computed, and `warnings` says why.
 
 pub mod charts;
+pub mod dashboard;
 mod deployments;
 mod detection;
 pub mod scan;
