@@ -581,9 +581,14 @@ pub struct RulesArgs {
     /// How long growth must last before the alert fires.
     #[arg(long = "for", default_value = "2h", value_name = "DURATION")]
     pub for_: String,
-    /// Alert above this % of the container memory limit.
-    #[arg(long, default_value_t = 90.0, value_name = "PERCENT")]
-    pub limit_percent: f64,
+    /// Alert above this % of the container memory limit (default: from the measured
+    /// peak, growth and limit, see docs/dashboard.md; 90 without them).
+    #[arg(long, value_name = "PERCENT")]
+    pub limit_percent: Option<f64>,
+    /// Alert when a connection pool is more than this % in use (default: from the
+    /// measured pool peak; without pool figures no pool rule is written unless given).
+    #[arg(long, value_name = "PERCENT")]
+    pub pool_percent: Option<f64>,
     /// Alert on GC pause p95 above this (default: half the measured p95, or 500ms).
     #[arg(long, value_name = "DURATION")]
     pub gc_p95: Option<String>,

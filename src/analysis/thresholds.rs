@@ -2,7 +2,7 @@
 //! a measured leak when there is one, else defaults; and the alert names' prefix.
 
 pub use crate::evidence::AlertThresholds;
-use crate::evidence::Evidence;
+use crate::evidence::{Evidence, Period};
 use crate::units;
 
 pub const MB: f64 = 1e6;
@@ -37,7 +37,84 @@ pub fn suggested(evidence: &Evidence) -> AlertThresholds {
         // Rounded to the millisecond: a threshold people read in a rule file.
         t.gc_p95_seconds = ((p95 / 2.0).max(0.1) * 1000.0).round() / 1000.0;
     }
+    if let Some((percent, basis)) = limit_percent(leak, evidence.periods.after.as_ref()) {
+        t.limit_percent = percent;
+        t.limit_basis = basis;
+    }
+    if let Some((percent, basis)) = pool_percent(leak) {
+        t.pool_used_percent = Some(percent);
+        t.pool_basis = Some(basis);
+    }
     t
+}
+
+/// Hours of warning the memory-near-limit alert aims to give before the limit, at the
+/// measured growth.
+pub const LIMIT_LEAD_HOURS: f64 = 2.0;
+const LIMIT_PERCENT_RANGE: (f64, f64) = (50.0, 95.0);
+
+fn floor_to_5(p: f64) -> f64 {
+    (p / 5.0).floor() * 5.0
+}
+
+/// The memory-near-limit alert's % of the container limit, when the leak period has a
+/// limit: the level the measured growth reaches [`LIMIT_LEAD_HOURS`] before the limit
+/// (100 % − 2 h × growth / limit), at most 5 points under the peak the period reached
+/// (so this incident would have crossed it), at least 5 points over the after-fix peak
+/// (so the fixed service does not page), rounded down to 5 % and kept within 50–95 %.
+pub fn limit_percent(leak: &Period, after: Option<&Period>) -> Option<(f64, String)> {
+    let limit = leak.memory_limit_bytes.filter(|l| *l > 0.0)?;
+    let peak = leak.memory_peak_percent_of_limit?;
+    let growth = leak.growth_bytes_per_hour.unwrap_or(0.0).max(0.0);
+    let lead = LIMIT_LEAD_HOURS * growth / limit * 100.0;
+    let mut z = floor_to_5(100.0 - lead).min(floor_to_5(peak - 5.0));
+    let healthy = after.and_then(|a| a.memory_peak_percent_of_limit);
+    if let Some(h) = healthy {
+        z = z.max(floor_to_5(h + 5.0) + 5.0);
+    }
+    let z = z.clamp(LIMIT_PERCENT_RANGE.0, LIMIT_PERCENT_RANGE.1);
+    let mut basis = format!(
+        "the memory peaked at {} of the {} limit between {} and {}, growing {}: the alert sits {} h of that growth below the limit, at most 5 points under that peak",
+        units::percent(peak),
+        units::mb(limit),
+        units::time(leak.from),
+        units::time(leak.to),
+        units::mb_per_hour(growth),
+        units::fixed(LIMIT_LEAD_HOURS, 0),
+    );
+    if let Some(h) = healthy {
+        basis.push_str(&format!(
+            " and above the after-fix peak of {}",
+            units::percent(h)
+        ));
+    }
+    Some((z, basis))
+}
+
+/// The pool-saturation alert's % of a pool's maximum, from the leak period's pool peak
+/// (held two steps, `analysis::pools`): 80 % when the pools were exhausted (alert on the
+/// way there), else halfway from that peak to exhaustion, rounded down to 5 % and kept
+/// within 50–95 % (above anything the period saw, so normal load does not page).
+pub fn pool_percent(leak: &Period) -> Option<(f64, String)> {
+    let ratio = leak.connections_used_ratio?;
+    let peak = ratio * 100.0;
+    let (z, why) = if ratio >= crate::analysis::symptoms::POOL_EXHAUSTED_RATIO - 1e-9 {
+        (80.0, "exhausted: the alert fires on the way there")
+    } else {
+        (
+            floor_to_5(peak + (100.0 - peak) / 2.0).clamp(50.0, 95.0),
+            "the alert sits halfway from there to exhaustion",
+        )
+    };
+    Some((
+        z,
+        format!(
+            "connections in use reached {} of a pool's maximum between {} and {}; {why}",
+            units::percent(peak),
+            units::time(leak.from),
+            units::time(leak.to)
+        ),
+    ))
 }
 
 /// The service name as an alert-name prefix: `checkout-api` → `CheckoutApi`.

@@ -274,6 +274,16 @@ pub struct AlertThresholds {
     /// The service name as the alert names' prefix (`checkout-api` → `CheckoutApi`).
     #[serde(default)]
     pub alert_prefix: String,
+    /// Where `limit_percent` comes from, in words (`analysis::thresholds::limit_percent`).
+    #[serde(default)]
+    pub limit_basis: String,
+    /// Alert when a connection pool's connections in use exceed this % of its maximum;
+    /// null without pool figures (then no pool rule is written).
+    #[serde(default)]
+    pub pool_used_percent: Option<f64>,
+    /// Where `pool_used_percent` comes from, in words.
+    #[serde(default)]
+    pub pool_basis: Option<String>,
 }
 
 impl Default for AlertThresholds {
@@ -286,6 +296,9 @@ impl Default for AlertThresholds {
             gc_p95_seconds: 0.5,
             basis: "defaults (no measured leak)".into(),
             alert_prefix: String::new(),
+            limit_basis: "the default (no container limit measured)".into(),
+            pool_used_percent: None,
+            pool_basis: None,
         }
     }
 }
