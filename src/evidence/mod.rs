@@ -69,6 +69,19 @@ pub struct Evidence {
     /// Charts written next to the report, by name (`memory`, `gc`), as relative paths.
     #[serde(default)]
     pub charts: BTreeMap<String, String>,
+    /// The Grafana dashboard `leakcollect dashboard` writes, when its uid is given
+    /// (`--grafana-dashboard-uid`, `[grafana] dashboard_uid`).
+    #[serde(default)]
+    pub grafana_dashboard: Option<GrafanaDashboard>,
+}
+
+/// A dashboard `leakcollect dashboard` wrote under a known uid.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GrafanaDashboard {
+    pub uid: String,
+    /// `GRAFANA/d/UID?from=…&to=…` over the window, with `--grafana-url`: valid once the
+    /// dashboard is imported under that uid.
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -41,6 +41,8 @@ pub enum BlockId {
     PrometheusQueries,
     Warnings,
     PreventiveAlerts,
+    PoolAlert,
+    DashboardItem,
     QueryLinks,
     KeyPanels,
     GrafanaLink,
@@ -90,8 +92,12 @@ pub enum Needs {
     FixNamespaces,
     /// A chart written next to the report, by name.
     Chart(&'static str),
-    /// Grafana Explore links (`--grafana-url`).
+    /// Grafana Explore links (`--grafana-url`), or a dashboard link.
     Explore,
+    /// A pool-saturation threshold (pool figures measured).
+    PoolThreshold,
+    /// A dashboard `leakcollect dashboard` wrote, by its uid.
+    Dashboard,
     /// `validate`'s verdict.
     Validation,
 }
@@ -195,6 +201,12 @@ const MONITORING_OWNED: &[OwnedLine] = &[
         starts: "Alert rule:",
         contains: &["(leakcollect"],
         placeholder: Some("Alert rule:"),
+    },
+    OwnedLine {
+        key: "dashboard",
+        starts: "Dashboard:",
+        contains: &["(leakcollect)"],
+        placeholder: Some("Dashboard:"),
     },
 ];
 
@@ -411,6 +423,22 @@ pub const BLOCKS: &[Block] = &[
         W::Evidence,
         N::Nothing,
         lines("- [ ] Alert: Memory growth", 2),
+    ),
+    block(
+        B::PoolAlert,
+        "pool-alert",
+        partial!("pool-alert"),
+        W::Evidence,
+        N::PoolThreshold,
+        lines("- [ ] Alert: Connection pool saturation", 1),
+    ),
+    block(
+        B::DashboardItem,
+        "dashboard-item",
+        partial!("dashboard-item"),
+        W::Evidence,
+        N::Dashboard,
+        lines("- [ ] Dashboard: Memory trend visualization", 1),
     ),
     block(
         B::QueryLinks,

@@ -276,3 +276,56 @@ fn a_bad_output_path_exits_5_before_any_query() {
     let err = String::from_utf8_lossy(&run.stderr);
     assert!(err.contains("does not exist"), "{err}");
 }
+
+/// The report's Dashboard lines, Grafana Dashboard link and the Preventive Measures'
+/// dashboard and pool items, for evidence with a dashboard uid, a Grafana URL and a
+/// pool threshold (and without them: the template's placeholders stay).
+#[test]
+fn dashboard_links_and_action_items_render() {
+    let mut e: leakcollect::evidence::Evidence =
+        serde_json::from_str(include_str!("../fixtures/evidence-fix.json")).unwrap();
+    let lines = |e: &leakcollect::evidence::Evidence| -> String {
+        leakcollect::render::evidence::report(e, None)
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                l.starts_with("Dashboard:")
+                    || l.starts_with("**Link**")
+                    || l.contains("Dashboard: Memory trend")
+                    || l.contains("Connection pool saturation")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let bare = lines(&e);
+    assert!(
+        bare.contains("Dashboard: [Link to Grafana dashboard]"),
+        "{bare}"
+    );
+    assert!(
+        bare.contains("- [ ] Dashboard: Memory trend visualization"),
+        "{bare}"
+    );
+    assert!(bare.contains("Connection pool saturation >X%"), "{bare}");
+    let (from, to) = (e.window.from, e.window.to);
+    e.grafana_dashboard = Some(leakcollect::evidence::GrafanaDashboard {
+        uid: "api-leak".into(),
+        url: leakcollect::acquire::links::grafana_dashboard(
+            "https://grafana.example",
+            "api-leak",
+            from,
+            to,
+        ),
+    });
+    e.alert_thresholds.pool_used_percent = Some(80.0);
+    e.alert_thresholds.pool_basis = Some("connections in use reached 100.0% of a pool's maximum between 2026-11-20 08:00 UTC and 2026-11-20 20:00 UTC; exhausted: the alert fires on the way there".into());
+    let filled = lines(&e);
+    assert!(
+        filled.contains(&format!(
+            "d/api-leak?orgId=1&from={}",
+            from.timestamp_millis()
+        )),
+        "{filled}"
+    );
+    insta::assert_snapshot!(filled);
+}
