@@ -465,6 +465,10 @@ pub struct AttachArgs {
     /// (recorded in the draft like the other flags; see `leakcollect heap`).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub heap: Vec<PathBuf>,
+    /// Also write the Grafana dashboard of `leakcollect dashboard` here (recorded in the
+    /// draft, rewritten by every attach), and tick the report's Dashboard action item.
+    #[arg(long, value_name = "FILE")]
+    pub dashboard: Option<PathBuf>,
     /// Change nothing; exit 1 if the draft is out of date with the evidence.
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,

@@ -7,11 +7,11 @@
 use crate::acquire::AcquireError;
 use crate::acquire::alert_exprs::{expr, growth_expr, role_expr};
 use crate::config::QueryConfig;
-use crate::evidence::Evidence;
-use crate::evidence::charts::ChartData;
+use crate::evidence::charts::{ChartData, LimitBasis};
 use crate::evidence::dashboard::{
     DashboardPlan, FixMark, PanelKind, PanelPlan, PanelUnit, TargetPlan,
 };
+use crate::evidence::{Evidence, GrafanaDashboard};
 use crate::pack::{Pack, RANGE_PLACEHOLDER, Role};
 use crate::units;
 
@@ -65,6 +65,27 @@ pub fn plan(
             units::time(evidence.window.to)
         ),
     })
+}
+
+/// The dashboard under `uid` over `window`, as the report links it: by its uid, since a
+/// link needs the uid it was imported under (only the user can vouch for the import);
+/// `file` where `attach --dashboard` wrote it.
+pub fn link(
+    config: &QueryConfig,
+    uid: &str,
+    (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
+    file: Option<String>,
+) -> GrafanaDashboard {
+    let url = config
+        .links
+        .grafana
+        .as_deref()
+        .and_then(|g| crate::acquire::links::grafana_dashboard(g, uid, from, to));
+    GrafanaDashboard {
+        uid: uid.to_string(),
+        url,
+        file,
+    }
 }
 
 /// `leakcollect-<service>`, in the characters and length Grafana allows in a uid (40).
@@ -154,10 +175,16 @@ fn memory_panel(evidence: &Evidence, charts: &ChartData) -> PanelPlan {
             " {left_out} fitted segments of slower instances are left out (at most {MAX_FIT_SEGMENTS})."
         ));
     }
-    if let Some(limit) = leak.memory_limit_bytes {
+    // The limit the report's "% of the limit" uses, as the memory chart draws it.
+    let limit = charts.memory.limit;
+    if let Some(limit) = limit {
+        let compared = match limit.compared {
+            LimitBasis::Rss => "the report compares resident memory (RSS, not drawn here) with it",
+            LimitBasis::Drawn => "the report compares this memory with it",
+        };
         description.push_str(&format!(
-            " The threshold line is the container memory limit, {}.",
-            units::mb(limit)
+            " The dashed threshold line is the container memory limit, {}; {compared}.",
+            units::mb(limit.bytes)
         ));
     }
     PanelPlan {
@@ -169,7 +196,7 @@ fn memory_panel(evidence: &Evidence, charts: &ChartData) -> PanelPlan {
         description,
         unit: PanelUnit::Bytes,
         targets,
-        threshold: leak.memory_limit_bytes,
+        threshold: limit.map(|l| l.bytes),
     }
 }
 
@@ -223,7 +250,7 @@ fn growth_panel(
         kind: PanelKind::GrowthRate,
         title: "Growth of the post-GC floor, per hour".into(),
         description: format!(
-            "Each instance's growth over the last hour of its post-GC floor (the lowest sample of every 10 minutes), in bytes per hour; instances that restarted within the hour are left out. The expression of the {}MemoryGrowth rule `leakcollect rules` writes; the threshold line is that rule's threshold, {} ({}).",
+            "Each instance's growth over the last hour of its post-GC floor (the lowest sample of every 10 minutes), in bytes per hour; instances that restarted within the hour are left out. The expression of the {}MemoryGrowth rule `leakcollect rules` writes; the dashed threshold line is that rule's threshold, {}: {}.",
             t.alert_prefix,
             units::mb_per_hour(t.growth_bytes_per_hour),
             t.basis

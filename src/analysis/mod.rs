@@ -213,22 +213,6 @@ fn explain_missing(config: &QueryConfig, acquired: &Acquired) -> Vec<String> {
 
 /// The evidence for one service's window: every period's figures, the improvement and
 /// the symptoms, with the acquisition's requests and warnings.
-/// The dashboard `leakcollect dashboard` writes for this window, when its uid is known:
-/// a link to it needs the uid it was imported under, which only the user can vouch for.
-fn grafana_dashboard(
-    config: &QueryConfig,
-    from: chrono::DateTime<chrono::Utc>,
-    to: chrono::DateTime<chrono::Utc>,
-) -> Option<crate::evidence::GrafanaDashboard> {
-    let uid = config.links.grafana_dashboard_uid.clone()?;
-    let url = config
-        .links
-        .grafana
-        .as_deref()
-        .and_then(|g| crate::acquire::links::grafana_dashboard(g, &uid, from, to));
-    Some(crate::evidence::GrafanaDashboard { uid, url })
-}
-
 pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
     let window = &acquired.window;
     let (from, to) = (unix_seconds(window.from), unix_seconds(window.to));
@@ -318,7 +302,11 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         queries: acquired.records.clone(),
         warnings,
         charts: Default::default(),
-        grafana_dashboard: grafana_dashboard(config, window.from, window.to),
+        grafana_dashboard: config
+            .links
+            .grafana_dashboard_uid
+            .as_deref()
+            .map(|uid| dashboard::link(config, uid, (window.from, window.to), None)),
     };
     evidence.alert_thresholds = thresholds::suggested(&evidence);
     evidence.detection = Some(detection::for_evidence(acquired, &evidence));

@@ -60,8 +60,9 @@ fn floor_to_5(p: f64) -> f64 {
 /// The memory-near-limit alert's % of the container limit, when the leak period has a
 /// limit: the level the measured growth reaches [`LIMIT_LEAD_HOURS`] before the limit
 /// (100 % − 2 h × growth / limit), at most 5 points under the peak the period reached
-/// (so this incident would have crossed it), at least 5 points over the after-fix peak
-/// (so the fixed service does not page), rounded down to 5 % and kept within 50–95 %.
+/// (so this incident would have crossed it), rounded down to 5 %; then at least 5 points
+/// over the after-fix peak (so the fixed service does not page), rounded up to 5 %; kept
+/// within 50–95 %.
 pub fn limit_percent(leak: &Period, after: Option<&Period>) -> Option<(f64, String)> {
     let limit = leak.memory_limit_bytes.filter(|l| *l > 0.0)?;
     let peak = leak.memory_peak_percent_of_limit?;
@@ -70,7 +71,8 @@ pub fn limit_percent(leak: &Period, after: Option<&Period>) -> Option<(f64, Stri
     let mut z = floor_to_5(100.0 - lead).min(floor_to_5(peak - 5.0));
     let healthy = after.and_then(|a| a.memory_peak_percent_of_limit);
     if let Some(h) = healthy {
-        z = z.max(floor_to_5(h + 5.0) + 5.0);
+        // Rounded up: at least 5 points over it.
+        z = z.max(((h + 5.0) / 5.0).ceil() * 5.0);
     }
     let z = z.clamp(LIMIT_PERCENT_RANGE.0, LIMIT_PERCENT_RANGE.1);
     let mut basis = format!(
@@ -129,4 +131,62 @@ pub fn alert_prefix(service: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period(limit: f64, peak_percent: f64, growth: f64) -> Period {
+        Period {
+            memory_limit_bytes: Some(limit),
+            memory_peak_percent_of_limit: Some(peak_percent),
+            growth_bytes_per_hour: Some(growth),
+            ..Period::default()
+        }
+    }
+
+    #[test]
+    fn the_limit_alert_gives_two_hours_and_stays_under_the_peak() {
+        // 60 MB/h on 600 MB: 2 h is 20 % of the limit → 80 %.
+        let (z, _) = limit_percent(&period(600e6, 99.0, 60e6), None).unwrap();
+        assert_eq!(z, 80.0);
+        // A peak of 72 %: at most 5 points under it, rounded down → 65 %.
+        assert_eq!(
+            limit_percent(&period(600e6, 72.0, 60e6), None).unwrap().0,
+            65.0
+        );
+        // Fast growth would put it under 50 %: kept at 50.
+        assert_eq!(
+            limit_percent(&period(600e6, 99.0, 200e6), None).unwrap().0,
+            50.0
+        );
+        // Not growing: 5 points under the peak, within 50–95.
+        assert_eq!(
+            limit_percent(&period(600e6, 40.0, 0.0), None).unwrap().0,
+            50.0
+        );
+        // Above the fixed service's peak of 78 %: 5 points over it, rounded → 85.
+        let after = period(600e6, 78.0, 0.0);
+        assert_eq!(
+            limit_percent(&period(600e6, 99.0, 60e6), Some(&after))
+                .unwrap()
+                .0,
+            85.0
+        );
+        // No limit: no measured threshold.
+        assert!(limit_percent(&Period::default(), None).is_none());
+    }
+
+    #[test]
+    fn the_pool_alert_sits_under_exhaustion_or_halfway_to_it() {
+        let pools = |ratio| Period {
+            connections_used_ratio: Some(ratio),
+            ..Period::default()
+        };
+        assert_eq!(pool_percent(&pools(1.0)).unwrap().0, 80.0);
+        assert_eq!(pool_percent(&pools(0.5)).unwrap().0, 75.0);
+        assert_eq!(pool_percent(&pools(0.1)).unwrap().0, 55.0);
+        assert!(pool_percent(&Period::default()).is_none());
+    }
 }

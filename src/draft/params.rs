@@ -31,6 +31,10 @@ pub struct Params {
     /// Heap snapshots or profiles (`attach --heap`), oldest first, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap: Option<Vec<String>>,
+    /// Where `attach --dashboard` writes the Grafana dashboard (absolute), rewritten by
+    /// every attach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<String>,
 }
 
 const PREFIX: &str = "<!-- leakcollect:params ";
@@ -50,6 +54,7 @@ impl Params {
             warmup: args.warmup.clone(),
             lookback: args.lookback.clone(),
             heap: None,
+            dashboard: None,
         }
     }
 
@@ -108,6 +113,7 @@ impl Params {
             warmup: pick(&self.warmup, &given.warmup),
             lookback: pick(&self.lookback, &given.lookback),
             heap: given.heap.clone().or_else(|| self.heap.clone()),
+            dashboard: given.dashboard.clone().or_else(|| self.dashboard.clone()),
         }
     }
 

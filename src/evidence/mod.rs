@@ -69,8 +69,9 @@ pub struct Evidence {
     /// Charts written next to the report, by name (`memory`, `gc`), as relative paths.
     #[serde(default)]
     pub charts: BTreeMap<String, String>,
-    /// The Grafana dashboard `leakcollect dashboard` writes, when its uid is given
-    /// (`--grafana-dashboard-uid`, `[grafana] dashboard_uid`).
+    /// The Grafana dashboard `leakcollect dashboard` (or `attach --dashboard`) writes,
+    /// when its uid is given (`--grafana-dashboard-uid`, `[grafana] dashboard_uid`) or
+    /// attach wrote it (`analysis::dashboard::link`).
     #[serde(default)]
     pub grafana_dashboard: Option<GrafanaDashboard>,
 }
@@ -82,6 +83,10 @@ pub struct GrafanaDashboard {
     /// `GRAFANA/d/UID?from=…&to=…` over the window, with `--grafana-url`: valid once the
     /// dashboard is imported under that uid.
     pub url: Option<String>,
+    /// Where `attach --dashboard` wrote the dashboard JSON; null when only its uid is
+    /// known (`--grafana-dashboard-uid`).
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

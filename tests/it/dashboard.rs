@@ -316,6 +316,7 @@ fn dashboard_links_and_action_items_render() {
             from,
             to,
         ),
+        file: None,
     });
     e.alert_thresholds.pool_used_percent = Some(80.0);
     e.alert_thresholds.pool_basis = Some("connections in use reached 100.0% of a pool's maximum between 2026-11-20 08:00 UTC and 2026-11-20 20:00 UTC; exhausted: the alert fires on the way there".into());
@@ -328,4 +329,89 @@ fn dashboard_links_and_action_items_render() {
         "{filled}"
     );
     insta::assert_snapshot!(filled);
+}
+
+/// `attach --dashboard FILE --grafana-url URL`: the dashboard is written next to the
+/// draft's work (and type-checks), recorded in the draft's parameters so a plain
+/// `attach` rewrites it, and the draft's Dashboard line, Grafana Dashboard link and
+/// "Dashboard: Memory trend visualization" item point to it by its uid.
+#[test]
+fn attach_writes_the_dashboard_and_ticks_its_item() {
+    let s = scenario("steady-leak", "api");
+    let server = PromServer::start(&openmetrics(&[&s]));
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("api-leak.md");
+    let board = dir.path().join("api-dashboard.json");
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    let draft_arg = draft.to_str().unwrap();
+    lc().args([
+        "init",
+        draft_arg,
+        "--service",
+        "api",
+        "--from",
+        &from,
+        "--to",
+        &to,
+    ])
+    .expect_code(0);
+    let template = std::fs::read_to_string(&draft).unwrap();
+    assert!(template.contains("- [ ] Dashboard: Memory trend visualization"));
+    lc().args([
+        "attach",
+        draft_arg,
+        "-q",
+        "--dashboard",
+        board.to_str().unwrap(),
+    ])
+    .args(["--grafana-url", "https://grafana.example/"])
+    .server(&server.url)
+    .expect_code(0);
+    let text = std::fs::read_to_string(&draft).unwrap();
+    let d: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&board).unwrap()).unwrap();
+    if let Err(e) = type_check(&d.to_string()) {
+        panic!("attach's dashboard does not type-check:\n{e}");
+    }
+    let uid = d["uid"].as_str().unwrap();
+    assert_eq!(uid, "leakcollect-api");
+    let url = format!(
+        "https://grafana.example/d/{uid}?orgId=1&from={}&to={}",
+        ms(&d["time"]["from"]),
+        ms(&d["time"]["to"])
+    );
+    let item = text
+        .lines()
+        .find(|l| l.contains("Dashboard: Memory trend visualization"))
+        .unwrap();
+    assert!(item.starts_with("- [x]"), "{item}");
+    assert!(
+        item.contains(&url) && item.contains(board.to_str().unwrap()),
+        "{item}"
+    );
+    let monitoring = text.lines().find(|l| l.starts_with("Dashboard:")).unwrap();
+    assert!(monitoring.contains(&url), "{monitoring}");
+    let link = text.lines().find(|l| l.starts_with("**Link**")).unwrap();
+    assert!(link.contains(&url), "{link}");
+    assert!(
+        text.contains("\"dashboard\":"),
+        "recorded in the params block"
+    );
+    // A plain attach (with the Grafana address again: links are not recorded) rewrites it.
+    std::fs::remove_file(&board).unwrap();
+    lc().args([
+        "attach",
+        draft_arg,
+        "-q",
+        "--grafana-url",
+        "https://grafana.example/",
+    ])
+    .server(&server.url)
+    .expect_code(0);
+    assert!(board.is_file(), "the recorded dashboard is written again");
+    assert_eq!(
+        std::fs::read_to_string(&draft).unwrap(),
+        text,
+        "nothing else moved"
+    );
 }
