@@ -615,6 +615,12 @@ pub struct RulesArgs {
     mut_arg("to", |a| a.help("End of the window (default now)")),
     mut_arg("fix_deployed", |a| a.help(
         "When the fix went out, or `auto` (the deployment found in the window): an annotation on every panel"
+    )),
+    mut_arg("warmup", |a| a.help(
+        "Time after the fix left out of the after-fix growth the memory panel's description quotes (default 30m)"
+    )),
+    mut_arg("lookback", |a| a.help(
+        "How far before --from to look for the deployments `--fix-deployed auto` picks from (default 7d)"
     ))
 )]
 pub struct DashboardArgs {
