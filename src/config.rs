@@ -726,6 +726,37 @@ mod tests {
     }
 
     #[test]
+    fn grafana_links_come_from_the_flags_else_the_config_file() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("leakcollect.toml");
+        std::fs::write(
+            &file,
+            "[grafana]\nurl = \"https://g.example\"\ndatasource = \"prom\"\ndashboard_uid = \"api-leak\"\n",
+        )
+        .unwrap();
+        let links = |extra: &[&str]| {
+            let mut line = vec!["leakcollect", "--config", file.to_str().unwrap()];
+            line.extend(extra);
+            let cli = crate::cli::Cli::try_parse_from(line).unwrap();
+            link_settings(&cli.collect.prometheus, "ui".into()).unwrap()
+        };
+        let from_file = links(&[]);
+        assert_eq!(from_file.grafana.as_deref(), Some("https://g.example"));
+        assert_eq!(from_file.grafana_datasource.as_deref(), Some("prom"));
+        assert_eq!(from_file.grafana_dashboard_uid.as_deref(), Some("api-leak"));
+        let given = links(&[
+            "--grafana-url",
+            "https://other",
+            "--grafana-dashboard-uid",
+            "x",
+        ]);
+        assert_eq!(given.grafana.as_deref(), Some("https://other"));
+        assert_eq!(given.grafana_dashboard_uid.as_deref(), Some("x"));
+        assert_eq!(given.grafana_datasource.as_deref(), Some("prom"));
+    }
+
+    #[test]
     fn a_timeout_given_at_its_default_wins_over_the_config_file() {
         let file = "[prometheus]\ntimeout = \"5s\"\n";
         let options = options_with_file(&["--timeout", "60s"], file).unwrap();

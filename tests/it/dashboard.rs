@@ -357,6 +357,21 @@ fn attach_writes_the_dashboard_and_ticks_its_item() {
     .expect_code(0);
     let template = std::fs::read_to_string(&draft).unwrap();
     assert!(template.contains("- [ ] Dashboard: Memory trend visualization"));
+    // A dashboard path in a missing folder: refused before any query, draft untouched.
+    let missing = dir.path().join("missing/board.json");
+    let refused = lc()
+        .args([
+            "attach",
+            draft_arg,
+            "-q",
+            "--dashboard",
+            missing.to_str().unwrap(),
+        ])
+        .server("http://127.0.0.1:9")
+        .expect_code(5);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("does not exist"), "{err}");
+    assert_eq!(std::fs::read_to_string(&draft).unwrap(), template);
     lc().args([
         "attach",
         draft_arg,
