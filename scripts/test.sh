@@ -12,6 +12,8 @@ echo "== npm ci (prom-client for the live Node.js test)"
 (cd tests/live/nodejs && npm ci --no-audit --no-fund --loglevel=error)
 echo "== npm ci (the OpenTelemetry JS SDK for the live OpenTelemetry test)"
 (cd tests/live/otel && npm ci --no-audit --no-fund --loglevel=error)
+echo "== npm ci (@grafana/schema and TypeScript, to type-check the dashboards)"
+(cd tests/grafana && npm ci --no-audit --no-fund --loglevel=error)
 echo "== pip install (the OpenTelemetry Python SDK for the live OpenTelemetry Python test)"
 (cd tests/live/otel-python && { [ -x .venv/bin/python ] || python3 -m venv .venv; } &&
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt)

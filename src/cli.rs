@@ -74,6 +74,18 @@ No draft is read or written: every flag is read from the command line alone.
 Exit codes: 0 written, 2 usage, 3 no data, 4 Prometheus unreachable or a query failed,
 5 the file could not be written, 70 internal error, 130 interrupted (Ctrl-C).";
 
+pub const DASHBOARD_HELP: &str = "\
+Examples:
+  leakcollect dashboard --service api --from 2026-11-20T08:00:00Z --to 2026-11-21T08:00:00Z \\
+    --fix-deployed auto -o api-dashboard.json       # import it in Grafana (Dashboards > New > Import)
+  leakcollect dashboard --service api --from now-2d --grafana-dashboard-uid api-leak -o -
+
+The panels run the report's queries against the dashboard's ${datasource} (a Prometheus
+data source chosen on import); its time range is the window. No draft is read or written.
+
+Exit codes: 0 written, 2 usage, 3 no data, 4 Prometheus unreachable or a query failed,
+5 the file could not be written, 70 internal error, 130 interrupted (Ctrl-C).";
+
 pub const SCAN_HELP: &str = "\
 Examples:
   leakcollect scan --selector 'namespace=\"prod\"' --from now-24h
@@ -158,6 +170,13 @@ pub enum Command {
         after_help = RULES_HELP
     )]
     Rules(RulesArgs),
+    /// Write an importable Grafana dashboard (JSON) of the service's window: memory per
+    /// instance with the fitted growth, growth rate, GC pauses, restarts and OOM kills, the fix.
+    #[command(
+        override_usage = "leakcollect dashboard --service <NAME> --from <TIME> [OPTIONS] -o <FILE>",
+        after_help = DASHBOARD_HELP
+    )]
+    Dashboard(DashboardArgs),
     /// Rank every service under a selector by growth per instance, flagging the leaking.
     #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
@@ -290,6 +309,11 @@ pub struct PrometheusArgs {
     /// Grafana data source UID for the Explore links (default: Grafana's default source).
     #[arg(long, value_name = "UID")]
     pub grafana_datasource: Option<String>,
+    /// The uid of the dashboard `leakcollect dashboard` wrote (and that was imported):
+    /// the report's Dashboard links point to it [default: `uid` under [grafana] in the
+    /// config file]. With `dashboard`, the uid to write (default leakcollect-SERVICE).
+    #[arg(long, value_name = "UID")]
+    pub grafana_dashboard_uid: Option<String>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -441,6 +465,10 @@ pub struct AttachArgs {
     /// (recorded in the draft like the other flags; see `leakcollect heap`).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub heap: Vec<PathBuf>,
+    /// Also write the Grafana dashboard of `leakcollect dashboard` here (recorded in the
+    /// draft, rewritten by every attach), and tick the report's Dashboard action item.
+    #[arg(long, value_name = "FILE")]
+    pub dashboard: Option<PathBuf>,
     /// Change nothing; exit 1 if the draft is out of date with the evidence.
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,
@@ -557,9 +585,14 @@ pub struct RulesArgs {
     /// How long growth must last before the alert fires.
     #[arg(long = "for", default_value = "2h", value_name = "DURATION")]
     pub for_: String,
-    /// Alert above this % of the container memory limit.
-    #[arg(long, default_value_t = 90.0, value_name = "PERCENT")]
-    pub limit_percent: f64,
+    /// Alert above this % of the container memory limit (default: from the measured
+    /// peak, growth and limit, see docs/dashboard.md; 90 without them).
+    #[arg(long, value_name = "PERCENT")]
+    pub limit_percent: Option<f64>,
+    /// Alert when a connection pool is more than this % in use (default: from the
+    /// measured pool peak; without pool figures no pool rule is written unless given).
+    #[arg(long, value_name = "PERCENT")]
+    pub pool_percent: Option<f64>,
     /// Alert on GC pause p95 above this (default: half the measured p95, or 500ms).
     #[arg(long, value_name = "DURATION")]
     pub gc_p95: Option<String>,
@@ -569,6 +602,42 @@ pub struct RulesArgs {
     /// Directory with query packs (<runtime>.toml) overriding the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub queries: Option<PathBuf>,
+    #[command(flatten)]
+    pub prometheus: PrometheusArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+#[command(
+    mut_arg("service", |a| a.help("Service the dashboard is for (required): the value of --service-label")),
+    mut_arg("from", |a| a.help(
+        "Start of the window, the dashboard's time range (required): RFC 3339, Unix seconds, `now`, `now-6h`"
+    )),
+    mut_arg("to", |a| a.help("End of the window (default now)")),
+    mut_arg("fix_deployed", |a| a.help(
+        "When the fix went out, or `auto` (the deployment found in the window): an annotation on every panel"
+    )),
+    mut_arg("warmup", |a| a.help(
+        "Time after the fix left out of the after-fix growth the memory panel's description quotes (default 30m)"
+    )),
+    mut_arg("lookback", |a| a.help(
+        "How far before --from to look for the deployments `--fix-deployed auto` picks from (default 7d)"
+    ))
+)]
+pub struct DashboardArgs {
+    #[command(flatten)]
+    pub params: DraftParamArgs,
+    /// Write the dashboard JSON here (atomically) instead of stdout (`-` is stdout).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Directory with query packs (<runtime>.toml) overriding the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub queries: Option<PathBuf>,
+    /// Range-query step for the figures (default: about 1,000 points).
+    #[arg(long, value_name = "DURATION")]
+    pub step: Option<String>,
+    /// No warnings on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub prometheus: PrometheusArgs,
 }

@@ -179,6 +179,8 @@ pub struct LinkConfig {
     pub prometheus_ui: String,
     pub grafana: Option<String>,
     pub grafana_datasource: Option<String>,
+    /// The uid of a dashboard `leakcollect dashboard` wrote (`--grafana-dashboard-uid`).
+    pub grafana_dashboard_uid: Option<String>,
 }
 
 /// `[prometheus]` in leakcollect.toml: the connection settings, so cron lines stay short.
@@ -187,6 +189,17 @@ pub struct LinkConfig {
 struct FileSettings {
     #[serde(default)]
     prometheus: FilePrometheus,
+    #[serde(default)]
+    grafana: FileGrafana,
+}
+
+/// `[grafana]` in leakcollect.toml: where the report's Grafana links point.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileGrafana {
+    url: Option<String>,
+    datasource: Option<String>,
+    dashboard_uid: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -234,8 +247,24 @@ fn read_bytes(flag: &'static str, path: &std::path::Path) -> Result<Vec<u8>, Con
 
 /// `[prometheus]` of `--config`'s file; empty without one.
 fn read_config_file(path: Option<&std::path::Path>) -> Result<FilePrometheus, ConfigError> {
+    Ok(read_settings(path)?.prometheus)
+}
+
+/// The Grafana links' settings: the flags, else `[grafana]` of the config file.
+fn link_settings(args: &PrometheusArgs, prometheus_ui: String) -> Result<LinkConfig, ConfigError> {
+    let file = read_settings(args.config.as_deref())?.grafana;
+    Ok(LinkConfig {
+        prometheus_ui,
+        grafana: args.grafana_url.clone().or(file.url),
+        grafana_datasource: args.grafana_datasource.clone().or(file.datasource),
+        grafana_dashboard_uid: args.grafana_dashboard_uid.clone().or(file.dashboard_uid),
+    })
+}
+
+/// `--config`'s file; empty without one.
+fn read_settings(path: Option<&std::path::Path>) -> Result<FileSettings, ConfigError> {
     let Some(path) = path else {
-        return Ok(FilePrometheus::default());
+        return Ok(FileSettings::default());
     };
     let fail = |detail: String| ConfigError::File {
         flag: "--config",
@@ -243,8 +272,7 @@ fn read_config_file(path: Option<&std::path::Path>) -> Result<FilePrometheus, Co
         detail,
     };
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-    let settings = toml::from_str::<FileSettings>(&text).map_err(|e| fail(e.to_string()))?;
-    Ok(settings.prometheus)
+    toml::from_str::<FileSettings>(&text).map_err(|e| fail(e.to_string()))
 }
 
 /// The client's options from the flags, else the config file's `[prometheus]`, else the
@@ -556,15 +584,13 @@ impl CollectConfig {
             pack,
             queries_dir: args.queries.clone(),
             step,
-            links: LinkConfig {
-                prometheus_ui: args
-                    .prometheus
+            links: link_settings(
+                &args.prometheus,
+                args.prometheus
                     .external_url
                     .clone()
                     .unwrap_or_else(|| client.base_url.clone()),
-                grafana: args.prometheus.grafana_url.clone(),
-                grafana_datasource: args.prometheus.grafana_datasource.clone(),
-            },
+            )?,
             end_at_data: true,
             lookback,
             notes,
@@ -697,6 +723,37 @@ mod tests {
         line.extend(args);
         let cli = crate::cli::Cli::try_parse_from(line).unwrap();
         client_options(&cli.collect.prometheus)
+    }
+
+    #[test]
+    fn grafana_links_come_from_the_flags_else_the_config_file() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("leakcollect.toml");
+        std::fs::write(
+            &file,
+            "[grafana]\nurl = \"https://g.example\"\ndatasource = \"prom\"\ndashboard_uid = \"api-leak\"\n",
+        )
+        .unwrap();
+        let links = |extra: &[&str]| {
+            let mut line = vec!["leakcollect", "--config", file.to_str().unwrap()];
+            line.extend(extra);
+            let cli = crate::cli::Cli::try_parse_from(line).unwrap();
+            link_settings(&cli.collect.prometheus, "ui".into()).unwrap()
+        };
+        let from_file = links(&[]);
+        assert_eq!(from_file.grafana.as_deref(), Some("https://g.example"));
+        assert_eq!(from_file.grafana_datasource.as_deref(), Some("prom"));
+        assert_eq!(from_file.grafana_dashboard_uid.as_deref(), Some("api-leak"));
+        let given = links(&[
+            "--grafana-url",
+            "https://other",
+            "--grafana-dashboard-uid",
+            "x",
+        ]);
+        assert_eq!(given.grafana.as_deref(), Some("https://other"));
+        assert_eq!(given.grafana_dashboard_uid.as_deref(), Some("x"));
+        assert_eq!(given.grafana_datasource.as_deref(), Some("prom"));
     }
 
     #[test]

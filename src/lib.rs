@@ -33,6 +33,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Validate(args)) => commands::validate::run(&args).await,
         Some(Command::Scan(args)) => commands::scan::run_and_print(&args).await,
         Some(Command::Rules(args)) => commands::rules::run_and_write(&args).await,
+        Some(Command::Dashboard(args)) => commands::dashboard::run(&args).await,
         Some(Command::Queries(cli::QueriesCommand::List { queries })) => {
             commands::queries::run_list(queries.as_deref())
         }

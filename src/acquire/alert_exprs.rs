@@ -80,3 +80,16 @@ pub fn growth_expr(config: &QueryConfig, pack: &Pack) -> Result<GrowthExpr, Acqu
         restarted,
     })
 }
+
+/// A connection pool's connections in use as % of its maximum, per pool: the in-use and
+/// maximum series pair by their labels, the metric name aside, as `analysis::pools`
+/// pairs them; a maximum of 0 (Go's database/sql: unlimited) gives no ratio.
+pub fn pool_expr(config: &QueryConfig, pack: &Pack) -> Result<Option<String>, AcquireError> {
+    let (Some(used), Some(max)) = (
+        role_expr(config, pack, Role::ConnectionsUsed)?,
+        role_expr(config, pack, Role::ConnectionsMax)?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(format!("({used}) / (({max}) > 0) * 100")))
+}

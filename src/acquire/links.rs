@@ -55,6 +55,26 @@ pub fn grafana_explore(
     Some(url.to_string())
 }
 
+/// A Grafana dashboard by uid over `[from, to]`: `GRAFANA/d/UID?from=ms&to=ms`.
+pub fn grafana_dashboard(
+    grafana: &str,
+    uid: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Option<String> {
+    let mut url = reqwest::Url::parse(&format!("{}/", grafana.trim_end_matches('/'))).ok()?;
+    url.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .push("d")
+        .push(uid);
+    url.query_pairs_mut()
+        .append_pair("orgId", "1")
+        .append_pair("from", &from.timestamp_millis().to_string())
+        .append_pair("to", &to.timestamp_millis().to_string());
+    Some(url.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +121,11 @@ mod tests {
         assert_eq!(pane["queries"][0]["expr"], promql);
         assert_eq!(pane["datasource"], "prom-uid");
         assert_eq!(pane["range"]["to"], end.timestamp_millis().to_string());
+        let d = grafana_dashboard("https://g.example/grafana/", "api leak", end, end).unwrap();
+        assert!(
+            d.starts_with("https://g.example/grafana/d/api%20leak?"),
+            "{d}"
+        );
+        assert_eq!(decoded(&d, "to"), end.timestamp_millis().to_string());
     }
 }

@@ -16,7 +16,7 @@ mod error;
 pub mod fetch;
 pub mod fleet;
 pub mod lifetimes;
-mod links;
+pub mod links;
 mod markers;
 pub mod normalise;
 pub mod plan;

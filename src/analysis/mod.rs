@@ -20,8 +20,10 @@
 //! | deployments, the fix `--fix-deployed auto` picks | [`deployments::deployments`], [`deployments::pick_fix`] |
 //! | the leak's onset | [`onset::onset`] |
 //! | what the charts draw | [`charts::chart_data`] |
+//! | what the Grafana dashboard shows | [`dashboard::plan`] |
 
 pub mod charts;
+pub mod dashboard;
 pub mod deployments;
 pub mod detection;
 pub mod gc;
@@ -351,6 +353,11 @@ pub fn analyse(config: &QueryConfig, acquired: &Acquired) -> Evidence {
         queries: acquired.records.clone(),
         warnings,
         charts: Default::default(),
+        grafana_dashboard: config
+            .links
+            .grafana_dashboard_uid
+            .as_deref()
+            .map(|uid| dashboard::link(config, uid, (window.from, window.to), None)),
     };
     evidence.alert_thresholds = thresholds::suggested_over(&evidence, leaked.as_ref());
     evidence.detection = Some(detection::for_evidence(acquired, &evidence));

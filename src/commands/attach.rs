@@ -170,7 +170,16 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
                 .collect(),
         );
     }
+    if let Some(file) = &args.dashboard {
+        // Recorded absolute, like the heap files.
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        given.dashboard = Some(file.display().to_string());
+    }
     let mut params = draft.recorded().merged_with(&given);
+    // A dashboard path that cannot be written stops the run before any query.
+    if let Some(file) = &params.dashboard {
+        crate::output::check_folder(Path::new(file))?;
+    }
     // Heap files are read first: a bad one stops the run before any query or chart.
     let heap = heap_blocks(&mut params, !args.heap.is_empty(), args.write.quiet)?;
     let collect = params.collect_args(
@@ -192,6 +201,12 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
         )?;
     } else {
         crate::render::chart::plan_all(&collected.charts, &mut collected.evidence, &prefix);
+    }
+    if let Some(file) = &params.dashboard {
+        let text = dashboard(&config, &mut collected, file, args.write.queries.as_deref())?;
+        if commit {
+            crate::output::emit(Some(Path::new(file)), &text)?;
+        }
     }
     let mut evidence = collected.evidence;
     let (facts, cause) = crate::draft::facts::facts(path, &params, evidence.fix_deployed);
@@ -220,6 +235,29 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
         },
         diff,
     ))
+}
+
+/// The dashboard `attach --dashboard FILE` writes, and the evidence's record of it (the
+/// report's Dashboard lines and action item read it).
+fn dashboard(
+    config: &CollectConfig,
+    collected: &mut crate::analysis::Collected,
+    file: &str,
+    queries: Option<&Path>,
+) -> anyhow::Result<String> {
+    use crate::analysis::dashboard;
+    let evidence = &collected.evidence;
+    let pack = crate::pack::load(&evidence.runtime, queries)?;
+    let uid = config.query.links.grafana_dashboard_uid.as_deref();
+    let plan = dashboard::plan(&config.query, &pack, evidence, &collected.charts, uid)?;
+    let window = (evidence.window.from, evidence.window.to);
+    collected.evidence.grafana_dashboard = Some(dashboard::link(
+        &config.query,
+        &plan.uid,
+        window,
+        Some(file.to_string()),
+    ));
+    Ok(crate::render::dashboard::render(&plan))
 }
 
 /// `leakcollect init DRAFT …`.

@@ -31,6 +31,10 @@ pub struct Params {
     /// Heap snapshots or profiles (`attach --heap`), oldest first, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap: Option<Vec<String>>,
+    /// Where `attach --dashboard` writes the Grafana dashboard (absolute), rewritten by
+    /// every attach.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard: Option<String>,
     /// When `init` created the draft (RFC 3339): the timeline's "Investigation started".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
@@ -87,6 +91,7 @@ impl Params {
             started_at: None,
             root_cause: None,
             validated: None,
+            dashboard: None,
         }
     }
 
@@ -148,6 +153,7 @@ impl Params {
             started_at: self.started_at.clone().or_else(|| given.started_at.clone()),
             root_cause: given.root_cause.clone().or_else(|| self.root_cause.clone()),
             validated: given.validated.clone().or_else(|| self.validated.clone()),
+            dashboard: given.dashboard.clone().or_else(|| self.dashboard.clone()),
         }
     }
 

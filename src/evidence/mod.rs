@@ -3,6 +3,7 @@
 //! figure could not be computed, and `warnings` says why.
 
 pub mod charts;
+pub mod dashboard;
 mod deployments;
 mod detection;
 pub mod scan;
@@ -94,6 +95,24 @@ pub struct Evidence {
     /// Charts written next to the report, by name (`memory`, `gc`), as relative paths.
     #[serde(default)]
     pub charts: BTreeMap<String, String>,
+    /// The Grafana dashboard `leakcollect dashboard` (or `attach --dashboard`) writes,
+    /// when its uid is given (`--grafana-dashboard-uid`, `[grafana] dashboard_uid`) or
+    /// attach wrote it (`analysis::dashboard::link`).
+    #[serde(default)]
+    pub grafana_dashboard: Option<GrafanaDashboard>,
+}
+
+/// A dashboard `leakcollect dashboard` wrote under a known uid.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GrafanaDashboard {
+    pub uid: String,
+    /// `GRAFANA/d/UID?from=…&to=…` over the window, with `--grafana-url`: valid once the
+    /// dashboard is imported under that uid.
+    pub url: Option<String>,
+    /// Where `attach --dashboard` wrote the dashboard JSON; null when only its uid is
+    /// known (`--grafana-dashboard-uid`).
+    #[serde(default)]
+    pub file: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -333,6 +352,16 @@ pub struct AlertThresholds {
     /// The service name as the alert names' prefix (`checkout-api` → `CheckoutApi`).
     #[serde(default)]
     pub alert_prefix: String,
+    /// Where `limit_percent` comes from, in words (`analysis::thresholds::limit_percent`).
+    #[serde(default)]
+    pub limit_basis: String,
+    /// Alert when a connection pool's connections in use exceed this % of its maximum;
+    /// null without pool figures (then no pool rule is written).
+    #[serde(default)]
+    pub pool_used_percent: Option<f64>,
+    /// Where `pool_used_percent` comes from, in words.
+    #[serde(default)]
+    pub pool_basis: Option<String>,
 }
 
 impl Default for AlertThresholds {
@@ -345,6 +374,9 @@ impl Default for AlertThresholds {
             gc_p95_seconds: 0.5,
             basis: "defaults (no measured leak)".into(),
             alert_prefix: String::new(),
+            limit_basis: "the default (no container limit measured)".into(),
+            pool_used_percent: None,
+            pool_basis: None,
         }
     }
 }

@@ -46,6 +46,8 @@ pub enum BlockId {
     PrometheusQueries,
     Warnings,
     PreventiveAlerts,
+    PoolAlert,
+    DashboardItem,
     QueryLinks,
     KeyPanels,
     GrafanaLink,
@@ -99,8 +101,12 @@ pub enum Needs {
     FixNamespaces,
     /// A chart written next to the report, by name.
     Chart(&'static str),
-    /// Grafana Explore links (`--grafana-url`).
+    /// Grafana Explore links (`--grafana-url`), or a dashboard link.
     Explore,
+    /// A pool-saturation threshold (pool figures measured).
+    PoolThreshold,
+    /// A dashboard `leakcollect dashboard` wrote, by its uid.
+    Dashboard,
     /// `validate`'s verdict.
     Validation,
     /// A suggested severity (something leaked).
@@ -238,6 +244,13 @@ const MONITORING_OWNED: &[OwnedLine] = &[
         contains: &["(leakcollect"],
         placeholder: Some("Alert rule:"),
         only_in_place: false,
+    },
+    OwnedLine {
+        key: "dashboard",
+        starts: "Dashboard:",
+        contains: &["(leakcollect)"],
+        placeholder: Some("Dashboard:"),
+        only_in_place: true,
     },
 ];
 
@@ -511,6 +524,22 @@ pub const BLOCKS: &[Block] = &[
         W::Evidence,
         N::Nothing,
         lines("- [ ] Alert: Memory growth", 2),
+    ),
+    block(
+        B::PoolAlert,
+        "pool-alert",
+        partial!("pool-alert"),
+        W::Evidence,
+        N::PoolThreshold,
+        lines("- [ ] Alert: Connection pool saturation", 1),
+    ),
+    block(
+        B::DashboardItem,
+        "dashboard-item",
+        partial!("dashboard-item"),
+        W::Evidence,
+        N::Dashboard,
+        lines("- [ ] Dashboard: Memory trend visualization", 1),
     ),
     block(
         B::QueryLinks,

@@ -196,6 +196,8 @@ fn view(evidence: &Evidence, validation: Option<&Value>) -> Value {
             .iter()
             .find(|q| q.role == "heap")
             .and_then(|q| q.explore_url.clone()),
+        "dashboard": evidence.grafana_dashboard,
+        "dashboard_url": evidence.grafana_dashboard.as_ref().and_then(|d| d.url.clone()),
         "fence": fence_for(evidence),
         "heap_query": heap_query,
         "deploy": deployments_view(evidence),
@@ -409,7 +411,15 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bo
         Needs::FixDeployment => fix_deploy.is_some(),
         Needs::FixNamespaces => fix_deploy.is_some_and(|d| !d.namespaces.is_empty()),
         Needs::Chart(name) => evidence.charts.contains_key(name),
-        Needs::Explore => evidence.queries.iter().any(|q| q.explore_url.is_some()),
+        Needs::Explore => {
+            evidence.queries.iter().any(|q| q.explore_url.is_some())
+                || evidence
+                    .grafana_dashboard
+                    .as_ref()
+                    .is_some_and(|d| d.url.is_some())
+        }
+        Needs::PoolThreshold => evidence.alert_thresholds.pool_used_percent.is_some(),
+        Needs::Dashboard => evidence.grafana_dashboard.is_some(),
         Needs::Validation => validation,
         Needs::Severity => evidence.severity.is_some(),
         Needs::Tldr => evidence.tldr.is_some(),

@@ -7,6 +7,7 @@
 
 pub mod blocks;
 pub mod chart;
+pub mod dashboard;
 pub mod evidence;
 pub mod heap;
 pub mod json;

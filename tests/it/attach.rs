@@ -324,13 +324,14 @@ fn concurrent_attaches_serialize() {
         .filter(|s| matches!(s, leakcollect::draft::blocks::Segment::Block(_)))
         .count();
     // Every block attach writes (all but validate's own, the Grafana link, which needs
-    // --grafana-url, the Root cause, which needs heap evidence, and Similar Incidents,
-    // which needs another draft in the folder; the fix's pods are all replaced at once,
-    // which is found as the deployment at the fix, so Environment and Rollout Strategy
-    // are written), and params and Tools Used (Prometheus metrics ticked, no heap files),
-    // exactly once.
+    // --grafana-url, the dashboard item, which needs --grafana-dashboard-uid, the pool
+    // alert, which needs pool metrics, the Root cause, which needs heap evidence, and
+    // Similar Incidents, which needs another draft in the folder; the fix's pods are all
+    // replaced at once, which is found as the deployment at the fix, so Environment and
+    // Rollout Strategy are written), and params and Tools Used (Prometheus metrics
+    // ticked, no heap files), exactly once.
     use leakcollect::render::blocks::{Writer, written_by};
-    assert_eq!(blocks, written_by(Writer::Evidence).count() - 3 + 1 + 1);
+    assert_eq!(blocks, written_by(Writer::Evidence).count() - 5 + 1 + 1);
     // And it is what a single run produces: a further run changes nothing.
     assert_eq!(attach(&server, &draft, &["--check"]).status.code(), Some(0));
 }

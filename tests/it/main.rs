@@ -7,6 +7,7 @@ mod common;
 mod attach;
 mod backends;
 mod charts;
+mod dashboard;
 mod deployments;
 mod detection;
 mod draft_props;

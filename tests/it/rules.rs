@@ -208,3 +208,117 @@ fn thresholds_come_from_the_measured_leak() {
     let out = leakcollect(&["rules", "--service", "api"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A range query's series for `promql` over the scenario's window at 5 min.
+fn evaluate(server: &str, promql: &str, from: f64, to: f64) -> Vec<serde_json::Value> {
+    let out = Command::new(binary("curl"))
+        .args(["-sS", "--fail-with-body"])
+        .args(["--data-urlencode", &format!("query={promql}")])
+        .args(["--data", &format!("start={from}&end={to}&step=300")])
+        .arg(format!("{server}/api/v1/query_range"))
+        .output()
+        .expect("run curl");
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{promql}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(body["status"], "success", "{promql}: {body}");
+    body["data"]["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The `expr` of the rule `alert` in a rule file.
+fn rule_expr(file: &str, alert: &str) -> Option<String> {
+    let mut lines = file.lines();
+    lines.find(|l| l.trim() == format!("- alert: {alert}"))?;
+    let expr = lines.next()?.trim().strip_prefix("expr: ")?;
+    Some(serde_json::from_str(expr).unwrap())
+}
+
+/// The memory-near-limit and pool-saturation thresholds come from the measured leak
+/// (`analysis::thresholds::limit_percent`, `pool_percent`), pass `promtool check rules`,
+/// and on a real Prometheus fire on the leaking service and never on the healthy one.
+#[test]
+fn limit_and_pool_thresholds_fire_on_the_leak_only() {
+    use crate::symptoms::{pool, with_extra};
+    let leaky = scenario("oom-sawtooth", "api");
+    let healthy = scenario("no-leak", "calm");
+    let (from, to) = (leaky.from, leaky.to);
+    let span = to - from;
+    let pools = [
+        // api: its pool fills up with the leak, exhausted for the last tenth.
+        pool(
+            "api",
+            (from, to),
+            ("db_client_connections_usage", "db_client_connections_max"),
+            (",pool_name=\"pg\",state=\"used\"", ",pool_name=\"pg\""),
+            |t| (2.0 + 18.0 * (t - from) / (0.9 * span)).floor().min(20.0),
+            20.0,
+        ),
+        // calm: at most half its pool.
+        pool(
+            "calm",
+            (from, to),
+            ("db_client_connections_usage", "db_client_connections_max"),
+            (",pool_name=\"pg\",state=\"used\"", ",pool_name=\"pg\""),
+            |t| 3.0 + 2.0 * ((t - from) / 3600.0).sin().abs(),
+            10.0,
+        ),
+    ];
+    let server = PromServer::start(&with_extra(openmetrics(&[&leaky, &healthy]), &pools));
+    let (f, t) = (format!("{from}"), format!("{to}"));
+    for (service, fires) in [("api", true), ("calm", false)] {
+        let window = ["--service", service, "--from", &f, "--to", &t];
+        let evidence = lc().server(&server.url).args(window).json();
+        let errors = schema_errors("evidence.schema.json", &evidence);
+        assert!(errors.is_empty(), "{errors:?}");
+        let th = &evidence["alert_thresholds"];
+        let file = rules(&[&["--prometheus-url", &server.url][..], &window[..]].concat());
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("rules.yml"), &file).unwrap();
+        let check = Command::new(binary("promtool"))
+            .args(["check", "rules", "rules.yml"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+        let prefix = th["alert_prefix"].as_str().unwrap();
+        let limit = rule_expr(&file, &format!("{prefix}MemoryNearLimit")).expect("a limit rule");
+        let percent = th["limit_percent"].as_f64().unwrap();
+        assert!(limit.contains(&format!("* 100 > {percent})")), "{limit}");
+        let pool_rule = rule_expr(&file, &format!("{prefix}ConnectionPoolSaturation"))
+            .expect("a pool rule from the measured pool");
+        let pool_percent = th["pool_used_percent"].as_f64().unwrap();
+        assert!(
+            pool_rule.ends_with(&format!("> {pool_percent}")),
+            "{pool_rule}"
+        );
+        let fired = |expr: &str| !evaluate(&server.url, expr, from, to).is_empty();
+        assert_eq!(fired(&limit), fires, "{service}: {limit} ({th})");
+        assert_eq!(fired(&pool_rule), fires, "{service}: {pool_rule} ({th})");
+        if fires {
+            // Exhausted: the alert sits below the maximum; the leak's 2 h lead on its limit.
+            assert_eq!(pool_percent, 80.0, "{th}");
+            let leak = &evidence["periods"]["window"];
+            let lead = 2.0 * leak["growth_bytes_per_hour"].as_f64().unwrap()
+                / leak["memory_limit_bytes"].as_f64().unwrap()
+                * 100.0;
+            assert_eq!(percent, ((100.0 - lead) / 5.0).floor() * 5.0, "{th}");
+        } else {
+            let peak = evidence["periods"]["window"]["connections_used_ratio"]
+                .as_f64()
+                .unwrap()
+                * 100.0;
+            assert!(within(peak, 50.0, 0.01), "{peak}");
+            let halfway = ((peak + (100.0 - peak) / 2.0) / 5.0).floor() * 5.0;
+            assert_eq!(
+                pool_percent, halfway,
+                "halfway from the peak to exhaustion: {th}"
+            );
+        }
+    }
+}

@@ -10,7 +10,11 @@ use serde_json::Value;
 use std::fmt::Write as _;
 
 /// One OpenMetrics family: `samples` gives (labels, time, value) lines.
-fn family(kind: &str, name: &str, samples: impl IntoIterator<Item = (String, f64, f64)>) -> String {
+pub(crate) fn family(
+    kind: &str,
+    name: &str,
+    samples: impl IntoIterator<Item = (String, f64, f64)>,
+) -> String {
     let mut text = format!("# TYPE {name} {kind}\n");
     for (series, t, v) in samples {
         let _ = writeln!(text, "{series} {v} {t}");
@@ -19,7 +23,7 @@ fn family(kind: &str, name: &str, samples: impl IntoIterator<Item = (String, f64
 }
 
 /// Minutes of `(from, to)`, as sample times.
-fn minutes(from: f64, to: f64) -> impl Iterator<Item = f64> + Clone {
+pub(crate) fn minutes(from: f64, to: f64) -> impl Iterator<Item = f64> + Clone {
     (0..=((to - from) / 60.0) as i64).map(move |m| from + m as f64 * 60.0)
 }
 
@@ -56,7 +60,7 @@ fn latency_histogram(
 }
 
 /// A pool's in-use gauge (with `used_extra` labels) and its maximum (`max_extra`).
-fn pool(
+pub(crate) fn pool(
     job: &str,
     (from, to): (f64, f64),
     (used_name, max_name): (&str, &str),
@@ -72,7 +76,7 @@ fn pool(
     family("gauge", used_name, used_samples) + &family("gauge", max_name, max_samples)
 }
 
-fn with_extra(base: Vec<u8>, extra: &[String]) -> Vec<u8> {
+pub(crate) fn with_extra(base: Vec<u8>, extra: &[String]) -> Vec<u8> {
     let text = String::from_utf8(base).unwrap();
     let mut text = text.trim_end().strip_suffix("# EOF").unwrap().to_string();
     for e in extra {
