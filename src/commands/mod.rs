@@ -2,6 +2,7 @@
 
 pub mod attach;
 pub mod collect;
+pub mod gclog;
 pub mod heap;
 pub mod queries;
 pub mod rules;

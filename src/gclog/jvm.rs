@@ -1,0 +1,209 @@
+//! JVM unified logging (`-Xlog:gc`, `-Xlog:gc*`, JDK 9+), with any decorations:
+//! `[0.192s][info][gc] GC(3) Pause Full (System.gc()) 87M->5M(24M) 6.165ms`. The clock
+//! is the first time decoration found (uptime `0.192s`, else an ISO time, else
+//! `…ms`/`…ns`). Read: G1, Parallel and Serial pauses (`Pause Young …`, `Pause Full …`,
+//! `Pause Remark`, `Pause Cleanup`), G1's `Concurrent Mark Cycle`, ZGC's cycles
+//! (`Garbage Collection (…) 14M(1%)->8M(1%)`, JDK 21's `Major/Minor Collection`) and
+//! Shenandoah's pauses and `Concurrent cleanup` — the lines with a size change or a
+//! duration. `-Xlog:gc*`'s other lines (phases, regions, metaspace, start lines) are not
+//! collections and are skipped.
+
+use super::{Collection, Parsed, bytes_of, scaled};
+use regex::Regex;
+use std::sync::LazyLock;
+
+static LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?P<decorations>(?:\[[^\]]*\]\s*)*)GC\(\d+\)\s+(?P<name>(?:Pause |Concurrent Mark Cycle|Concurrent Undo Cycle|Garbage Collection|Major Collection|Minor Collection|Concurrent cleanup).*?)(?:\s+(?P<b>\d+(?:\.\d+)?)(?P<bu>[BKMGT])(?:\(\d+%\))?->(?P<a>\d+(?:\.\d+)?)(?P<au>[BKMGT])(?:\(\d+%\)|\(\d+(?:\.\d+)?[BKMGT]\))?)?(?:\s+(?P<d>\d+(?:\.\d+)?)(?P<du>ms|s|us|ns))?\s*$",
+    )
+    .expect("the pattern compiles")
+});
+
+static DECORATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\[([^\]]*)\]").expect("the pattern compiles"));
+
+/// G1's young pause types, kept in the kind: they say where a mixed phase ends.
+const G1_YOUNG_TYPES: [&str; 4] = [
+    "(Normal)",
+    "(Concurrent Start)",
+    "(Prepare Mixed)",
+    "(Mixed)",
+];
+
+/// One unified-logging collection line.
+pub fn parse(line: &str) -> Option<Parsed> {
+    let m = LINE.captures(line.trim_end())?;
+    let has_sizes = m.name("b").is_some();
+    let duration = m.name("d").and_then(|d| {
+        let exponent = match &m["du"] {
+            "ms" => -3,
+            "us" => -6,
+            "ns" => -9,
+            _ => 0,
+        };
+        scaled(d.as_str(), exponent)
+    });
+    if !has_sizes && duration.is_none() {
+        return None; // a start line (`-Xlog:gc*`'s gc,start), not the collection
+    }
+    let name = m["name"].trim();
+    let kind = kind_of(name);
+    let size = |value: &str, unit: &str| {
+        m.name(value)
+            .and_then(|v| v.as_str().parse::<f64>().ok())
+            .map(|v| bytes_of(v, &m[unit]))
+    };
+    Some(Parsed {
+        floor: has_sizes
+            && (kind.starts_with("Pause Full")
+                || kind == "Garbage Collection"
+                || kind == "Major Collection"
+                || kind == "Concurrent cleanup"),
+        at_seconds: clock(&m["decorations"]),
+        before_bytes: size("b", "bu"),
+        after_bytes: size("a", "au"),
+        // Only a pause stops the world; a concurrent cycle's duration is not a pause.
+        pause_seconds: duration.filter(|_| kind.starts_with("Pause ")),
+        kind,
+    })
+}
+
+/// The collection's kind: its name without the cause in parentheses, except G1's young
+/// pause type (`Pause Young (Mixed) (G1 Evacuation Pause)` → `Pause Young (Mixed)`).
+fn kind_of(name: &str) -> String {
+    let Some(open) = name.find(" (") else {
+        return name.to_string();
+    };
+    let (head, tail) = name.split_at(open);
+    match G1_YOUNG_TYPES
+        .iter()
+        .find(|t| tail.trim_start().starts_with(*t))
+    {
+        Some(t) => format!("{head} {t}"),
+        None => head.to_string(),
+    }
+}
+
+/// Seconds on the log's clock from its decorations: uptime (`0.123s`) first, then an
+/// ISO 8601 time, then milliseconds or nanoseconds (uptime or time since the epoch).
+fn clock(decorations: &str) -> Option<f64> {
+    let values: Vec<&str> = DECORATION
+        .captures_iter(decorations)
+        .filter_map(|c| c.get(1).map(|m| m.as_str().trim()))
+        .collect();
+    let number = |v: &str, suffix: &str| -> Option<f64> {
+        v.strip_suffix(suffix)
+            .filter(|n| n.chars().all(|c| c.is_ascii_digit() || c == '.'))
+            .and_then(|n| n.parse::<f64>().ok())
+    };
+    let uptime = values
+        .iter()
+        .find(|v| !v.ends_with("ms") && !v.ends_with("ns"))
+        .and_then(|v| number(v, "s"));
+    uptime
+        .or_else(|| {
+            values.iter().find_map(|v| {
+                chrono::DateTime::parse_from_str(v, "%Y-%m-%dT%H:%M:%S%.f%z")
+                    .ok()
+                    .map(|t| t.timestamp_millis() as f64 / 1e3)
+            })
+        })
+        .or_else(|| {
+            values
+                .iter()
+                .find_map(|v| v.strip_suffix("ms").and_then(|n| scaled(n, -3)))
+        })
+        .or_else(|| {
+            values
+                .iter()
+                .find_map(|v| v.strip_suffix("ns").and_then(|n| scaled(n, -9)))
+        })
+}
+
+/// G1's mixed phase ends with its last `Pause Young (Mixed)`: the heap it leaves is the
+/// floor after the concurrent cycle's old-region reclamation. Marked only when another
+/// young pause follows (a log ending mid-phase has not reached the floor yet).
+pub fn mark_mixed_phase_ends(collections: &mut [Collection]) {
+    let young: Vec<usize> = (0..collections.len())
+        .filter(|&i| collections[i].parsed.kind.starts_with("Pause Young"))
+        .collect();
+    for pair in young.windows(2) {
+        let (this, next) = (pair[0], pair[1]);
+        let mixed = |i: usize| collections[i].parsed.kind == "Pause Young (Mixed)";
+        if mixed(this) && !mixed(next) && collections[this].parsed.after_bytes.is_some() {
+            collections[this].parsed.floor = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_g1_parallel_zgc_shenandoah_lines() {
+        let full = parse("[0.192s][info][gc] GC(3) Pause Full (System.gc()) 87M->5M(24M) 6.165ms")
+            .unwrap();
+        assert_eq!(full.kind, "Pause Full");
+        assert!(full.floor);
+        assert_eq!(full.at_seconds, Some(0.192));
+        assert_eq!(full.before_bytes, Some(87 << 20));
+        assert_eq!(full.after_bytes, Some(5 << 20));
+        assert!((full.pause_seconds.unwrap() - 0.006165).abs() < 1e-12);
+        let young = parse("[0.051s][info][gc          ] GC(0) Pause Young (Normal) (G1 Evacuation Pause) 12M->1M(256M) 1.315ms").unwrap();
+        assert_eq!(young.kind, "Pause Young (Normal)");
+        assert!(!young.floor);
+        assert!(
+            parse("[0.050s][info][gc,start    ] GC(0) Pause Young (Normal) (G1 Evacuation Pause)")
+                .is_none()
+        );
+        assert!(parse("[0.051s][info][gc,heap     ] GC(0) Eden regions: 12->0(22)").is_none());
+        assert!(parse("[0.051s][info][gc,metaspace] GC(0) Metaspace: 74K(320K)->74K(320K) NonClass: 70K(192K)->70K(192K)").is_none());
+        let parallel = parse("[2026-12-06T17:00:00.250+0000][info][gc] GC(1) Pause Young (Allocation Failure) 63M->10M(245M) 5.123ms").unwrap();
+        assert_eq!(parallel.kind, "Pause Young");
+        assert_eq!(parallel.at_seconds, Some(1_796_576_400.25));
+        let zgc =
+            parse("[1.002s][info][gc] GC(0) Garbage Collection (Warmup) 14M(1%)->8M(1%)").unwrap();
+        assert_eq!(zgc.kind, "Garbage Collection");
+        assert!(zgc.floor);
+        assert_eq!(zgc.pause_seconds, None);
+        let cycle = parse("[0.9s][info][gc] GC(4) Concurrent Mark Cycle 12.345ms").unwrap();
+        assert_eq!(cycle.pause_seconds, None);
+        assert!(!cycle.floor);
+        let cleanup =
+            parse("[3.1s][info][gc] GC(2) Concurrent cleanup 84M->12M(128M) 0.030ms").unwrap();
+        assert!(cleanup.floor);
+        let mixed = parse(
+            "[5.0s][info][gc] GC(9) Pause Young (Mixed) (G1 Evacuation Pause) 40M->20M(64M) 2.0ms",
+        )
+        .unwrap();
+        assert_eq!(mixed.kind, "Pause Young (Mixed)");
+        assert!(parse("gc 1 @0.004s 3%: 0.022+0.76+0.003 ms clock, 0.045+0.11/0.29/0.43+0.007 ms cpu, 4->4->0 MB, 5 MB goal, 2 P").is_none());
+    }
+
+    #[test]
+    fn the_last_mixed_pause_of_a_phase_is_a_floor() {
+        let line = |kind: &str| Collection {
+            parsed: Parsed {
+                kind: kind.into(),
+                floor: false,
+                at_seconds: Some(0.0),
+                before_bytes: Some(2),
+                after_bytes: Some(1),
+                pause_seconds: None,
+            },
+            line: 1,
+            text: None,
+        };
+        let mut c = vec![
+            line("Pause Young (Mixed)"),
+            line("Pause Young (Mixed)"),
+            line("Pause Remark"),
+            line("Pause Young (Normal)"),
+            line("Pause Young (Mixed)"),
+        ];
+        mark_mixed_phase_ends(&mut c);
+        let floors: Vec<bool> = c.iter().map(|c| c.parsed.floor).collect();
+        assert_eq!(floors, [false, true, false, false, false]);
+    }
+}
