@@ -12,6 +12,7 @@ mod detection;
 mod draft_props;
 mod e2e;
 mod errors;
+mod gclog;
 mod faults;
 mod heap;
 mod help;
