@@ -57,8 +57,7 @@ pub fn parse(line: &str) -> Option<Parsed> {
         floor: has_sizes
             && (kind.starts_with("Pause Full")
                 || kind == "Garbage Collection"
-                || kind == "Major Collection"
-                || kind == "Concurrent cleanup"),
+                || kind == "Major Collection"),
         at_seconds: clock(&m["decorations"]),
         before_bytes: size("b", "bu"),
         after_bytes: size("a", "au"),
@@ -120,6 +119,35 @@ fn clock(decorations: &str) -> Option<f64> {
         })
 }
 
+/// The collections that end a concurrent cycle, decided from the sequence: G1's last
+/// mixed pause of a phase ([`mark_mixed_phase_ends`]) and Shenandoah's last cleanup of a
+/// cycle ([`mark_shenandoah_cycle_ends`]).
+pub fn mark_cycle_ends(collections: &mut [Collection]) {
+    mark_mixed_phase_ends(collections);
+    mark_shenandoah_cycle_ends(collections);
+}
+
+/// Shenandoah cleans up twice in a cycle: after the final mark (regions found all
+/// garbage) and after updating references (the evacuated regions); the last cleanup
+/// before the next cycle's `Pause Init Mark` (or the log's end) leaves the cycle's floor.
+pub fn mark_shenandoah_cycle_ends(collections: &mut [Collection]) {
+    let marks: Vec<usize> = (0..collections.len())
+        .filter(|&i| {
+            let kind = &collections[i].parsed.kind;
+            kind == "Concurrent cleanup" || kind == "Pause Init Mark"
+        })
+        .collect();
+    for (k, &i) in marks.iter().enumerate() {
+        let cleanup = collections[i].parsed.kind == "Concurrent cleanup";
+        let next_is_cleanup = marks
+            .get(k + 1)
+            .is_some_and(|&j| collections[j].parsed.kind == "Concurrent cleanup");
+        if cleanup && !next_is_cleanup && collections[i].parsed.after_bytes.is_some() {
+            collections[i].parsed.floor = true;
+        }
+    }
+}
+
 /// G1's mixed phase ends with its last `Pause Young (Mixed)`: the heap it leaves is the
 /// floor after the concurrent cycle's old-region reclamation. Marked only when another
 /// young pause follows (a log ending mid-phase has not reached the floor yet).
@@ -172,7 +200,7 @@ mod tests {
         assert!(!cycle.floor);
         let cleanup =
             parse("[3.1s][info][gc] GC(2) Concurrent cleanup 84M->12M(128M) 0.030ms").unwrap();
-        assert!(cleanup.floor);
+        assert_eq!(cleanup.after_bytes, Some(12 << 20));
         let mixed = parse(
             "[5.0s][info][gc] GC(9) Pause Young (Mixed) (G1 Evacuation Pause) 40M->20M(64M) 2.0ms",
         )
@@ -182,7 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn the_last_mixed_pause_of_a_phase_is_a_floor() {
+    fn the_last_mixed_pause_and_the_last_cleanup_of_a_cycle_are_floors() {
         let line = |kind: &str| Collection {
             parsed: Parsed {
                 kind: kind.into(),
@@ -202,8 +230,19 @@ mod tests {
             line("Pause Young (Normal)"),
             line("Pause Young (Mixed)"),
         ];
-        mark_mixed_phase_ends(&mut c);
+        mark_cycle_ends(&mut c);
         let floors: Vec<bool> = c.iter().map(|c| c.parsed.floor).collect();
         assert_eq!(floors, [false, true, false, false, false]);
+        let mut s = vec![
+            line("Pause Init Mark"),
+            line("Concurrent cleanup"),
+            line("Pause Init Update Refs"),
+            line("Concurrent cleanup"),
+            line("Pause Init Mark"),
+            line("Concurrent cleanup"),
+        ];
+        mark_cycle_ends(&mut s);
+        let floors: Vec<bool> = s.iter().map(|c| c.parsed.floor).collect();
+        assert_eq!(floors, [false, false, false, true, false, true]);
     }
 }

@@ -263,7 +263,7 @@ fn read_file(path: &Path) -> Result<(Runtime, LogFile), GcLogError> {
         });
     };
     if runtime == Runtime::Jvm {
-        jvm::mark_mixed_phase_ends(&mut collections);
+        jvm::mark_cycle_ends(&mut collections);
     }
     for c in &mut collections {
         if !c.parsed.floor {

@@ -90,11 +90,12 @@ fn view(report: &GcLogReport) -> Value {
 /// The Tools Used list with the box the logs tick: "Node.js `--trace-gc` logs", or the
 /// "Other:" line (added after what another tool wrote there).
 pub fn tick_tools(tools: &str, report: &GcLogReport) -> String {
-    let read = format!(
-        "read by `leakcollect gclog`: {} file(s)",
-        report.files.len()
-    );
-    let other = match report.tool {
+    tick(tools, report.tool, report.files.len())
+}
+
+fn tick(tools: &str, tool: ToolBox, files: usize) -> String {
+    let read = format!("read by `leakcollect gclog`: {files} file(s)");
+    let other = match tool {
         ToolBox::NodeTraceGc => {
             let line = "- [ ] Node.js `--trace-gc` logs";
             return tools.replacen(
@@ -119,4 +120,26 @@ pub fn tick_tools(tools: &str, report: &GcLogReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOOLS: &str = "**Tools Used**:\n- [ ] Chrome DevTools heap snapshots\n- [ ] Node.js `--trace-gc` logs\n- [x] Prometheus metrics\n- [ ] Other: ___\n";
+
+    #[test]
+    fn each_runtime_ticks_its_box() {
+        let node = tick(TOOLS, ToolBox::NodeTraceGc, 2);
+        assert!(node.contains("- [x] Node.js `--trace-gc` logs (read by `leakcollect gclog`: 2 file(s))\n"));
+        assert!(node.contains("- [ ] Other: ___\n"));
+        let jvm = tick(TOOLS, ToolBox::OtherJvmGcLog, 1);
+        assert!(jvm.contains("- [ ] Node.js `--trace-gc` logs\n"));
+        assert!(jvm.contains("- [x] Other: JVM GC log (read by `leakcollect gclog`: 1 file(s))\n"));
+        // After what another tool wrote on the Other line, once.
+        let pprof = TOOLS.replace("- [ ] Other: ___", "- [x] Other: pprof heap profiles");
+        let go = tick(&pprof, ToolBox::OtherGoGctrace, 1);
+        assert!(go.contains("- [x] Other: pprof heap profiles; Go gctrace (read by `leakcollect gclog`: 1 file(s))\n"), "{go}");
+        assert_eq!(tick(&go, ToolBox::OtherGoGctrace, 1), go);
+    }
 }

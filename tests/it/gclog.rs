@@ -80,7 +80,7 @@ fn node_logs() -> &'static NodeLogs {
 }
 
 /// The Java program compiled once; `java -Xlog:SPEC:file=… GcLoad MODE`.
-fn java_log(name: &str, spec: &str, mode: &str) -> PathBuf {
+fn java_log(name: &str, collector: &str, spec: &str, mode: &str) -> PathBuf {
     static CLASSES: OnceLock<PathBuf> = OnceLock::new();
     let classes = CLASSES.get_or_init(|| {
         let dir = work().join("classes");
@@ -98,7 +98,7 @@ fn java_log(name: &str, spec: &str, mode: &str) -> PathBuf {
         .arg("-cp")
         .arg(classes)
         .arg("-Xmx256m")
-        .arg("-XX:+UseG1GC")
+        .arg(format!("-XX:+Use{collector}"))
         .arg(format!("-Xlog:{spec}:file={}", path.display()))
         .args(["GcLoad", mode])
         .output()
@@ -241,7 +241,7 @@ fn jvm_xlog_gc_and_gc_star_from_a_real_jdk() {
         ("gc", "steady", "flat"),
     ] {
         let name = format!("jvm-{}-{mode}.log", spec.replace('*', "star"));
-        let path = java_log(&name, spec, mode);
+        let path = java_log(&name, "G1GC", spec, mode);
         let doc = json(&[&path]);
         assert_eq!(doc["runtime"], "jvm");
         assert_eq!(doc["tool"], "other-jvm-gc-log");
@@ -265,6 +265,45 @@ fn jvm_xlog_gc_and_gc_star_from_a_real_jdk() {
         assert_eq!(young, with_sizes(") Pause Young"), "{spec} {mode}");
         assert_eq!(verdict(&doc), expected, "{spec} {mode}: {:#}", doc["trend"]);
         quotes_are_verbatim(&doc, &[&path]);
+    }
+}
+
+#[test]
+fn jvm_parallel_serial_zgc_and_shenandoah_logs() {
+    for collector in ["ParallelGC", "SerialGC", "ZGC", "ShenandoahGC"] {
+        let path = java_log(&format!("jvm-{collector}.log"), collector, "gc", "leak");
+        let doc = json(&[&path]);
+        assert_eq!(doc["runtime"], "jvm", "{collector}");
+        let lines = lines_of(&path);
+        let counted = |what: &str| lines.iter().filter(|l| l.contains(what)).count();
+        let floors = doc["floor"].as_array().unwrap().len();
+        match collector {
+            "ZGC" => {
+                // Every ZGC cycle is whole-heap; its "after" includes what was allocated
+                // while it ran, so only the count is checked (docs/gclog.md).
+                let cycles = counted(") Garbage Collection (");
+                assert_eq!(count_of(&doc, "Garbage Collection") as usize, cycles);
+                assert_eq!(floors, cycles);
+            }
+            "ShenandoahGC" => {
+                // One floor per cycle: its last cleanup.
+                assert_eq!(floors, counted(") Pause Init Mark"), "{collector}");
+                assert_eq!(
+                    count_of(&doc, "Concurrent cleanup") as usize,
+                    counted(") Concurrent cleanup ")
+                );
+                assert_eq!(verdict(&doc), "rising", "{collector}: {:#}", doc["trend"]);
+            }
+            _ => {
+                assert_eq!(count_of(&doc, "Pause Full"), 10, "{collector}");
+                assert_eq!(floors, 10);
+                assert_eq!(
+                    count_of(&doc, "Pause Young") as usize,
+                    counted(") Pause Young (")
+                );
+                assert_eq!(verdict(&doc), "rising", "{collector}: {:#}", doc["trend"]);
+            }
+        }
     }
 }
 
