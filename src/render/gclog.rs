@@ -131,7 +131,9 @@ mod tests {
     #[test]
     fn each_runtime_ticks_its_box() {
         let node = tick(TOOLS, ToolBox::NodeTraceGc, 2);
-        assert!(node.contains("- [x] Node.js `--trace-gc` logs (read by `leakcollect gclog`: 2 file(s))\n"));
+        assert!(node.contains(
+            "- [x] Node.js `--trace-gc` logs (read by `leakcollect gclog`: 2 file(s))\n"
+        ));
         assert!(node.contains("- [ ] Other: ___\n"));
         let jvm = tick(TOOLS, ToolBox::OtherJvmGcLog, 1);
         assert!(jvm.contains("- [ ] Node.js `--trace-gc` logs\n"));

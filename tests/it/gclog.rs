@@ -25,7 +25,9 @@ fn tool(name: &str, var: &str, package: &str) -> PathBuf {
             return dir.join(name);
         }
     }
-    panic!("`{name}` not found on PATH (or ${var}): install Debian's {package} (scripts/test.sh does it)");
+    panic!(
+        "`{name}` not found on PATH (or ${var}): install Debian's {package} (scripts/test.sh does it)"
+    );
 }
 
 /// Where the logs are written: one folder per test run, kept for a look after a failure.
@@ -117,7 +119,10 @@ fn go_log(name: &str, mode: &str) -> PathBuf {
             .arg(&bin)
             .arg("main.go")
             .current_dir(repo("tests/gclog/go/leaky"))
-            .env("GOCACHE", Path::new(env!("CARGO_TARGET_TMPDIR")).join("gocache"))
+            .env(
+                "GOCACHE",
+                Path::new(env!("CARGO_TARGET_TMPDIR")).join("gocache"),
+            )
             .env("HOME", work())
             .env("GOTOOLCHAIN", "local")
             .env("GOFLAGS", "")
@@ -228,7 +233,10 @@ fn node_trace_gc_verbose_noise_is_skipped() {
         .iter()
         .filter(|l| l.contains(" ms: Scavenge ") || l.contains(" ms: Mark-Compact "))
         .count();
-    assert!(lines.len() > 5 * collections, "the verbose log has its tables");
+    assert!(
+        lines.len() > 5 * collections,
+        "the verbose log has its tables"
+    );
     assert_eq!(doc["collections"].as_u64().unwrap() as usize, collections);
     assert_eq!(verdict(&doc), "rising");
 }
@@ -254,7 +262,11 @@ fn jvm_xlog_gc_and_gc_star_from_a_real_jdk() {
                 .count() as u64
         };
         assert_eq!(count_of(&doc, "Pause Full"), with_sizes(") Pause Full"));
-        assert_eq!(count_of(&doc, "Pause Full"), 10, "System.gc() every third round");
+        assert_eq!(
+            count_of(&doc, "Pause Full"),
+            10,
+            "System.gc() every third round"
+        );
         let young: u64 = doc["kinds"]
             .as_array()
             .unwrap()
@@ -378,7 +390,10 @@ fn bad_logs_are_refused_with_one_line() {
     let young = dir.join("young-only.log");
     std::fs::write(&young, &out.stdout).unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Scavenge") && !text.contains("Mark-"), "{text}");
+    assert!(
+        text.contains("Scavenge") && !text.contains("Mark-"),
+        "{text}"
+    );
     let go = go_log("go-mixed.log", "steady");
     let missing = dir.join("missing.log");
     let cases: [(Vec<&Path>, i32, &str); 5] = [
@@ -400,7 +415,10 @@ fn bad_logs_are_refused_with_one_line() {
     let out = gclog(&[&unknown], &[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("2026-12-06 10:00:00 INFO"), "{stderr}");
-    assert!(stderr.contains("-Xlog:gc") && stderr.contains("gctrace"), "{stderr}");
+    assert!(
+        stderr.contains("-Xlog:gc") && stderr.contains("gctrace"),
+        "{stderr}"
+    );
     // No output file is left behind.
     let target = dir.join("out.md");
     let out = gclog(&[&empty], &["-o", target.to_str().unwrap()]);
@@ -437,7 +455,16 @@ fn attach_fills_the_gc_logs_appendix_and_ticks_the_box() {
     for d in [&plain, &draft] {
         let path = d.to_str().unwrap();
         crate::common::lc()
-            .args(["init", path, "--service", "api", "--from", &from, "--to", &to])
+            .args([
+                "init",
+                path,
+                "--service",
+                "api",
+                "--from",
+                &from,
+                "--to",
+                &to,
+            ])
             .expect_code(0);
         crate::common::lc()
             .args(["attach", path, "-q"])
@@ -503,7 +530,9 @@ fn attach_fills_the_gc_logs_appendix_and_ticks_the_box() {
     let template_fence = "```\n[Relevant GC log excerpts showing the leak]\n```\n";
     assert_eq!(
         outside(&text).concat(),
-        outside(&plain_text).concat().replacen(template_fence, "", 1)
+        outside(&plain_text)
+            .concat()
+            .replacen(template_fence, "", 1)
     );
     // The recorded log is read again: nothing moves.
     let again = attach(&["--check"]);
