@@ -8,7 +8,7 @@
 use super::growth::theil_sen_interval;
 use crate::gclog::model::{
     FloorBasis, FloorPoint, GcLogReport, KindSummary, LogFile, Quote, QuoteRole, SCHEMA_ID,
-    ToolBox, Trend, Verdict,
+    ToolBox, Trend, Verdict, VerdictRule,
 };
 use crate::gclog::{GcLog, Runtime, file_name};
 
@@ -36,13 +36,12 @@ struct Point {
 pub fn gc_log_report(log: &GcLog) -> GcLogReport {
     let (points, files, lifetimes, span_seconds) = timeline(log);
     let trend = trend(&points, lifetimes);
-    let fitted_points = fitted_point_count(&points, lifetimes);
-    let verdict = verdict(&trend, fitted_points);
+    let verdict = verdict(&trend);
     let mut warnings = Vec::new();
-    if fitted_points < points.len() {
+    if trend.fitted_points < points.len() {
         warnings.push(format!(
             "{} floor collection(s) in process lifetimes with fewer than {MIN_LIFETIME_FLOORS} are left out of the trend",
-            points.len() - fitted_points
+            points.len() - trend.fitted_points
         ));
     }
     GcLogReport {
@@ -70,6 +69,11 @@ pub fn gc_log_report(log: &GcLog) -> GcLogReport {
             .collect(),
         trend,
         verdict,
+        verdict_rule: VerdictRule {
+            min_floor_points: MIN_FLOOR_POINTS,
+            min_rise_share: MIN_RISE_SHARE,
+            min_rise_bytes: MIN_RISE_BYTES,
+        },
         tool: match log.runtime {
             Runtime::Node => ToolBox::NodeTraceGc,
             Runtime::Jvm => ToolBox::OtherJvmGcLog,
@@ -82,7 +86,7 @@ pub fn gc_log_report(log: &GcLog) -> GcLogReport {
 /// The leak verdict: too few floor collections to say; rising when the slope's 95 %
 /// interval is above zero and the floor rose over the log by at least
 /// [`MIN_RISE_SHARE`] of its first value and [`MIN_RISE_BYTES`]; else flat.
-pub fn verdict(trend: &Trend, fitted_points: usize) -> Verdict {
+pub fn verdict(trend: &Trend) -> Verdict {
     let (Some([low, _]), Some(rise), Some(first)) = (
         trend.interval_bytes_per_hour,
         trend.rise_bytes,
@@ -90,7 +94,7 @@ pub fn verdict(trend: &Trend, fitted_points: usize) -> Verdict {
     ) else {
         return Verdict::TooFewCollections;
     };
-    if fitted_points < MIN_FLOOR_POINTS {
+    if trend.fitted_points < MIN_FLOOR_POINTS {
         return Verdict::TooFewCollections;
     }
     if low > 0.0 && rise >= MIN_RISE_BYTES.max(MIN_RISE_SHARE * first as f64) {
@@ -163,13 +167,10 @@ fn fittable(points: &[Point], lifetimes: usize) -> Vec<Vec<(f64, f64)>> {
         .collect()
 }
 
-fn fitted_point_count(points: &[Point], lifetimes: usize) -> usize {
-    fittable(points, lifetimes).iter().map(Vec::len).sum()
-}
-
 /// Theil–Sen per lifetime with Sen's interval, weighted by the lifetime's length.
 fn trend(points: &[Point], lifetimes: usize) -> Trend {
     let (mut slope, mut low, mut high, mut seconds) = (0.0, 0.0, 0.0, 0.0);
+    let mut fitted_points = 0;
     for lifetime in fittable(points, lifetimes) {
         let length = lifetime[lifetime.len() - 1].0 - lifetime[0].0;
         if let Some((s, l, h)) = theil_sen_interval(&lifetime) {
@@ -177,6 +178,7 @@ fn trend(points: &[Point], lifetimes: usize) -> Trend {
             low += l * length;
             high += h * length;
             seconds += length;
+            fitted_points += lifetime.len();
         }
     }
     let fitted = seconds > 0.0;
@@ -185,6 +187,7 @@ fn trend(points: &[Point], lifetimes: usize) -> Trend {
         bytes_per_hour: fitted.then(|| per_hour(slope)),
         interval_bytes_per_hour: fitted.then(|| [per_hour(low), per_hour(high)]),
         fitted_seconds: seconds,
+        fitted_points,
         rise_bytes: fitted.then_some(slope),
         first_bytes: points.first().map(|p| p.bytes),
         last_bytes: points.last().map(|p| p.bytes),
@@ -281,6 +284,7 @@ mod tests {
                                 before_bytes: Some(*b),
                                 after_bytes: Some(*b),
                                 pause_seconds: Some(0.001 * k as f64),
+                                gc_id: None,
                             },
                             line: k + 1,
                             text: Some(format!("line {k}")),

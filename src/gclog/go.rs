@@ -28,6 +28,7 @@ pub fn parse(line: &str) -> Option<Parsed> {
         before_bytes: number("a").map(|v| bytes_of(v, "MB")),
         after_bytes: number("c").map(|v| bytes_of(v, "MB")),
         pause_seconds: Some((number("stw1")? + number("stw2")?) / 1e3),
+        gc_id: None,
     })
 }
 

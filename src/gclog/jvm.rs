@@ -14,9 +14,16 @@ use std::sync::LazyLock;
 
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?P<decorations>(?:\[[^\]]*\]\s*)*)GC\(\d+\)\s+(?P<name>(?:Pause |Concurrent Mark Cycle|Concurrent Undo Cycle|Garbage Collection|Major Collection|Minor Collection|Concurrent cleanup).*?)(?:\s+(?P<b>\d+(?:\.\d+)?)(?P<bu>[BKMGT])(?:\(\d+%\))?->(?P<a>\d+(?:\.\d+)?)(?P<au>[BKMGT])(?:\(\d+%\)|\(\d+(?:\.\d+)?[BKMGT]\))?)?(?:\s+(?P<d>\d+(?:\.\d+)?)(?P<du>ms|s|us|ns))?\s*$",
+        r"^(?P<decorations>(?:\[[^\]]*\]\s*)*)GC\((?P<id>\d+)\)\s+(?P<name>(?:Pause |Concurrent Mark Cycle|Concurrent Undo Cycle|Garbage Collection|Major Collection|Minor Collection|Concurrent cleanup).*?)(?:\s+(?P<b>\d+(?:\.\d+)?)(?P<bu>[BKMGT])(?:\(\d+%\))?->(?P<a>\d+(?:\.\d+)?)(?P<au>[BKMGT])(?:\(\d+%\)|\(\d+(?:\.\d+)?[BKMGT]\))?)?(?:\s+(?P<d>\d+(?:\.\d+)?)(?P<du>ms|s|us|ns))?\s*$",
     )
     .expect("the pattern compiles")
+});
+
+/// ZGC's heap table under `-Xlog:gc*` (tag gc,heap): `GC(3)  Live:  -  9M (4%)  …`, the
+/// bytes marked live at Mark End (the second column).
+static LIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"GC\((?P<id>\d+)\)\s+Live:\s+-\s+(?P<v>\d+(?:\.\d+)?)(?P<u>[BKMGT])\b")
+        .expect("the pattern compiles")
 });
 
 static DECORATION: LazyLock<Regex> =
@@ -63,8 +70,27 @@ pub fn parse(line: &str) -> Option<Parsed> {
         after_bytes: size("a", "au"),
         // Only a pause stops the world; a concurrent cycle's duration is not a pause.
         pause_seconds: duration.filter(|_| kind.starts_with("Pause ")),
+        gc_id: m["id"].parse().ok(),
         kind,
     })
+}
+
+/// A ZGC cycle's live bytes at Mark End, from `-Xlog:gc*`'s heap table: (GC id, bytes).
+pub fn live(line: &str) -> Option<(u64, u64)> {
+    let m = LIVE.captures(line)?;
+    let value = m["v"].parse::<f64>().ok()?;
+    Some((m["id"].parse().ok()?, bytes_of(value, &m["u"])))
+}
+
+/// A ZGC cycle's floor is the live heap its mark found when the log has it (`-Xlog:gc*`):
+/// the "after" figure of its summary line also holds what was allocated while it ran.
+pub fn use_live(parsed: &mut Parsed, live: &std::collections::HashMap<u64, u64>) {
+    let zgc = parsed.kind == "Garbage Collection" || parsed.kind == "Major Collection";
+    if let (true, Some(id)) = (zgc, parsed.gc_id)
+        && let Some(bytes) = live.get(&id)
+    {
+        parsed.after_bytes = Some(*bytes);
+    }
 }
 
 /// The collection's kind: its name without the cause in parentheses, except G1's young
@@ -201,6 +227,13 @@ mod tests {
         let cleanup =
             parse("[3.1s][info][gc] GC(2) Concurrent cleanup 84M->12M(128M) 0.030ms").unwrap();
         assert_eq!(cleanup.after_bytes, Some(12 << 20));
+        assert_eq!(zgc.gc_id, Some(0));
+        assert_eq!(
+            live(
+                "[0.465s][info][gc,heap     ] GC(3)      Live:         -                 9M (4%)            9M (4%)            9M (4%)             -                  -          "
+            ),
+            Some((3, 9 << 20))
+        );
         let mixed = parse(
             "[5.0s][info][gc] GC(9) Pause Young (Mixed) (G1 Evacuation Pause) 40M->20M(64M) 2.0ms",
         )
@@ -219,6 +252,7 @@ mod tests {
                 before_bytes: Some(2),
                 after_bytes: Some(1),
                 pause_seconds: None,
+                gc_id: None,
             },
             line: 1,
             text: None,

@@ -78,6 +78,8 @@ pub struct Parsed {
     /// The heap left: Node/JVM the "after" figure, Go the live heap marked.
     pub after_bytes: Option<u64>,
     pub pause_seconds: Option<f64>,
+    /// The JVM's collection id (`GC(12)`), which ties a cycle's lines together.
+    pub gc_id: Option<u64>,
 }
 
 /// One collection read from a file.
@@ -222,8 +224,16 @@ fn read_file(path: &Path) -> Result<(Runtime, LogFile), GcLogError> {
     let mut collections = Vec::new();
     let mut start: Option<String> = None;
     let mut count = 0;
+    // ZGC's live bytes per cycle (`-Xlog:gc*`), printed before the cycle's summary line.
+    let mut live = std::collections::HashMap::new();
     while let Some(line) = lines.next_line()? {
         count += 1;
+        if runtime == Some(Runtime::Jvm)
+            && let Some((id, bytes)) = jvm::live(&line)
+        {
+            live.insert(id, bytes);
+            continue;
+        }
         if start.is_none() && !line.trim().is_empty() {
             start = Some(line.clone());
         }
@@ -233,10 +243,13 @@ fn read_file(path: &Path) -> Result<(Runtime, LogFile), GcLogError> {
                 .iter()
                 .find_map(|r| r.parse(&line).map(|p| (*r, p))),
         };
-        let Some((this, parsed)) = found else {
+        let Some((this, mut parsed)) = found else {
             continue;
         };
         runtime = Some(this);
+        if this == Runtime::Jvm {
+            jvm::use_live(&mut parsed, &live);
+        }
         if parsed.at_seconds.is_none() {
             return Err(GcLogError::NoClock {
                 path: path.to_path_buf(),

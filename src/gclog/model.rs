@@ -31,6 +31,8 @@ pub struct GcLogReport {
     /// The floor's trend; null slope with fewer than two points a lifetime.
     pub trend: Trend,
     pub verdict: Verdict,
+    /// The thresholds `verdict` applied.
+    pub verdict_rule: VerdictRule,
     /// The first, middle and last floor collections, quoted verbatim.
     pub evidence: Vec<Quote>,
     /// The Tools Used box of the team template these logs tick.
@@ -102,6 +104,8 @@ pub struct Trend {
     pub interval_bytes_per_hour: Option<[f64; 2]>,
     /// Seconds the fitted lifetimes cover (the span the rate is taken over).
     pub fitted_seconds: f64,
+    /// Floor collections in the fitted lifetimes (3 or more floor collections each).
+    pub fitted_points: usize,
     /// The slope times `fitted_seconds`: how much the floor rose over the log.
     pub rise_bytes: Option<f64>,
     pub first_bytes: Option<u64>,
@@ -122,6 +126,17 @@ pub enum Verdict {
     Flat,
     /// Fewer floor collections than `analysis::gclog::MIN_FLOOR_POINTS`.
     TooFewCollections,
+}
+
+/// The thresholds of the verdict, so every sentence states the rule that was applied.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct VerdictRule {
+    /// Fewer floor collections (in lifetimes that can be fitted) are too few.
+    pub min_floor_points: usize,
+    /// A rising floor rises by at least this share of its first value …
+    pub min_rise_share: f64,
+    /// … and at least this many bytes.
+    pub min_rise_bytes: f64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]

@@ -34,6 +34,7 @@ pub fn parse(line: &str) -> Option<Parsed> {
         before_bytes: number("b").map(|v| bytes_of(v, "MB")),
         after_bytes: number("a").map(|v| bytes_of(v, "MB")),
         pause_seconds,
+        gc_id: None,
     })
 }
 

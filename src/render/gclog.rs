@@ -70,9 +70,10 @@ fn view(report: &GcLogReport) -> Value {
         "interval_low": interval.map(|i| i[0]),
         "interval_high": interval.map(|i| i[1]),
         "floor_points": report.floor.len(),
+        "fitted_points": report.trend.fitted_points,
         "floor_basis": match report.floor_basis {
             FloorBasis::NodeMarkCompact => "each Mark-Compact, which collects the old space too",
-            FloorBasis::JvmFullAndCycleEnd => "each Pause Full and at the end of each whole-heap concurrent cycle: G1's last mixed pause of a mixed phase, a ZGC cycle, Shenandoah's cleanup",
+            FloorBasis::JvmFullAndCycleEnd => "each Pause Full and at the end of each whole-heap concurrent cycle: G1's last mixed pause of a mixed phase, a ZGC cycle (the live bytes its mark found, where -Xlog:gc* prints them), Shenandoah's last cleanup of a cycle",
             FloorBasis::GoLiveHeap => "each collection: the live heap it marked, C in A->B->C MB",
         },
         "rising": report.verdict == Verdict::Rising,

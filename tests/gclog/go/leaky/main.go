@@ -13,6 +13,10 @@ import (
 
 var kept [][]byte
 
+// last keeps the newest garbage reachable for a moment, so it is allocated on the heap
+// (a slice that never escapes would live on the stack and never reach the collector).
+var last []byte
+
 func main() {
 	leak := len(os.Args) > 1 && os.Args[1] == "leak"
 	rounds := 40
@@ -25,6 +29,7 @@ func main() {
 			garbage := make([]byte, 32*1024)
 			garbage[i] = byte(round)
 			sink += int(garbage[0])
+			last = garbage
 		}
 		if leak {
 			kept = append(kept, make([]byte, 1<<20))
