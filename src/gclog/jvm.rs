@@ -123,8 +123,8 @@ fn clock(decorations: &str) -> Option<f64> {
     };
     let uptime = values
         .iter()
-        .find(|v| !v.ends_with("ms") && !v.ends_with("ns"))
-        .and_then(|v| number(v, "s"));
+        .filter(|v| !v.ends_with("ms") && !v.ends_with("ns"))
+        .find_map(|v| number(v, "s"));
     uptime
         .or_else(|| {
             values.iter().find_map(|v| {
@@ -228,6 +228,12 @@ mod tests {
             parse("[3.1s][info][gc] GC(2) Concurrent cleanup 84M->12M(128M) 0.030ms").unwrap();
         assert_eq!(cleanup.after_bytes, Some(12 << 20));
         assert_eq!(zgc.gc_id, Some(0));
+        // Any order and mix of decorations: the uptime wins, then the time.
+        let decorated = parse(
+            "[info][2.5s][12ms][gc] GC(1) Pause Full (G1 Compaction Pause) 9M->3M(16M) 4.0ms",
+        )
+        .unwrap();
+        assert_eq!(decorated.at_seconds, Some(2.5));
         assert_eq!(
             live(
                 "[0.465s][info][gc,heap     ] GC(3)      Live:         -                 9M (4%)            9M (4%)            9M (4%)             -                  -          "

@@ -83,6 +83,13 @@ fn node_logs() -> &'static NodeLogs {
 
 /// The Java program compiled once; `java -Xlog:SPEC:file=… GcLoad MODE`.
 fn java_log(name: &str, collector: &str, spec: &str, mode: &str) -> PathBuf {
+    let path = work().join(name);
+    java_log_to(&path, collector, spec, "", mode);
+    path
+}
+
+/// `java -Xlog:SPEC:file=PATH{options} GcLoad MODE` (`options`: `:decorators:rotation`).
+fn java_log_to(path: &Path, collector: &str, spec: &str, options: &str, mode: &str) {
     static CLASSES: OnceLock<PathBuf> = OnceLock::new();
     let classes = CLASSES.get_or_init(|| {
         let dir = work().join("classes");
@@ -95,18 +102,16 @@ fn java_log(name: &str, collector: &str, spec: &str, mode: &str) -> PathBuf {
         ok(&out, "javac");
         dir
     });
-    let path = work().join(name);
     let out = Command::new(tool("java", "JAVA_BIN", "openjdk-17-jdk-headless"))
         .arg("-cp")
         .arg(classes)
         .arg("-Xmx256m")
         .arg(format!("-XX:+Use{collector}"))
-        .arg(format!("-Xlog:{spec}:file={}", path.display()))
+        .arg(format!("-Xlog:{spec}:file={}{options}", path.display()))
         .args(["GcLoad", mode])
         .output()
         .expect("java runs");
     ok(&out, "java -Xlog");
-    path
 }
 
 /// The Go program built once (no gctrace while building), run with gctrace=1.
@@ -278,6 +283,56 @@ fn jvm_xlog_gc_and_gc_star_from_a_real_jdk() {
         assert_eq!(verdict(&doc), expected, "{spec} {mode}: {:#}", doc["trend"]);
         quotes_are_verbatim(&doc, &[&path]);
     }
+}
+
+#[test]
+fn jvm_rotated_logs_with_other_decorations_continue_one_process() {
+    // -Xlog's own rotation: gc.log.0 … gc.log.N, then gc.log (the newest), each line
+    // decorated with wall-clock time, uptime in ms, pid, level and tags.
+    let dir = work().join("rotated");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("gc.log");
+    java_log_to(
+        &log,
+        "G1GC",
+        "gc",
+        ":time,uptimemillis,pid,level,tags:filecount=9,filesize=1k",
+        "leak",
+    );
+    let mut rotated: Vec<PathBuf> = (0..9)
+        .map(|i| dir.join(format!("gc.log.{i}")))
+        .filter(|p| p.exists())
+        .collect();
+    assert!(rotated.len() >= 2, "the JDK rotated the log: {rotated:?}");
+    rotated.push(log);
+    let files: Vec<&Path> = rotated.iter().map(PathBuf::as_path).collect();
+    let doc = json(&files);
+    assert_eq!(doc["processes"], 1, "one JVM's clock throughout");
+    for f in &doc["files"].as_array().unwrap()[1..] {
+        assert_eq!(f["continues_previous"], true, "{f}");
+    }
+    let full: usize = files
+        .iter()
+        .map(|f| {
+            lines_of(f)
+                .iter()
+                .filter(|l| l.contains(") Pause Full") && l.contains("M->"))
+                .count()
+        })
+        .sum();
+    assert_eq!(full, 10);
+    assert_eq!(count_of(&doc, "Pause Full") as usize, full);
+    assert_eq!(verdict(&doc), "rising", "{:#}", doc["trend"]);
+    // Without any decoration there is no clock: refused, saying how to log.
+    let bare = work().join("jvm-bare.log");
+    java_log_to(&bare, "G1GC", "gc", ":none", "leak");
+    let out = gclog(&[&bare], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("has no time") && stderr.contains("uptime"),
+        "{stderr}"
+    );
 }
 
 #[test]
