@@ -237,6 +237,15 @@ fn read_file(path: &Path) -> Result<(Runtime, LogFile), GcLogError> {
         if start.is_none() && !line.trim().is_empty() {
             start = Some(line.clone());
         }
+        // GC logs are text: binary bytes before any collection (a heap snapshot, a core
+        // dump) mean another kind of file, said at once rather than after reading it all.
+        if runtime.is_none() && (line.contains('\0') || line.contains('\u{FFFD}')) {
+            return Err(GcLogError::UnknownFormat {
+                path: path.to_path_buf(),
+                start: shorten(start.as_deref().unwrap_or(&line)),
+                formats: FORMATS,
+            });
+        }
         let found = match runtime {
             Some(r) => r.parse(&line).map(|p| (r, p)),
             None => Runtime::ALL

@@ -467,7 +467,10 @@ fn bad_logs_are_refused_with_one_line() {
     );
     let go = go_log("go-mixed.log", "steady");
     let missing = dir.join("missing.log");
-    let cases: [(Vec<&Path>, i32, &str); 5] = [
+    // A binary: the Go program go_log built (an ELF executable), refused at its first line.
+    let binary = dir.join("go-leaky");
+    let cases: [(Vec<&Path>, i32, &str); 6] = [
+        (vec![&binary], 2, "not a GC log"),
         (vec![&empty], 2, "empty"),
         (vec![&unknown], 2, "Node.js --trace-gc"),
         (vec![&young], 3, "no full one"),
@@ -510,6 +513,13 @@ fn markdown_of_a_real_jdk_log() {
         "| Pause Full (floor) | {} |",
         count_of(&doc, "Pause Full")
     )));
+    // -o writes the same text, through the one safe writer.
+    let file = work().join("g1.md");
+    ok(
+        &gclog(&[&path], &["-o", file.to_str().unwrap()]),
+        "leakcollect gclog -o",
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), md);
     insta::assert_snapshot!("gclog_g1_markdown", md);
 }
 
