@@ -10,7 +10,7 @@ use crate::gclog::model::{
     FloorBasis, FloorPoint, GcLogReport, KindSummary, LogFile, Quote, QuoteRole, SCHEMA_ID,
     ToolBox, Trend, Verdict, VerdictRule,
 };
-use crate::gclog::{GcLog, Runtime, file_name};
+use crate::gclog::{GcLog, Process, Runtime, file_name};
 
 /// Fewer floor collections than this (in lifetimes long enough to fit) say nothing about
 /// a trend: the same minimum as a Prometheus lifetime's (`growth::MIN_LIFETIME_POINTS`).
@@ -105,19 +105,24 @@ pub fn verdict(trend: &Trend) -> Verdict {
 }
 
 /// Every floor point on one timeline: a clock that goes back (a file, or a line, whose
-/// time is below the one before) starts a new process lifetime, placed right after the
-/// previous one (the time between processes is unknown, so it is left out). Also the
-/// files' summaries, the number of lifetimes and the span covered.
+/// time is below the one before) or a line from another process ([`new_process`]) starts
+/// a new process lifetime, placed right after the previous one (the time between
+/// processes is unknown, so it is left out). Also the files' summaries, the number of
+/// lifetimes and the span covered.
 fn timeline(log: &GcLog) -> (Vec<Point>, Vec<LogFile>, usize, f64) {
     let mut points = Vec::new();
     let mut files = Vec::new();
     let (mut offset, mut last_raw, mut lifetime) = (0.0, f64::NEG_INFINITY, 0usize);
     let (mut start, mut end) = (None::<f64>, 0.0f64);
+    let mut previous: Option<Process> = None;
     for (index, file) in log.files.iter().enumerate() {
         let mut continues = index > 0;
         for (k, c) in file.collections.iter().enumerate() {
             let raw = c.parsed.at_seconds.unwrap_or(last_raw.max(0.0));
-            if raw < last_raw {
+            let new = previous.is_some_and(|p| new_process(p, c.parsed.process));
+            previous = Some(c.parsed.process);
+            if raw < last_raw || new {
+                // Right after the previous collection: its clock may start anywhere.
                 offset = last_raw + offset - raw;
                 lifetime += 1;
                 if k == 0 {
@@ -151,6 +156,18 @@ fn timeline(log: &GcLog) -> (Vec<Point>, Vec<LogFile>, usize, f64) {
     }
     let span = start.map_or(0.0, |s| end - s);
     (points, files, lifetime + 1, span)
+}
+
+/// Whether a line from `this` comes from another process than the line before, from
+/// `previous`: another Node.js pid, or a JVM's `GC(0)` / Go's `gc 1` after other
+/// collections (several lines of one `GC(0)` are one process).
+fn new_process(previous: Process, this: Process) -> bool {
+    match (previous, this) {
+        (Process::Pid(a), Process::Pid(b)) => a != b,
+        (Process::First, Process::First) => false,
+        (_, Process::First) => true,
+        _ => false,
+    }
 }
 
 /// The floor points of each lifetime long enough to fit.
@@ -285,6 +302,12 @@ mod tests {
                                 after_bytes: Some(*b),
                                 pause_seconds: Some(0.001 * k as f64),
                                 gc_id: None,
+                                // Go's `gc 1`: each file here is its own process.
+                                process: if k == 0 {
+                                    Process::First
+                                } else {
+                                    Process::Unknown
+                                },
                             },
                             line: k + 1,
                             text: Some(format!("line {k}")),
@@ -313,6 +336,23 @@ mod tests {
         assert_eq!(report.evidence.len(), 3);
         assert_eq!(report.evidence[2].file, "1.log");
         assert_eq!(report.kinds[0].count, 20);
+    }
+
+    #[test]
+    fn a_new_process_starts_a_lifetime_even_when_its_clock_continues() {
+        let a: Vec<(f64, u64)> = (0..8)
+            .map(|i| (i as f64, 10_000_000 + i * 1_000_000))
+            .collect();
+        let b: Vec<(f64, u64)> = (20..28).map(|i| (i as f64, 2_000_000)).collect();
+        let report = gc_log_report(&log(&[&a, &b]));
+        assert_eq!(report.processes, 2);
+        assert!(!report.files[1].continues_previous);
+        // The second process starts right after the first: no 13 s gap in the span.
+        assert_eq!(report.span_seconds, 14.0);
+        assert!(new_process(Process::Pid(1), Process::Pid(2)));
+        assert!(!new_process(Process::Pid(1), Process::Pid(1)));
+        assert!(!new_process(Process::First, Process::First));
+        assert!(new_process(Process::Unknown, Process::First));
     }
 
     #[test]

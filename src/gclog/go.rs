@@ -4,13 +4,13 @@
 //! mark termination (the first and last stop the world), heap at the start, at the end,
 //! and the live heap marked, in MiB; `(forced)` when `runtime.GC()` asked for it.
 
-use super::{Parsed, bytes_of};
+use super::{Parsed, Process, bytes_of};
 use regex::Regex;
 use std::sync::LazyLock;
 
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^gc \d+ @(?P<t>\d+(?:\.\d+)?)s \d+%: (?P<stw1>\d+(?:\.\d+)?)\+\d+(?:\.\d+)?\+(?P<stw2>\d+(?:\.\d+)?) ms clock, .*? (?P<a>\d+)->(?P<b>\d+)->(?P<c>\d+) MB(?P<rest>.*)$",
+        r"^gc (?P<n>\d+) @(?P<t>\d+(?:\.\d+)?)s \d+%: (?P<stw1>\d+(?:\.\d+)?)\+\d+(?:\.\d+)?\+(?P<stw2>\d+(?:\.\d+)?) ms clock, .*? (?P<a>\d+)->(?P<b>\d+)->(?P<c>\d+) MB(?P<rest>.*)$",
     )
     .expect("the pattern compiles")
 });
@@ -29,6 +29,11 @@ pub fn parse(line: &str) -> Option<Parsed> {
         after_bytes: number("c").map(|v| bytes_of(v, "MB")),
         pause_seconds: Some((number("stw1")? + number("stw2")?) / 1e3),
         gc_id: None,
+        process: if m["n"] == *"1" {
+            Process::First
+        } else {
+            Process::Unknown
+        },
     })
 }
 

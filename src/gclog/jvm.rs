@@ -8,7 +8,7 @@
 //! duration. `-Xlog:gc*`'s other lines (phases, regions, metaspace, start lines) are not
 //! collections and are skipped.
 
-use super::{Collection, Parsed, bytes_of, scaled};
+use super::{Collection, Parsed, Process, bytes_of, scaled};
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -71,6 +71,11 @@ pub fn parse(line: &str) -> Option<Parsed> {
         // Only a pause stops the world; a concurrent cycle's duration is not a pause.
         pause_seconds: duration.filter(|_| kind.starts_with("Pause ")),
         gc_id: m["id"].parse().ok(),
+        process: if m["id"] == *"0" {
+            Process::First
+        } else {
+            Process::Unknown
+        },
         kind,
     })
 }
@@ -259,6 +264,7 @@ mod tests {
                 after_bytes: Some(1),
                 pause_seconds: None,
                 gc_id: None,
+                process: Process::Unknown,
             },
             line: 1,
             text: None,

@@ -80,6 +80,21 @@ pub struct Parsed {
     pub pause_seconds: Option<f64>,
     /// The JVM's collection id (`GC(12)`), which ties a cycle's lines together.
     pub gc_id: Option<u64>,
+    /// Who wrote the line, where the log says: Node's process id (`[pid:0x…]`), else the
+    /// first collection of a process (JVM `GC(0)`, Go `gc 1`) as `Process::First`.
+    pub process: Process,
+}
+
+/// What a line says about the process that wrote it; a new process starts a new lifetime
+/// of the floor even when its clock happens to continue the previous one's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Process {
+    /// Nothing (JVM and Go lines after the first collection).
+    Unknown,
+    /// A process's first collection (JVM `GC(0)`, Go `gc 1`).
+    First,
+    /// Node.js: the process id of the line's `[pid:0xisolate]` prefix.
+    Pid(u64),
 }
 
 /// One collection read from a file.

@@ -15,7 +15,8 @@ pub struct GcLogReport {
     pub runtime: Runtime,
     /// In the order given (oldest first).
     pub files: Vec<LogFile>,
-    /// Process lifetimes: a file whose clock starts over is a new process.
+    /// Process lifetimes: a clock that goes back, another Node.js pid, or a JVM's
+    /// `GC(0)` / Go's `gc 1` after other collections starts a new one.
     pub processes: usize,
     /// Seconds from the first to the last collection read, with the gaps between
     /// processes left out (their clocks are each their own).

@@ -4,13 +4,13 @@
 //! the pause (main-thread time) before the slash. `--trace-gc-verbose`'s space tables
 //! and other lines are not collections and are skipped.
 
-use super::{Parsed, bytes_of, scaled};
+use super::{Parsed, Process, bytes_of, scaled};
 use regex::Regex;
 use std::sync::LazyLock;
 
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^(?:\[\d+:0x[0-9a-fA-F]+\]\s+)?(?P<t>\d+(?:\.\d+)?) ms: (?P<kind>[A-Za-z][A-Za-z -]*?(?: \([a-z ]+\))?) (?P<b>\d+(?:\.\d+)?) \(\d+(?:\.\d+)?\) -> (?P<a>\d+(?:\.\d+)?) \(\d+(?:\.\d+)?\) MB,(?P<rest>.*)$",
+        r"^(?:\[(?P<pid>\d+):0x[0-9a-fA-F]+\]\s+)?(?P<t>\d+(?:\.\d+)?) ms: (?P<kind>[A-Za-z][A-Za-z -]*?(?: \([a-z ]+\))?) (?P<b>\d+(?:\.\d+)?) \(\d+(?:\.\d+)?\) -> (?P<a>\d+(?:\.\d+)?) \(\d+(?:\.\d+)?\) MB,(?P<rest>.*)$",
     )
     .expect("the pattern compiles")
 });
@@ -35,6 +35,10 @@ pub fn parse(line: &str) -> Option<Parsed> {
         after_bytes: number("a").map(|v| bytes_of(v, "MB")),
         pause_seconds,
         gc_id: None,
+        process: m
+            .name("pid")
+            .and_then(|p| p.as_str().parse().ok())
+            .map_or(Process::Unknown, Process::Pid),
     })
 }
 
