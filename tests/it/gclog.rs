@@ -51,11 +51,15 @@ fn ok(out: &Output, what: &str) {
 
 /// `node --expose-gc --trace-gc gc.js ROUNDS [leak]` with extra flags; stdout is the log.
 fn node_log(name: &str, leak: bool, flags: &[&str]) -> PathBuf {
+    node_rounds(name, 40, leak, flags)
+}
+
+fn node_rounds(name: &str, rounds: u32, leak: bool, flags: &[&str]) -> PathBuf {
     let mut cmd = Command::new(tool("node", "NODE_BIN", "nodejs"));
     cmd.args(["--expose-gc", "--trace-gc"])
         .args(flags)
         .arg(repo("tests/gclog/node/gc.js"))
-        .arg("40");
+        .arg(rounds.to_string());
     if leak {
         cmd.arg("leak");
     }
@@ -227,6 +231,22 @@ fn node_trace_gc_floor_rises_when_leaking_and_stays_flat_when_not() {
     // ~1 MB a round for 40 rounds: the floor's rise is tens of MB.
     let rise = leaky["trend"]["rise_bytes"].as_f64().unwrap();
     assert!(rise > 10e6, "{rise}");
+}
+
+#[test]
+fn a_short_log_has_too_few_collections_to_say() {
+    let path = node_rounds("node-short.log", 4, true, &[]);
+    let doc = json(&[&path]);
+    assert_eq!(count_of(&doc, "Mark-Compact"), 4);
+    assert_eq!(verdict(&doc), "too-few-collections");
+    let out = gclog(&[&path], &[]);
+    ok(&out, "leakcollect gclog");
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("**Verdict**: too few collections: 4 floor collection(s)"),
+        "{md}"
+    );
+    assert!(md.contains("at least 6 are needed"), "{md}");
 }
 
 #[test]
