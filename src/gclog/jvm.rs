@@ -179,6 +179,12 @@ pub fn mark_shenandoah_cycle_ends(collections: &mut [Collection]) {
     }
 }
 
+/// Whether a collection of this kind may end a concurrent cycle, which only the lines
+/// after it tell ([`mark_cycle_ends`]).
+pub fn may_end_a_cycle(kind: &str) -> bool {
+    kind == "Pause Young (Mixed)" || kind == "Concurrent cleanup"
+}
+
 /// G1's mixed phase ends with its last `Pause Young (Mixed)`: the heap it leaves is the
 /// floor after the concurrent cycle's old-region reclamation. Marked only when another
 /// young pause follows (a log ending mid-phase has not reached the floor yet).

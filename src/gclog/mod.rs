@@ -281,10 +281,13 @@ fn read_file(path: &Path) -> Result<(Runtime, LogFile), GcLogError> {
                 log: this.log_name(),
             });
         }
+        // The text of the lines that are (or may turn out to be) floors only: a long log's
+        // young pauses are counted, not kept.
+        let keep = parsed.floor || (this == Runtime::Jvm && jvm::may_end_a_cycle(&parsed.kind));
         collections.push(Collection {
             parsed,
             line: count,
-            text: Some(line),
+            text: keep.then_some(line),
         });
     }
     let Some(runtime) = runtime else {
