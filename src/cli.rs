@@ -56,7 +56,7 @@ Examples:
   leakcollect attach incidents/api-leak.md --check       # CI: exit 1 if out of date
   leakcollect attach incidents/api-leak.md --to 2026-11-21T08:00:00Z   # pin the end
 
-Flags given here (--service … --lookback, --heap) override the draft's recorded parameters
+Flags given here (--service … --lookback, --heap, --gc-log) override the draft's recorded parameters
 and are recorded in their place (not with --check or --diff).
 
 Exit codes: 0 done (or up to date), 1 --check: out of date, 2 usage (or no such draft:
@@ -187,6 +187,41 @@ pub enum Command {
     /// oldest first: what grows, the leak suspects and their retainer paths.
     #[command(after_help = HEAP_EXIT_CODES_HELP)]
     Heap(HeapArgs),
+    /// Read GC logs (Node.js --trace-gc, JVM -Xlog:gc, Go GODEBUG=gctrace=1; plain or
+    /// gzip'd), oldest first: collections by kind, the live-heap floor and its trend.
+    #[command(after_help = GCLOG_HELP)]
+    Gclog(GclogArgs),
+}
+
+pub const GCLOG_HELP: &str = "\
+Examples:
+  leakcollect gclog gc.log                        # the runtime is told by the lines
+  leakcollect gclog gc.log.0 gc.log.1.gz --format json -o gclog.json   # oldest first
+
+Exit codes:
+  0  success
+  2  usage error, or a log missing, unreadable, empty, truncated or corrupt (gzip), of
+     an unknown format, without times, or of two runtimes
+  3  no data: the logs hold no full collection (no live-heap floor)
+  5  the output file could not be written
+  70 internal error: a bug in leakcollect (please report it)
+  130 interrupted (Ctrl-C, SIGINT)";
+
+#[derive(Debug, Args, Clone)]
+pub struct GclogArgs {
+    /// GC logs of one runtime, oldest first (rotated files of one process, or processes
+    /// one after the other).
+    #[arg(required = true, num_args = 1.., value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    pub format: Format,
+    /// Write the report here (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No warnings on stderr.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 pub const HEAP_EXIT_CODES_HELP: &str = "\
@@ -469,6 +504,10 @@ pub struct AttachArgs {
     /// draft, rewritten by every attach), and tick the report's Dashboard action item.
     #[arg(long, value_name = "FILE")]
     pub dashboard: Option<PathBuf>,
+    /// GC logs (Node.js --trace-gc, JVM -Xlog:gc, Go gctrace), oldest first, for the GC
+    /// Logs appendix (recorded in the draft like --heap; see `leakcollect gclog`).
+    #[arg(long = "gc-log", num_args = 1.., value_name = "FILE")]
+    pub gc_log: Vec<PathBuf>,
     /// Change nothing; exit 1 if the draft is out of date with the evidence.
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,

@@ -10,6 +10,7 @@ pub mod config;
 pub mod draft;
 pub mod evidence;
 pub mod exit;
+pub mod gclog;
 pub mod heap;
 pub mod output;
 pub mod pack;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Some(Command::Collect(args)) => commands::collect::run(&args).await,
         Some(Command::Heap(args)) => commands::heap::run(&args),
+        Some(Command::Gclog(args)) => commands::gclog::run(&args),
         Some(Command::Init(args)) => commands::attach::run_init(&args),
         Some(Command::Attach(args)) => commands::attach::run(&args).await,
         Some(Command::Validate(args)) => commands::validate::run(&args).await,
@@ -71,6 +73,7 @@ coded_errors!(
     output::OutputError,
     draft::DraftError,
     heap::HeapError,
+    gclog::GcLogError,
 );
 
 /// The documented exit code for an error (see `--help` and [`exit`]): the first error

@@ -9,6 +9,7 @@
 //! | restarts | [`restarts::restart_figures`] |
 //! | OOM kills and their source | [`oom::oom_kills`] |
 //! | GC p95, mean, max, quantiles, collections | [`gc::gc_summary`] |
+//! | GC logs: collections by kind, the live-heap floor, its trend and verdict | [`gclog::gc_log_report`], [`gclog::verdict`] |
 //! | leak pattern | [`pattern::leak_pattern`] |
 //! | % of the limit, hours to the limit | [`limit::percent_of_limit`], [`limit::hours_to_limit`] |
 //! | retained per 1,000 requests | [`requests::bytes_per_1k_requests`] |
@@ -27,6 +28,7 @@ pub mod dashboard;
 pub mod deployments;
 pub mod detection;
 pub mod gc;
+pub mod gclog;
 pub mod growth;
 pub mod impact;
 pub mod lessons;

@@ -148,6 +148,45 @@ fn heap_blocks(
     Ok(out)
 }
 
+/// Paths recorded absolute, so a later attach from another folder (CI) finds them.
+fn absolute(paths: &[std::path::PathBuf]) -> Vec<String> {
+    paths
+        .iter()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+/// The GC Logs appendix from the logs the parameters name (`--gc-log`, given now or
+/// recorded), and their box ticked in the Tools Used list among `heap`'s blocks; none
+/// without.
+fn gc_log_blocks(
+    params: &Params,
+    heap: &mut [(String, Option<String>)],
+) -> anyhow::Result<Vec<(String, Option<String>)>> {
+    let Some(files) = params.gc_log.as_ref().filter(|f| !f.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let paths: Vec<std::path::PathBuf> = files.iter().map(Into::into).collect();
+    let log = crate::gclog::read(&paths).map_err(|e| {
+        anyhow::Error::new(e).context(
+            "reading the GC logs (--gc-log, recorded in the draft's parameters: give --gc-log again with their current paths if they moved)",
+        )
+    })?;
+    let report = crate::analysis::gclog::gc_log_report(&log);
+    for (id, text) in heap.iter_mut() {
+        if id == BlockId::HeapTools.name()
+            && let Some(tools) = text
+        {
+            *tools = crate::render::gclog::tick_tools(tools, &report);
+        }
+    }
+    Ok(vec![(
+        BlockId::GcLogs.name().to_string(),
+        Some(crate::render::gclog::appendix(&report)),
+    )])
+}
+
 /// Applies fresh evidence to the draft at `path`; the draft is written only when
 /// `commit` and something changed.
 pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOutcome, String)> {
@@ -175,13 +214,19 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
         let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
         given.dashboard = Some(file.display().to_string());
     }
+    if !args.gc_log.is_empty() {
+        given.gc_log = Some(absolute(&args.gc_log));
+    }
     let mut params = draft.recorded().merged_with(&given);
     // A dashboard path that cannot be written stops the run before any query.
     if let Some(file) = &params.dashboard {
         crate::output::check_folder(Path::new(file))?;
     }
-    // Heap files are read first: a bad one stops the run before any query or chart.
-    let heap = heap_blocks(&mut params, !args.heap.is_empty(), args.write.quiet)?;
+    // Heap files and GC logs are read first: a bad one stops the run before any query
+    // or chart.
+    let mut heap = heap_blocks(&mut params, !args.heap.is_empty(), args.write.quiet)?;
+    let gc_logs = gc_log_blocks(&params, &mut heap)?;
+    heap.extend(gc_logs);
     let collect = params.collect_args(
         path,
         args.write.queries.clone(),

@@ -3,6 +3,7 @@
 pub mod attach;
 pub mod collect;
 pub mod dashboard;
+pub mod gclog;
 pub mod heap;
 pub mod queries;
 pub mod rules;

@@ -31,6 +31,9 @@ pub struct Params {
     /// Heap snapshots or profiles (`attach --heap`), oldest first, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap: Option<Vec<String>>,
+    /// GC logs (`attach --gc-log`), oldest first, as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gc_log: Option<Vec<String>>,
     /// Where `attach --dashboard` writes the Grafana dashboard (absolute), rewritten by
     /// every attach.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -92,6 +95,7 @@ impl Params {
             root_cause: None,
             validated: None,
             dashboard: None,
+            gc_log: None,
         }
     }
 
@@ -154,6 +158,7 @@ impl Params {
             root_cause: given.root_cause.clone().or_else(|| self.root_cause.clone()),
             validated: given.validated.clone().or_else(|| self.validated.clone()),
             dashboard: given.dashboard.clone().or_else(|| self.dashboard.clone()),
+            gc_log: given.gc_log.clone().or_else(|| self.gc_log.clone()),
         }
     }
 

@@ -69,6 +69,7 @@ pub enum BlockId {
     HeapPattern,
     HeapFixStrategy,
     HeapFiles,
+    GcLogs,
 }
 
 /// Which command writes a block into a draft.
@@ -82,6 +83,8 @@ pub enum Writer {
     Validate,
     /// `attach --heap` (and `heap`'s own report).
     Heap,
+    /// `attach --gc-log` (and `gclog`'s own report).
+    GcLog,
 }
 
 /// What a block needs from the evidence to say anything; without it the block is left
@@ -709,6 +712,16 @@ pub const BLOCKS: &[Block] = &[
         W::Heap,
         N::Nothing,
         lines("### Heap Snapshot Files", 4),
+    ),
+    // Rendered by `render::gclog::appendix` (templates/gclog/appendix.md.hbs); the
+    // Tools Used box the logs tick is a line of HeapTools, ticked there.
+    block(
+        B::GcLogs,
+        "gc-logs",
+        None,
+        W::GcLog,
+        N::Nothing,
+        Fence("[Relevant GC log excerpts showing the leak]"),
     ),
 ];
 

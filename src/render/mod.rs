@@ -9,6 +9,7 @@ pub mod blocks;
 pub mod chart;
 pub mod dashboard;
 pub mod evidence;
+pub mod gclog;
 pub mod heap;
 pub mod json;
 pub mod registry;

@@ -15,6 +15,7 @@ mod e2e;
 mod errors;
 mod faults;
 mod fill;
+mod gclog;
 mod heap;
 mod help;
 mod layering;
