@@ -199,6 +199,10 @@ pub struct HeapArgs {
     /// No progress bar and no warnings on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// The code the profiles were taken of: fills Vulnerable Code with the lines around
+    /// the allocation site (profile paths matched to files under DIR by longest suffix).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -441,6 +445,10 @@ pub struct AttachArgs {
     /// (recorded in the draft like the other flags; see `leakcollect heap`).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub heap: Vec<PathBuf>,
+    /// The code the heap profiles were taken of, for Vulnerable Code (recorded in the
+    /// draft; see `leakcollect heap --source`).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
     /// Change nothing; exit 1 if the draft is out of date with the evidence.
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,

@@ -31,6 +31,9 @@ pub struct Params {
     /// Heap snapshots or profiles (`attach --heap`), oldest first, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap: Option<Vec<String>>,
+    /// The code the heap profiles were taken of (`attach --source`), absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 const PREFIX: &str = "<!-- leakcollect:params ";
@@ -50,6 +53,7 @@ impl Params {
             warmup: args.warmup.clone(),
             lookback: args.lookback.clone(),
             heap: None,
+            source: None,
         }
     }
 
@@ -108,6 +112,7 @@ impl Params {
             warmup: pick(&self.warmup, &given.warmup),
             lookback: pick(&self.lookback, &given.lookback),
             heap: given.heap.clone().or_else(|| self.heap.clone()),
+            source: given.source.clone().or_else(|| self.source.clone()),
         }
     }
 

@@ -13,6 +13,10 @@ pub mod formats;
 pub mod input;
 pub mod model;
 pub mod pprof;
+pub mod rootcause;
+pub mod sampling;
+pub mod scalene;
+pub mod source;
 pub mod v8;
 
 use std::path::{Path, PathBuf};
@@ -84,9 +88,32 @@ pub enum HeapError {
     )]
     Identical { path: PathBuf, previous: PathBuf },
     #[error(
-        "{path}: the profile has no in-use heap sample types (found: {found}); take a heap profile (Go: /debug/pprof/heap or pprof.WriteHeapProfile; Node: @datadog/pprof heap.profile()), not a CPU or allocation-only profile"
+        "{path}: {kind}: the profile has no in-use heap sample types (found: {found}); take a heap profile (Go: /debug/pprof/heap or pprof.WriteHeapProfile; Node: @datadog/pprof heap.profile()), not a CPU or allocation-only profile"
     )]
-    NoInuse { path: PathBuf, found: String },
+    NoInuse {
+        path: PathBuf,
+        found: String,
+        /// "a CPU profile", "an allocation-only profile", "not a heap profile".
+        kind: &'static str,
+    },
+    #[error(
+        "{path}: the Scalene profile has no memory data (it was run with --cpu-only); run `scalene run -o profile.json` without --cpu-only"
+    )]
+    ScaleneNoMemory { path: PathBuf },
+    #[error(
+        "{path}: one Scalene profile at a time (it already holds the whole run's growth per line); give the one profile"
+    )]
+    ScaleneSeveral { path: PathBuf },
+    #[error("--source {dir}: no such folder; give the folder of the code the profile was taken of")]
+    SourceMissing { dir: PathBuf },
+    #[error(
+        "--source {dir}: no file under it matches the profile's {wanted}; give the checkout of the code that was profiled (its files are matched by the longest common path tail)"
+    )]
+    SourceNoMatch { dir: PathBuf, wanted: String },
+    #[error(
+        "--source {dir}: the files name no code location (V8 heap snapshots do not); give pprof, V8 sampling heap or Scalene profiles with --source, or leave --source out"
+    )]
+    SourceNoLocation { dir: PathBuf },
     #[error(
         "{path}: analysing it needs about {needed_mb} MB of memory but only {available_mb} MB are available (MemAvailable in /proc/meminfo); run on a machine with more free memory or close other programs"
     )]
@@ -102,7 +129,7 @@ impl HeapError {
     /// every other unreadable, invalid or unusable input file.
     pub fn code(&self) -> i32 {
         match self {
-            HeapError::NoInuse { .. } => crate::exit::NO_DATA,
+            HeapError::NoInuse { .. } | HeapError::ScaleneNoMemory { .. } => crate::exit::NO_DATA,
             _ => crate::exit::USAGE,
         }
     }
@@ -113,6 +140,8 @@ impl HeapError {
 pub struct Options {
     /// No progress bar (it is only ever shown on a terminal, for big files).
     pub quiet: bool,
+    /// `--source DIR`: the code the profiles were taken of, for the Vulnerable Code.
+    pub source: Option<PathBuf>,
 }
 
 /// Reads every file (oldest first) and analyses the series.
@@ -131,6 +160,9 @@ pub struct Opened {
 }
 
 pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport, HeapError> {
+    if let Some(dir) = &options.source {
+        source::check_dir(dir)?;
+    }
     let mut opened = Vec::with_capacity(paths.len());
     for path in paths {
         opened.push(input::open(path)?);
@@ -148,6 +180,13 @@ pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport
     }
     let mut report = (formats::entry(first.format).analyse)(opened, options)?;
     report.decide();
+    if let Some(dir) = &options.source {
+        let root = report
+            .root_cause
+            .as_mut()
+            .ok_or_else(|| HeapError::SourceNoLocation { dir: dir.clone() })?;
+        root.source = Some(source::excerpt(dir, &root.location)?);
+    }
     Ok(report)
 }
 

@@ -58,6 +58,8 @@ pub enum BlockId {
     HeapPattern,
     HeapFixStrategy,
     HeapFiles,
+    HeapVulnerableCode,
+    HeapWhyLeaks,
 }
 
 /// Which command writes a block into a draft.
@@ -547,6 +549,22 @@ pub const BLOCKS: &[Block] = &[
         W::Heap,
         N::Nothing,
         lines("### Heap Snapshot Files", 4),
+    ),
+    block(
+        B::HeapVulnerableCode,
+        "heap-vulnerable-code",
+        None,
+        W::Heap,
+        N::Nothing,
+        Fence("// [Brief explanation of why this leaks]"),
+    ),
+    block(
+        B::HeapWhyLeaks,
+        "heap-why-leaks",
+        None,
+        W::Heap,
+        N::Nothing,
+        lines("**Why This Leaks**:", 4),
     ),
 ];
 
