@@ -14,6 +14,7 @@ mod e2e;
 mod errors;
 mod faults;
 mod heap;
+mod heap_sources;
 mod help;
 mod layering;
 mod lifetimes;
