@@ -1,13 +1,16 @@
-//! Heap evidence from files: V8 heap snapshots (`.heapsnapshot`, plain or gzip'd) and
-//! pprof heap profiles (Go, `@datadog/pprof`). This is the acquisition + analysis layer
+//! Heap evidence from files: V8 heap snapshots (`.heapsnapshot`, plain or gzip'd), pprof
+//! heap profiles (Go, `@datadog/pprof`, any `profile.proto`), V8 sampling heap profiles
+//! (`.heapprofile`) and Scalene JSON profiles (Python). This is the acquisition + analysis layer
 //! for `leakcollect heap`; it never reaches up into `commands` (it takes paths and a quiet
 //! flag and returns a [`model::HeapReport`]), and `render` turns that report into text.
 //!
 //! Files: `formats` (the registry: which formats exist, recognised by content), `input`
 //! (opening, gzip, the free-memory check), `model` (the common result), and one folder
 //! per format: `v8/` (parse, graph, dominators, snapshot, series, paths, pattern,
-//! suspects, analysis) and `pprof/` (format, decode, analysis). No text for people is
-//! made here: `render::heap` formats the model.
+//! suspects, analysis), `pprof/` (format, decode, analysis), `sampling/` and `scalene/`;
+//! then `rootcause` (the allocation site the Root Cause Analysis names) and `source`
+//! (`--source DIR`: the code around it). No text for people is made here:
+//! `render::heap` formats the model.
 
 pub mod formats;
 pub mod input;
@@ -180,6 +183,7 @@ pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport
     }
     let mut report = (formats::entry(first.format).analyse)(opened, options)?;
     report.decide();
+    report.root_cause = rootcause::root_cause(&report);
     if let Some(dir) = &options.source {
         let root = report
             .root_cause

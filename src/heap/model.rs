@@ -372,6 +372,5 @@ impl HeapReport {
         }
         self.hints = hints;
         self.tool = self.format.tool();
-        self.root_cause = super::rootcause::root_cause(self);
     }
 }
