@@ -114,7 +114,7 @@ pub enum HeapError {
     )]
     SourceNoMatch { dir: PathBuf, wanted: String },
     #[error(
-        "--source {dir}: the files name no code location (V8 heap snapshots do not); give pprof, V8 sampling heap or Scalene profiles with --source, or leave --source out"
+        "--source {dir}: the files name no code location (no entry has one, and no application closure with a recorded position is on a leaked object's retainer path); give pprof, V8 sampling heap or Scalene profiles with --source, or leave --source out"
     )]
     SourceNoLocation { dir: PathBuf },
     #[error(

@@ -140,6 +140,10 @@ pub enum RootBasis {
     ScaleneLeak,
     /// One file only: the largest application entry (nothing compared).
     LargestOnly,
+    /// V8 heap snapshots: the closure nearest the leaked object on its retainer path
+    /// whose position the snapshot records (a listener, a callback) — the code that
+    /// keeps it, not the code that allocates it.
+    RetainerClosure,
 }
 
 /// Lines of the source file around an allocation site (`--source DIR`).
@@ -313,6 +317,10 @@ pub struct Step {
     pub edge: Option<String>,
     pub edge_type: Option<String>,
     pub id: u64,
+    /// A closure's position, where the snapshot records it (its `locations`): DevTools'
+    /// "Retainers" link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<CodeLocation>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]

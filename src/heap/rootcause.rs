@@ -20,7 +20,10 @@ fn site(report: &HeapReport) -> Option<RootCause> {
         .as_deref()
         .and_then(|name| report.suspects.iter().find(|s| s.name == name));
     if let Some(s) = main {
-        let location = s.location.clone()?;
+        let Some(location) = s.location.clone() else {
+            // V8 snapshots: the first suspect whose path passes an application closure.
+            return report.suspects.iter().find_map(retainer_closure);
+        };
         let scalene = report
             .growing
             .iter()
@@ -66,6 +69,27 @@ fn site(report: &HeapReport) -> Option<RootCause> {
     })
 }
 
+/// A V8 suspect: the closure nearest it on its retainer path whose position is known.
+fn retainer_closure(s: &super::model::Suspect) -> Option<RootCause> {
+    let closure = s
+        .retainer_path
+        .iter()
+        .rev()
+        .find(|st| st.location.as_ref().is_some_and(is_application))?;
+    Some(RootCause {
+        name: s.name.clone(),
+        location: closure.location.clone()?,
+        basis: RootBasis::RetainerClosure,
+        growth_bytes: s.retained_growth_bytes,
+        velocity_mb_s: None,
+        likelihood: None,
+        held_by: holder(&s.retainer_path),
+        pattern: s.pattern.kind,
+        language: String::new(),
+        source: None,
+    })
+}
+
 /// Code of the application rather than of the runtime: a file is named and it is not
 /// one of Node's built-in modules or Go's runtime.
 pub fn is_application(location: &CodeLocation) -> bool {
@@ -101,6 +125,7 @@ mod tests {
             edge: edge.map(str::to_string),
             edge_type: Some(kind.into()),
             id: 1,
+            location: None,
         }
     }
 

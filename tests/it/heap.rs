@@ -980,7 +980,7 @@ fn synthetic_snapshot(requests: u32, id_offset: u32) -> String {
     )
 }
 
-fn synthetic_series(dir: &Path, rounds: &[(u32, u32)]) -> Vec<PathBuf> {
+pub(super) fn synthetic_series(dir: &Path, rounds: &[(u32, u32)]) -> Vec<PathBuf> {
     rounds
         .iter()
         .enumerate()

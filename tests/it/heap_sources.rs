@@ -5,6 +5,7 @@
 //! tests/heap/python/leaky.py (Scalene from PyPI in tests/heap/python/.venv, installed by
 //! scripts/test.sh), CPU profiles refused, `--source` and `attach --source`.
 
+use super::heap::synthetic_series;
 use super::heap::{fails, go_bin, go_profiles, heap_json, leakcollect, leaky, node_bin, repo};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -535,11 +536,13 @@ fn source_dir_fills_vulnerable_code_with_the_function() {
     let empty = tempfile::tempdir().unwrap();
     std::fs::write(empty.path().join("other.go"), "package x\n").unwrap();
     let empty_dir = empty.path().display().to_string();
-    let v8: Vec<String> = paths(&leaky().1);
+    // Snapshots whose closures have no recorded positions (generated: V8 always
+    // records them) name no code.
+    let synthetic = paths(&synthetic_series(dir.path(), &[(2, 0), (5, 0), (9, 0)]));
     for (files, dir, message) in [
         (&go_files, &missing, "no such folder"),
         (&go_files, &empty_dir, "no file under it matches"),
-        (&v8, &empty_dir, "name no code location"),
+        (&synthetic, &empty_dir, "name no code location"),
     ] {
         let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
         args.extend(["--source", dir.as_str()]);
@@ -548,6 +551,58 @@ fn source_dir_fills_vulnerable_code_with_the_function() {
         assert!(stderr.contains(message), "{stderr}");
         assert!(stderr.contains("--source"), "{stderr}");
     }
+}
+
+#[test]
+fn v8_snapshot_closures_on_retainer_paths_carry_their_position() {
+    let json = heap_json(&leaky().1);
+    let listener = json["suspects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "LeakyRequestContext")
+        .expect("the listener leak is a suspect");
+    let line = script_line("tests/heap/node/leaky.js", "function onRequest()");
+    let closure = listener["retainer_path"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node"] == "onRequest()")
+        .expect("the path runs through the listener closure");
+    let loc = &closure["location"];
+    assert!(
+        loc["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("tests/heap/node/leaky.js")
+    );
+    assert_eq!(loc["line"].as_u64().unwrap(), line);
+    assert_eq!(loc["function"], "onRequest");
+    let root = &json["root_cause"];
+    assert_eq!(root["basis"], "retainer-closure");
+    assert_eq!(root["name"], "LeakyRequestContext");
+    // With the code: the listener, in a JavaScript fence.
+    let src = repo("tests/heap/node").display().to_string();
+    let json = json_with(&leaky().1, &["--source", &src]);
+    let source = &json["root_cause"]["source"];
+    assert_eq!(source["path"], "leaky.js");
+    assert!(
+        source["lines"][0]
+            .as_str()
+            .unwrap()
+            .contains("bus.on('request', function onRequest() {"),
+        "{source:#}"
+    );
+    let files = paths(&leaky().1);
+    let mut args: Vec<&str> = files.iter().map(String::as_str).collect();
+    args.extend(["-q", "--source", &src]);
+    let md = markdown(&args);
+    assert!(md.contains(": onRequest() @"), "{md}");
+    assert!(md.contains(&format!("(leaky.js:{line})")), "{md}");
+    assert!(
+        md.contains(&format!("```javascript\n// File: leaky.js:{line}\n")),
+        "{md}"
+    );
 }
 
 /// The draft with every leakcollect block's content left out: the text people own.

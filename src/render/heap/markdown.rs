@@ -149,6 +149,7 @@ mod tests {
             edge: edge.map(str::to_string),
             edge_type: edge.map(|_| "property".to_string()),
             id,
+            location: None,
         };
         let mut report = HeapReport {
             schema: crate::heap::model::SCHEMA_ID,

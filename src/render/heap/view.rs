@@ -13,9 +13,16 @@ use serde_json::{Value, json};
 /// A run of identical steps (a linked list) shows its first and last step and how many
 /// are left out.
 pub fn path_lines(steps: &[Step]) -> Vec<String> {
-    let line = |s: &Step| match &s.edge {
-        None => format!("{} @{}", s.node, s.id),
-        Some(edge) => format!("→ {edge}: {} @{}", s.node, s.id),
+    let line = |s: &Step| {
+        let at = s
+            .location
+            .as_ref()
+            .map(|l| format!(" ({})", l.short()))
+            .unwrap_or_default();
+        match &s.edge {
+            None => format!("{} @{}{at}", s.node, s.id),
+            Some(edge) => format!("→ {edge}: {} @{}{at}", s.node, s.id),
+        }
     };
     let same = |a: &Step, b: &Step| a.edge.is_some() && a.edge == b.edge && a.node == b.node;
     let mut lines = Vec::new();
@@ -323,10 +330,19 @@ fn root(report: &HeapReport, r: &RootCause) -> Value {
         RootBasis::LargestOnly => format!(
             "`{f}` allocates the most memory still alive in the one {kind} ({short}); one file cannot show that it grows"
         ),
+        RootBasis::RetainerClosure => format!(
+            "the closure `{f}` ({short}) is on the retainer path of the leaked {} objects and keeps them reachable",
+            r.name
+        ),
+    };
+    let subject = if r.basis == RootBasis::RetainerClosure {
+        "the closure"
+    } else {
+        "what it allocates"
     };
     let second = match &r.held_by {
         Some(h) => format!(
-            "what it allocates is kept through `{}` ({}) and never released",
+            "{subject} is kept through `{}` ({}) and never released",
             h.edge.as_deref().unwrap_or("?"),
             h.node
         ),
@@ -346,11 +362,21 @@ fn root(report: &HeapReport, r: &RootCause) -> Value {
         RootBasis::LargestOnly => {
             "take two or three profiles minutes apart under load to see whether it grows".into()
         }
+        RootBasis::RetainerClosure => format!(
+            "memory accumulates: the objects {} retains grew by {} from the first to the last of the {files} snapshots",
+            r.name,
+            mb(r.growth_bytes, true)
+        ),
     };
     json!({
         "at": at,
         "function": f,
         "name": r.name,
+        "note": if r.basis == RootBasis::RetainerClosure {
+            format!("{}, kept reachable by the closure `{f}`", r.name)
+        } else {
+            format!("{}, allocated in `{f}`", r.name)
+        },
         "language": r.language,
         "code": r.source.as_ref().map(|s| s.lines.clone()),
         "steps": [first, second, third],
