@@ -163,7 +163,7 @@ pub fn excerpt(dir: &Path, location: &CodeLocation) -> Result<SourceExcerpt, Hea
     let bytes = std::fs::read(dir.join(&rel)).map_err(|_| no_match())?;
     let lines: Vec<String> = String::from_utf8_lossy(&bytes)
         .lines()
-        .map(|l| l.trim_end().replace('\t', "    "))
+        .map(|l| l.trim_end().to_string())
         .collect();
     let at = (location.line as usize)
         .checked_sub(1)
