@@ -13,7 +13,8 @@ use super::{HeapError, Options};
 use serde_json::Value;
 use std::io::Read;
 
-pub const MEMORY_PER_BYTE: f64 = 6.0;
+/// A `serde_json::Value` tree of the whole profile: measured 7× on a 1.7 MB profile.
+pub const MEMORY_PER_BYTE: f64 = 8.0;
 const MIB: f64 = 1_048_576.0;
 const MAX_SUSPECTS: usize = 3;
 /// Scalene writes its keys sorted; a profile's first key is one of these.

@@ -421,6 +421,9 @@ fn consumers(report: &HeapReport) -> Vec<Value> {
 /// The Leaked Object line: the suspect, what its leaked objects are next to the class's
 /// instance growth, and what the class retains.
 fn leaked_object(report: &HeapReport) -> String {
+    if report.technique == Technique::ScaleneLines {
+        return scalene_leak(report);
+    }
     let Some(s) = main_suspect(report) else {
         return if report.snapshots.len() < 2 {
             "[one snapshot: nothing to compare]".into()
@@ -452,6 +455,28 @@ fn leaked_object(report: &HeapReport) -> String {
         } else {
             format!("; other suspects: {}", others.join(", "))
         }
+    )
+}
+
+/// Scalene's leak, in its own figures: one run compares nothing, so no leaked-object
+/// count, but the likelihood and velocity Scalene reports and what the line allocated.
+fn scalene_leak(report: &HeapReport) -> String {
+    let line = main_suspect(report).and_then(|s| {
+        let g = report.growing.iter().find(|g| g.name == s.name)?;
+        Some((s, g.scalene.as_ref()?))
+    });
+    let Some((s, l)) = line else {
+        return "[Scalene's leak detector reported no line: see the lines that allocate most in Findings]".into();
+    };
+    let at = s
+        .location
+        .as_ref()
+        .map(|l| format!(" ({})", l.short()))
+        .unwrap_or_default();
+    format!(
+        "`{}`{at} — {} (generated from Scalene's leak detector)",
+        s.name,
+        scalene_note(l).trim_matches(['[', ']'])
     )
 }
 
