@@ -17,6 +17,9 @@ echo "== npm ci (@grafana/schema and TypeScript, to type-check the dashboards)"
 echo "== pip install (the OpenTelemetry Python SDK for the live OpenTelemetry Python test)"
 (cd tests/live/otel-python && { [ -x .venv/bin/python ] || python3 -m venv .venv; } &&
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt)
+echo "== pip install (Scalene, for the Scalene profiles of tests/it/heap_sources.rs)"
+(cd tests/heap/python && { [ -x .venv/bin/python ] || python3 -m venv .venv; } &&
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt)
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

@@ -228,20 +228,25 @@ pub const HEAP_EXIT_CODES_HELP: &str = "\
 Examples:
   leakcollect heap s1.heapsnapshot s2.heapsnapshot s3.heapsnapshot -o heap.md   # oldest first
   leakcollect heap heap.1.pb.gz heap.2.pb.gz heap.3.pb.gz --format json
+  leakcollect heap p1.heapprofile p2.heapprofile --source .      # V8 sampling + the code
+  leakcollect heap scalene-profile.json --source ~/src/api        # Python (Scalene)
 
 Exit codes:
   0  success
   2  usage error, or an input file missing, unreadable, empty, truncated, corrupt, not a
-     heap snapshot/profile, out of order, or too big for the available memory
-  3  no data: a pprof profile without in-use sample types
+     heap snapshot/profile, out of order, or too big for the available memory; a
+     --source folder that does not exist or holds no file matching the profile's paths
+  3  no data: a pprof profile without in-use sample types (a CPU or allocation-only
+     profile), or a Scalene profile without memory data (--cpu-only)
   5  the output file could not be written
   70 internal error: a bug in leakcollect (please report it)
   130 interrupted (Ctrl-C, SIGINT)";
 
 #[derive(Debug, Args, Clone)]
 pub struct HeapArgs {
-    /// Heap snapshots or pprof heap profiles, oldest first (two or three for a leak; one
-    /// only lists the top consumers).
+    /// Heap snapshots, pprof heap profiles, V8 sampling heap profiles (.heapprofile) or
+    /// one Scalene JSON profile, oldest first (two or three for a leak; one only lists
+    /// the top consumers).
     #[arg(required = true, num_args = 1.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format.
@@ -253,6 +258,10 @@ pub struct HeapArgs {
     /// No progress bar and no warnings on stderr.
     #[arg(short, long)]
     pub quiet: bool,
+    /// The code the profiles were taken of: fills Vulnerable Code with the lines around
+    /// the allocation site (profile paths matched to files under DIR by longest suffix).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -508,6 +517,10 @@ pub struct AttachArgs {
     /// Logs appendix (recorded in the draft like --heap; see `leakcollect gclog`).
     #[arg(long = "gc-log", num_args = 1.., value_name = "FILE")]
     pub gc_log: Vec<PathBuf>,
+    /// The code the heap profiles were taken of, for Vulnerable Code (recorded in the
+    /// draft; see `leakcollect heap --source`).
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
     /// Change nothing; exit 1 if the draft is out of date with the evidence.
     #[arg(long, conflicts_with = "diff")]
     pub check: bool,

@@ -110,7 +110,11 @@ fn heap_blocks(
         )]);
     };
     let paths: Vec<std::path::PathBuf> = files.iter().map(Into::into).collect();
-    let report = crate::heap::analyse(&paths, &crate::heap::Options { quiet }).map_err(|e| {
+    let options = crate::heap::Options {
+        quiet,
+        source: params.source.as_ref().map(Into::into),
+    };
+    let report = crate::heap::analyse(&paths, &options).map_err(|e| {
         anyhow::Error::new(e).context(
             "reading the heap files (--heap, recorded in the draft's parameters: give --heap again with their current paths if they moved)",
         )
@@ -133,6 +137,8 @@ fn heap_blocks(
         (BlockId::HeapPattern, Section::Pattern),
         (BlockId::HeapFixStrategy, Section::FixStrategy),
         (BlockId::HeapFiles, Section::AppendixFiles),
+        (BlockId::HeapVulnerableCode, Section::VulnerableCode),
+        (BlockId::HeapWhyLeaks, Section::WhyLeaks),
     ] {
         let mut text = render::section(&report, section);
         if section == Section::ToolsUsed {
@@ -207,6 +213,16 @@ pub async fn attach(args: &AttachArgs, commit: bool) -> anyhow::Result<(AttachOu
                 .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.clone()))
                 .map(|p| p.display().to_string())
                 .collect(),
+        );
+    }
+    if let Some(dir) = &args.source {
+        // A folder that is not there is refused before anything is read or written.
+        crate::heap::source::check_dir(dir)?;
+        given.source = Some(
+            std::path::absolute(dir)
+                .unwrap_or_else(|_| dir.clone())
+                .display()
+                .to_string(),
         );
     }
     if let Some(file) = &args.dashboard {

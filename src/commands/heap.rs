@@ -12,7 +12,13 @@ pub fn run(args: &HeapArgs) -> anyhow::Result<i32> {
     if let Some(path) = to_file {
         output::check_folder(path)?;
     }
-    let report = heap::analyse(&args.files, &heap::Options { quiet: args.quiet })?;
+    let report = heap::analyse(
+        &args.files,
+        &heap::Options {
+            quiet: args.quiet,
+            source: args.source.clone(),
+        },
+    )?;
     let text = match args.format {
         Format::Json => render::json(&report),
         Format::Markdown => render::markdown(&report),

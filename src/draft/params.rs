@@ -31,6 +31,9 @@ pub struct Params {
     /// Heap snapshots or profiles (`attach --heap`), oldest first, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heap: Option<Vec<String>>,
+    /// The code the heap profiles were taken of (`attach --source`), absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// GC logs (`attach --gc-log`), oldest first, as given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gc_log: Option<Vec<String>>,
@@ -96,6 +99,7 @@ impl Params {
             validated: None,
             dashboard: None,
             gc_log: None,
+            source: None,
         }
     }
 
@@ -159,6 +163,7 @@ impl Params {
             validated: given.validated.clone().or_else(|| self.validated.clone()),
             dashboard: given.dashboard.clone().or_else(|| self.dashboard.clone()),
             gc_log: given.gc_log.clone().or_else(|| self.gc_log.clone()),
+            source: given.source.clone().or_else(|| self.source.clone()),
         }
     }
 

@@ -33,7 +33,7 @@ pub struct Entry {
 
 /// Every format, in the order their `sniff` is tried (text formats before binary ones,
 /// so that a text file is never taken for a binary format).
-pub static FORMATS: [Entry; 2] = [
+pub static FORMATS: &[Entry] = &[
     Entry {
         format: Format::V8,
         name: "V8 heap snapshot",
@@ -50,7 +50,33 @@ pub static FORMATS: [Entry; 2] = [
         memory_per_byte: super::pprof::MEMORY_PER_BYTE,
         analyse: super::pprof::analyse,
     },
+    Entry {
+        format: Format::V8Sampling,
+        name: "V8 sampling heap profile",
+        source_hint: ".heapprofile files (node --heap-prof, the inspector's HeapProfiler.getSamplingProfile, DevTools' Allocation sampling)",
+        sniff: super::sampling::sniff,
+        memory_per_byte: super::sampling::MEMORY_PER_BYTE,
+        analyse: super::sampling::analyse,
+    },
+    Entry {
+        format: Format::Scalene,
+        name: "Scalene profile",
+        source_hint: "Scalene JSON profiles (scalene run -o profile.json)",
+        sniff: super::scalene::sniff,
+        memory_per_byte: super::scalene::MEMORY_PER_BYTE,
+        analyse: super::scalene::analyse,
+    },
 ];
+
+/// The first key of a JSON object at the start of `head` (`{"head":…` → `head`); None
+/// when the bytes are not one or stop before the key ends. Keys with escapes are not
+/// looked into (no format's first key has one).
+pub fn json_first_key(head: &[u8]) -> Option<&str> {
+    let mut rest = head.trim_ascii_start().strip_prefix(b"{")?;
+    rest = rest.trim_ascii_start().strip_prefix(b"\"")?;
+    let end = rest.iter().position(|&b| b == b'"' || b == b'\\')?;
+    (rest[end] == b'"').then(|| std::str::from_utf8(&rest[..end]).ok())?
+}
 
 /// The format whose `sniff` claims these first bytes, if any.
 pub fn sniff(head: &[u8]) -> Option<&'static Entry> {
@@ -83,7 +109,12 @@ mod tests {
 
     #[test]
     fn every_format_has_exactly_one_entry() {
-        for format in [Format::V8, Format::Pprof] {
+        for format in [
+            Format::V8,
+            Format::Pprof,
+            Format::V8Sampling,
+            Format::Scalene,
+        ] {
             let n = FORMATS.iter().filter(|e| e.format == format).count();
             assert_eq!(n, 1, "{format:?}");
             assert_eq!(entry(format).format, format);
@@ -101,8 +132,23 @@ mod tests {
             sniff(&[0x5a, 0x04, 0x08, 0x01, 0x10, 0x02]).map(|e| e.format),
             Some(Format::Pprof)
         );
+        // `go tool pprof -proto`'s output starts with sample_type (1): a newline byte.
+        assert_eq!(
+            sniff(&[0x0a, 0x04, 0x08, 0x01, 0x10, 0x02, 0x0a, 0x04]).map(|e| e.format),
+            Some(Format::Pprof)
+        );
+        assert_eq!(
+            sniff(b"{\"head\":{\"callFrame\":{\"functionName\":\"(root)\"").map(|e| e.format),
+            Some(Format::V8Sampling)
+        );
+        assert_eq!(
+            sniff(b"{\"alloc_samples\": 547, \"args\": []").map(|e| e.format),
+            Some(Format::Scalene)
+        );
+        // A V8 CPU profile (`node --cpu-prof`) is JSON too, and none of these.
+        assert!(sniff(b"{\"nodes\":[{\"id\":1,\"callFrame\"").is_none());
         assert!(sniff(b"this is a text file\n").is_none());
         assert!(sniff(b"").is_none());
-        assert_eq!(expected(), "V8 heap snapshot nor a pprof heap profile");
+        assert!(expected().starts_with("V8 heap snapshot nor a pprof heap profile"));
     }
 }

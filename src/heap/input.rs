@@ -146,7 +146,12 @@ fn sniff(opened: &Opened) -> Result<Format, HeapError> {
     }
     Err(HeapError::NotHeapFile {
         path: opened.path.clone(),
-        start: describe_start(head),
+        // The decompressed bytes, which are what the formats are told apart by.
+        start: if opened.gzip {
+            format!("{} once gunzipped", describe_start(head))
+        } else {
+            describe_start(head)
+        },
         expected: formats::expected(),
         hints: formats::source_hints(),
     })

@@ -1,18 +1,25 @@
-//! Heap evidence from files: V8 heap snapshots (`.heapsnapshot`, plain or gzip'd) and
-//! pprof heap profiles (Go, `@datadog/pprof`). This is the acquisition + analysis layer
+//! Heap evidence from files: V8 heap snapshots (`.heapsnapshot`, plain or gzip'd), pprof
+//! heap profiles (Go, `@datadog/pprof`, any `profile.proto`), V8 sampling heap profiles
+//! (`.heapprofile`) and Scalene JSON profiles (Python). This is the acquisition + analysis layer
 //! for `leakcollect heap`; it never reaches up into `commands` (it takes paths and a quiet
 //! flag and returns a [`model::HeapReport`]), and `render` turns that report into text.
 //!
 //! Files: `formats` (the registry: which formats exist, recognised by content), `input`
 //! (opening, gzip, the free-memory check), `model` (the common result), and one folder
 //! per format: `v8/` (parse, graph, dominators, snapshot, series, paths, pattern,
-//! suspects, analysis) and `pprof/` (format, decode, analysis). No text for people is
-//! made here: `render::heap` formats the model.
+//! suspects, analysis), `pprof/` (format, decode, analysis), `sampling/` and `scalene/`;
+//! then `rootcause` (the allocation site the Root Cause Analysis names) and `source`
+//! (`--source DIR`: the code around it). No text for people is made here:
+//! `render::heap` formats the model.
 
 pub mod formats;
 pub mod input;
 pub mod model;
 pub mod pprof;
+pub mod rootcause;
+pub mod sampling;
+pub mod scalene;
+pub mod source;
 pub mod v8;
 
 use std::path::{Path, PathBuf};
@@ -84,9 +91,32 @@ pub enum HeapError {
     )]
     Identical { path: PathBuf, previous: PathBuf },
     #[error(
-        "{path}: the profile has no in-use heap sample types (found: {found}); take a heap profile (Go: /debug/pprof/heap or pprof.WriteHeapProfile; Node: @datadog/pprof heap.profile()), not a CPU or allocation-only profile"
+        "{path}: {kind}: the profile has no in-use heap sample types (found: {found}); take a heap profile (Go: /debug/pprof/heap or pprof.WriteHeapProfile; Node: @datadog/pprof heap.profile()), not a CPU or allocation-only profile"
     )]
-    NoInuse { path: PathBuf, found: String },
+    NoInuse {
+        path: PathBuf,
+        found: String,
+        /// "a CPU profile", "an allocation-only profile", "not a heap profile".
+        kind: &'static str,
+    },
+    #[error(
+        "{path}: the Scalene profile has no memory data (it was run with --cpu-only); run `scalene run -o profile.json` without --cpu-only"
+    )]
+    ScaleneNoMemory { path: PathBuf },
+    #[error(
+        "{path}: one Scalene profile at a time (it already holds the whole run's growth per line); give the one profile"
+    )]
+    ScaleneSeveral { path: PathBuf },
+    #[error("--source {dir}: no such folder; give the folder of the code the profile was taken of")]
+    SourceMissing { dir: PathBuf },
+    #[error(
+        "--source {dir}: no file under it matches the profile's {wanted}; give the checkout of the code that was profiled (its files are matched by the longest common path tail)"
+    )]
+    SourceNoMatch { dir: PathBuf, wanted: String },
+    #[error(
+        "--source {dir}: the files name no code location (no entry has one, and no application closure with a recorded position is on a leaked object's retainer path); give pprof, V8 sampling heap or Scalene profiles with --source, or leave --source out"
+    )]
+    SourceNoLocation { dir: PathBuf },
     #[error(
         "{path}: analysing it needs about {needed_mb} MB of memory but only {available_mb} MB are available (MemAvailable in /proc/meminfo); run on a machine with more free memory or close other programs"
     )]
@@ -102,7 +132,7 @@ impl HeapError {
     /// every other unreadable, invalid or unusable input file.
     pub fn code(&self) -> i32 {
         match self {
-            HeapError::NoInuse { .. } => crate::exit::NO_DATA,
+            HeapError::NoInuse { .. } | HeapError::ScaleneNoMemory { .. } => crate::exit::NO_DATA,
             _ => crate::exit::USAGE,
         }
     }
@@ -113,6 +143,8 @@ impl HeapError {
 pub struct Options {
     /// No progress bar (it is only ever shown on a terminal, for big files).
     pub quiet: bool,
+    /// `--source DIR`: the code the profiles were taken of, for the Vulnerable Code.
+    pub source: Option<PathBuf>,
 }
 
 /// Reads every file (oldest first) and analyses the series.
@@ -150,6 +182,9 @@ pub fn cause(report: &model::HeapReport) -> Option<crate::evidence::HeapCause> {
 }
 
 pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport, HeapError> {
+    if let Some(dir) = &options.source {
+        source::check_dir(dir)?;
+    }
     let mut opened = Vec::with_capacity(paths.len());
     for path in paths {
         opened.push(input::open(path)?);
@@ -167,6 +202,14 @@ pub fn analyse(paths: &[PathBuf], options: &Options) -> Result<model::HeapReport
     }
     let mut report = (formats::entry(first.format).analyse)(opened, options)?;
     report.decide();
+    report.root_cause = rootcause::root_cause(&report);
+    if let Some(dir) = &options.source {
+        let root = report
+            .root_cause
+            .as_mut()
+            .ok_or_else(|| HeapError::SourceNoLocation { dir: dir.clone() })?;
+        root.source = Some(source::excerpt(dir, &root.location)?);
+    }
     Ok(report)
 }
 

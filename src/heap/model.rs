@@ -15,6 +15,56 @@ pub enum Format {
     V8,
     #[serde(rename = "pprof")]
     Pprof,
+    /// V8 sampling heap profiles (`.heapprofile`: `node --heap-prof`, the inspector's
+    /// `HeapProfiler.getSamplingProfile`, DevTools' "Allocation sampling").
+    #[serde(rename = "v8-heapprofile")]
+    V8Sampling,
+    /// Scalene's JSON profile (`scalene run -o profile.json`).
+    #[serde(rename = "scalene")]
+    Scalene,
+}
+
+/// Where in the code an entry was allocated, for formats that know code positions:
+/// pprof (the leaf frame's line), V8 sampling profiles (the function's position, made
+/// 1-based), Scalene (the line).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CodeLocation {
+    /// As the profile names it (an absolute path, a `file://` URL made a path).
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+    pub function: String,
+}
+
+impl CodeLocation {
+    /// `file:line` with the file's last component, as the Markdown shows it next to a name.
+    pub fn short(&self) -> String {
+        let name = self.file.rsplit(['/', '\\']).next().unwrap_or(&self.file);
+        format!("{name}:{}", self.line)
+    }
+}
+
+/// The Tools Used box a heap report ticks, by what its files are.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolTick {
+    /// "Chrome DevTools heap snapshots".
+    DevtoolsSnapshots,
+    /// "Python Scalene profiling".
+    Scalene,
+    /// "Other:", naming the format (pprof, V8 sampling heap profiles).
+    Other,
+}
+
+impl Format {
+    /// The Tools Used box files of this format tick.
+    pub fn tool(self) -> ToolTick {
+        match self {
+            Format::V8 => ToolTick::DevtoolsSnapshots,
+            Format::Scalene => ToolTick::Scalene,
+            Format::Pprof | Format::V8Sampling => ToolTick::Other,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +93,69 @@ pub struct HeapReport {
     pub leaked_object: Option<String>,
     /// The suspects' known patterns, one per pattern, in the suspects' order.
     pub hints: Vec<Hint>,
+    /// The Tools Used box these files tick.
+    pub tool: ToolTick,
+    /// The allocation site the Root Cause Analysis names, and why it leaks (generated);
+    /// null when no entry has a code location.
+    pub root_cause: Option<RootCause>,
+}
+
+/// What the Root Cause Analysis says: the allocation site, its code when `--source` was
+/// given, and the three steps of Why This Leaks, each a decision made here.
+#[derive(Debug, Clone, Serialize)]
+pub struct RootCause {
+    /// The entry (growing site, Scalene leak, or the largest consumer of one file).
+    pub name: String,
+    pub location: CodeLocation,
+    /// Why this entry was chosen.
+    pub basis: RootBasis,
+    /// Growth of the entry first→last (bytes; Scalene: its growth over the run).
+    pub growth_bytes: i64,
+    /// Scalene's leak velocity (MB/s), when Scalene reported the line as a leak.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub velocity_mb_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub likelihood: Option<f64>,
+    /// What holds the memory, from a V8 retainer path (the last named edge before the
+    /// leaked object); null when the format records no retainers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<Step>,
+    /// The suspect's pattern, when known.
+    pub pattern: PatternKind,
+    /// The Markdown fence's language for the site's file (`javascript`, `go`, `python`…;
+    /// empty when the extension says nothing).
+    pub language: String,
+    /// The code around the allocation, from `--source DIR`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceExcerpt>,
+}
+
+/// Why an entry is the Root Cause Analysis's allocation site.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RootBasis {
+    /// The leaked object: the first suspect, growing at every file.
+    Growing,
+    /// A line Scalene's own leak detector reported.
+    ScaleneLeak,
+    /// One file only: the largest application entry (nothing compared).
+    LargestOnly,
+    /// V8 heap snapshots: the closure nearest the leaked object on its retainer path
+    /// whose position the snapshot records (a listener, a callback) — the code that
+    /// keeps it, not the code that allocates it.
+    RetainerClosure,
+}
+
+/// Lines of the source file around an allocation site (`--source DIR`).
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceExcerpt {
+    /// Relative to DIR.
+    pub path: String,
+    /// The allocation's line (1-based), as in `location`.
+    pub line: u32,
+    /// 1-based number of `lines[0]`.
+    pub first_line: u32,
+    pub lines: Vec<String>,
 }
 
 /// How the files were compared; says what a suspect's `count` (the "leaked objects")
@@ -60,6 +173,12 @@ pub enum Technique {
     /// pprof: in-use objects and bytes per allocation site (flat), first→last; a
     /// suspect's count is its in-use objects' growth.
     PprofFlat,
+    /// V8 sampling heap profiles: sampled live bytes per allocation site (self size),
+    /// first→last; a suspect's count is its samples' growth.
+    SamplingFlat,
+    /// Scalene: per-line memory of one run; suspects are the lines Scalene's leak
+    /// detector reported, ranked above lines that only allocate.
+    ScaleneLines,
 }
 
 /// The Fix Strategy box of the report template a pattern suggests ticking.
@@ -136,6 +255,26 @@ pub struct Growing {
     /// pprof: the allocation site's top stack frames, leaf first.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack: Option<Vec<String>>,
+    /// Where the site is in the code (formats that know code positions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<CodeLocation>,
+    /// Scalene: the line's own figures and its leak report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scalene: Option<ScaleneLine>,
+}
+
+/// One line of a Scalene profile: its memory figures (MB as Scalene counts them, 2^20
+/// bytes) and, when Scalene's leak detector reported it, the likelihood and velocity.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaleneLine {
+    pub malloc_mb: f64,
+    pub peak_mb: f64,
+    pub growth_mb: f64,
+    pub mallocs: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leak_likelihood: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leak_velocity_mb_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -145,6 +284,8 @@ pub struct Consumer {
     pub self_bytes: u64,
     pub retained_bytes: u64,
     pub retainer_path: Vec<Step>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<CodeLocation>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,6 +304,8 @@ pub struct Suspect {
     pub pattern: Pattern,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<CodeLocation>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -174,6 +317,10 @@ pub struct Step {
     pub edge: Option<String>,
     pub edge_type: Option<String>,
     pub id: u64,
+    /// A closure's position, where the snapshot records it (its `locations`): DevTools'
+    /// "Retainers" link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<CodeLocation>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -247,5 +394,6 @@ impl HeapReport {
             }
         }
         self.hints = hints;
+        self.tool = self.format.tool();
     }
 }

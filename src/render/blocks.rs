@@ -70,6 +70,8 @@ pub enum BlockId {
     HeapFixStrategy,
     HeapFiles,
     GcLogs,
+    HeapVulnerableCode,
+    HeapWhyLeaks,
 }
 
 /// Which command writes a block into a draft.
@@ -722,6 +724,22 @@ pub const BLOCKS: &[Block] = &[
         W::GcLog,
         N::Nothing,
         Fence("[Relevant GC log excerpts showing the leak]"),
+    ),
+    block(
+        B::HeapVulnerableCode,
+        "heap-vulnerable-code",
+        None,
+        W::Heap,
+        N::Nothing,
+        Fence("// [Brief explanation of why this leaks]"),
+    ),
+    block(
+        B::HeapWhyLeaks,
+        "heap-why-leaks",
+        None,
+        W::Heap,
+        N::Nothing,
+        lines("**Why This Leaks**:", 4),
     ),
 ];
 

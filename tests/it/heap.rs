@@ -18,11 +18,11 @@ const GW: u64 = 100;
 const GN1: u64 = 3000;
 const GN2: u64 = 2000;
 
-fn repo(rel: &str) -> PathBuf {
+pub(super) fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-fn node_bin() -> PathBuf {
+pub(super) fn node_bin() -> PathBuf {
     let path = PathBuf::from(std::env::var("NODE_BIN").unwrap_or_else(|_| "/usr/bin/node".into()));
     assert!(
         path.is_file(),
@@ -32,7 +32,7 @@ fn node_bin() -> PathBuf {
     path
 }
 
-fn go_bin() -> PathBuf {
+pub(super) fn go_bin() -> PathBuf {
     if let Ok(path) = std::env::var("GO_BIN") {
         return PathBuf::from(path);
     }
@@ -46,7 +46,7 @@ fn go_bin() -> PathBuf {
     );
 }
 
-fn leakcollect(args: &[&str]) -> Output {
+pub(super) fn leakcollect(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_leakcollect"))
         .arg("heap")
         .args(args)
@@ -54,7 +54,7 @@ fn leakcollect(args: &[&str]) -> Output {
         .expect("leakcollect runs")
 }
 
-fn heap_json(files: &[PathBuf]) -> Value {
+pub(super) fn heap_json(files: &[PathBuf]) -> Value {
     let mut args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     args.extend(["--format".into(), "json".into(), "-q".into()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -107,7 +107,7 @@ fn node_snapshots(script: &str, rounds: &str) -> (tempfile::TempDir, Vec<PathBuf
     (dir, files)
 }
 
-fn leaky() -> &'static (tempfile::TempDir, Vec<PathBuf>) {
+pub(super) fn leaky() -> &'static (tempfile::TempDir, Vec<PathBuf>) {
     static LEAKY: OnceLock<(tempfile::TempDir, Vec<PathBuf>)> = OnceLock::new();
     LEAKY.get_or_init(|| node_snapshots("leaky.js", &format!("{W},{N1},{N2}")))
 }
@@ -522,7 +522,7 @@ fn node_uncleared_timers_pattern() {
 
 /// Runs `leakcollect heap ARGS -o OUT` expecting failure: (exit code, stderr); checks that
 /// no output file appeared.
-fn fails(files: &[&Path]) -> (i32, String) {
+pub(super) fn fails(files: &[&Path]) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("out.md");
     let mut args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -712,7 +712,7 @@ fn go_build(name: &str, dir: &Path) -> PathBuf {
     bin
 }
 
-fn go_profiles(name: &str) -> (tempfile::TempDir, Vec<PathBuf>) {
+pub(super) fn go_profiles(name: &str) -> (tempfile::TempDir, Vec<PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
     let bin = go_build(name, dir.path());
     let out = Command::new(&bin)
@@ -980,7 +980,7 @@ fn synthetic_snapshot(requests: u32, id_offset: u32) -> String {
     )
 }
 
-fn synthetic_series(dir: &Path, rounds: &[(u32, u32)]) -> Vec<PathBuf> {
+pub(super) fn synthetic_series(dir: &Path, rounds: &[(u32, u32)]) -> Vec<PathBuf> {
     rounds
         .iter()
         .enumerate()

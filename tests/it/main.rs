@@ -17,6 +17,7 @@ mod faults;
 mod fill;
 mod gclog;
 mod heap;
+mod heap_sources;
 mod help;
 mod layering;
 mod lifetimes;

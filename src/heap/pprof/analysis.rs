@@ -6,7 +6,7 @@ use super::decode::{self, InUse, string};
 use super::format::{Location, Profile};
 use crate::heap::input::Opened;
 use crate::heap::model::{self, Consumer, Format, Growing, HeapReport, Pattern, PatternKind};
-use crate::heap::model::{Suspect, Technique, TimeSource};
+use crate::heap::model::{CodeLocation, Suspect, Technique, TimeSource};
 use crate::heap::{HeapError, Options};
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,6 +22,8 @@ struct Site {
     bytes: i64,
     biggest: i64,
     frames: Vec<String>,
+    /// The leaf frame's file and line in the biggest sample.
+    location: Option<CodeLocation>,
 }
 
 /// One profile reduced to in-use objects and bytes per leaf function.
@@ -41,10 +43,10 @@ fn sites(p: &Profile, inuse: InUse) -> Sites {
         space,
         names,
     } = inuse;
-    let functions: HashMap<u64, &str> = p
+    let functions: HashMap<u64, (&str, &str)> = p
         .function
         .iter()
-        .map(|f| (f.id, string(p, f.name)))
+        .map(|f| (f.id, (string(p, f.name), string(p, f.filename))))
         .collect();
     let locations: HashMap<u64, &Location> = p.location.iter().map(|l| (l.id, l)).collect();
     let mut out = Sites {
@@ -57,6 +59,7 @@ fn sites(p: &Profile, inuse: InUse) -> Sites {
         let (n, b) = (value(objects), value(space));
         // Frames leaf first; a location's lines are innermost (inlined) first.
         let mut frames = Vec::new();
+        let mut leaf_at: Option<CodeLocation> = None;
         for id in &sample.location_id {
             let Some(loc) = locations.get(id) else {
                 continue;
@@ -65,7 +68,17 @@ fn sites(p: &Profile, inuse: InUse) -> Sites {
                 frames.push(format!("{:#x}", loc.address));
             }
             for line in &loc.line {
-                let name = functions.get(&line.function_id).copied().unwrap_or("?");
+                let (name, file) = functions
+                    .get(&line.function_id)
+                    .copied()
+                    .unwrap_or(("?", ""));
+                if frames.is_empty() && line.line > 0 && !file.is_empty() {
+                    leaf_at = Some(CodeLocation {
+                        file: file.to_string(),
+                        line: u32::try_from(line.line).unwrap_or(u32::MAX),
+                        function: name.to_string(),
+                    });
+                }
                 frames.push(name.to_string());
             }
             if frames.len() >= STACK_FRAMES {
@@ -83,6 +96,7 @@ fn sites(p: &Profile, inuse: InUse) -> Sites {
         if b > entry.biggest || entry.frames.is_empty() {
             entry.biggest = b;
             entry.frames = frames;
+            entry.location = leaf_at;
         }
         out.objects += n;
         out.bytes += b;
@@ -144,6 +158,7 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
                 based_on: "a pprof profile records where memory was allocated, not what retains it; see the allocation stack".into(),
             },
             stack: g.stack.clone(),
+            location: g.location.clone(),
         })
         .collect();
     let last = all.last().expect("at least one file");
@@ -158,6 +173,7 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
             self_bytes: v.bytes.max(0) as u64,
             retained_bytes: v.bytes.max(0) as u64,
             retainer_path: Vec::new(),
+            location: v.location.clone(),
         })
         .collect();
     Ok(HeapReport {
@@ -173,6 +189,8 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         technique: Technique::PprofFlat,
         leaked_object: None,
         hints: Vec::new(),
+        tool: Format::Pprof.tool(),
+        root_cause: None,
     })
 }
 
@@ -203,6 +221,8 @@ fn growing(all: &[Sites]) -> Vec<Growing> {
                 retained_bytes_last: None,
                 retained_bytes_delta: None,
                 stack: Some(l.frames.clone()),
+                location: l.location.clone(),
+                scalene: None,
             })
         })
         .collect();
@@ -255,17 +275,20 @@ mod tests {
                 function.push(Function {
                     id: base + k as u64 + 1,
                     name: intern(name),
+                    filename: 0,
                 });
             }
             // Lines innermost first: the inlined helper, then the function it is in.
             let mut lines = vec![Line {
                 function_id: base + 1,
+                line: 0,
             }];
             if inlined {
                 lines.insert(
                     0,
                     Line {
                         function_id: base + 2,
+                        line: 0,
                     },
                 );
             }
@@ -279,6 +302,7 @@ mod tests {
                 address: 0,
                 line: vec![Line {
                     function_id: base + 3,
+                    line: 0,
                 }],
             });
             sample.push(Sample {
@@ -344,8 +368,9 @@ mod tests {
     fn no_inuse_types_is_an_error_naming_them() {
         let p = profile(&["alloc_objects", "alloc_space"], &[], false);
         match sites_of(&p) {
-            Err(HeapError::NoInuse { found, .. }) => {
-                assert_eq!(found, "alloc_objects, alloc_space")
+            Err(HeapError::NoInuse { found, kind, .. }) => {
+                assert_eq!(found, "alloc_objects, alloc_space");
+                assert_eq!(kind, "an allocation-only profile");
             }
             other => panic!("{:?}", other.map(|s| s.sample_types)),
         }

@@ -50,6 +50,21 @@ pub fn string(p: &Profile, i: i64) -> &str {
         .map_or("", String::as_str)
 }
 
+/// What a profile without in-use sample types is, by its types' meaning: Go's CPU
+/// profiles have `samples`/`cpu`, allocation profiles only `alloc_*`.
+fn kind(types: &[&str]) -> &'static str {
+    if types
+        .iter()
+        .any(|t| matches!(*t, "cpu" | "samples" | "wall"))
+    {
+        "a CPU profile"
+    } else if !types.is_empty() && types.iter().all(|t| t.starts_with("alloc_")) {
+        "an allocation-only profile"
+    } else {
+        "not a heap profile"
+    }
+}
+
 /// The in-use sample types, or the error naming the types found (a CPU or an
 /// allocation-only profile).
 pub fn inuse(opened: &Opened, p: &Profile) -> Result<InUse, HeapError> {
@@ -63,6 +78,7 @@ pub fn inuse(opened: &Opened, p: &Profile) -> Result<InUse, HeapError> {
             _ => {
                 return Err(HeapError::NoInuse {
                     path: opened.path.clone(),
+                    kind: kind(&types),
                     found: if types.is_empty() {
                         "none".into()
                     } else {

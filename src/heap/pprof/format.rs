@@ -50,6 +50,9 @@ pub struct Location {
 pub struct Line {
     #[prost(uint64, tag = "1")]
     pub function_id: u64,
+    /// 1-based; 0 when unknown.
+    #[prost(int64, tag = "2")]
+    pub line: i64,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -58,4 +61,7 @@ pub struct Function {
     pub id: u64,
     #[prost(int64, tag = "2")]
     pub name: i64,
+    /// The source file (a string-table index).
+    #[prost(int64, tag = "4")]
+    pub filename: i64,
 }

@@ -72,6 +72,8 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         technique: technique(opened.len()),
         leaked_object: None,
         hints: Vec::new(),
+        tool: Format::V8.tool(),
+        root_cause: None,
     })
 }
 

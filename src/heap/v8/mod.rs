@@ -28,7 +28,9 @@ pub use analysis::analyse;
 /// 293 MB Node.js snapshot (328 MB peak RSS, see BENCHMARKS.md), plus a margin.
 pub const MEMORY_PER_BYTE: f64 = 1.4;
 
-/// A snapshot is a JSON object: its first non-blank byte is `{`.
+/// A snapshot is a JSON object whose first key is `snapshot` (its meta data); a key
+/// not yet in the bytes shown (a lot of leading blanks) still counts, as before.
 pub fn sniff(head: &[u8]) -> bool {
     head.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        && super::formats::json_first_key(head).is_none_or(|k| k == "snapshot")
 }

@@ -68,6 +68,9 @@ pub struct Snapshot {
     pub strings: Strings,
     pub node_types: Vec<String>,
     pub edge_types: Vec<String>,
+    /// `locations`: (node index, 0-based line) of the closures whose position V8
+    /// recorded, by node index.
+    pub locations: Vec<(u32, u32)>,
 }
 
 /// Positions of the fields within a node or an edge record of the file.
@@ -216,6 +219,7 @@ pub fn parse(reader: impl Read) -> Result<Snapshot> {
         strings: Strings::default(),
         node_types: Vec::new(),
         edge_types: Vec::new(),
+        locations: Vec::new(),
     };
     let mut seen = Seen::default();
     lx.expect(b'{')?;
@@ -232,6 +236,23 @@ pub fn parse(reader: impl Read) -> Result<Snapshot> {
             Some(part) => {
                 seen.once(part)?;
                 read_part(&mut lx, part, &mut snap, &mut header)?;
+            }
+            // Closures' positions: [object_index, script_id, line, column] per closure
+            // (V8's `location_fields`), after the nodes whose indices they use.
+            None if key == b"locations" && header.is_some() => {
+                let n_count = header.as_ref().map_or(1, |(_, f)| f.n_count.max(1)) as u32;
+                let mut row = [0u32; 4];
+                let mut k = 0;
+                lx.read_u32s(|v| {
+                    row[k] = v;
+                    k = (k + 1) % 4;
+                    if k == 0 {
+                        snap.locations.push((row[0] / n_count, row[2]));
+                    }
+                    Ok(())
+                })?;
+                snap.locations.sort_unstable();
+                snap.locations.dedup_by_key(|l| l.0);
             }
             None => lx.skip_value()?,
         }

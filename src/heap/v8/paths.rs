@@ -18,7 +18,7 @@
 
 use super::graph::{self, ROOT, Types};
 use super::parse::Snapshot;
-use crate::heap::model::Step;
+use crate::heap::model::{CodeLocation, Step};
 use std::collections::HashMap;
 
 const NONE: u32 = u32::MAX;
@@ -185,6 +185,34 @@ pub fn bfs(s: &Snapshot, t: &Types) -> Parents {
     }
 }
 
+/// Where a closure is in the code: its position from the snapshot's `locations` (0-based
+/// line, made 1-based) and its script's name, reached through the closure's `shared`
+/// function info (`script_or_debug_info`, `script` in older V8s). None for other nodes,
+/// for snapshots without locations and for scripts without a name.
+pub fn closure_location(s: &Snapshot, node: usize) -> Option<CodeLocation> {
+    let at = s
+        .locations
+        .binary_search_by_key(&(node as u32), |l| l.0)
+        .ok()?;
+    let line = s.locations[at].1;
+    let named = |from: usize, names: &[&str]| {
+        s.edges_of(from)
+            .find(|&e| {
+                let name = s.edge_name(e) as usize;
+                name < s.strings.len() && names.contains(&s.strings.get(name))
+            })
+            .map(|e| s.edge_to(e))
+    };
+    let shared = named(node, &["shared"])?;
+    let script = named(shared, &["script_or_debug_info", "script"])?;
+    let file = s.node_name(script);
+    (!file.is_empty() && !file.starts_with("system /")).then(|| CodeLocation {
+        file: file.to_string(),
+        line: line.saturating_add(1),
+        function: s.node_name(node).to_string(),
+    })
+}
+
 impl Parents {
     /// The path from a root's child to `node` (empty when unreachable).
     pub fn path(&self, s: &Snapshot, t: &Types, node: usize) -> Vec<Step> {
@@ -213,6 +241,7 @@ impl Parents {
                     edge: edge.map(|e| graph::edge_label(s, t, e)),
                     edge_type: edge.map(|e| graph::edge_type_name(s, e)),
                     id: u64::from(s.node_id(to)),
+                    location: closure_location(s, to),
                 }
             })
             .collect()

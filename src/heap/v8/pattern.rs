@@ -166,6 +166,7 @@ mod tests {
                 edge: (i > 0).then(|| edge.to_string()),
                 edge_type: (i > 0).then(|| ty.to_string()),
                 id: 2 * i as u64 + 1,
+                location: None,
             })
             .collect()
     }

@@ -78,6 +78,8 @@ impl Series<'_> {
                     retained_bytes_last: Some(l.retained),
                     retained_bytes_delta: Some(l.retained as i64 - f.retained as i64),
                     stack: None,
+                    location: None,
+                    scalene: None,
                 })
             })
             .collect();

@@ -56,6 +56,7 @@ pub fn suspects(
             path_count,
             pattern,
             stack: None,
+            location: None,
         });
     }
     prefer_owners(out, &leaked_ids)
@@ -126,6 +127,7 @@ pub fn top_consumers(last: &AnalysedSnapshot, parents: &paths::Parents) -> Vec<C
                 } else {
                     parents.path(s, &last.types, biggest.1)
                 },
+                location: None,
             }
         })
         .collect()

@@ -19,10 +19,12 @@ pub enum Section {
     Pattern,
     FixStrategy,
     AppendixFiles,
+    VulnerableCode,
+    WhyLeaks,
 }
 
 impl Section {
-    pub const ALL: [Section; 10] = [
+    pub const ALL: [Section; 12] = [
         Section::ToolsUsed,
         Section::SnapshotsCollected,
         Section::Method,
@@ -33,6 +35,8 @@ impl Section {
         Section::Pattern,
         Section::FixStrategy,
         Section::AppendixFiles,
+        Section::VulnerableCode,
+        Section::WhyLeaks,
     ];
     fn partial(self) -> &'static str {
         match self {
@@ -46,11 +50,21 @@ impl Section {
             Section::Pattern => "heap/pattern",
             Section::FixStrategy => "heap/fix-strategy",
             Section::AppendixFiles => "heap/appendix-files",
+            Section::VulnerableCode => "heap/vulnerable-code",
+            Section::WhyLeaks => "heap/why-leaks",
         }
     }
 }
 
-const PARTIALS: [(&str, &str); 11] = [
+const PARTIALS: [(&str, &str); 13] = [
+    (
+        "heap/vulnerable-code",
+        include_str!("../../../templates/heap/vulnerable-code.md.hbs"),
+    ),
+    (
+        "heap/why-leaks",
+        include_str!("../../../templates/heap/why-leaks.md.hbs"),
+    ),
     (
         "heap/pattern",
         include_str!("../../../templates/heap/pattern.md.hbs"),
@@ -135,6 +149,7 @@ mod tests {
             edge: edge.map(str::to_string),
             edge_type: edge.map(|_| "property".to_string()),
             id,
+            location: None,
         };
         let mut report = HeapReport {
             schema: crate::heap::model::SCHEMA_ID,
@@ -172,11 +187,14 @@ mod tests {
                     based_on: "x".into(),
                 },
                 stack: None,
+                location: None,
             }],
             warnings: vec!["careful".into()],
             technique: Technique::ThreeSnapshot,
             leaked_object: None,
             hints: Vec::new(),
+            tool: Format::V8.tool(),
+            root_cause: None,
         };
         report.decide();
         report
@@ -188,6 +206,11 @@ mod tests {
         let whole = markdown(&r);
         for s in Section::ALL {
             let text = section(&r, s);
+            if matches!(s, Section::VulnerableCode | Section::WhyLeaks) {
+                // Without a code location there is no root cause to show.
+                assert!(r.root_cause.is_none() && text.trim().is_empty(), "{s:?}");
+                continue;
+            }
             assert!(!text.trim().is_empty(), "{s:?}");
             assert!(whole.contains(text.trim()), "{s:?} missing from the report");
         }

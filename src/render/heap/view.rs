@@ -5,7 +5,7 @@
 
 use super::mb;
 use crate::heap::model::{FixBox, Format, HeapReport, PatternKind, SnapshotInfo, Step};
-use crate::heap::model::{Suspect, Technique, TimeSource};
+use crate::heap::model::{RootBasis, RootCause, Suspect, Technique, TimeSource, ToolTick};
 use serde_json::{Value, json};
 
 /// A retainer path in the report's arrow format: the root's child, then one line per
@@ -13,9 +13,16 @@ use serde_json::{Value, json};
 /// A run of identical steps (a linked list) shows its first and last step and how many
 /// are left out.
 pub fn path_lines(steps: &[Step]) -> Vec<String> {
-    let line = |s: &Step| match &s.edge {
-        None => format!("{} @{}", s.node, s.id),
-        Some(edge) => format!("→ {edge}: {} @{}", s.node, s.id),
+    let line = |s: &Step| {
+        let at = s
+            .location
+            .as_ref()
+            .map(|l| format!(" ({})", l.short()))
+            .unwrap_or_default();
+        match &s.edge {
+            None => format!("{} @{}{at}", s.node, s.id),
+            Some(edge) => format!("→ {edge}: {} @{}{at}", s.node, s.id),
+        }
     };
     let same = |a: &Step, b: &Step| a.edge.is_some() && a.edge == b.edge && a.node == b.node;
     let mut lines = Vec::new();
@@ -71,6 +78,14 @@ fn method(report: &HeapReport) -> String {
             return format!(
                 "{n} pprof heap profile(s) compared by `leakcollect heap` (generated): in-use objects and bytes per allocation site (leaf function, as `go tool pprof -top` counts flat), first→last."
             );
+        }
+        Technique::SamplingFlat => {
+            return format!(
+                "{n} V8 sampling heap profile(s) read by `leakcollect heap` (generated): sampled live bytes per allocation site (the function allocating, summed over the call tree as DevTools' Bottom-up view does), first→last."
+            );
+        }
+        Technique::ScaleneLines => {
+            return "one Scalene profile read by `leakcollect heap` (generated): memory per line over the run (allocated, peak, growth); the lines Scalene's own leak detector reports rank first, by likelihood, then leak velocity.".into();
         }
     };
     format!(
@@ -162,6 +177,8 @@ fn leaked_meaning(report: &HeapReport) -> String {
         }
         Technique::NewInSecond => "new in snapshot 2 (absent in snapshot 1)".into(),
         Technique::PprofFlat => "the growth of the site's in-use objects".into(),
+        Technique::SamplingFlat => "the growth of the site's samples".into(),
+        Technique::ScaleneLines => "Scalene's allocation samples of the line".into(),
         Technique::SingleSnapshot => "none (one snapshot)".into(),
     }
 }
@@ -173,6 +190,10 @@ fn growing_legend(report: &HeapReport) -> String {
         Technique::PprofFlat => {
             format!("in-use objects and bytes per allocation site, profile 1 → {last}")
         }
+        Technique::SamplingFlat => {
+            format!("samples and sampled live bytes per allocation site, profile 1 → {last}")
+        }
+        Technique::ScaleneLines => "per line over the run: Scalene's allocation samples and the line's memory growth (MB = 2^20 bytes in Scalene, shown here in 10^6 bytes); Scalene's leaks first".into(),
         Technique::SingleSnapshot => {
             format!("instances of each class and their self size, snapshot 1 → {last}")
         }
@@ -196,12 +217,162 @@ fn growing_note(report: &HeapReport, g: &crate::heap::model::Growing) -> String 
             mb(r, true)
         ),
         (None, Some(r)) => format!("[retained {}]", mb(r, true)),
-        _ => g
-            .stack
-            .as_ref()
-            .map(|s| format!("[at {}]", s.join(" ← ")))
-            .unwrap_or_default(),
+        _ => match &g.scalene {
+            Some(l) => scalene_note(l),
+            None => g
+                .stack
+                .as_ref()
+                .map(|s| format!("[at {}]", s.join(" ← ")))
+                .unwrap_or_default(),
+        },
     }
+}
+
+/// Scalene's figures of a line: its leak report first, then what it allocated.
+fn scalene_note(l: &crate::heap::model::ScaleneLine) -> String {
+    let mib = |v: f64| v * 1_048_576.0;
+    let leak = match (l.leak_likelihood, l.leak_velocity_mb_s) {
+        (Some(p), Some(v)) => format!(
+            "Scalene reports a leak: likelihood {}, {}/s; ",
+            crate::units::percent(p * 100.0),
+            crate::units::mb(mib(v))
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "[{leak}allocated {} over the run, peak {}]",
+        crate::units::mb(mib(l.malloc_mb)),
+        crate::units::mb(mib(l.peak_mb))
+    )
+}
+
+/// `file:line` to show next to a name, unless the name already has it (two sites of
+/// one function name are told apart by their place).
+fn at(name: &str, location: Option<&crate::heap::model::CodeLocation>) -> Option<String> {
+    let short = location?.short();
+    (!name.contains(&short)).then_some(short)
+}
+
+/// What a file of the format is called in a sentence.
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::V8 => "V8 heap snapshot",
+        Format::Pprof => "pprof profile",
+        Format::V8Sampling => "V8 sampling heap profile",
+        Format::Scalene => "Scalene profile",
+    }
+}
+
+/// What a growing entry's count counts.
+fn count_unit(report: &HeapReport) -> &'static str {
+    match report.technique {
+        Technique::SamplingFlat => "samples",
+        Technique::ScaleneLines => "allocation samples",
+        Technique::PprofFlat => "objects",
+        _ => "instances",
+    }
+}
+
+/// The Tools Used boxes: which one the model ticks, and what "Other" names.
+fn tools(report: &HeapReport) -> Value {
+    let n = report.snapshots.len();
+    let other = match report.format {
+        Format::Pprof => format!(
+            "pprof heap profiles ({n} file(s), sample types {}), read by `leakcollect heap`",
+            report.sample_types.clone().unwrap_or_default().join(", ")
+        ),
+        Format::V8Sampling => {
+            format!("V8 sampling heap profiles ({n} file(s)), read by `leakcollect heap`")
+        }
+        Format::V8 | Format::Scalene => String::new(),
+    };
+    json!({
+        "devtools": report.tool == ToolTick::DevtoolsSnapshots,
+        "scalene": report.tool == ToolTick::Scalene,
+        "other": (report.tool == ToolTick::Other).then_some(other),
+    })
+}
+
+/// The Vulnerable Code fence and the three steps of Why This Leaks, in words.
+fn root(report: &HeapReport, r: &RootCause) -> Value {
+    let at = match &r.source {
+        Some(s) => format!("{}:{}", s.path, s.line),
+        None => format!("{}:{}", r.location.file, r.location.line),
+    };
+    let short = r.location.short();
+    let f = &r.location.function;
+    let files = report.snapshots.len();
+    let kind = format_name(report.format);
+    // The entry's name when it says more than the function's.
+    let what = if &r.name == f || r.name.starts_with(&format!("{f} (")) {
+        String::new()
+    } else {
+        format!(" {}", r.name)
+    };
+    let first = match r.basis {
+        RootBasis::Growing => format!(
+            "`{f}` allocates{what} at {short}, and what it allocates grew at every {kind} ({} from file 1 to {files})",
+            mb(r.growth_bytes, true)
+        ),
+        RootBasis::ScaleneLeak => format!(
+            "`{f}` allocates at {short}, the line Scalene's leak detector reports (likelihood {})",
+            crate::units::percent(r.likelihood.unwrap_or(0.0) * 100.0)
+        ),
+        RootBasis::LargestOnly => format!(
+            "`{f}` allocates the most memory still alive in the one {kind} ({short}); one file cannot show that it grows"
+        ),
+        RootBasis::RetainerClosure => format!(
+            "the closure `{f}` ({short}) is on the retainer path of the leaked {} objects and keeps them reachable",
+            r.name
+        ),
+    };
+    let subject = if r.basis == RootBasis::RetainerClosure {
+        "the closure"
+    } else {
+        "what it allocates"
+    };
+    let second = match &r.held_by {
+        Some(h) => format!(
+            "{subject} is kept through `{}` ({}) and never released",
+            h.edge.as_deref().unwrap_or("?"),
+            h.node
+        ),
+        None => format!(
+            "a {kind} records where memory was allocated, not what keeps it: find where `{f}` stores what it makes (a module-level collection, a listener, a cache) and whether anything ever removes it"
+        ),
+    };
+    let third = match r.basis {
+        RootBasis::Growing => format!(
+            "memory accumulates: {} from the first to the last of the {files} files, growing at each",
+            mb(r.growth_bytes, true)
+        ),
+        RootBasis::ScaleneLeak => format!(
+            "memory accumulates at {}/s over the run (Scalene's leak velocity)",
+            crate::units::mb(r.velocity_mb_s.unwrap_or(0.0) * 1_048_576.0)
+        ),
+        RootBasis::LargestOnly => {
+            "take two or three profiles minutes apart under load to see whether it grows".into()
+        }
+        RootBasis::RetainerClosure => format!(
+            "memory accumulates: the objects {} retains grew by {} from the first to the last of the {files} snapshots",
+            r.name,
+            mb(r.growth_bytes, true)
+        ),
+    };
+    json!({
+        "at": at,
+        "function": f,
+        "name": r.name,
+        "note": if r.basis == RootBasis::RetainerClosure {
+            format!("{}, kept reachable by the closure `{f}`", r.name)
+        } else {
+            format!("{}, allocated in `{f}`", r.name)
+        },
+        "language": r.language,
+        "code": r.source.as_ref().map(|s| s.lines.clone()),
+        "steps": [first, second, third],
+        "kind": kind,
+    })
 }
 
 fn growing(report: &HeapReport) -> Vec<Value> {
@@ -215,6 +386,7 @@ fn growing(report: &HeapReport) -> Vec<Value> {
                 "count": format!("{:+}", g.count_delta),
                 "bytes": mb(g.bytes_delta, true),
                 "note": growing_note(report, g),
+                "at": at(&g.name, g.location.as_ref()),
             })
         })
         .collect()
@@ -230,7 +402,8 @@ fn consumers(report: &HeapReport) -> Vec<Value> {
                 "number": i + 1,
                 "name": c.name,
                 "bytes": mb(c.retained_bytes as i64, false),
-                "path": if report.format == Format::Pprof { "allocated here (pprof has no retainers)".to_string() } else { one_line_path(&c.retainer_path) },
+                "at": at(&c.name, c.location.as_ref()),
+                "path": if report.format == Format::V8 { one_line_path(&c.retainer_path) } else { format!("allocated here (a {} records no retainers)", format_name(report.format)) },
             })
         })
         .collect()
@@ -239,6 +412,9 @@ fn consumers(report: &HeapReport) -> Vec<Value> {
 /// The Leaked Object line: the suspect, what its leaked objects are next to the class's
 /// instance growth, and what the class retains.
 fn leaked_object(report: &HeapReport) -> String {
+    if report.technique == Technique::ScaleneLines {
+        return scalene_leak(report);
+    }
     let Some(s) = main_suspect(report) else {
         return if report.snapshots.len() < 2 {
             "[one snapshot: nothing to compare]".into()
@@ -258,7 +434,7 @@ fn leaked_object(report: &HeapReport) -> String {
         s.count,
         leaked_meaning(report),
         class_growth(report, s),
-        if report.format == Format::Pprof {
+        if report.format != Format::V8 {
             "in use where it is allocated, in the last profile:"
         } else {
             "all objects of the class retain, in the last snapshot,"
@@ -270,6 +446,28 @@ fn leaked_object(report: &HeapReport) -> String {
         } else {
             format!("; other suspects: {}", others.join(", "))
         }
+    )
+}
+
+/// Scalene's leak, in its own figures: one run compares nothing, so no leaked-object
+/// count, but the likelihood and velocity Scalene reports and what the line allocated.
+fn scalene_leak(report: &HeapReport) -> String {
+    let line = main_suspect(report).and_then(|s| {
+        let g = report.growing.iter().find(|g| g.name == s.name)?;
+        Some((s, g.scalene.as_ref()?))
+    });
+    let Some((s, l)) = line else {
+        return "[Scalene's leak detector reported no line: see the lines that allocate most in Findings]".into();
+    };
+    let at = s
+        .location
+        .as_ref()
+        .map(|l| format!(" ({})", l.short()))
+        .unwrap_or_default();
+    format!(
+        "`{}`{at} — {} (generated from Scalene's leak detector)",
+        s.name,
+        scalene_note(l).trim_matches(['[', ']'])
     )
 }
 
@@ -328,10 +526,31 @@ fn pprof_stack(s: &Suspect) -> (Vec<String>, String, String) {
             .unwrap_or_default()
             .iter()
             .enumerate()
-            .map(|(i, f)| if i == 0 { format!("{f} (allocates)") } else { format!("← {f}") })
+            .map(|(i, f)| match (i, &s.location) {
+                (0, Some(l)) => format!("{f} ({}) (allocates)", l.short()),
+                (0, None) => format!("{f} (allocates)"),
+                _ => format!("← {f}"),
+            })
             .collect(),
         "generated: allocation stack, leaf first; pprof records no retainers".into(),
         "[pprof cannot say what retains the memory: take V8 heap snapshots or read the code at the allocation site]".into(),
+    )
+}
+
+/// A suspect of a format with neither stacks nor retainers: its site.
+fn site_only(report: &HeapReport, s: &Suspect) -> (Vec<String>, String, String) {
+    let at = s
+        .location
+        .as_ref()
+        .map(|l| format!(" ({})", l.short()))
+        .unwrap_or_default();
+    (
+        vec![format!("{}{at} (allocates)", s.name)],
+        format!(
+            "generated: the allocation site; a {} records no retainers",
+            format_name(report.format)
+        ),
+        "[the profile cannot say what retains the memory: read the code at the allocation site (see Why This Leaks)]".into(),
     )
 }
 
@@ -357,10 +576,14 @@ fn other_paths(report: &HeapReport) -> Vec<Value> {
 pub fn view(report: &HeapReport) -> Value {
     let (path_lines, path_note, why) = match main_suspect(report) {
         Some(s) if report.format == Format::V8 => v8_path(s),
-        Some(s) => pprof_stack(s),
+        Some(s) if report.format == Format::Pprof => pprof_stack(s),
+        Some(s) => site_only(report, s),
         None => (Vec::new(), String::new(), "[no suspect]".into()),
     };
     json!({
+        "tools": tools(report),
+        "count_unit": count_unit(report),
+        "root": report.root_cause.as_ref().map(|r| root(report, r)),
         "v8": report.format == Format::V8,
         "files": report.snapshots.len(),
         "sample_types": report.sample_types.clone().unwrap_or_default().join(", "),
