@@ -471,6 +471,9 @@ pub struct InitArgs {
     pub draft: PathBuf,
     #[command(flatten)]
     pub params: DraftParamArgs,
+    /// Who investigates, for the header's Investigator line (recorded in the draft).
+    #[arg(long, value_name = "NAME")]
+    pub investigator: Option<String>,
     /// Replace the file if it exists.
     #[arg(long)]
     pub force: bool,

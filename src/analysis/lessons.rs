@@ -44,6 +44,18 @@ pub fn lessons(evidence: &Evidence) -> Lessons {
             units::mb_per_hour(after)
         ));
     }
+    if let Some(cause) = &evidence.root_cause {
+        let named: Vec<String> = cause
+            .patterns
+            .iter()
+            .map(|p| format!("{} ({})", p.pattern, p.objects.join(", ")))
+            .collect();
+        went_well.push(format!(
+            "The heap evidence ({}) named the cause: {}",
+            cause.from,
+            named.join("; ")
+        ));
+    }
     let detection = evidence.detection.as_ref();
     match detection.map(|d| d.source) {
         Some(DetectionSource::Alert) => {

@@ -24,6 +24,7 @@ pub struct AttachOutcome {
 pub fn init(args: &InitArgs) -> anyhow::Result<()> {
     let mut params = Params::given(&args.params);
     params.started_at = Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    params.investigator = args.investigator.clone().filter(|n| !n.trim().is_empty());
     let service = params.service.as_deref().ok_or(DraftError::MissingParam {
         path: args.draft.clone(),
         flag: "--service",

@@ -89,6 +89,7 @@ pub fn facts(
     let recorded = params.root_cause.as_ref();
     let validated = params.validated.as_ref();
     let facts = DraftFacts {
+        investigator: params.investigator.clone(),
         investigation_started_at: before_fix(params.started_at.as_deref().and_then(parse_time)),
         root_cause_identified_at: before_fix(
             recorded

@@ -41,6 +41,9 @@ pub struct Params {
     /// every attach.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard: Option<String>,
+    /// `init --investigator`: the header's Investigator line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub investigator: Option<String>,
     /// When `init` created the draft (RFC 3339): the timeline's "Investigation started".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<String>,
@@ -95,6 +98,7 @@ impl Params {
             lookback: args.lookback.clone(),
             heap: None,
             started_at: None,
+            investigator: None,
             root_cause: None,
             validated: None,
             dashboard: None,
@@ -159,6 +163,10 @@ impl Params {
             lookback: pick(&self.lookback, &given.lookback),
             heap: given.heap.clone().or_else(|| self.heap.clone()),
             started_at: self.started_at.clone().or_else(|| given.started_at.clone()),
+            investigator: given
+                .investigator
+                .clone()
+                .or_else(|| self.investigator.clone()),
             root_cause: given.root_cause.clone().or_else(|| self.root_cause.clone()),
             validated: given.validated.clone().or_else(|| self.validated.clone()),
             dashboard: given.dashboard.clone().or_else(|| self.dashboard.clone()),

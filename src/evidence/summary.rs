@@ -158,6 +158,9 @@ pub struct CausePattern {
 /// attached (its own times, not the incident's), and the other reports next to it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct DraftFacts {
+    /// `init --investigator`.
+    #[serde(default)]
+    pub investigator: Option<String>,
     /// When `init` created the draft; only while that is before the fix (or with no fix):
     /// a draft written after the fix did not start the investigation.
     pub investigation_started_at: Option<DateTime<Utc>>,

@@ -20,6 +20,7 @@ pub enum BlockId {
     Params,
     Service,
     Date,
+    Investigator,
     Severity,
     Tldr,
     ImpactGrowth,
@@ -57,7 +58,9 @@ pub enum BlockId {
     ReportCompleted,
     SimilarIncidents,
     LessonsWentWell,
+    LessonsWentWell2,
     LessonsCouldImprove,
+    LessonsCouldImprove2,
     ValidationRuns,
     HeapTools,
     HeapSnapshots,
@@ -108,12 +111,12 @@ pub enum Needs {
     Chart(&'static str),
     /// Grafana Explore links (`--grafana-url`), or a dashboard link.
     Explore,
-    /// A pool-saturation threshold (pool figures measured).
-    PoolThreshold,
     /// A dashboard `leakcollect dashboard` wrote, by its uid.
     Dashboard,
     /// `validate`'s verdict.
     Validation,
+    /// `init --investigator` (a draft).
+    Investigator,
     /// A suggested severity (something leaked).
     Severity,
     /// The TL;DR's facts (something leaked).
@@ -126,10 +129,10 @@ pub enum Needs {
     RootCause,
     /// Other drafts in the folder for the same service or pattern.
     SimilarIncidents,
-    /// Suggested lessons: what went well.
-    WentWell,
-    /// Suggested lessons: what could be improved.
-    CouldImprove,
+    /// Suggested lessons: what went well, the first (0) or second (1).
+    WentWell(usize),
+    /// Suggested lessons: what could be improved, the first (0) or second (1).
+    CouldImprove(usize),
 }
 
 /// Where a block goes the first time, in a draft that does not have it yet.
@@ -248,7 +251,7 @@ const MONITORING_OWNED: &[OwnedLine] = &[
         starts: "Alert rule:",
         contains: &["(leakcollect"],
         placeholder: Some("Alert rule:"),
-        only_in_place: false,
+        only_in_place: true,
     },
     OwnedLine {
         key: "dashboard",
@@ -316,6 +319,14 @@ pub const BLOCKS: &[Block] = &[
         N::Nothing,
         lines("**Date**:", 1),
     ),
+    in_place(block(
+        B::Investigator,
+        "investigator",
+        partial!("investigator"),
+        W::Evidence,
+        N::Investigator,
+        lines("**Investigator**:", 1),
+    )),
     in_place(block(
         B::Severity,
         "severity",
@@ -535,7 +546,7 @@ pub const BLOCKS: &[Block] = &[
         "pool-alert",
         partial!("pool-alert"),
         W::Evidence,
-        N::PoolThreshold,
+        N::Nothing,
         lines("- [ ] Alert: Connection pool saturation", 1),
     ),
     block(
@@ -618,22 +629,38 @@ pub const BLOCKS: &[Block] = &[
         N::Validation,
         After(B::Improvement),
     ),
-    // The first placeholder line only: the second stays for people's own lessons.
+    // One lesson per placeholder line: a second line only when there is a second lesson.
     in_place(block(
         B::LessonsWentWell,
         "lessons-went-well",
         partial!("lessons-went-well"),
         W::Evidence,
-        N::WentWell,
+        N::WentWell(0),
         lines("- [Positive aspect 1]", 1),
+    )),
+    in_place(block(
+        B::LessonsWentWell2,
+        "lessons-went-well-2",
+        partial!("lessons-went-well-2"),
+        W::Evidence,
+        N::WentWell(1),
+        lines("- [Positive aspect 2]", 1),
     )),
     in_place(block(
         B::LessonsCouldImprove,
         "lessons-could-improve",
         partial!("lessons-could-improve"),
         W::Evidence,
-        N::CouldImprove,
+        N::CouldImprove(0),
         lines("- [Improvement area 1]", 1),
+    )),
+    in_place(block(
+        B::LessonsCouldImprove2,
+        "lessons-could-improve-2",
+        partial!("lessons-could-improve-2"),
+        W::Evidence,
+        N::CouldImprove(1),
+        lines("- [Improvement area 2]", 1),
     )),
     block(
         B::HeapTools,

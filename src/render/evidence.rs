@@ -418,16 +418,19 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bo
                     .as_ref()
                     .is_some_and(|d| d.url.is_some())
         }
-        Needs::PoolThreshold => evidence.alert_thresholds.pool_used_percent.is_some(),
         Needs::Dashboard => evidence.grafana_dashboard.is_some(),
         Needs::Validation => validation,
         Needs::Severity => evidence.severity.is_some(),
+        Needs::Investigator => evidence
+            .draft
+            .as_ref()
+            .is_some_and(|d| d.investigator.is_some()),
         Needs::Tldr => evidence.tldr.is_some(),
         Needs::Affected => leak.affected.is_some(),
         Needs::Reproduction => leak.reproduction.is_some(),
         Needs::RootCause => evidence.root_cause.is_some(),
-        Needs::WentWell => !evidence.lessons.went_well.is_empty(),
-        Needs::CouldImprove => !evidence.lessons.could_improve.is_empty(),
+        Needs::WentWell(i) => evidence.lessons.went_well.len() > i,
+        Needs::CouldImprove(i) => evidence.lessons.could_improve.len() > i,
         Needs::SimilarIncidents => evidence
             .draft
             .as_ref()
