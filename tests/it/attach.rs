@@ -96,16 +96,17 @@ fn init_attach_edit_attach_changes_only_blocks() {
     let check = attach(&server, &draft, &["--check"]);
     assert_eq!(check.status.code(), Some(0));
 
-    // A person writes: fills the TL;DR, adds notes between blocks, fills the alert rule
-    // inside the shared Monitoring Data block, renames a heading, deletes a section.
+    // A person writes: fills the Investigator, adds notes between blocks, fills the
+    // dashboard inside the shared Monitoring Data block, renames a heading, deletes a
+    // section.
     let mut edited = first
         .replace(
-            "**TL;DR**: [One sentence summary of the leak, cause, and fix]",
-            "**TL;DR**: listeners leak — fixed in #42  ",
+            "**Investigator**: [Your Name]",
+            "**Investigator**: Sam — on call  ",
         )
         .replace(
-            "Alert rule: [Alert name/threshold]",
-            "Alert rule: HeapGrowth (>10 MB/h for 2h)",
+            "Dashboard: [Link to Grafana dashboard]",
+            "Dashboard: https://grafana.example/d/api-memory",
         )
         .replace(
             "### Initial Symptoms",
@@ -139,7 +140,8 @@ fn init_attach_edit_attach_changes_only_blocks() {
     assert_ne!(second, edited);
     let (before, after) = (outside_blocks(&edited), outside_blocks(&second));
     assert_eq!(before, after, "text outside blocks changed");
-    assert!(second.contains("Alert rule: HeapGrowth (>10 MB/h for 2h)"));
+    assert!(second.contains("Dashboard: https://grafana.example/d/api-memory"));
+    assert!(second.contains("**Investigator**: Sam — on call  "));
     assert!(second.contains(&format!(r#""to":"{to}""#)));
 
     // A deleted section that held a block: the block moves under the Evidence heading.
@@ -324,14 +326,15 @@ fn concurrent_attaches_serialize() {
         .filter(|s| matches!(s, leakcollect::draft::blocks::Segment::Block(_)))
         .count();
     // Every block attach writes (all but validate's own, the Grafana link, which needs
-    // --grafana-url, the dashboard item, which needs --grafana-dashboard-uid, the pool
-    // alert, which needs pool metrics, the Root cause, which needs heap evidence, and
-    // Similar Incidents, which needs another draft in the folder; the fix's pods are all
+    // --grafana-url, the dashboard item, which needs --grafana-dashboard-uid, the
+    // Investigator, which needs --investigator, a second "went well" lesson (one here),
+    // the Root cause, which needs heap evidence, and Similar Incidents, which needs
+    // another draft in the folder; the fix's pods are all
     // replaced at once, which is found as the deployment at the fix, so Environment and
     // Rollout Strategy are written), and params and Tools Used (Prometheus metrics
     // ticked, no heap files), exactly once.
     use leakcollect::render::blocks::{Writer, written_by};
-    assert_eq!(blocks, written_by(Writer::Evidence).count() - 5 + 1 + 1);
+    assert_eq!(blocks, written_by(Writer::Evidence).count() - 6 + 1 + 1);
     // And it is what a single run produces: a further run changes nothing.
     assert_eq!(attach(&server, &draft, &["--check"]).status.code(), Some(0));
 }

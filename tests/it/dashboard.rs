@@ -306,7 +306,10 @@ fn dashboard_links_and_action_items_render() {
         bare.contains("- [ ] Dashboard: Memory trend visualization"),
         "{bare}"
     );
-    assert!(bare.contains("Connection pool saturation >X%"), "{bare}");
+    assert!(
+        bare.contains("- [ ] Alert: Connection pool saturation: no rule suggested, no data: no connection pool metrics"),
+        "{bare}"
+    );
     let (from, to) = (e.window.from, e.window.to);
     e.grafana_dashboard = Some(leakcollect::evidence::GrafanaDashboard {
         uid: "api-leak".into(),

@@ -817,7 +817,15 @@ fn detection_in_the_report() {
         .unwrap();
     insta::assert_snapshot!("would_have_fired", discovered);
     assert!(text.contains("| [HH:MM] | Detection | [How was leak detected?"));
-    assert!(text.contains("Alert rule: [Alert name/threshold]"));
+    // No alert fired: the line says so, with the rule to add.
+    assert!(
+        text.contains("Alert rule: none fired for this service from ")
+            && text.contains("suggested: ApiMemoryGrowth, memory growth over"),
+        "{}",
+        text.lines()
+            .find(|l| l.starts_with("Alert rule:"))
+            .unwrap_or_default()
+    );
 }
 
 /// A server that fails the `ALERTS` query: a warning and `source: none` saying why; the
