@@ -26,7 +26,8 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("container", include_str!("../queries/container.toml")),
 ];
 
-/// The placeholder an instant query uses for its period's length.
+/// The placeholder an instant query uses for its period's length; in a range query, the
+/// window's length (with `@ end()`: a choice made once over the whole window).
 pub const RANGE_PLACEHOLDER: &str = "${range}";
 
 #[derive(Debug, Error)]
@@ -82,6 +83,9 @@ pub enum Role {
     MemoryLimit,
     /// Cumulative request counter, for bytes retained per request.
     Requests,
+    /// Cumulative requests per instance, method and route (the busiest routes, the rest
+    /// as `route="other"`), for attributing growth to routes (`analysis::routes`).
+    RouteRequests,
     /// 95th percentile request latency over a period (instant; service-wide).
     LatencyP95,
     /// Share of requests answered with a server error (5xx) over a period (instant).
@@ -316,12 +320,6 @@ pub fn parse(text: &str, origin: &str) -> Result<Pack, PackError> {
         };
         if !seen.insert(query.id.as_str()) {
             return Err(fail("duplicate id".to_string()));
-        }
-        let has_placeholder = query.promql.contains(RANGE_PLACEHOLDER);
-        if query.kind == QueryKind::Range && has_placeholder {
-            return Err(fail(format!(
-                "{RANGE_PLACEHOLDER} is only meaningful in instant queries"
-            )));
         }
         let sample = query.promql.replace(RANGE_PLACEHOLDER, "1h");
         parser::parse(&sample).map_err(|e| fail(format!("PromQL does not parse: {e}")))?;

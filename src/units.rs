@@ -44,6 +44,23 @@ pub fn mb(bytes: f64) -> String {
     format!("{} MB", mb_number(bytes))
 }
 
+/// A small size (memory retained per request): `3.1 KB` (KB = 10^3 bytes), three
+/// decimals below 1 KB (`0.250 KB`), like [`mb_number`].
+pub fn kb(bytes: f64) -> String {
+    let kb = bytes / 1e3;
+    if kb != 0.0 && kb.abs() < 0.95 {
+        format!("{} KB", fixed(kb, 3))
+    } else {
+        format!("{} KB", fixed(kb, 1))
+    }
+}
+
+/// A request rate: `6.2 requests/s`, two decimals below 10 (`0.50 requests/s`).
+pub fn per_second(rate: f64) -> String {
+    let places = if rate.abs() < 10.0 { 2 } else { 1 };
+    format!("{} requests/s", fixed(rate, places))
+}
+
 /// A signed size change: `+12.0 MB`, `-3.5 MB`, `0.0 MB`.
 pub fn mb_signed(bytes: f64) -> String {
     let text = mb(bytes);

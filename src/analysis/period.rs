@@ -94,6 +94,14 @@ pub fn analyse_period(
     period.oom_kills_far_below_limit = oom::kills_far_below_limit(&period);
     period.lifetime = levels::lifetime(&period);
     period.load_test = requests::load_test(&period);
+    let routes = super::routes::leak_by_route(view, period.heap_baseline_bytes);
+    period.leak_by_route = routes.routes;
+    period.leak_by_route_missing = routes.missing;
+    period.leak_by_route_unexplained_share = routes.unexplained_share;
+    period.leak_by_route_alike = routes.alike;
+    period.leak_by_route_top = routes.top;
+    period.leak_by_route_steps = routes.steps;
+    period.leak_by_route_hours = routes.hours;
     missing.extend(oom::far_below_limit_warning(view.name.as_str(), &period));
     (period, missing)
 }

@@ -31,6 +31,8 @@ pub enum BlockId {
     MonitoringData,
     ExampleMetrics,
     PerInstance,
+    LeakByRoute,
+    ReproductionStep,
     LoadTest,
     DeploymentTime,
     Environment,
@@ -94,6 +96,10 @@ pub enum Needs {
     Explore,
     /// `validate`'s verdict.
     Validation,
+    /// Per-route request counters in the leak period (figures or why they are missing).
+    RouteCounters,
+    /// A route whose requests retain memory in the leak period.
+    RetainingRoute,
 }
 
 /// Where a block goes the first time, in a draft that does not have it yet.
@@ -331,6 +337,22 @@ pub const BLOCKS: &[Block] = &[
         W::Evidence,
         N::Nothing,
         After(B::ExampleMetrics),
+    ),
+    block(
+        B::LeakByRoute,
+        "leak-by-route",
+        partial!("leak-by-route"),
+        W::Evidence,
+        N::RouteCounters,
+        After(B::PerInstance),
+    ),
+    block(
+        B::ReproductionStep,
+        "reproduction-step",
+        partial!("reproduction-step"),
+        W::Evidence,
+        N::RetainingRoute,
+        lines("1. [Step to reproduce leak in dev/staging]", 1),
     ),
     block(
         B::LoadTest,

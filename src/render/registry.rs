@@ -69,6 +69,8 @@ pub fn fence_for(values: &impl serde::Serialize) -> String {
 
 handlebars_helper!(mb: |v: Json| or(v, units::NA, units::mb));
 handlebars_helper!(mb_signed: |v: Json| or(v, units::NA, units::mb_signed));
+handlebars_helper!(kb: |v: Json| or(v, units::NA, units::kb));
+handlebars_helper!(per_second: |v: Json| or(v, units::NA, units::per_second));
 handlebars_helper!(mb_number: |v: Json| or(v, units::NA, units::mb_number));
 handlebars_helper!(mbh: |v: Json| or(v, units::NA, units::mb_per_hour));
 handlebars_helper!(mbh_number: |v: Json| or(v, units::NA, units::mb_per_hour_number));
@@ -101,7 +103,7 @@ pub fn registry(partials: &[(&str, &str)]) -> Handlebars<'static> {
         hb.register_partial(name, *text)
             .expect("built-in templates parse");
     }
-    let helpers: [(&str, Box<dyn HelperDef + Send + Sync>); 21] = [
+    let helpers: [(&str, Box<dyn HelperDef + Send + Sync>); 23] = [
         ("mb", Box::new(mb)),
         ("mb_signed", Box::new(mb_signed)),
         ("mb_number", Box::new(mb_number)),
@@ -123,6 +125,8 @@ pub fn registry(partials: &[(&str, &str)]) -> Handlebars<'static> {
         ("oneline", Box::new(oneline)),
         ("some", Box::new(some)),
         ("check", Box::new(check)),
+        ("kb", Box::new(kb)),
+        ("per_second", Box::new(per_second)),
     ];
     for (name, helper) in helpers {
         hb.register_helper(name, helper);
