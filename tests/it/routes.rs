@@ -155,3 +155,109 @@ fn two_routes_with_one_shape_cannot_be_told_apart() {
         .unwrap_or_else(|| panic!("no evidence line in\n{md}"));
     assert!(line.contains("can't tell"), "{line}");
 }
+
+/// One request on a fresh connection; the answer read to its end.
+fn send(port: u16, method: &str, path: &str) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{method} {path}: {}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+/// Requests per second in second `s` of the load: each route its own pseudo-random
+/// level, held for its own number of seconds, so the two shapes differ.
+fn load_at(s: u64, hold: u64, seed: u64, top: u64) -> u64 {
+    let block = s / hold + seed;
+    (block
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407)
+        >> 33)
+        % (top + 1)
+}
+
+#[test]
+fn a_live_prom_client_app_names_its_leaking_route() {
+    let app_dir = repo_path("tests/live/nodejs");
+    assert!(
+        app_dir.join("node_modules/prom-client").is_dir(),
+        "prom-client is not installed: run `npm ci` in tests/live/nodejs (scripts/test.sh does)"
+    );
+    let port = free_loopback_port();
+    // A 1 MB young generation: scavenges every second or so, so the heap's floor within
+    // a few seconds is its retained memory, not young garbage waiting to be collected.
+    let node = std::process::Command::new(binary("node"))
+        .args(["--max-semi-space-size=1", "routes.js"])
+        .current_dir(&app_dir)
+        .env("PORT", port.to_string())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start node");
+    let _node = Guarded(node);
+    let ready = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < ready,
+            "node did not listen on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let server = start_scraping_prometheus(&[("live-routes", format!("127.0.0.1:{port}"))]);
+    let started = chrono::Utc::now().timestamp();
+    let begun = std::time::Instant::now();
+    let seconds = 75;
+    let (mut uploads, mut items) = (0u64, 0u64);
+    for s in 0..seconds {
+        let second = begun + std::time::Duration::from_secs(s + 1);
+        let (u, i) = (load_at(s, 5, 1, 30), load_at(s, 4, 7, 60));
+        for k in 0..u.max(i) {
+            if k < u {
+                send(port, "POST", "/api/upload");
+            }
+            if k < i {
+                send(port, "GET", "/api/items");
+            }
+        }
+        uploads += u;
+        items += i;
+        std::thread::sleep(second.saturating_duration_since(std::time::Instant::now()));
+    }
+    eprintln!("sent {uploads} uploads and {items} item requests in {seconds} s");
+    let e = lc()
+        .server(&server.url)
+        .service("live-routes")
+        .args(["--from", &started.to_string(), "--to", "now"])
+        .json();
+    let errors = schema_errors("evidence.schema.json", &e);
+    assert!(errors.is_empty(), "{errors:?}");
+    let w = &e["periods"]["window"];
+    eprintln!(
+        "live routes: {:#} (missing {}, unexplained {}, step {} s)",
+        w["leak_by_route"],
+        w["leak_by_route_missing"],
+        w["leak_by_route_unexplained_share"],
+        e["window"]["step_seconds"]
+    );
+    assert!(w["leak_by_route_missing"].is_null(), "{w:#}");
+    assert_eq!(w["leak_by_route_top"]["route"], "/api/upload", "{w:#}");
+    let upload = route(w, "POST", "/api/upload");
+    // An array of 2,500 numbers: about 20 KB (within half to twice that: the floor of a
+    // 75 s live heap is noisy).
+    let bpr = upload["bytes_per_request"].as_f64().unwrap();
+    assert!((10e3..40e3).contains(&bpr), "{upload}");
+    assert!(
+        upload["share_of_growth"].as_f64().unwrap() >= 0.8,
+        "{upload}"
+    );
+    let items = route(w, "GET", "/api/items");
+    assert_eq!(items["retains"], false, "{items}");
+    assert!(items["share_of_growth"].as_f64().unwrap() < 0.1, "{items}");
+}
