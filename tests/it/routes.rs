@@ -261,3 +261,93 @@ fn a_live_prom_client_app_names_its_leaking_route() {
     assert_eq!(items["retains"], false, "{items}");
     assert!(items["share_of_growth"].as_f64().unwrap() < 0.1, "{items}");
 }
+
+/// The report's lines about routes (the evidence line and its table, Reproduction
+/// Steps' first step, the Load Test's per-route lines) for frozen evidence.
+fn route_lines(e: &leakcollect::evidence::Evidence) -> String {
+    let text = leakcollect::render::evidence::report(e, None).unwrap();
+    let mut out = Vec::new();
+    let mut in_table = false;
+    for line in text.lines() {
+        let table_row = in_table && line.starts_with('|');
+        if line.starts_with("**Which requests retain memory**")
+            || line.starts_with("1. send ")
+            || line.starts_with("1. [Step to reproduce")
+            || line.starts_with("- Memory after")
+            || line.starts_with("| Route |")
+            || table_row
+        {
+            out.push(line);
+        }
+        in_table = line.starts_with("| Route |") || table_row;
+    }
+    out.join("\n")
+}
+
+fn frozen(name: &str) -> leakcollect::evidence::Evidence {
+    let path = repo_path("tests/fixtures").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn frozen_route(
+    baseline: f64,
+    method: &str,
+    path: &str,
+    rps: f64,
+    bpr: Option<f64>,
+    share: Option<f64>,
+) -> leakcollect::evidence::routes::RouteLeak {
+    use leakcollect::evidence::routes::{RouteAmbiguity, RouteLeak, RouteLoadTest};
+    let retains = bpr.is_some_and(|b| b > 1000.0);
+    RouteLeak {
+        method: method.into(),
+        route: path.into(),
+        requests_per_second: rps,
+        bytes_per_request: bpr,
+        bytes_per_request_interval: bpr.map(|b| [(b - 400.0).max(0.0), b + 400.0]),
+        share_of_growth: share,
+        retains,
+        cannot_tell: bpr.is_none().then_some(RouteAmbiguity::ConstantTraffic),
+        load_test: bpr.filter(|_| retains).map(|b| RouteLoadTest {
+            after_1k_requests_bytes: baseline + 1e3 * b,
+            after_10k_requests_bytes: baseline + 1e4 * b,
+        }),
+    }
+}
+
+#[test]
+fn route_lines_render_from_the_evidence() {
+    let mut e = frozen("evidence-fix.json");
+    let before = e.periods.before.as_mut().unwrap();
+    let base = before.heap_baseline_bytes.unwrap();
+    before.leak_by_route = vec![
+        frozen_route(base, "POST", "/api/orders", 6.2, Some(3_050.0), Some(0.93)),
+        frozen_route(base, "GET", "/api/products", 25.3, Some(0.0), Some(0.0)),
+        frozen_route(base, "", "other", 3.1, Some(80.0), Some(0.02)),
+        frozen_route(base, "GET", "/healthz", 1.0, None, None),
+    ];
+    before.leak_by_route_top = Some(before.leak_by_route[0].clone());
+    before.leak_by_route_unexplained_share = Some(0.05);
+    before.leak_by_route_steps = 58;
+    before.leak_by_route_hours = Some(11.5);
+    insta::assert_snapshot!(route_lines(&e));
+}
+
+#[test]
+fn cant_tell_renders_its_reason_and_leaves_the_step_to_people() {
+    use leakcollect::evidence::routes::RoutesMissing;
+    let mut e = frozen("evidence-fix.json");
+    let before = e.periods.before.as_mut().unwrap();
+    let base = before.heap_baseline_bytes.unwrap();
+    before.leak_by_route = vec![
+        frozen_route(base, "POST", "/api/cart", 5.0, None, None),
+        frozen_route(base, "GET", "/api/cart", 15.0, None, None),
+    ];
+    for r in &mut before.leak_by_route {
+        r.cannot_tell = None;
+    }
+    before.leak_by_route_missing = Some(RoutesMissing::TrafficShapesAlike);
+    before.leak_by_route_alike = vec!["POST /api/cart".into(), "GET /api/cart".into()];
+    before.leak_by_route_hours = Some(11.5);
+    insta::assert_snapshot!(route_lines(&e));
+}
