@@ -351,3 +351,64 @@ fn cant_tell_renders_its_reason_and_leaves_the_step_to_people() {
     before.leak_by_route_hours = Some(11.5);
     insta::assert_snapshot!(route_lines(&e));
 }
+
+#[test]
+fn scan_names_the_top_route_of_a_leaking_service() {
+    let (from, to) = window();
+    let shop = RouteScenario::three_routes_one_leaking("shop", from, to, 3_000.0);
+    let billing = synth::Scenario::preset("no-leak", "billing", from, to, 2, 60.0).unwrap();
+    let mut data = Vec::new();
+    shop.write_openmetrics(&mut data).unwrap();
+    let data = String::from_utf8(data).unwrap();
+    let mut text = data.trim_end().strip_suffix("# EOF").unwrap().to_string();
+    text.push_str(&String::from_utf8(openmetrics(&[&billing])).unwrap());
+    let server = PromServer::start(text.as_bytes());
+    let scan = scan_json(&server.url, from, to, &[]);
+    let errors = schema_errors("scan.schema.json", &scan);
+    assert!(errors.is_empty(), "{errors:?}");
+    let row = |name: &str| {
+        scan["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {scan:#}"))
+            .clone()
+    };
+    let shop_row = row("shop");
+    assert_eq!(shop_row["flag"], "leaking", "{shop_row:#}");
+    let top = &shop_row["top_route"];
+    assert_eq!(
+        (&top["method"], &top["route"]),
+        (&"POST".into(), &"/api/orders".into()),
+        "{top}"
+    );
+    assert!(
+        within(top["bytes_per_request"].as_f64().unwrap(), 3_000.0, 0.25),
+        "{top}"
+    );
+    assert!(row("billing")["top_route"].is_null());
+    // One route request, for the leaking service only.
+    let asked: Vec<&Value> = scan["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["id"] == "route_requests")
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(
+        asked[0]["promql"]
+            .as_str()
+            .unwrap()
+            .contains(r#"job="shop""#),
+        "{}",
+        asked[0]
+    );
+    let table = lc()
+        .args(["scan", "--prometheus-url", &server.url])
+        .args(["--from", &from.to_string(), "--to", &to.to_string(), "-q"])
+        .expect_code(0);
+    let table = String::from_utf8_lossy(&table.stdout);
+    let line = table.lines().find(|l| l.contains("shop")).unwrap();
+    assert!(line.contains("POST /api/orders: 3."), "{table}");
+}
