@@ -30,6 +30,18 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
 /// window's length (with `@ end()`: a choice made once over the whole window).
 pub const RANGE_PLACEHOLDER: &str = "${range}";
 
+/// The placeholder a range query uses for its window's end, as Unix seconds (`@ ${end}`):
+/// fixed, unlike `@ end()`, when the client slices a long range into several requests.
+pub const END_PLACEHOLDER: &str = "${end}";
+
+/// `promql` with the window's placeholders filled: `${range}` as `range`, `${end}` as
+/// `end` (Unix seconds).
+pub fn fill_window(promql: &str, range: &str, end: f64) -> String {
+    promql
+        .replace(RANGE_PLACEHOLDER, range)
+        .replace(END_PLACEHOLDER, &format!("{end:.3}"))
+}
+
 #[derive(Debug, Error)]
 pub enum PackError {
     #[error("unknown runtime {runtime:?}: known runtimes are {known}")]
@@ -321,7 +333,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Pack, PackError> {
         if !seen.insert(query.id.as_str()) {
             return Err(fail("duplicate id".to_string()));
         }
-        let sample = query.promql.replace(RANGE_PLACEHOLDER, "1h");
+        let sample = fill_window(&query.promql, "1h", 0.0);
         parser::parse(&sample).map_err(|e| fail(format!("PromQL does not parse: {e}")))?;
     }
     for entry in &pack.detect {

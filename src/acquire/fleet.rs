@@ -145,7 +145,7 @@ pub async fn fetch_route_requests(
     let query = p.by_role(Role::RouteRequests).next()?;
     let seconds = (span.to - span.from).round().max(1.0);
     let range = crate::timespec::format_duration(std::time::Duration::from_secs(seconds as u64));
-    let text = query.promql.replace(pack::RANGE_PLACEHOLDER, &range);
+    let text = pack::fill_window(&query.promql, &range, span.to);
     let fetched = async {
         let promql = inject(&text, matchers, &query.id)?;
         let answer = client

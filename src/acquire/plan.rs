@@ -125,9 +125,11 @@ pub fn plan(
             QueryKind::Range => {
                 // A range query's placeholder is the window's length (the route
                 // requests' busiest routes, chosen once over the window).
-                let text = query
-                    .promql
-                    .replace(RANGE_PLACEHOLDER, &window_range(config));
+                let text = pack::fill_window(
+                    &query.promql,
+                    &window_range(config),
+                    unix_seconds(config.window.to),
+                );
                 let promql = inject(&text, &matchers, &query.id)?;
                 planned.extend(restart_count(query, &promql, step));
                 planned.push(PlannedQuery {

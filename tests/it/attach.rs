@@ -323,12 +323,14 @@ fn concurrent_attaches_serialize() {
         .iter()
         .filter(|s| matches!(s, leakcollect::draft::blocks::Segment::Block(_)))
         .count();
-    // Every block attach writes (all but validate's own and the Grafana link, which needs
-    // --grafana-url; the fix's pods are all replaced at once, which is found as the
-    // deployment at the fix, so Environment and Rollout Strategy are written), and
-    // params and Tools Used (Prometheus metrics ticked, no heap files), exactly once.
+    // Every block attach writes (all but validate's own, the Grafana link, which needs
+    // --grafana-url, and Reproduction Steps' step, which needs a route that retains
+    // memory — this service's one route has constant traffic; the fix's pods are all
+    // replaced at once, which is found as the deployment at the fix, so Environment and
+    // Rollout Strategy are written), and params and Tools Used (Prometheus metrics
+    // ticked, no heap files), exactly once.
     use leakcollect::render::blocks::{Writer, written_by};
-    assert_eq!(blocks, written_by(Writer::Evidence).count() - 1 + 1 + 1);
+    assert_eq!(blocks, written_by(Writer::Evidence).count() - 2 + 1 + 1);
     // And it is what a single run produces: a further run changes nothing.
     assert_eq!(attach(&server, &draft, &["--check"]).status.code(), Some(0));
 }

@@ -412,3 +412,60 @@ fn scan_names_the_top_route_of_a_leaking_service() {
     let line = table.lines().find(|l| l.contains("shop")).unwrap();
     assert!(line.contains("POST /api/orders: 3."), "{table}");
 }
+
+/// Each convention's route label and method reach `route` and `method`, the status
+/// folded out: the synthetic exporters' one route (`/api`, constant traffic) under
+/// prom-client's `route`, Python's `handler`, Micrometer's `uri`, OpenTelemetry's
+/// `http_route` and `http_request_method`; Go's counter has no route label at all.
+#[test]
+fn every_convention_folds_to_method_and_route() {
+    let cases = [
+        ("nodejs", "GET"),
+        ("python", "GET"),
+        ("jvm", "GET"),
+        ("jvm-otel", "GET"),
+        ("go", ""),
+    ];
+    let scenarios: Vec<synth::Scenario> = cases
+        .iter()
+        .map(|(runtime, _)| synth::Scenario {
+            kube: false,
+            ..runtime_scenario("steady-leak", &format!("svc-{runtime}"), runtime)
+        })
+        .collect();
+    let server = PromServer::start(&openmetrics(&scenarios.iter().collect::<Vec<_>>()));
+    for ((runtime, method), s) in cases.iter().zip(&scenarios) {
+        let e = lc()
+            .server(&server.url)
+            .service(&s.service)
+            .window(s.from, s.to)
+            .args(["--runtime", runtime])
+            .json();
+        let record = query_record(&e, "route_requests");
+        assert_eq!(record["ok"], true, "{runtime}: {record}");
+        let w = &e["periods"]["window"];
+        if method.is_empty() {
+            assert_eq!(w["leak_by_route_missing"], "no_route_counters", "{runtime}");
+            continue;
+        }
+        let routes = w["leak_by_route"].as_array().unwrap();
+        assert_eq!(routes.len(), 1, "{runtime}: {routes:?}");
+        assert_eq!(
+            (&routes[0]["method"], &routes[0]["route"]),
+            (&(*method).into(), &"/api".into()),
+            "{runtime}"
+        );
+        // 10 requests/s per instance, 3 instances, the status summed out.
+        assert!(
+            within(
+                routes[0]["requests_per_second"].as_f64().unwrap(),
+                30.0,
+                0.05
+            ),
+            "{runtime}: {}",
+            routes[0]
+        );
+        assert_eq!(routes[0]["cannot_tell"], "constant_traffic", "{runtime}");
+        assert_eq!(w["leak_by_route_missing"], "constant_traffic", "{runtime}");
+    }
+}
