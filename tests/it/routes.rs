@@ -475,3 +475,41 @@ fn every_convention_folds_to_method_and_route() {
         assert_eq!(w["leak_by_route_missing"], "constant_traffic", "{runtime}");
     }
 }
+
+/// Past the 8 busiest routes, the rest are one `other`: 12 routes of 1 to 12 requests per
+/// second give 8 named routes (5 to 12) and `other` at 1 + 2 + 3 + 4 = 10, in 9 series
+/// per instance.
+#[test]
+fn routes_past_the_busiest_eight_are_summed_as_other() {
+    let (from, to) = window();
+    let scenario = RouteScenario {
+        routes: (1..=12)
+            .map(|k| Route::new("GET", &format!("/r{k}"), Shape::Constant(k as f64), 0.0))
+            .collect(),
+        ..RouteScenario::three_routes_one_leaking("wide", from, to, 0.0)
+    };
+    let server = backfilled(&scenario);
+    let e = lc()
+        .server(&server.url)
+        .service("wide")
+        .window(from, to)
+        .json();
+    assert_eq!(query_record(&e, "route_requests")["series"], 18);
+    let w = &e["periods"]["window"];
+    let mut named: Vec<String> = w["leak_by_route"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["route"].as_str().unwrap().to_string())
+        .collect();
+    named.sort();
+    let mut expected: Vec<String> = (5..=12).map(|k| format!("/r{k}")).collect();
+    expected.push("other".into());
+    expected.sort();
+    assert_eq!(named, expected);
+    let other = route(w, "", "other");
+    assert!(
+        within(other["requests_per_second"].as_f64().unwrap(), 10.0, 0.02),
+        "{other}"
+    );
+}
