@@ -20,6 +20,8 @@ use crate::prom::RangeSeries;
 use std::collections::BTreeMap;
 
 const HOUR: f64 = 3600.0;
+/// The route the pack's query gives the routes past the busiest.
+const OTHER: &str = "other";
 /// A route whose per-step rate varies less than this (coefficient of variation) is
 /// constant traffic: its column is the intercept's, scaled.
 const CONSTANT_CV: f64 = 0.05;
@@ -505,7 +507,12 @@ pub fn leak_by_route(view: &PeriodView, baseline: Option<f64>) -> RouteFigures {
         let share = |r: &RouteLeak| r.share_of_growth.unwrap_or(f64::NEG_INFINITY);
         share(b).total_cmp(&share(a))
     });
-    figures.top = figures.routes.iter().find(|r| r.retains).cloned();
+    // `other` is many routes: it is never the one to send (its share is in the table).
+    figures.top = figures
+        .routes
+        .iter()
+        .find(|r| r.retains && !(r.method.is_empty() && r.route == OTHER))
+        .cloned();
     figures
 }
 

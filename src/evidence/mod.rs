@@ -209,7 +209,7 @@ pub struct Period {
     #[serde(default)]
     pub leak_by_route_alike: Vec<String>,
     /// The route the report names: the one with the largest share among those that
-    /// retain memory.
+    /// retain memory (never `other`, which is many routes).
     #[serde(default)]
     pub leak_by_route_top: Option<routes::RouteLeak>,
     /// Memory floor steps fitted (all instances), and the hours they cover per instance.
