@@ -99,6 +99,39 @@ fn the_leaking_route_is_found_among_three_and_a_probe() {
         .find(|l| l.starts_with("- Memory after 10000 POST /api/orders requests:"))
         .unwrap_or_else(|| panic!("no per-route load test line in\n{md}"));
     eprintln!("{line}\n{step}\n{load}");
+    // A draft from the team template: attach fills step 1 in place, and is idempotent.
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("shop-leak.md");
+    let draft_path = draft.to_str().unwrap();
+    lc().args(["init", draft_path, "--service", "shop"])
+        .args(["--from", &from.to_string(), "--to", &to.to_string()])
+        .expect_code(0);
+    lc().args(["attach", draft_path, "--prometheus-url", &server.url, "-q"])
+        .expect_code(0);
+    let text = std::fs::read_to_string(&draft).unwrap();
+    let steps = &text[text.find("### Reproduction Steps").expect("the section")..];
+    let first = steps
+        .lines()
+        .find(|l| l.starts_with("1. "))
+        .unwrap_or_else(|| panic!("no step 1 in\n{steps}"));
+    assert!(
+        first.starts_with("1. send POST /api/orders requests"),
+        "{steps}"
+    );
+    assert!(
+        steps.contains("2. [Step 2]"),
+        "people's steps stay: {steps}"
+    );
+    assert!(text.contains("**Which requests retain memory**"));
+    lc().args([
+        "attach",
+        draft_path,
+        "--prometheus-url",
+        &server.url,
+        "--check",
+        "-q",
+    ])
+    .expect_code(0);
 }
 
 #[test]
