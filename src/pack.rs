@@ -672,4 +672,17 @@ mod tests {
         );
         assert_eq!(restart_count_promql("up", "resets", 0.0), None);
     }
+
+    #[test]
+    fn window_placeholders_fill_and_parse() {
+        let text = "topk(8, sum by (route) (x @ ${end})) and increase(x[${range}])";
+        let filled = fill_window(text, "1d", 1_764_950_400.0);
+        assert_eq!(
+            filled,
+            "topk(8, sum by (route) (x @ 1764950400.000)) and increase(x[1d])"
+        );
+        let injected = inject(&filled, &[equal_matcher("job", "api")]).unwrap();
+        assert!(injected.contains("@ 1764950400"), "{injected}");
+        assert_eq!(injected.matches(r#"job="api""#).count(), 2, "{injected}");
+    }
 }

@@ -234,4 +234,14 @@ mod tests {
             "2026-12-05 22:04 UTC → 2026-12-06 10:04 UTC (12.0 h)"
         );
     }
+
+    #[test]
+    fn per_request_sizes_and_request_rates() {
+        assert_eq!(kb(3_049.0), "3.0 KB");
+        assert_eq!(kb(250.0), "0.250 KB");
+        assert_eq!(kb(0.0), "0.0 KB");
+        assert_eq!(kb(25_362.7), "25.4 KB");
+        assert_eq!(per_second(6.087), "6.09 requests/s");
+        assert_eq!(per_second(26.54), "26.5 requests/s");
+    }
 }
