@@ -645,6 +645,10 @@ mod tests {
     /// Rows of a service with three routes: `leak` bytes per request on the first, a
     /// day-shaped second route, an evening third; floor noise of `noise_bytes`.
     fn synthetic_rows(leak: f64, noise_bytes: f64) -> Vec<Row> {
+        synthetic_rows_seeded(leak, noise_bytes, 0)
+    }
+
+    fn synthetic_rows_seeded(leak: f64, noise_bytes: f64, seed: usize) -> Vec<Row> {
         (0..240)
             .map(|i| {
                 let phase = i as f64 / 240.0 * std::f64::consts::TAU;
@@ -653,7 +657,8 @@ mod tests {
                     360.0 * (8.0 + 6.0 * phase.cos()),
                     360.0 * (3.0 + 2.0 * (2.0 * phase).sin()),
                 ];
-                let rise = leak * requests[0] + noise_bytes * (noise(i) - noise(i + 1));
+                let at = i + 1_000 * seed;
+                let rise = leak * requests[0] + noise_bytes * (noise(at) - noise(at + 1));
                 Row {
                     hours: 0.1,
                     rise,
@@ -679,5 +684,21 @@ mod tests {
         // Less noise, a narrower interval.
         let quiet = super::fit(&synthetic_rows(2_000.0, 5e5), &[0, 1, 2]).unwrap();
         assert!(quiet.standard_errors[0] < se);
+    }
+
+    #[test]
+    fn the_interval_covers_the_truth_in_most_noise_draws() {
+        // 40 draws of the floor's noise: a 95 % interval that covered the truth in fewer
+        // than 34 would be too narrow (the residuals' dependence makes it conservative).
+        let covered = (1..=40)
+            .filter(|&seed| {
+                let rows = synthetic_rows_seeded(2_000.0, 2e7, seed);
+                let fit = fit(&rows, &[0, 1, 2]).unwrap();
+                let (b, se) = (fit.coefficients[0], fit.standard_errors[0]);
+                let t = t_975(fit.degrees_of_freedom);
+                (b - t * se..=b + t * se).contains(&2_000.0)
+            })
+            .count();
+        assert!(covered >= 34, "{covered} of 40");
     }
 }
