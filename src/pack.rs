@@ -26,8 +26,21 @@ pub const BUILTIN_PACKS: &[(&str, &str)] = &[
     ("container", include_str!("../queries/container.toml")),
 ];
 
-/// The placeholder an instant query uses for its period's length.
+/// The placeholder an instant query uses for its period's length; in a range query, the
+/// window's length (with `@ end()`: a choice made once over the whole window).
 pub const RANGE_PLACEHOLDER: &str = "${range}";
+
+/// The placeholder a range query uses for its window's end, as Unix seconds (`@ ${end}`):
+/// fixed, unlike `@ end()`, when the client slices a long range into several requests.
+pub const END_PLACEHOLDER: &str = "${end}";
+
+/// `promql` with the window's placeholders filled: `${range}` as `range`, `${end}` as
+/// `end` (Unix seconds).
+pub fn fill_window(promql: &str, range: &str, end: f64) -> String {
+    promql
+        .replace(RANGE_PLACEHOLDER, range)
+        .replace(END_PLACEHOLDER, &format!("{end:.3}"))
+}
 
 #[derive(Debug, Error)]
 pub enum PackError {
@@ -82,6 +95,9 @@ pub enum Role {
     MemoryLimit,
     /// Cumulative request counter, for bytes retained per request.
     Requests,
+    /// Cumulative requests per instance, method and route (the busiest routes, the rest
+    /// as `route="other"`), for attributing growth to routes (`analysis::routes`).
+    RouteRequests,
     /// 95th percentile request latency over a period (instant; service-wide).
     LatencyP95,
     /// Share of requests answered with a server error (5xx) over a period (instant).
@@ -317,13 +333,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Pack, PackError> {
         if !seen.insert(query.id.as_str()) {
             return Err(fail("duplicate id".to_string()));
         }
-        let has_placeholder = query.promql.contains(RANGE_PLACEHOLDER);
-        if query.kind == QueryKind::Range && has_placeholder {
-            return Err(fail(format!(
-                "{RANGE_PLACEHOLDER} is only meaningful in instant queries"
-            )));
-        }
-        let sample = query.promql.replace(RANGE_PLACEHOLDER, "1h");
+        let sample = fill_window(&query.promql, "1h", 0.0);
         parser::parse(&sample).map_err(|e| fail(format!("PromQL does not parse: {e}")))?;
     }
     for entry in &pack.detect {
@@ -661,5 +671,18 @@ mod tests {
             None
         );
         assert_eq!(restart_count_promql("up", "resets", 0.0), None);
+    }
+
+    #[test]
+    fn window_placeholders_fill_and_parse() {
+        let text = "topk(8, sum by (route) (x @ ${end})) and increase(x[${range}])";
+        let filled = fill_window(text, "1d", 1_764_950_400.0);
+        assert_eq!(
+            filled,
+            "topk(8, sum by (route) (x @ 1764950400.000)) and increase(x[1d])"
+        );
+        let injected = inject(&filled, &[equal_matcher("job", "api")]).unwrap();
+        assert!(injected.contains("@ 1764950400"), "{injected}");
+        assert_eq!(injected.matches(r#"job="api""#).count(), 2, "{injected}");
     }
 }

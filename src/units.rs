@@ -44,6 +44,23 @@ pub fn mb(bytes: f64) -> String {
     format!("{} MB", mb_number(bytes))
 }
 
+/// A small size (memory retained per request): `3.1 KB` (KB = 10^3 bytes), three
+/// decimals below 1 KB (`0.250 KB`), like [`mb_number`].
+pub fn kb(bytes: f64) -> String {
+    let kb = bytes / 1e3;
+    if kb != 0.0 && kb.abs() < 0.95 {
+        format!("{} KB", fixed(kb, 3))
+    } else {
+        format!("{} KB", fixed(kb, 1))
+    }
+}
+
+/// A request rate: `6.2 requests/s`, two decimals below 10 (`0.50 requests/s`).
+pub fn per_second(rate: f64) -> String {
+    let places = if rate.abs() < 10.0 { 2 } else { 1 };
+    format!("{} requests/s", fixed(rate, places))
+}
+
 /// A signed size change: `+12.0 MB`, `-3.5 MB`, `0.0 MB`.
 pub fn mb_signed(bytes: f64) -> String {
     let text = mb(bytes);
@@ -105,7 +122,10 @@ pub fn pause(seconds: f64) -> String {
 /// A span of time in the unit that fits: `40 s`, `2.5 min`, `3.4 h`, `2.1 days`.
 pub fn duration(seconds: f64) -> String {
     let s = seconds.max(0.0);
-    if s < 90.0 {
+    if s < 9.95 && s != s.round() {
+        // A log of a few seconds must not read "0 s".
+        format!("{} s", fixed(s, 1))
+    } else if s < 90.0 {
         format!("{} s", fixed(s, 0))
     } else if s < 90.0 * 60.0 {
         format!("{} min", fixed(s / 60.0, 1))
@@ -127,15 +147,6 @@ pub fn count(n: f64) -> String {
         fixed(n, 0)
     } else {
         fixed(n, 1)
-    }
-}
-
-/// A rate per second: `12.5/s`, `0.25/s`.
-pub fn per_second(n: f64) -> String {
-    if n.abs() < 10.0 {
-        format!("{}/s", fixed(n, 2))
-    } else {
-        format!("{}/s", fixed(n, 1))
     }
 }
 
@@ -233,5 +244,15 @@ mod tests {
             span(t, t + chrono::Duration::hours(12)),
             "2026-12-05 22:04 UTC → 2026-12-06 10:04 UTC (12.0 h)"
         );
+    }
+
+    #[test]
+    fn per_request_sizes_and_request_rates() {
+        assert_eq!(kb(3_049.0), "3.0 KB");
+        assert_eq!(kb(250.0), "0.250 KB");
+        assert_eq!(kb(0.0), "0.0 KB");
+        assert_eq!(kb(25_362.7), "25.4 KB");
+        assert_eq!(per_second(6.087), "6.09 requests/s");
+        assert_eq!(per_second(26.54), "26.5 requests/s");
     }
 }

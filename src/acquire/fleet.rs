@@ -132,6 +132,50 @@ pub async fn fetch_counts(
     ]))
 }
 
+/// One service's per-route request counters (the pack's `route_requests`, its busiest
+/// routes chosen over the window), for the top route of a leaking service; asked per
+/// service, since the busiest routes are the service's own. `None` when the pack has no
+/// such query; an error when the request failed.
+pub async fn fetch_route_requests(
+    client: &Requests,
+    p: &Pack,
+    matchers: &[Matcher],
+    span: Span<'_>,
+) -> Option<Result<(QueryRecord, Vec<RangeSeries>), String>> {
+    let query = p.by_role(Role::RouteRequests).next()?;
+    let seconds = (span.to - span.from).round().max(1.0);
+    let range = crate::timespec::format_duration(std::time::Duration::from_secs(seconds as u64));
+    let text = pack::fill_window(&query.promql, &range, span.to);
+    let fetched = async {
+        let promql = inject(&text, matchers, &query.id)?;
+        let answer = client
+            .take_range(&query.id, &promql, span.from, span.to, span.step)
+            .await?;
+        anyhow::Ok((promql, answer))
+    };
+    Some(match fetched.await {
+        Ok((promql, answer)) => Ok((
+            QueryRecord {
+                role: Role::RouteRequests.name(),
+                kind: RequestKind::Range,
+                description: query.description.clone(),
+                start: Some(span.from),
+                end: Some(span.to),
+                step_seconds: Some(span.step),
+                ok: true,
+                series: answer.data.len(),
+                warnings: answer.warnings,
+                requests: answer.requests,
+                promql,
+                id: query.id.clone(),
+                ..Default::default()
+            },
+            answer.data,
+        )),
+        Err(error) => Err(format!("optional query {} failed: {error}", query.id)),
+    })
+}
+
 /// Whether a service's start times changed or its counters fell anywhere in the window,
 /// as its step-sampled series show.
 pub fn seen_restarting(fetched: &Fetched, service: &str) -> bool {

@@ -209,7 +209,15 @@ pub async fn acquire(
     let (final_config, mut instant_replies, instant_data, cut_warnings, split) = instants;
     let mut replies = series.replies;
     replies.extend(instant_replies.drain());
-    let final_plan = plan::plan(&final_config, &pack, step)?;
+    // Range queries are recorded as sent: over the window asked for (a `${range}` in
+    // one is that window's length, even when the window was then cut).
+    let final_plan: Vec<plan::PlannedQuery> = plan::plan(&final_config, &pack, step)?
+        .into_iter()
+        .map(|q| match ranges.iter().find(|r| r.query.id == q.query.id) {
+            Some(sent) if q.period.is_none() => sent.clone(),
+            _ => q,
+        })
+        .collect();
     let (core_records, mut core_warnings) =
         fetch::records(&final_config, &final_plan, &mut replies, (from, to, step))?;
     records.extend(core_records);

@@ -104,6 +104,14 @@ pub fn periods(config: &QueryConfig) -> Vec<(PeriodName, f64, f64)> {
     out
 }
 
+/// The window's length as a PromQL duration (at least one second).
+fn window_range(config: &QueryConfig) -> String {
+    let seconds = (unix_seconds(config.window.to) - unix_seconds(config.window.from))
+        .round()
+        .max(1.0);
+    format_duration(Duration::from_secs(seconds as u64))
+}
+
 /// Every request for the pack at `step`, in the pack's order.
 pub fn plan(
     config: &QueryConfig,
@@ -115,7 +123,14 @@ pub fn plan(
         let matchers = matchers_for(config, pack, query);
         match query.kind {
             QueryKind::Range => {
-                let promql = inject(&query.promql, &matchers, &query.id)?;
+                // A range query's placeholder is the window's length (the route
+                // requests' busiest routes, chosen once over the window).
+                let text = pack::fill_window(
+                    &query.promql,
+                    &window_range(config),
+                    unix_seconds(config.window.to),
+                );
+                let promql = inject(&text, &matchers, &query.id)?;
                 planned.extend(restart_count(query, &promql, step));
                 planned.push(PlannedQuery {
                     query: query.clone(),

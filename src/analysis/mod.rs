@@ -13,6 +13,7 @@
 //! | leak pattern | [`pattern::leak_pattern`] |
 //! | % of the limit, hours to the limit | [`limit::percent_of_limit`], [`limit::hours_to_limit`] |
 //! | retained per 1,000 requests | [`requests::bytes_per_1k_requests`] |
+//! | which requests retain memory (per route) | [`routes::leak_by_route`] |
 //! | improvement | [`period::improvement`] |
 //! | symptoms | [`symptoms::symptoms_over`] (latency, errors: [`traffic::traffic`]; pools: [`pools::pool_figures`]) |
 //! | alert thresholds | [`thresholds::suggested_over`] |
@@ -42,6 +43,7 @@ pub mod pools;
 pub mod reproduction;
 pub mod requests;
 pub mod restarts;
+pub mod routes;
 pub mod scan;
 pub mod service_growth;
 pub mod status;

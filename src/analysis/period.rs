@@ -103,6 +103,14 @@ pub fn analyse_period(
     if super::symptoms::linear_growth(&period, "").present == Some(true) {
         period.reproduction = super::reproduction::reproduction(view, &period, rate);
     }
+    let routes = super::routes::leak_by_route(view, period.heap_baseline_bytes);
+    period.leak_by_route = routes.routes;
+    period.leak_by_route_missing = routes.missing;
+    period.leak_by_route_unexplained_share = routes.unexplained_share;
+    period.leak_by_route_alike = routes.alike;
+    period.leak_by_route_top = routes.top;
+    period.leak_by_route_steps = routes.steps;
+    period.leak_by_route_hours = routes.hours;
     missing.extend(oom::far_below_limit_warning(view.name.as_str(), &period));
     (period, missing)
 }

@@ -39,5 +39,6 @@ pub fn service_row(
         heap_end_bytes: figures.heap_end_bytes,
         instances_leaking,
         flag,
+        top_route: None,
     }
 }

@@ -82,6 +82,31 @@ pub fn symptoms_over(leak: &Period, after: Option<&Period>, span: LeakSpan) -> S
         gc_pressure: gc_pressure(leak, after, &span),
         connection_pool_exhaustion: pool_exhaustion(leak, &span),
         service_degradation: degradation(leak, after, &span),
+        other: other_restarts(leak, &span),
+    }
+}
+
+/// The "Other" box: restarts in the leak period that were not OOM kills (crashes,
+/// failed liveness probes, rollouts), when a source tells kills from other restarts.
+fn other_restarts(period: &Period, span: &str) -> Symptom {
+    let Some(kills) = period.oom_kills else {
+        return no_data("no source tells an OOM kill from another restart");
+    };
+    let restarts = period.restarts;
+    let others = restarts.saturating_sub(kills);
+    Symptom {
+        present: Some(others > 0),
+        because: if others > 0 {
+            format!(
+                "restarts that were not OOM kills: {others} of the {restarts} restarts {span} (crashes, failed liveness probes or rollouts)"
+            )
+        } else if restarts > 0 {
+            format!(
+                "no other symptom in the metrics: each of the {restarts} restarts {span} was an OOM kill"
+            )
+        } else {
+            format!("no other symptom in the metrics: no restarts {span}")
+        },
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::cli::CheckArgs;
 use crate::config::{self, ConfigError};
-use crate::pack::{self, Pack, QueryKind, RANGE_PLACEHOLDER};
+use crate::pack::{self, Pack, QueryKind};
 use crate::prom::{Client, ClientOptions};
 use crate::timespec::{self, format_duration, unix_seconds};
 use promql_parser::parser::{self, Expr};
@@ -78,7 +78,7 @@ pub fn counter_function_targets(promql: &str) -> Vec<(String, String)> {
             Ok(true)
         }
     }
-    let text = promql.replace(RANGE_PLACEHOLDER, "1h");
+    let text = pack::fill_window(promql, "1h", 0.0);
     let Ok(expr) = parser::parse(&text) else {
         return Vec::new();
     };
@@ -208,8 +208,11 @@ pub async fn check(args: &CheckArgs) -> anyhow::Result<(String, bool)> {
                 these.extend(matchers.iter().skip(1).cloned());
                 let text = match q.kind {
                     // A range query has data if its expression has any in the window.
-                    QueryKind::Range => format!("last_over_time(({})[{range}:])", q.promql),
-                    QueryKind::Instant => q.promql.replace(RANGE_PLACEHOLDER, &range),
+                    QueryKind::Range => format!(
+                        "last_over_time(({})[{range}:])",
+                        pack::fill_window(&q.promql, &range, to)
+                    ),
+                    QueryKind::Instant => pack::fill_window(&q.promql, &range, to),
                 };
                 let promql = pack::inject(&text, &these).map_err(|detail| {
                     crate::acquire::AcquireError::Plan {

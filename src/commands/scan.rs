@@ -89,6 +89,9 @@ pub async fn run(args: &crate::cli::ScanArgs) -> anyhow::Result<Scan> {
                 .refine(&mut analysed, &mut queries, &mut warnings)
                 .await?;
         }
+        fleet
+            .top_routes(&mut analysed, &mut queries, &mut warnings)
+            .await?;
         for a in analysed {
             rows.push(a.row);
             normalised.extend(a.normalised);
@@ -241,8 +244,48 @@ impl Fleet<'_> {
     }
 }
 
+impl Fleet<'_> {
+    /// The top route of each leaking service: its per-route request counters (one
+    /// request per leaking service) against the memory series kept for it.
+    async fn top_routes(
+        &self,
+        analysed: &mut [ServiceAnalysis],
+        queries: &mut Vec<QueryRecord>,
+        warnings: &mut Vec<String>,
+    ) -> anyhow::Result<()> {
+        for a in analysed.iter_mut() {
+            let Some(mut kept) = a.kept.take() else {
+                continue;
+            };
+            let mut matchers = self.selector.to_vec();
+            matchers.push(pack::equal_matcher(self.span.label, &a.row.service));
+            match fleet::fetch_route_requests(self.client, self.pack, &matchers, self.span).await {
+                None => return Ok(()),
+                Some(Err(failed)) => warnings.push(format!("{}: {failed}", a.row.service)),
+                Some(Ok((record, series))) => {
+                    note_queries(queries, warnings, vec![record]);
+                    kept.data
+                        .by_role
+                        .insert(crate::pack::Role::RouteRequests, series);
+                    let view = PeriodView::new(
+                        PeriodName::Window,
+                        (self.span.from, self.span.to),
+                        &kept.data,
+                        &kept.boundaries,
+                        self.pack,
+                    );
+                    a.row.top_route = crate::analysis::routes::leak_by_route(&view, None).top;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One service's figures from its memory and restart series at `step`.
 struct ServiceAnalysis {
+    /// A leaking service's memory series and lifetimes, kept for its top route.
+    kept: Option<fleet::ServiceData>,
     row: ServiceRow,
     normalised: Normalised,
     /// Why figures are missing, named after the service.
@@ -271,9 +314,16 @@ fn analyse_service(
     let (figures, missing) = period::analyse_period(&view, &[]);
     let short_lifetime = steps::median_lifetime(&fetched.data, &fetched.boundaries, from, to)
         .filter(|l| l / step < steps::POINTS_PER_LIFETIME);
+    let row = crate::analysis::scan::service_row(service, &pack.runtime, &figures, threshold);
+    drop(view);
+    let leaking = row.flag == crate::evidence::scan::Flag::Leaking;
+    let series = fetched.series;
+    let mut fetched = fetched;
+    let normalised = std::mem::take(&mut fetched.normalised);
     ServiceAnalysis {
-        row: crate::analysis::scan::service_row(service, &pack.runtime, &figures, threshold),
-        normalised: fetched.normalised,
+        row,
+        kept: leaking.then_some(fetched),
+        normalised,
         // Scan reads only the memory and restarts: only the growth's reason applies.
         missing: missing
             .into_iter()
@@ -281,7 +331,7 @@ fn analyse_service(
             .map(|m| format!("{service}: {m}"))
             .collect(),
         short_lifetime,
-        series: fetched.series,
+        series,
     }
 }
 

@@ -168,6 +168,22 @@ pub async fn run(args: &ValidateArgs) -> anyhow::Result<i32> {
     });
     // The TL;DR states the Status: chosen again with this verdict's, and with the draft's
     // own facts and recorded cause.
+    // The dashboard `attach --dashboard` writes is the draft's too: its link stays.
+    if let Some(file) = params.dashboard.clone().filter(|_| args.draft.is_some()) {
+        let uid = config
+            .query
+            .links
+            .grafana_dashboard_uid
+            .clone()
+            .unwrap_or_else(|| crate::analysis::dashboard::default_uid(&evidence.service));
+        let window = (evidence.window.from, evidence.window.to);
+        evidence.grafana_dashboard = Some(crate::analysis::dashboard::link(
+            &config.query,
+            &uid,
+            window,
+            Some(file),
+        ));
+    }
     match &args.draft {
         Some(path) => {
             if let Some(s) = &evidence.status {

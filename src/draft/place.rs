@@ -148,6 +148,33 @@ fn place(segments: &mut Vec<Segment>, id: &str, content: &str, eol: &str) -> boo
             segments.insert(index + 2, Segment::Block(block));
             true
         }
+        Anchor::Following { block, .. } => {
+            // The text right after `block` must start with the template's lines.
+            let prefixes = template_prefixes(anchor);
+            let Some(index) = segments
+                .iter()
+                .position(|s| matches!(s, Segment::Block(b) if b.id == block.name()))
+            else {
+                return false;
+            };
+            let Some(Segment::Text(text)) = segments.get(index + 1).cloned() else {
+                return false;
+            };
+            let lines: Vec<&str> = text.split_inclusive('\n').collect();
+            if prefixes.is_empty()
+                || find_lines(&lines[..prefixes.len().min(lines.len())], &prefixes) != Some(0)
+            {
+                return false;
+            }
+            let content = blocks::merge(id, &lines[..prefixes.len()].concat(), content);
+            let mut replacement = vec![Segment::Block(blocks::render_block(id, &content, eol))];
+            let after: String = lines[prefixes.len()..].concat();
+            if !after.is_empty() {
+                replacement.push(Segment::Text(after));
+            }
+            segments.splice(index + 1..index + 2, replacement);
+            true
+        }
         Anchor::Top => {
             let Some(Segment::Text(first)) = segments.first().cloned() else {
                 return false;
@@ -178,7 +205,7 @@ fn place(segments: &mut Vec<Segment>, id: &str, content: &str, eol: &str) -> boo
                 };
                 let lines: Vec<&str> = text.split_inclusive('\n').collect();
                 let found = match anchor {
-                    Anchor::Lines { .. } => {
+                    Anchor::Lines { .. } | Anchor::Ending { .. } => {
                         find_lines(&lines, &prefixes).map(|start| (start, start + prefixes.len()))
                     }
                     Anchor::Fence(_) => find_fence(&lines, &prefixes),

@@ -17,13 +17,17 @@ pub fn template_prefixes(anchor: Anchor) -> Vec<String> {
     let lines: Vec<&str> = TEAM_TEMPLATE.lines().collect();
     let starting = |key: &str| lines.iter().position(|l| l.trim_start().starts_with(key));
     match anchor {
-        Anchor::Lines { first, count } => starting(first)
+        Anchor::Lines { first, count } | Anchor::Following { first, count, .. } => starting(first)
             .map(|i| {
                 lines[i..(i + count).min(lines.len())]
                     .iter()
                     .map(|l| prefix(l))
                     .collect()
             })
+            .unwrap_or_default(),
+        Anchor::Ending { last, count } => starting(last)
+            .filter(|i| i + 1 >= count)
+            .map(|i| lines[i + 1 - count..=i].iter().map(|l| prefix(l)).collect())
             .unwrap_or_default(),
         Anchor::Fence(key) | Anchor::Table(key) => template_line(key)
             .map(|l| vec![placeholder_prefix(key, l)])
@@ -96,7 +100,11 @@ mod tests {
         for b in BLOCKS {
             let prefixes = template_prefixes(b.anchor);
             match b.anchor {
-                Anchor::Lines { count, .. } => assert_eq!(prefixes.len(), count, "{}", b.name),
+                Anchor::Lines { count, .. }
+                | Anchor::Ending { count, .. }
+                | Anchor::Following { count, .. } => {
+                    assert_eq!(prefixes.len(), count, "{}", b.name)
+                }
                 Anchor::Fence(_) | Anchor::Table(_) => assert_eq!(prefixes.len(), 1, "{}", b.name),
                 _ => assert!(prefixes.is_empty()),
             }

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod dashboard;
 mod deployments;
 mod detection;
+pub mod routes;
 pub mod scan;
 mod summary;
 
@@ -273,6 +274,28 @@ pub struct Period {
     /// How long a reproduction takes to show the growth; null without growth.
     #[serde(default)]
     pub reproduction: Option<Reproduction>,
+    /// Which requests retain memory: each fitted route, most growth first
+    /// (`analysis::routes::leak_by_route`); empty when `leak_by_route_missing` says why.
+    #[serde(default)]
+    pub leak_by_route: Vec<routes::RouteLeak>,
+    /// Why the period has no per-route figures.
+    #[serde(default)]
+    pub leak_by_route_missing: Option<routes::RoutesMissing>,
+    /// The share of the fitted growth no route explains (0–1).
+    #[serde(default)]
+    pub leak_by_route_unexplained_share: Option<f64>,
+    /// The routes whose traffic shapes are too alike to tell apart (`traffic_shapes_alike`).
+    #[serde(default)]
+    pub leak_by_route_alike: Vec<String>,
+    /// The route the report names: the one with the largest share among those that
+    /// retain memory (never `other`, which is many routes).
+    #[serde(default)]
+    pub leak_by_route_top: Option<routes::RouteLeak>,
+    /// Memory floor steps fitted (all instances), and the hours they cover per instance.
+    #[serde(default)]
+    pub leak_by_route_steps: usize,
+    #[serde(default)]
+    pub leak_by_route_hours: Option<f64>,
     /// Every instance, highest growth first.
     pub instances: Vec<InstanceFigures>,
 }
@@ -492,6 +515,9 @@ pub struct Symptoms {
     pub gc_pressure: Symptom,
     pub connection_pool_exhaustion: Symptom,
     pub service_degradation: Symptom,
+    /// The template's "Other" box: restarts that were not OOM kills.
+    #[serde(default)]
+    pub other: Symptom,
 }
 
 /// What kind of request a query record is.

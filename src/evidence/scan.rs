@@ -45,6 +45,10 @@ pub struct ServiceRow {
     /// Instances whose own growth interval is wholly above the threshold.
     pub instances_leaking: usize,
     pub flag: Flag,
+    /// For a leaking service: the route whose requests retain the most memory
+    /// (`analysis::routes::leak_by_route` over the window); null otherwise, or when no
+    /// route can be told to retain memory.
+    pub top_route: Option<crate::evidence::routes::RouteLeak>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -32,12 +32,16 @@ pub enum BlockId {
     Status,
     Timeline,
     Symptoms,
+    SymptomOther,
     HowDiscovered,
     MonitoringData,
     ExampleMetrics,
     PerInstance,
+    LeakByRoute,
+    ReproductionStep,
     LoadTest,
     ReproductionTime,
+    ReproductionSteps,
     DeploymentTime,
     Environment,
     RolloutStrategy,
@@ -133,6 +137,10 @@ pub enum Needs {
     WentWell(usize),
     /// Suggested lessons: what could be improved, the first (0) or second (1).
     CouldImprove(usize),
+    /// Per-route request counters in the leak period (figures or why they are missing).
+    RouteCounters,
+    /// A route whose requests retain memory in the leak period.
+    RetainingRoute,
 }
 
 /// Where a block goes the first time, in a draft that does not have it yet.
@@ -140,6 +148,16 @@ pub enum Needs {
 pub enum Anchor {
     /// `count` consecutive template lines, from the one that starts with `first`.
     Lines { first: &'static str, count: usize },
+    /// `count` template lines from the one that starts with `first`, in the draft right
+    /// after `block` (where the line is not unique: "- [ ] Other: ___" is in three lists).
+    Following {
+        block: BlockId,
+        first: &'static str,
+        count: usize,
+    },
+    /// `count` consecutive template lines ending with the one that starts with `last`
+    /// (where the first line is not unique: "2. [Step 2]" is in two lists).
+    Ending { last: &'static str, count: usize },
     /// The template's fenced code block with a line that starts with this.
     Fence(&'static str),
     /// The template's table with a row that starts with this.
@@ -418,6 +436,18 @@ pub const BLOCKS: &[Block] = &[
         N::Nothing,
         lines("- [ ] Linear memory growth", 5),
     ),
+    in_place(block(
+        B::SymptomOther,
+        "symptom-other",
+        partial!("symptom-other"),
+        W::Evidence,
+        N::Nothing,
+        Anchor::Following {
+            block: B::Symptoms,
+            first: "- [ ] Other: ___",
+            count: 1,
+        },
+    )),
     block(
         B::HowDiscovered,
         "how-discovered",
@@ -453,6 +483,34 @@ pub const BLOCKS: &[Block] = &[
         N::Nothing,
         After(B::ExampleMetrics),
     ),
+    block(
+        B::LeakByRoute,
+        "leak-by-route",
+        partial!("leak-by-route"),
+        W::Evidence,
+        N::RouteCounters,
+        After(B::PerInstance),
+    ),
+    block(
+        B::ReproductionStep,
+        "reproduction-step",
+        partial!("reproduction-step"),
+        W::Evidence,
+        N::RetainingRoute,
+        lines("1. [Step to reproduce leak in dev/staging]", 1),
+    ),
+    // Steps 2 and 3 of Reproduction Steps (step 1 is the route's).
+    in_place(block(
+        B::ReproductionSteps,
+        "reproduction-steps",
+        partial!("reproduction-steps"),
+        W::Evidence,
+        N::Reproduction,
+        Anchor::Ending {
+            last: "3. [Observed result: memory growth]",
+            count: 2,
+        },
+    )),
     block(
         B::LoadTest,
         "load-test",
@@ -833,6 +891,11 @@ mod tests {
         for b in BLOCKS {
             match b.anchor {
                 Anchor::Lines { first, .. } => assert!(has(first), "{}: {first}", b.name),
+                Anchor::Ending { last, .. } => assert!(has(last), "{}: {last}", b.name),
+                Anchor::Following { block, first, .. } => {
+                    assert!(has(first), "{}: {first}", b.name);
+                    assert_ne!(block, b.id);
+                }
                 Anchor::Fence(key) | Anchor::Table(key) => assert!(has(key), "{}: {key}", b.name),
                 Anchor::After(other) => assert_ne!(other, b.id),
                 Anchor::Top => {}

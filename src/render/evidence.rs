@@ -202,6 +202,9 @@ fn view(evidence: &Evidence, validation: Option<&Value>) -> Value {
         "heap_query": heap_query,
         "deploy": deployments_view(evidence),
         "validation": validation,
+        "routes_missing": leak.leak_by_route_missing.map(|m| m.reason()),
+        "routes_shown": routes_shown(evidence).0,
+        "route_step_shown": routes_shown(evidence).1,
     })
 }
 
@@ -435,7 +438,24 @@ fn has_what_it_needs(evidence: &Evidence, block: &Block, validation: bool) -> bo
             .draft
             .as_ref()
             .is_some_and(|d| !d.similar_incidents.is_empty()),
+        Needs::RouteCounters => routes_shown(evidence).0,
+        Needs::RetainingRoute => routes_shown(evidence).1,
     }
+}
+
+/// Whether the leak period has per-route request counters (figures, or why they are
+/// missing other than having none), and a route that retains memory.
+fn routes_shown(evidence: &Evidence) -> (bool, bool) {
+    let leak = evidence
+        .periods
+        .before
+        .as_ref()
+        .unwrap_or(&evidence.periods.window);
+    let counters = !leak.leak_by_route.is_empty()
+        || leak
+            .leak_by_route_missing
+            .is_some_and(|m| m != crate::evidence::routes::RoutesMissing::NoRouteCounters);
+    (counters, leak.leak_by_route_top.is_some())
 }
 
 /// One block's content for a draft, or `None` when the evidence has nothing for it

@@ -69,6 +69,7 @@ pub fn fence_for(values: &impl serde::Serialize) -> String {
 
 handlebars_helper!(mb: |v: Json| or(v, units::NA, units::mb));
 handlebars_helper!(mb_signed: |v: Json| or(v, units::NA, units::mb_signed));
+handlebars_helper!(kb: |v: Json| or(v, units::NA, units::kb));
 handlebars_helper!(mb_number: |v: Json| or(v, units::NA, units::mb_number));
 handlebars_helper!(mbh: |v: Json| or(v, units::NA, units::mb_per_hour));
 handlebars_helper!(mbh_number: |v: Json| or(v, units::NA, units::mb_per_hour_number));
@@ -102,7 +103,7 @@ pub fn registry(partials: &[(&str, &str)]) -> Handlebars<'static> {
         hb.register_partial(name, *text)
             .expect("built-in templates parse");
     }
-    let helpers: [(&str, Box<dyn HelperDef + Send + Sync>); 22] = [
+    let helpers: [(&str, Box<dyn HelperDef + Send + Sync>); 23] = [
         ("mb", Box::new(mb)),
         ("mb_signed", Box::new(mb_signed)),
         ("mb_number", Box::new(mb_number)),
@@ -115,7 +116,6 @@ pub fn registry(partials: &[(&str, &str)]) -> Handlebars<'static> {
         ("hours", Box::new(hours)),
         ("dur", Box::new(dur)),
         ("per_week", Box::new(per_week)),
-        ("per_second", Box::new(per_second)),
         ("time", Box::new(time)),
         ("tsec", Box::new(tsec)),
         ("date", Box::new(date)),
@@ -125,6 +125,8 @@ pub fn registry(partials: &[(&str, &str)]) -> Handlebars<'static> {
         ("oneline", Box::new(oneline)),
         ("some", Box::new(some)),
         ("check", Box::new(check)),
+        ("kb", Box::new(kb)),
+        ("per_second", Box::new(per_second)),
     ];
     for (name, helper) in helpers {
         hb.register_helper(name, helper);

@@ -8,6 +8,24 @@ fn mbh(v: Option<f64>) -> String {
     v.map_or(units::NA.into(), units::mb_per_hour_number)
 }
 
+/// A leaking service's top route: `POST /api/orders: 3.0 KB, 93.0%`; empty otherwise.
+fn top_route(row: &crate::evidence::scan::ServiceRow, markdown: bool) -> String {
+    let Some(top) = &row.top_route else {
+        return String::new();
+    };
+    let name = if top.method.is_empty() {
+        top.route.clone()
+    } else {
+        format!("{} {}", top.method, top.route)
+    };
+    let name = if markdown { inline_safe(&name) } else { name };
+    format!(
+        "{name}: {}, {}",
+        top.bytes_per_request.map_or(units::NA.into(), units::kb),
+        top.share_of_growth.map_or(units::NA.into(), units::ratio)
+    )
+}
+
 /// A plain table for terminals, or Markdown.
 pub fn table(scan: &Scan, markdown: bool) -> String {
     let mut out = String::new();
@@ -20,8 +38,9 @@ pub fn table(scan: &Scan, markdown: bool) -> String {
         "95% interval",
         "MB/h total",
         "restarts",
+        "top route (retained per request, share of growth)",
     ];
-    let rows: Vec<[String; 8]> = scan
+    let rows: Vec<[String; 9]> = scan
         .services
         .iter()
         .map(|r| {
@@ -49,6 +68,7 @@ pub fn table(scan: &Scan, markdown: bool) -> String {
                     }),
                 mbh(r.growth_bytes_per_hour_total),
                 r.restarts.to_string(),
+                top_route(r, markdown),
             ]
         })
         .collect();
@@ -62,7 +82,7 @@ pub fn table(scan: &Scan, markdown: bool) -> String {
             out.push_str(&format!("| {} |\n", row.join(" | ")));
         }
     } else {
-        let widths: Vec<usize> = (0..8)
+        let widths: Vec<usize> = (0..9)
             .map(|i| {
                 rows.iter()
                     .map(|r| r[i].chars().count())

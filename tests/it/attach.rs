@@ -328,13 +328,14 @@ fn concurrent_attaches_serialize() {
     // Every block attach writes (all but validate's own, the Grafana link, which needs
     // --grafana-url, the dashboard item, which needs --grafana-dashboard-uid, the
     // Investigator, which needs --investigator, a second "went well" lesson (one here),
-    // the Root cause, which needs heap evidence, and Similar Incidents, which needs
-    // another draft in the folder; the fix's pods are all
+    // the Root cause, which needs heap evidence, Similar Incidents, which needs another
+    // draft in the folder, and Reproduction Steps' step, which needs a route that
+    // retains memory — this service's one route has constant traffic; the fix's pods are all
     // replaced at once, which is found as the deployment at the fix, so Environment and
     // Rollout Strategy are written), and params and Tools Used (Prometheus metrics
     // ticked, no heap files), exactly once.
     use leakcollect::render::blocks::{Writer, written_by};
-    assert_eq!(blocks, written_by(Writer::Evidence).count() - 6 + 1 + 1);
+    assert_eq!(blocks, written_by(Writer::Evidence).count() - 7 + 1 + 1);
     // And it is what a single run produces: a further run changes nothing.
     assert_eq!(attach(&server, &draft, &["--check"]).status.code(), Some(0));
 }

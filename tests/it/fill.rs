@@ -1,6 +1,7 @@
 //! How much of the team template a full workflow fills, on a real Prometheus: `init
-//! --fix-deployed auto`, `attach` with heap evidence, `validate --draft`, with an earlier
-//! report of the service in the same folder. A placeholder line is a line of the
+//! --fix-deployed auto --investigator`, `attach` with heap snapshots, a `--trace-gc` log,
+//! the source folder and a dashboard (`--grafana-url`), `validate --draft`, with an
+//! earlier report of the service in the same folder. A placeholder line is a line of the
 //! template with one of its own placeholder tokens — a bracketed prompt (`[Service Name]`,
 //! not a checkbox's `[ ]` nor a PromQL range such as `[5m]`), a blank `___`, a one-letter
 //! figure (`X MB`, `Y hours`, `N/week`) or an unticked box `- [ ]`; it counts as filled
@@ -91,11 +92,13 @@ fn placeholder_tokens_are_the_templates_own() {
     assert_eq!(total, 122, "the team template's placeholder lines");
 }
 
-fn node_snapshots(dir: &Path) -> Vec<PathBuf> {
+/// Heap snapshots of tests/heap/node/leaky.js, and its `--trace-gc` log.
+fn node_snapshots(dir: &Path) -> (Vec<PathBuf>, PathBuf) {
     let node = std::env::var("NODE_BIN").unwrap_or_else(|_| "/usr/bin/node".into());
     let out = Command::new(&node)
+        .arg("--trace-gc")
         .arg(repo_path("tests/heap/node/leaky.js"))
-        .arg("200,300,300")
+        .arg("2000,3000,3000")
         .current_dir(dir)
         .output()
         .unwrap_or_else(|e| panic!("Node.js at {node} (set NODE_BIN; Debian's nodejs): {e}"));
@@ -105,8 +108,10 @@ fn node_snapshots(dir: &Path) -> Vec<PathBuf> {
         String::from_utf8_lossy(&out.stderr)
     );
     let printed = String::from_utf8(out.stdout).unwrap();
+    let log = dir.join("trace-gc.log");
+    std::fs::write(&log, &printed).unwrap();
     let names: Vec<String> = serde_json::from_str(printed.lines().last().unwrap()).unwrap();
-    names.iter().map(|n| dir.join(n)).collect()
+    (names.iter().map(|n| dir.join(n)).collect(), log)
 }
 
 fn run_ok(args: &[&str]) {
@@ -121,17 +126,17 @@ fn run_ok(args: &[&str]) {
 /// The full workflow fills at least `MIN_FILLED` of the template's placeholder lines.
 #[test]
 fn a_full_workflow_fills_the_template() {
-    const MIN_FILLED: usize = 75;
+    const MIN_FILLED: usize = 95;
     let s = scenario("fix-mid-window", "api");
     let server = PromServer::start(&openmetrics(&[&s]));
     let dir = tempfile::tempdir().unwrap();
     let heap_dir = tempfile::tempdir().unwrap();
-    let snapshots = node_snapshots(heap_dir.path());
+    let (snapshots, gc_log) = node_snapshots(heap_dir.path());
     let (from, to) = (format!("{}", s.from), format!("{}", s.to));
     let earlier = dir.path().join("2026-10-api-leak.md");
     let draft = dir.path().join("2026-12-api-leak.md");
     let d = draft.to_str().unwrap();
-    for path in [&earlier, &draft] {
+    for (path, who) in [(&earlier, "Sam"), (&draft, "Dana Reyes")] {
         run_ok(&[
             "init",
             path.to_str().unwrap(),
@@ -143,9 +148,29 @@ fn a_full_workflow_fills_the_template() {
             &to,
             "--fix-deployed",
             "auto",
+            "--investigator",
+            who,
         ]);
     }
-    let mut args = vec!["attach", d, "--prometheus-url", &server.url, "-q", "--heap"];
+    let dashboard = dir.path().join("api-dashboard.json");
+    let source = repo_path("tests/heap/node");
+    let grafana = "http://grafana.example:3000";
+    let mut args = vec![
+        "attach",
+        d,
+        "--prometheus-url",
+        &server.url,
+        "-q",
+        "--grafana-url",
+        grafana,
+        "--dashboard",
+        dashboard.to_str().unwrap(),
+        "--source",
+        source.to_str().unwrap(),
+        "--gc-log",
+        gc_log.to_str().unwrap(),
+        "--heap",
+    ];
     let names: Vec<&str> = snapshots.iter().map(|p| p.to_str().unwrap()).collect();
     args.extend(&names);
     run_ok(&args);
@@ -156,6 +181,8 @@ fn a_full_workflow_fills_the_template() {
         "--prometheus-url",
         &server.url,
         "-q",
+        "--grafana-url",
+        grafana,
     ]);
     assert_eq!(
         out.status.code(),
@@ -168,6 +195,7 @@ fn a_full_workflow_fills_the_template() {
     let text = std::fs::read_to_string(&draft).unwrap();
     let (total, left) = placeholder_lines(&template, &text);
     let filled = total - left.len();
+    eprintln!("{filled} of {total} placeholder lines filled");
     assert!(
         filled >= MIN_FILLED,
         "{filled} of {total} placeholder lines filled; left:\n{}",

@@ -27,6 +27,7 @@ mod readme;
 mod render;
 mod requests;
 mod restarts;
+mod routes;
 mod rules;
 mod runtimes;
 mod scan;

@@ -4,6 +4,7 @@
 //! kube-state-metrics really export.
 
 pub mod rollout;
+pub mod routes;
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
