@@ -33,7 +33,7 @@ pub struct Entry {
 
 /// Every format, in the order their `sniff` is tried (text formats before binary ones,
 /// so that a text file is never taken for a binary format).
-pub static FORMATS: [Entry; 2] = [
+pub static FORMATS: [Entry; 3] = [
     Entry {
         format: Format::V8,
         name: "V8 heap snapshot",
@@ -41,6 +41,14 @@ pub static FORMATS: [Entry; 2] = [
         sniff: super::v8::sniff,
         memory_per_byte: super::v8::MEMORY_PER_BYTE,
         analyse: super::v8::analyse,
+    },
+    Entry {
+        format: Format::Hprof,
+        name: "JVM heap dump (HPROF)",
+        source_hint: "JVM heap dumps (.hprof: jcmd PID GC.heap_dump, jmap -dump)",
+        sniff: super::hprof::sniff,
+        memory_per_byte: super::hprof::MEMORY_PER_BYTE,
+        analyse: super::hprof::analyse,
     },
     Entry {
         format: Format::Pprof,
@@ -83,7 +91,7 @@ mod tests {
 
     #[test]
     fn every_format_has_exactly_one_entry() {
-        for format in [Format::V8, Format::Pprof] {
+        for format in [Format::V8, Format::Hprof, Format::Pprof] {
             let n = FORMATS.iter().filter(|e| e.format == format).count();
             assert_eq!(n, 1, "{format:?}");
             assert_eq!(entry(format).format, format);
@@ -101,8 +109,15 @@ mod tests {
             sniff(&[0x5a, 0x04, 0x08, 0x01, 0x10, 0x02]).map(|e| e.format),
             Some(Format::Pprof)
         );
+        assert_eq!(
+            sniff(b"JAVA PROFILE 1.0.2\0\0\0\0\x08").map(|e| e.format),
+            Some(Format::Hprof)
+        );
         assert!(sniff(b"this is a text file\n").is_none());
         assert!(sniff(b"").is_none());
-        assert_eq!(expected(), "V8 heap snapshot nor a pprof heap profile");
+        assert_eq!(
+            expected(),
+            "V8 heap snapshot nor a JVM heap dump (HPROF) nor a pprof heap profile"
+        );
     }
 }

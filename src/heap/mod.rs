@@ -10,6 +10,8 @@
 //! made here: `render::heap` formats the model.
 
 pub mod formats;
+pub mod graph;
+pub mod hprof;
 pub mod input;
 pub mod model;
 pub mod pprof;
@@ -87,6 +89,32 @@ pub enum HeapError {
         "{path}: the profile has no in-use heap sample types (found: {found}); take a heap profile (Go: /debug/pprof/heap or pprof.WriteHeapProfile; Node: @datadog/pprof heap.profile()), not a CPU or allocation-only profile"
     )]
     NoInuse { path: PathBuf, found: String },
+    #[error(
+        "{path}: the identifier size is {size} bytes; leakcollect reads dumps of 64-bit JVMs (identifier size 8): take the dump with a 64-bit JVM"
+    )]
+    HprofIdSize { path: PathBuf, size: u32 },
+    #[error(
+        "{path}: the dump holds no heap objects (no heap dump records); it was cut at a record boundary or written without its heap, take it again (jcmd PID GC.heap_dump FILE)"
+    )]
+    EmptyHeap { path: PathBuf },
+    #[error(
+        "{path} was written at {at} but {previous}, given before it, at {previous_at} (their HPROF headers); give the dumps oldest first"
+    )]
+    DumpOutOfOrder {
+        path: PathBuf,
+        at: String,
+        previous: PathBuf,
+        previous_at: String,
+    },
+    #[error(
+        "{path} comes from a different JVM than {previous}: {moved} of the {shared} class and field names both hold are at other addresses, and within one JVM a name keeps its address; object ids are a JVM's own, so give dumps of one JVM, oldest first"
+    )]
+    DifferentJvm {
+        path: PathBuf,
+        previous: PathBuf,
+        shared: u64,
+        moved: u64,
+    },
     #[error(
         "{path}: analysing it needs about {needed_mb} MB of memory but only {available_mb} MB are available (MemAvailable in /proc/meminfo); run on a machine with more free memory or close other programs"
     )]

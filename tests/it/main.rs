@@ -15,6 +15,7 @@ mod errors;
 mod faults;
 mod heap;
 mod help;
+mod hprof;
 mod layering;
 mod lifetimes;
 mod live;

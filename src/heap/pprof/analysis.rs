@@ -173,6 +173,7 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         technique: Technique::PprofFlat,
         leaked_object: None,
         hints: Vec::new(),
+        id_check: None,
     })
 }
 

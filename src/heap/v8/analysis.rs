@@ -72,6 +72,7 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         technique: technique(opened.len()),
         leaked_object: None,
         hints: Vec::new(),
+        id_check: None,
     })
 }
 

@@ -177,6 +177,7 @@ mod tests {
             technique: Technique::ThreeSnapshot,
             leaked_object: None,
             hints: Vec::new(),
+            id_check: None,
         };
         report.decide();
         report
