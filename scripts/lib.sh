@@ -27,11 +27,13 @@ ensure_prometheus() {
 }
 
 # What the tests need besides: the Pushgateway, VictoriaMetrics, Chromium (charts),
-# openssl (TLS certificates) and Go (programs that write pprof heap profiles).
+# openssl (TLS certificates), Go (programs that write pprof heap profiles) and a JDK
+# (a Java program that writes HPROF heap dumps).
 ensure_test_packages() {
   ensure_debian prometheus:prometheus promtool:prometheus curl:curl \
     prometheus-pushgateway:prometheus-pushgateway victoria-metrics:victoria-metrics \
-    chromium:chromium openssl:openssl go:golang-go python3:python3
+    chromium:chromium openssl:openssl go:golang-go python3:python3 \
+    java:openjdk-17-jdk-headless javac:openjdk-17-jdk-headless
   ensure_python_venv
 }
 

@@ -455,7 +455,7 @@ fn bad_hprof_inputs_each_say_what_to_do() {
     let no_heap = write("noheap.hprof", &real[..first_record(&real, &[0x0c, 0x1c])]);
     let empty = write("empty.hprof", b"");
     let cases: [(&Path, &str); 6] = [
-        (&truncated, "the file ends early (inside a"),
+        (&truncated, "the file ends early (mid-record: "),
         (
             &text,
             "not a V8 heap snapshot nor a JVM heap dump (HPROF) nor a pprof heap profile",

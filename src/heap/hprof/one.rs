@@ -67,7 +67,7 @@ pub fn parse_error(opened: &Opened, e: ParseError) -> HeapError {
         ParseError::Io(io) => opened.read_error(io),
         ParseError::Eof { what, offset } => HeapError::Truncated {
             path,
-            detail: format!("inside a {what} at byte {offset}"),
+            detail: format!("mid-record: {what} at byte {offset}"),
         },
         ParseError::NotHprof(name) => invalid(format!(
             "its header names {name:?}, not JAVA PROFILE 1.0.1 or 1.0.2"
