@@ -12,6 +12,7 @@
 
 use super::one::{self, Analysed, Summary};
 use super::{paths, pattern};
+use crate::heap::graph::ObjectGraph;
 use crate::heap::graph::classes::{self, ClassTable};
 use crate::heap::input::Opened;
 use crate::heap::model::{
@@ -201,10 +202,11 @@ fn minus(a: &[u64], b: &[u64]) -> Vec<u64> {
 /// dump 2), or with two dumps (`absent`: `known` is dump 1's ids) new in dump 2. Nodes
 /// and `known` are both in id order: one merge.
 fn leaked_bits(last: &Analysed, known: &[u64], absent: bool) -> Vec<u64> {
-    let ids = &last.dump.ids;
-    let mut bits = vec![0u64; ids.len().div_ceil(64)];
+    let d = &last.dump;
+    let mut bits = vec![0u64; d.node_count().div_ceil(64)];
     let mut j = 0;
-    for (node, &id) in ids.iter().enumerate().skip(1) {
+    for node in 1..d.node_count() {
+        let id = d.id(node);
         while j < known.len() && known[j] < id {
             j += 1;
         }
@@ -220,7 +222,7 @@ fn leaked_bits(last: &Analysed, known: &[u64], absent: bool) -> Vec<u64> {
 fn count_leaked(last: &Analysed, leaked: &dyn Fn(usize) -> bool) -> HashMap<String, u64> {
     let d = &last.dump;
     let mut counts = vec![0u64; d.names.len()];
-    for node in 1..d.ids.len() {
+    for node in 1..d.node_count() {
         if last.reachable(node) && d.class_of_mirror(node).is_none() && leaked(node) {
             counts[d.class_name[d.class_of[node] as usize] as usize] += 1;
         }
@@ -282,7 +284,7 @@ fn suspects(
         .map(|n| wanted.get(n.as_str()).copied())
         .collect();
     let mut nodes: Vec<Vec<usize>> = vec![Vec::new(); candidates.len()];
-    for node in 1..d.ids.len() {
+    for node in 1..d.node_count() {
         if let Some(i) = by_name[d.class_name[d.class_of[node] as usize] as usize]
             && last.reachable(node)
             && d.class_of_mirror(node).is_none()
@@ -325,8 +327,8 @@ fn suspects(
     let mut leaked_ids: HashMap<u64, String> = HashMap::new();
     for (s, leaked) in out.iter().zip(&leaked_nodes) {
         for &node in leaked {
-            if on_paths.contains(&d.ids[node]) {
-                leaked_ids.insert(d.ids[node], s.name.clone());
+            if on_paths.contains(&d.id(node)) {
+                leaked_ids.insert(d.id(node), s.name.clone());
             }
         }
     }
@@ -351,7 +353,7 @@ fn top_consumers(last: &Analysed, parents: &paths::Parents) -> Vec<Consumer> {
         .into_iter()
         .map(|(name, retained)| {
             let stat = last.classes.get(name).copied().unwrap_or_default();
-            let biggest = (1..d.ids.len())
+            let biggest = (1..d.node_count())
                 .filter(|&n| d.class_of_mirror(n).is_none() && d.name_of(n) == name)
                 .max_by_key(|&n| last.retained[n]);
             Consumer {

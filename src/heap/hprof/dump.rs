@@ -12,6 +12,53 @@ use super::read::ParseError;
 use crate::heap::graph::ObjectGraph;
 use std::collections::HashMap;
 
+/// Node ids, ascending, node 0 (the root) being 0: as `u32` steps of the ids' common
+/// alignment above the lowest id when they all fit (addresses of a heap below 32 GB: half
+/// the memory), else as they are.
+enum Ids {
+    Compact { base: u64, shift: u32, v: Vec<u32> },
+    Wide(Vec<u64>),
+}
+
+impl Ids {
+    fn of(sorted: Vec<u64>) -> Ids {
+        let base = sorted.get(1).copied().unwrap_or(0);
+        let spread = sorted[1..].iter().fold(0u64, |acc, &id| acc | (id - base));
+        let shift = spread.trailing_zeros().min(16);
+        let top = sorted.last().map_or(0, |&id| (id - base) >> shift);
+        if sorted.len() < 2 || top >= u64::from(u32::MAX) {
+            return Ids::Wide(sorted);
+        }
+        // 0 is the root; every object is one above its step.
+        let v = std::iter::once(0)
+            .chain(
+                sorted[1..]
+                    .iter()
+                    .map(|&id| ((id - base) >> shift) as u32 + 1),
+            )
+            .collect();
+        Ids::Compact { base, shift, v }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> u64 {
+        match self {
+            Ids::Compact { base, shift, v } => match v[i] {
+                0 => 0,
+                k => base + (u64::from(k - 1) << shift),
+            },
+            Ids::Wide(v) => v[i],
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Ids::Compact { v, .. } => v.len(),
+            Ids::Wide(v) => v.len(),
+        }
+    }
+}
+
 /// Finds a node by its id in the sorted id array: buckets of the id range, each searched
 /// by binary search (about 8 ids a bucket: 0.5 bytes of index per object).
 struct IdIndex {
@@ -40,13 +87,21 @@ impl IdIndex {
     }
 
     #[inline]
-    fn find(&self, ids: &[u64], id: u64) -> Option<u32> {
+    fn find(&self, get: impl Fn(usize) -> u64, id: u64) -> Option<u32> {
         let b = (id.checked_sub(self.min)? >> self.shift) as usize;
-        let (lo, hi) = (*self.starts.get(b)?, *self.starts.get(b + 1)?);
-        ids[lo as usize..hi as usize]
-            .binary_search(&id)
-            .ok()
-            .map(|k| lo + k as u32)
+        let (mut lo, mut hi) = (
+            *self.starts.get(b)? as usize,
+            *self.starts.get(b + 1)? as usize,
+        );
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match get(mid).cmp(&id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid as u32),
+            }
+        }
+        None
     }
 }
 
@@ -58,8 +113,8 @@ pub struct Dump {
     pub class_name: Vec<u32>,
     /// Distinct Java class names.
     pub names: Vec<String>,
-    /// Node ids, ascending; node 0 is the root (id 0).
-    pub ids: Vec<u64>,
+    /// Node ids, ascending; node 0 is the root (id 0): see [`Dump::id`].
+    ids: Ids,
     /// Per node: its class entry (class objects: the `java.lang.Class` entry).
     pub class_of: Vec<u32>,
     pub size: Vec<u32>,
@@ -102,7 +157,13 @@ impl ObjectGraph for Dump {
 
 impl Dump {
     pub fn find(&self, id: u64) -> Option<usize> {
-        self.index.find(&self.ids, id).map(|n| n as usize)
+        self.index.find(|i| self.ids.get(i), id).map(|n| n as usize)
+    }
+
+    /// A node's id (its address in the dump; 0 for the root).
+    #[inline]
+    pub fn id(&self, node: usize) -> u64 {
+        self.ids.get(node)
     }
 
     /// A node's class name (Java's).
@@ -164,7 +225,7 @@ pub fn build(raw: Raw, labels: bool) -> Result<Dump, ParseError> {
         )));
     }
     let index = IdIndex::build(&sorted);
-    let find = |id: u64| index.find(&sorted, id);
+    let find = |id: u64| index.find(|i| sorted[i], id);
     let new_class: Vec<u32> = perm.iter().map(|&i| class_of[i as usize]).collect();
     drop(class_of);
     let new_size: Vec<u32> = perm.iter().map(|&i| size[i as usize]).collect();
@@ -240,7 +301,7 @@ pub fn build(raw: Raw, labels: bool) -> Result<Dump, ParseError> {
         classes,
         class_name,
         names,
-        ids: sorted,
+        ids: Ids::of(sorted),
         class_of: new_class,
         size: new_size,
         first_edge,
@@ -250,4 +311,25 @@ pub fn build(raw: Raw, labels: bool) -> Result<Dump, ParseError> {
         dangling,
         index,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_compact_when_they_fit_and_found_either_way() {
+        let aligned = vec![0, 0x7_0000_0010, 0x7_0000_0028, 0x7_ffff_fff8];
+        let wide = vec![0, 8, 1 << 40];
+        for (sorted, compact) in [(aligned, true), (wide, false)] {
+            let index = IdIndex::build(&sorted);
+            let ids = Ids::of(sorted.clone());
+            assert_eq!(matches!(ids, Ids::Compact { .. }), compact);
+            for (i, &id) in sorted.iter().enumerate() {
+                assert_eq!(ids.get(i), id);
+                assert_eq!(index.find(|k| ids.get(k), id), Some(i as u32));
+            }
+            assert_eq!(index.find(|k| ids.get(k), 0x7_0000_0018), None);
+        }
+    }
 }

@@ -174,7 +174,7 @@ fn fingerprint(a: &Analysed, node: usize) -> (u32, u32) {
     let what = mix(text_hash(d.name_of(node)), u64::from(d.size[node]));
     let mut refs = 0xcbf2_9ce4_8422_2325;
     for e in d.edges_of(node) {
-        refs = mix(refs, d.ids[d.edge_to(e)]);
+        refs = mix(refs, d.id(d.edge_to(e)));
     }
     (what as u32, refs as u32)
 }
@@ -192,11 +192,11 @@ pub fn summarise(a: &Analysed, keep_ids: bool, sample: bool) -> Summary {
     let reachable = (1..d.node_count()).filter(|&n| a.reachable(n));
     let sample = reachable
         .clone()
-        .filter(|&n| sample && sampled(d.ids[n]))
-        .map(|n| (d.ids[n], fingerprint(a, n)))
+        .filter(|&n| sample && sampled(d.id(n)))
+        .map(|n| (d.id(n), fingerprint(a, n)))
         .collect();
     let ids = if keep_ids {
-        reachable.map(|n| d.ids[n]).collect()
+        reachable.map(|n| d.id(n)).collect()
     } else {
         Vec::new()
     };

@@ -122,7 +122,7 @@ impl Parents {
                     node: node_label(d, to),
                     edge: (i > 0).then(|| edge_label(d, from, e)),
                     edge_type: (i > 0).then(|| edge_kind(d, from, e).to_string()),
-                    id: d.ids[to],
+                    id: d.id(to),
                 }
             })
             .collect()
