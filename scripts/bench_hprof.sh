@@ -40,10 +40,19 @@ measure() {
 
 read -r cat_s cat_kb < <(measure cat cat "${files[@]}")
 read -r lc_s lc_kb < <(measure leakcollect "$bin" heap "${files[@]}" --format json)
-python3 - "$work" "$cat_s" "$cat_kb" "$lc_s" "$lc_kb" "${files[@]}" <<'PY'
+# How time and memory grow with the size: each dump alone (one dump: no comparison).
+singles=()
+for k in 1 2 3; do
+  read -r s kb < <(measure "one$k" "$bin" heap "${files[$((k - 1))]}" --format json)
+  read -r cs _ < <(measure "cat$k" cat "${files[$((k - 1))]}")
+  singles+=("$s:$kb:$cs")
+done
+python3 - "$work" "$cat_s" "$cat_kb" "$lc_s" "$lc_kb" "${singles[*]}" "$orders" "${files[@]}" <<'PY'
 import json, os, sys
 work, cat_s, cat_kb, lc_s, lc_kb = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-files = sys.argv[6:]
+singles = [tuple(float(x) for x in t.split(":")) for t in sys.argv[6].split()]
+orders = int(sys.argv[7])
+files = sys.argv[8:]
 report = json.load(open(os.path.join(work, "leakcollect.out")))
 sizes = [os.path.getsize(f) / 1e9 for f in files]
 objects = [s["objects"] for s in report["snapshots"]]
@@ -53,7 +62,12 @@ print("reachable objects: " + " / ".join("%.1f M" % (o / 1e6) for o in objects))
 print("cat (floor):       %.1f s, %.1f MB peak RSS (%.2f GB/s)" % (cat_s, cat_kb / 1e3, sum(sizes) / max(cat_s, 0.01)))
 print("leakcollect heap:  %.1f s, %.1f MB peak RSS (%.1fx the floor; %.0f ns per object, %.2f bytes of RSS per byte of the largest dump)" % (
     lc_s, lc_kb / 1e3, lc_s / max(cat_s, 0.01), lc_s * 1e9 / sum(objects), lc_kb * 1e3 / (sizes[-1] * 1e9)))
-print("found:             com.shop.Order %+d instances first→last; technique %s; leaked object %s" % (
-    order["count_delta"], report["technique"], report["leaked_object"]))
+print("found:             com.shop.Order %+d instances first→last; technique %s (id check: %s); allocated between dumps 1 and 2 and alive in 3: %s (the program made %d a round); leaked object %s" % (
+    order["count_delta"], report["technique"],
+    "; ".join("%d→%d other %d, changed %d of %d" % (p["from"], p["to"], p["other"], p["changed"], p["shared"]) for p in report["id_check"]["pairs"]),
+    order.get("allocated_between_first_two_alive_at_last", "left out"), orders, report["leaked_object"]))
+for f, size, objs, (s, kb, cs) in zip(files, sizes, objects, singles):
+    print("one dump alone:    %.2f GB, %.1f M objects: %.1f s (cat %.1f s), %.1f MB peak RSS (%.2f bytes of RSS per byte, %.0f bytes per object)" % (
+        size, objs / 1e6, s, cs, kb / 1e3, kb * 1e3 / (size * 1e9), kb * 1e3 / objs))
 print("goals:             ≤ 30 s %s, ≤ 1.2 GB peak RSS %s" % ("met" if lc_s <= 30 else "MISSED", "met" if lc_kb <= 1.2e6 else "MISSED"))
 PY

@@ -65,7 +65,7 @@ class Orders {
 
     static void take(int round, int n) {
         for (int i = 0; i < n; i++) {
-            long id = (long) round * 1_000_000L + i;
+            long id = (long) round * 1_000_000_000L + i;
             PENDING.put(id, new Order(id, "customer-" + id));
         }
     }
