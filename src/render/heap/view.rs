@@ -225,6 +225,9 @@ fn growing_legend(report: &HeapReport) -> String {
                 "reachable instances of each class and their shallow size, dump 1 → {last}; in brackets the class's objects {} — the leaked objects, which can outnumber the net gain when others were freed — and its retained-size change",
                 leaked_meaning(report)
             ),
+            Technique::SingleSnapshot => {
+                "reachable instances of each class and their shallow size".into()
+            }
             _ => format!(
                 "reachable instances of each class and their shallow size, dump 1 → {last}; in brackets its retained-size change"
             ),
