@@ -496,3 +496,71 @@ fn dumps_of_two_jvms_out_of_order_or_twice_are_refused() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("holds the same heap as"), "{stderr}");
 }
+
+#[test]
+fn attach_heap_fills_the_investigation_steps_from_jvm_dumps() {
+    let s = crate::common::scenario("steady-leak", "api");
+    let server = crate::common::PromServer::start(&crate::common::openmetrics(&[&s]));
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("api.md");
+    let path = draft.to_str().unwrap();
+    let (from, to) = (format!("{}", s.from), format!("{}", s.to));
+    crate::common::lc()
+        .args([
+            "init",
+            path,
+            "--service",
+            "api",
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ])
+        .expect_code(0);
+    let edited = std::fs::read_to_string(&draft).unwrap().replace(
+        "**TL;DR**: [One sentence summary of the leak, cause, and fix]",
+        "**TL;DR**: orders kept in a static map; written by a person.",
+    );
+    std::fs::write(&draft, &edited).unwrap();
+    let files = strings(&epsilon().1);
+    let out = crate::common::lc()
+        .args(["attach", path, "-q", "--heap"])
+        .args(&files)
+        .server(&server.url)
+        .run();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&draft).unwrap();
+    for wanted in [
+        "**TL;DR**: orders kept in a static map; written by a person.",
+        "- [ ] Chrome DevTools heap snapshots",
+        "- [x] Other: JVM heap dumps (HPROF, 3 file(s)), read by `leakcollect heap`",
+        "→ static PENDING: java.util.HashMap @",
+        "**Leaked Object**: com.shop.Order — 500 leaked objects",
+        "- [x] Remove event listeners (use `removeListener()` or `once()`) (generated hint: listeners never removed (com.shop.RequestListener",
+    ] {
+        assert!(text.contains(wanted), "missing {wanted:?} in:\n{text}");
+    }
+    let pattern = text
+        .lines()
+        .find(|l| l.starts_with("**Pattern**: "))
+        .unwrap();
+    assert!(
+        pattern.contains("a static collection that only grows (com.shop.Order)"),
+        "{pattern}"
+    );
+    let again = crate::common::lc()
+        .args(["attach", path, "--check"])
+        .server(&server.url)
+        .run();
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}
