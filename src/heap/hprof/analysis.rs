@@ -366,3 +366,17 @@ fn top_consumers(last: &Analysed, parents: &paths::Parents) -> Vec<Consumer> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_difference_and_symbol_comparison() {
+        assert_eq!(minus(&[8, 16, 24, 40], &[16, 40, 48]), [8, 24]);
+        assert_eq!(minus(&[8], &[]), [8]);
+        let older = [(1, 100), (2, 200), (3, 300)];
+        let newer = [(2, 200), (3, 301), (4, 400)];
+        assert_eq!(one::compare_symbols(&older, &newer), (2, 1));
+    }
+}
