@@ -28,7 +28,7 @@ ensure_prometheus() {
 
 # What the tests need besides: the Pushgateway, VictoriaMetrics, Chromium (charts),
 # openssl (TLS certificates), Go (programs that write pprof heap profiles and gctrace
-# logs) and a JDK (a program that writes -Xlog:gc logs).
+# logs) and a JDK (Java programs that write -Xlog:gc logs and HPROF heap dumps).
 ensure_test_packages() {
   ensure_debian prometheus:prometheus promtool:prometheus curl:curl \
     prometheus-pushgateway:prometheus-pushgateway victoria-metrics:victoria-metrics \

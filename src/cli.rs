@@ -183,8 +183,9 @@ pub enum Command {
     /// List the query packs, or check them (PromQL, counter functions on gauges, data).
     #[command(subcommand, after_help = QUERIES_HELP)]
     Queries(QueriesCommand),
-    /// Compare heap snapshots (V8 .heapsnapshot, plain or gzip'd) or pprof heap profiles,
-    /// oldest first: what grows, the leak suspects and their retainer paths.
+    /// Compare heap snapshots (V8 .heapsnapshot, plain or gzip'd), JVM heap dumps (.hprof)
+    /// or pprof heap profiles, oldest first: what grows, the leak suspects and their
+    /// retainer paths.
     #[command(after_help = HEAP_EXIT_CODES_HELP)]
     Heap(HeapArgs),
     /// Read GC logs (Node.js --trace-gc, JVM -Xlog:gc, Go GODEBUG=gctrace=1; plain or
@@ -230,12 +231,14 @@ Examples:
   leakcollect heap heap.1.pb.gz heap.2.pb.gz heap.3.pb.gz --format json
   leakcollect heap p1.heapprofile p2.heapprofile --source .      # V8 sampling + the code
   leakcollect heap scalene-profile.json --source ~/src/api        # Python (Scalene)
+  leakcollect heap d1.hprof d2.hprof d3.hprof -o heap.md                      # JVM (jcmd PID GC.heap_dump)
 
 Exit codes:
   0  success
   2  usage error, or an input file missing, unreadable, empty, truncated, corrupt, not a
-     heap snapshot/profile, out of order, or too big for the available memory; a
-     --source folder that does not exist or holds no file matching the profile's paths
+     heap snapshot/dump/profile, out of order, from another process or JVM, or too big
+     for the available memory; a --source folder that does not exist or holds no file
+     matching the profile's paths
   3  no data: a pprof profile without in-use sample types (a CPU or allocation-only
      profile), or a Scalene profile without memory data (--cpu-only)
   5  the output file could not be written
@@ -244,9 +247,9 @@ Exit codes:
 
 #[derive(Debug, Args, Clone)]
 pub struct HeapArgs {
-    /// Heap snapshots, pprof heap profiles, V8 sampling heap profiles (.heapprofile) or
-    /// one Scalene JSON profile, oldest first (two or three for a leak; one only lists
-    /// the top consumers).
+    /// Heap snapshots, JVM heap dumps, pprof heap profiles, V8 sampling heap profiles
+    /// (.heapprofile) or one Scalene JSON profile, oldest first (two or three for a leak;
+    /// one only lists the top consumers).
     #[arg(required = true, num_args = 1.., value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format.
@@ -508,7 +511,7 @@ pub struct AttachArgs {
     pub draft: PathBuf,
     #[command(flatten)]
     pub params: DraftParamArgs,
-    /// Heap snapshots or pprof heap profiles, oldest first, for the Investigation Steps
+    /// Heap snapshots, JVM heap dumps or pprof heap profiles, oldest first, for the Investigation Steps
     /// (recorded in the draft like the other flags; see `leakcollect heap`).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub heap: Vec<PathBuf>,

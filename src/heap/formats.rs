@@ -43,6 +43,14 @@ pub static FORMATS: &[Entry] = &[
         analyse: super::v8::analyse,
     },
     Entry {
+        format: Format::Hprof,
+        name: "JVM heap dump (HPROF)",
+        source_hint: "JVM heap dumps (.hprof: jcmd PID GC.heap_dump, jmap -dump)",
+        sniff: super::hprof::sniff,
+        memory_per_byte: super::hprof::MEMORY_PER_BYTE,
+        analyse: super::hprof::analyse,
+    },
+    Entry {
         format: Format::Pprof,
         name: "pprof heap profile",
         source_hint: "pprof heap profiles (/debug/pprof/heap)",
@@ -111,6 +119,7 @@ mod tests {
     fn every_format_has_exactly_one_entry() {
         for format in [
             Format::V8,
+            Format::Hprof,
             Format::Pprof,
             Format::V8Sampling,
             Format::Scalene,
@@ -149,6 +158,14 @@ mod tests {
         assert!(sniff(b"{\"nodes\":[{\"id\":1,\"callFrame\"").is_none());
         assert!(sniff(b"this is a text file\n").is_none());
         assert!(sniff(b"").is_none());
-        assert!(expected().starts_with("V8 heap snapshot nor a pprof heap profile"));
+        assert!(
+            expected().starts_with(
+                "V8 heap snapshot nor a JVM heap dump (HPROF) nor a pprof heap profile"
+            )
+        );
+        assert_eq!(
+            sniff(b"JAVA PROFILE 1.0.2\0\0\0\0\x08").map(|e| e.format),
+            Some(Format::Hprof)
+        );
     }
 }

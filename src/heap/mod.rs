@@ -13,6 +13,8 @@
 //! `render::heap` formats the model.
 
 pub mod formats;
+pub mod graph;
+pub mod hprof;
 pub mod input;
 pub mod model;
 pub mod pprof;
@@ -118,6 +120,32 @@ pub enum HeapError {
     )]
     SourceNoLocation { dir: PathBuf },
     #[error(
+        "{path}: the identifier size is {size} bytes; leakcollect reads dumps of 64-bit JVMs (identifier size 8): take the dump with a 64-bit JVM"
+    )]
+    HprofIdSize { path: PathBuf, size: u32 },
+    #[error(
+        "{path}: the dump holds no heap objects (no heap dump records); it was cut at a record boundary or written without its heap, take it again (jcmd PID GC.heap_dump FILE)"
+    )]
+    EmptyHeap { path: PathBuf },
+    #[error(
+        "{path} was written at {at} but {previous}, given before it, at {previous_at} (their HPROF headers); give the dumps oldest first"
+    )]
+    DumpOutOfOrder {
+        path: PathBuf,
+        at: String,
+        previous: PathBuf,
+        previous_at: String,
+    },
+    #[error(
+        "{path} comes from a different JVM than {previous}: {moved} of the {shared} class and field names both hold are at other addresses, and within one JVM a name keeps its address; object ids are a JVM's own, so give dumps of one JVM, oldest first"
+    )]
+    DifferentJvm {
+        path: PathBuf,
+        previous: PathBuf,
+        shared: u64,
+        moved: u64,
+    },
+    #[error(
         "{path}: analysing it needs about {needed_mb} MB of memory but only {available_mb} MB are available (MemAvailable in /proc/meminfo); run on a machine with more free memory or close other programs"
     )]
     TooBig {
@@ -175,9 +203,15 @@ pub fn cause(report: &model::HeapReport) -> Option<crate::evidence::HeapCause> {
         .collect();
     let what = formats::entry(report.format).name;
     let n = report.snapshots.len();
+    // "JVM heap dump (HPROF)" → "JVM heap dumps (HPROF)": the plural is the noun's.
+    let files = match (n, what.split_once(" (")) {
+        (1, _) => what.to_string(),
+        (_, Some((noun, rest))) => format!("{noun}s ({rest}"),
+        (_, None) => format!("{what}s"),
+    };
     (!patterns.is_empty()).then(|| crate::evidence::HeapCause {
         patterns,
-        from: format!("{n} {what}{}", if n == 1 { "" } else { "s" }),
+        from: format!("{n} {files}"),
     })
 }
 

@@ -22,6 +22,9 @@ pub enum Format {
     /// Scalene's JSON profile (`scalene run -o profile.json`).
     #[serde(rename = "scalene")]
     Scalene,
+    /// JVM heap dumps (HPROF 1.0.1/1.0.2).
+    #[serde(rename = "hprof")]
+    Hprof,
 }
 
 /// Where in the code an entry was allocated, for formats that know code positions:
@@ -62,7 +65,7 @@ impl Format {
         match self {
             Format::V8 => ToolTick::DevtoolsSnapshots,
             Format::Scalene => ToolTick::Scalene,
-            Format::Pprof | Format::V8Sampling => ToolTick::Other,
+            Format::Pprof | Format::V8Sampling | Format::Hprof => ToolTick::Other,
         }
     }
 }
@@ -93,6 +96,10 @@ pub struct HeapReport {
     pub leaked_object: Option<String>,
     /// The suspects' known patterns, one per pattern, in the suspects' order.
     pub hints: Vec<Hint>,
+    /// HPROF with 2+ dumps: whether objects kept their ids (addresses) between
+    /// consecutive dumps, which decides whether the three-dump set is computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_check: Option<IdCheck>,
     /// The Tools Used box these files tick.
     pub tool: ToolTick,
     /// The allocation site the Root Cause Analysis names, and why it leaks (generated);
@@ -179,6 +186,9 @@ pub enum Technique {
     /// Scalene: per-line memory of one run; suspects are the lines Scalene's leak
     /// detector reported, ranked above lines that only allocate.
     ScaleneLines,
+    /// HPROF whose objects moved between dumps (ids are addresses): no object is followed
+    /// by id; a suspect's count is its class's instance growth first→last.
+    InstanceGrowth,
 }
 
 /// The Fix Strategy box of the report template a pattern suggests ticking.
@@ -230,6 +240,8 @@ pub enum TimeSource {
     FileName,
     /// The profile's own `time_nanos` (UTC).
     Profile,
+    /// The HPROF header's time, when the JVM wrote the dump (UTC).
+    DumpHeader,
     /// The file's modification time (UTC): when it was last written, which for a
     /// snapshot not copied since is when it was taken.
     FileModified,
@@ -334,6 +346,18 @@ pub enum PatternKind {
     MapSetCache,
     ObjectCache,
     ClosureContext,
+    /// JVM: a collection held by a static field.
+    StaticCollection,
+    /// JVM: listeners or callbacks added and never removed.
+    Listeners,
+    /// JVM: values of a ThreadLocal on pooled threads, never removed.
+    ThreadLocal,
+    /// JVM: a cache without a bound or eviction.
+    UnboundedCache,
+    /// JVM: a class loader that is never released (with its classes).
+    ClassLoader,
+    /// JVM: objects held by finalizers or cleaners (resources never closed).
+    Finalizer,
     Unknown,
 }
 
@@ -349,6 +373,12 @@ impl PatternKind {
             PatternKind::MapSetCache => "an unbounded Map/Set cache",
             PatternKind::ObjectCache => "an unbounded object used as a cache",
             PatternKind::ClosureContext => "closures retaining their context",
+            PatternKind::StaticCollection => "a static collection that only grows",
+            PatternKind::Listeners => "listeners never removed",
+            PatternKind::ThreadLocal => "ThreadLocal values on pooled threads, never removed",
+            PatternKind::UnboundedCache => "an unbounded cache",
+            PatternKind::ClassLoader => "a class loader never released",
+            PatternKind::Finalizer => "resources never closed, held by finalizers or cleaners",
             PatternKind::Unknown => "no known pattern",
         }
     }
@@ -361,6 +391,12 @@ impl PatternKind {
             PatternKind::OpenHandles => Some(FixBox::CloseConnections),
             PatternKind::MapSetCache | PatternKind::ObjectCache => Some(FixBox::WeakCache),
             PatternKind::GlobalCollection | PatternKind::ClosureContext => Some(FixBox::Other),
+            PatternKind::Listeners => Some(FixBox::RemoveListeners),
+            PatternKind::UnboundedCache => Some(FixBox::WeakCache),
+            PatternKind::Finalizer => Some(FixBox::CloseConnections),
+            PatternKind::StaticCollection | PatternKind::ThreadLocal | PatternKind::ClassLoader => {
+                Some(FixBox::Other)
+            }
             PatternKind::Unknown => None,
         }
     }
@@ -396,4 +432,27 @@ impl HeapReport {
         self.hints = hints;
         self.tool = self.format.tool();
     }
+}
+
+/// Whether objects can be followed by id through a series of JVM dumps: HPROF ids are
+/// addresses, and a compacting collector moves objects.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdCheck {
+    /// Every consecutive pair kept its ids.
+    pub stable: bool,
+    pub pairs: Vec<IdPair>,
+}
+
+/// Sampled reachable objects of dump `from` (1-based) found again at the same id in
+/// dump `to`: how many are other objects (another class or size) and how many refer to
+/// other ids.
+#[derive(Debug, Clone, Serialize)]
+pub struct IdPair {
+    pub from: usize,
+    pub to: usize,
+    pub sampled: u64,
+    pub shared: u64,
+    pub other: u64,
+    pub changed: u64,
+    pub stable: bool,
 }

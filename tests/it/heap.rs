@@ -572,7 +572,11 @@ fn bad_v8_inputs_each_say_what_to_do() {
     let cases: [(&Path, i32, &str); 6] = [
         (&empty, 2, "the file is empty"),
         (&truncated, 2, "the file ends early"),
-        (&text, 2, "not a V8 heap snapshot nor a pprof heap profile"),
+        (
+            &text,
+            2,
+            "not a V8 heap snapshot nor a JVM heap dump (HPROF) nor a pprof heap profile",
+        ),
         (&corrupt, 2, "the gzip data is corrupt"),
         (&gz_cut, 2, "the file ends early"),
         (&missing, 2, "no such file"),

@@ -19,6 +19,7 @@ mod gclog;
 mod heap;
 mod heap_sources;
 mod help;
+mod hprof;
 mod layering;
 mod lifetimes;
 mod live;

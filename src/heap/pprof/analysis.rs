@@ -191,6 +191,7 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         hints: Vec::new(),
         tool: Format::Pprof.tool(),
         root_cause: None,
+        id_check: None,
     })
 }
 

@@ -246,6 +246,7 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         hints: Vec::new(),
         tool: Format::V8Sampling.tool(),
         root_cause: None,
+        id_check: None,
     })
 }
 

@@ -254,6 +254,7 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         hints: Vec::new(),
         tool: Format::Scalene.tool(),
         root_cause: None,
+        id_check: None,
     })
 }
 

@@ -74,6 +74,7 @@ pub fn analyse(opened: Vec<Opened>, options: &Options) -> Result<HeapReport, Hea
         hints: Vec::new(),
         tool: Format::V8.tool(),
         root_cause: None,
+        id_check: None,
     })
 }
 

@@ -3,11 +3,9 @@
 //! in the last), and whether a class grew at every step.
 
 use super::snapshot::{AnalysedSnapshot, Summary};
+use crate::heap::graph::classes;
 use crate::heap::model::Growing;
 use std::collections::BTreeMap;
-
-/// Growing classes listed at most.
-const MAX_GROWING: usize = 100;
 
 pub struct Series<'a> {
     pub summaries: &'a [Summary],
@@ -52,57 +50,21 @@ impl Series<'_> {
             &self.summaries[0],
             &self.summaries[self.summaries.len() - 1],
         );
-        let mut out: Vec<Growing> = last
-            .classes
-            .iter()
-            .filter_map(|(name, l)| {
-                let f = first.classes.get(name).copied().unwrap_or_default();
-                let count_delta = l.count as i64 - f.count as i64;
-                let bytes_delta = l.self_bytes as i64 - f.self_bytes as i64;
-                // Bytes alone count too: a listener array that only gets longer is one
-                // instance growing (DevTools' Comparison view lists size deltas as well).
-                if (count_delta <= 0 && bytes_delta <= 0) || self.summaries.len() < 2 {
-                    return None;
-                }
-                Some(Growing {
-                    name: name.clone(),
-                    count_delta,
-                    bytes_delta,
-                    count_first: f.count,
-                    count_last: l.count,
-                    bytes_first: f.self_bytes,
-                    bytes_last: l.self_bytes,
-                    allocated_between_first_two_alive_at_last: self
-                        .comparable
-                        .then(|| survivors.get(name).map_or(0, |v| v.len() as u64)),
-                    retained_bytes_last: Some(l.retained),
-                    retained_bytes_delta: Some(l.retained as i64 - f.retained as i64),
-                    stack: None,
-                    location: None,
-                    scalene: None,
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| {
-            (b.retained_bytes_delta, b.bytes_delta, &a.name).cmp(&(
-                a.retained_bytes_delta,
-                a.bytes_delta,
-                &b.name,
-            ))
-        });
-        out.truncate(MAX_GROWING);
-        out
+        classes::growing(
+            &first.classes,
+            &last.classes,
+            self.summaries.len(),
+            |name| {
+                self.comparable
+                    .then(|| survivors.get(name).map_or(0, |v| v.len() as u64))
+            },
+        )
     }
 
     /// The count rose between every two consecutive snapshots, which a leak does and
     /// churn rarely does. An object made once between two snapshots (`process.stdout`,
     /// made by the first `console.log`) rises once and then stays: not growing.
     pub fn grew_at_every_step(&self, name: &str) -> bool {
-        let counts: Vec<u64> = self
-            .summaries
-            .iter()
-            .map(|s| s.classes.get(name).map_or(0, |c| c.count))
-            .collect();
-        counts.windows(2).all(|w| w[1] > w[0])
+        classes::grew_at_every_step(self.summaries.iter().map(|s| &s.classes), name)
     }
 }

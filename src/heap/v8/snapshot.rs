@@ -11,12 +11,7 @@ use crate::heap::model::{SnapshotInfo, TimeSource};
 use crate::heap::{HeapError, Options};
 use std::collections::HashMap;
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClassStat {
-    pub count: u64,
-    pub self_bytes: u64,
-    pub retained: u64,
-}
+pub use crate::heap::graph::classes::ClassStat;
 
 /// What is kept of a snapshot once its graph is dropped.
 pub struct Summary {
@@ -84,7 +79,7 @@ pub fn analyse_graph(snap: Snapshot) -> AnalysedSnapshot {
     // per-node array need not be alive then.
     let dom = dominators::compute(&snap, &types);
     let classes = Classes::build(&snap, &types);
-    let class_retained = dominators::class_retained(&snap, &dom, &classes);
+    let class_retained = dominators::class_retained(&dom, &classes);
     // Only the retained sizes are read later: the tree itself (8 bytes a node) is
     // dropped before the retainer-path search allocates its own arrays.
     AnalysedSnapshot {

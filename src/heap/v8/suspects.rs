@@ -6,11 +6,9 @@ use super::graph::ROOT;
 use super::series::{Series, Survivors};
 use super::snapshot::AnalysedSnapshot;
 use super::{paths, pattern};
+use crate::heap::graph::classes;
 use crate::heap::model::{Consumer, Growing, Suspect};
 use std::collections::HashMap;
-
-/// Suspects listed at most.
-const MAX_SUSPECTS: usize = 5;
 
 /// V8's own groupings are never suspects: they grow as a consequence of what the
 /// application holds (its strings, arrays, contexts), and the class that holds them is
@@ -59,32 +57,9 @@ pub fn suspects(
             location: None,
         });
     }
-    prefer_owners(out, &leaked_ids)
-}
-
-/// A suspect whose representative path runs through a leaked object of another suspect
-/// class is a part of that one (a leaked session's `roles` Array): the owner is the
-/// answer, so the part is dropped. Closures are carriers, not owners: a context captured
-/// by a leaked listener is still reported as itself. Application classes come before
-/// `(closure)`.
-fn prefer_owners(mut suspects: Vec<Suspect>, leaked_ids: &HashMap<u64, String>) -> Vec<Suspect> {
-    suspects.retain(|s| {
-        let path = &s.retainer_path;
-        let inner = &path[..path.len().saturating_sub(1)];
-        !inner.iter().any(|step| {
-            leaked_ids
-                .get(&step.id)
-                .is_some_and(|owner| owner != &s.name && owner != "(closure)")
-        })
-    });
-    suspects.sort_by_key(|s| {
-        (
-            s.name == "(closure)",
-            std::cmp::Reverse(s.retained_growth_bytes),
-        )
-    });
-    suspects.truncate(MAX_SUSPECTS);
-    suspects
+    // Closures are carriers, not owners: a context captured by a leaked listener is
+    // still reported as itself.
+    classes::prefer_owners(out, &leaked_ids, Some("(closure)"))
 }
 
 /// The last snapshot's classes by retained size, leaving out the root's own children

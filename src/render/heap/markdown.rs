@@ -195,6 +195,7 @@ mod tests {
             hints: Vec::new(),
             tool: Format::V8.tool(),
             root_cause: None,
+            id_check: None,
         };
         report.decide();
         report

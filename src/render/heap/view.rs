@@ -63,8 +63,33 @@ pub fn pattern_text(kind: PatternKind) -> &'static str {
     kind.text()
 }
 
+/// The Method line for JVM dumps.
+fn hprof_method(report: &HeapReport) -> String {
+    let n = report.snapshots.len();
+    let ids = match report.technique {
+        Technique::SingleSnapshot => {
+            return "one JVM heap dump (HPROF) read by `leakcollect heap` (generated): classes by retained size (dominator tree over strong references, weak referents left out), paths from the GC roots in field names; one dump cannot show growth.".into();
+        }
+        Technique::ThreeSnapshot => {
+            "objects followed by id, which the id check showed stable: the three-dump set (allocated between dumps 1 and 2 and still alive in the last)"
+        }
+        Technique::NewInSecond => {
+            "objects followed by id, which the id check showed stable: objects new in dump 2"
+        }
+        _ => {
+            "no object followed by id, since objects moved between dumps (HPROF ids are addresses): a suspect's count is its class's instance growth"
+        }
+    };
+    format!(
+        "{n} JVM heap dumps (HPROF) compared by `leakcollect heap` (generated), as Eclipse MAT's histogram comparison does: per-class instance and shallow-byte deltas first→last over reachable objects; {ids}; retained sizes from the dominator tree over strong references (weak referents left out); for each suspect the shortest path from a GC root (classes' static fields first) in field names, the paths of its objects clustered by shape."
+    )
+}
+
 /// The Method line: what was compared, and how.
 fn method(report: &HeapReport) -> String {
+    if report.format == Format::Hprof {
+        return hprof_method(report);
+    }
     let n = report.snapshots.len();
     let ids = match report.technique {
         Technique::ThreeSnapshot => {
@@ -74,7 +99,7 @@ fn method(report: &HeapReport) -> String {
         Technique::SingleSnapshot => {
             return "one V8 heap snapshot read by `leakcollect heap` (generated): classes by retained size (dominator tree over strong edges), retainer paths from the GC roots; one snapshot cannot show growth.".into();
         }
-        Technique::PprofFlat => {
+        Technique::PprofFlat | Technique::InstanceGrowth => {
             return format!(
                 "{n} pprof heap profile(s) compared by `leakcollect heap` (generated): in-use objects and bytes per allocation site (leaf function, as `go tool pprof -top` counts flat), first→last."
             );
@@ -143,6 +168,7 @@ fn taken_at(s: &SnapshotInfo) -> String {
         (Some(t), Some(TimeSource::FileModified)) => {
             format!("{t} (the file's modification time, UTC)")
         }
+        (Some(t), Some(TimeSource::DumpHeader)) => format!("{t} (the dump's header, UTC)"),
         (Some(t), _) => t.clone(),
         (None, _) => "time unknown (not in the file, no modification time)".into(),
     }
@@ -172,6 +198,12 @@ fn snapshots(report: &HeapReport) -> Vec<Value> {
 fn leaked_meaning(report: &HeapReport) -> String {
     let last = report.snapshots.len();
     match report.technique {
+        Technique::ThreeSnapshot if report.format == Format::Hprof => {
+            format!("allocated between dumps 1 and 2 and still alive in dump {last}")
+        }
+        Technique::NewInSecond if report.format == Format::Hprof => {
+            "new in dump 2 (absent in dump 1)".into()
+        }
         Technique::ThreeSnapshot => {
             format!("allocated between snapshots 1 and 2 and still alive in snapshot {last}")
         }
@@ -180,12 +212,29 @@ fn leaked_meaning(report: &HeapReport) -> String {
         Technique::SamplingFlat => "the growth of the site's samples".into(),
         Technique::ScaleneLines => "Scalene's allocation samples of the line".into(),
         Technique::SingleSnapshot => "none (one snapshot)".into(),
+        Technique::InstanceGrowth => format!(
+            "the class's instance growth, dump 1 → {last}; objects moved between dumps, so none is followed by id"
+        ),
     }
 }
 
 /// The legend of the growing list: what its two counts are.
 fn growing_legend(report: &HeapReport) -> String {
     let last = report.snapshots.len();
+    if report.format == Format::Hprof {
+        return match report.technique {
+            Technique::ThreeSnapshot | Technique::NewInSecond => format!(
+                "reachable instances of each class and their shallow size, dump 1 → {last}; in brackets the class's objects {} — the leaked objects, which can outnumber the net gain when others were freed — and its retained-size change",
+                leaked_meaning(report)
+            ),
+            Technique::SingleSnapshot => {
+                "reachable instances of each class and their shallow size".into()
+            }
+            _ => format!(
+                "reachable instances of each class and their shallow size, dump 1 → {last}; in brackets its retained-size change"
+            ),
+        };
+    }
     match report.technique {
         Technique::PprofFlat => {
             format!("in-use objects and bytes per allocation site, profile 1 → {last}")
@@ -205,15 +254,20 @@ fn growing_legend(report: &HeapReport) -> String {
 }
 
 fn growing_note(report: &HeapReport, g: &crate::heap::model::Growing) -> String {
+    let unit = if report.format == Format::Hprof {
+        "dump"
+    } else {
+        "snapshot"
+    };
     match (
         g.allocated_between_first_two_alive_at_last,
         g.retained_bytes_delta,
     ) {
         (Some(n), Some(r)) if report.technique == Technique::NewInSecond => {
-            format!("[{n} new in snapshot 2; retained {}]", mb(r, true))
+            format!("[{n} new in {unit} 2; retained {}]", mb(r, true))
         }
         (Some(n), Some(r)) => format!(
-            "[{n} allocated between snapshots 1 and 2 still alive; retained {}]",
+            "[{n} allocated between {unit}s 1 and 2 still alive; retained {}]",
             mb(r, true)
         ),
         (None, Some(r)) => format!("[retained {}]", mb(r, true)),
@@ -260,6 +314,7 @@ fn format_name(format: Format) -> &'static str {
         Format::Pprof => "pprof profile",
         Format::V8Sampling => "V8 sampling heap profile",
         Format::Scalene => "Scalene profile",
+        Format::Hprof => "JVM heap dump",
     }
 }
 
@@ -284,6 +339,9 @@ fn tools(report: &HeapReport) -> Value {
         Format::V8Sampling => {
             format!("V8 sampling heap profiles ({n} file(s)), read by `leakcollect heap`")
         }
+        Format::Hprof => format!(
+            "JVM heap dumps (HPROF, {n} file(s)), read by `leakcollect heap` as Eclipse MAT would"
+        ),
         Format::V8 | Format::Scalene => String::new(),
     };
     json!({
@@ -434,10 +492,10 @@ fn leaked_object(report: &HeapReport) -> String {
         s.count,
         leaked_meaning(report),
         class_growth(report, s),
-        if report.format != Format::V8 {
-            "in use where it is allocated, in the last profile:"
-        } else {
-            "all objects of the class retain, in the last snapshot,"
+        match report.format {
+            Format::Hprof => "all objects of the class retain, in the last dump,",
+            Format::V8 => "all objects of the class retain, in the last snapshot,",
+            _ => "in use where it is allocated, in the last profile:",
         },
         mb(s.retained_bytes as i64, false),
         mb(s.retained_growth_bytes, true),
@@ -478,6 +536,11 @@ fn class_growth(report: &HeapReport, s: &Suspect) -> String {
         report.technique,
         Technique::ThreeSnapshot | Technique::NewInSecond
     );
+    let unit = if report.format == Format::Hprof {
+        "dump"
+    } else {
+        "snapshot"
+    };
     let Some(g) = report.growing.iter().find(|g| g.name == s.name) else {
         return String::new();
     };
@@ -486,12 +549,12 @@ fn class_growth(report: &HeapReport, s: &Suspect) -> String {
     }
     let last = report.snapshots.len();
     let after = if report.technique == Technique::ThreeSnapshot {
-        ", those made after snapshot 2 included"
+        format!(", those made after {unit} 2 included")
     } else {
-        ""
+        String::new()
     };
     format!(
-        "; the class has {:+} instances from snapshot 1 to {last}{after}",
+        "; the class has {:+} instances from {unit} 1 to {last}{after}",
         g.count_delta
     )
 }
@@ -502,14 +565,27 @@ fn main_suspect(report: &HeapReport) -> Option<&Suspect> {
     report.suspects.iter().find(|s| s.name == name)
 }
 
-/// A V8 suspect's path lines, the note on its cluster and its "Why Not GC'd" hint.
-fn v8_path(s: &Suspect) -> (Vec<String>, String, String) {
+/// A suspect's retainer path lines (V8, HPROF), the note on its cluster and its "Why
+/// Not GC'd" hint.
+fn v8_path(report: &HeapReport, s: &Suspect) -> (Vec<String>, String, String) {
+    let instances = report
+        .growing
+        .iter()
+        .find(|g| g.name == s.name)
+        .map_or(0, |g| g.count_last);
     (
         path_lines(&s.retainer_path),
-        format!(
-            "generated: {} of the {} leaked {} have a path of this shape",
-            s.path_count, s.count, s.name
-        ),
+        if report.technique == Technique::InstanceGrowth {
+            format!(
+                "generated: {} of the {instances} {} in the last dump have a path of this shape (objects moved between dumps, so all of them were clustered)",
+                s.path_count, s.name
+            )
+        } else {
+            format!(
+                "generated: {} of the {} leaked {} have a path of this shape",
+                s.path_count, s.count, s.name
+            )
+        },
         format!(
             "(generated hint) {} — {}. Say in your words what keeps them alive.",
             pattern_text(s.pattern.kind),
@@ -556,7 +632,7 @@ fn site_only(report: &HeapReport, s: &Suspect) -> (Vec<String>, String, String) 
 
 /// The paths of the suspects after the leaked object (at most two; V8 only).
 fn other_paths(report: &HeapReport) -> Vec<Value> {
-    if report.format != Format::V8 {
+    if report.format == Format::Pprof {
         return Vec::new();
     }
     let main = report.leaked_object.as_deref();
@@ -566,7 +642,7 @@ fn other_paths(report: &HeapReport) -> Vec<Value> {
         .filter(|s| Some(s.name.as_str()) != main)
         .take(2)
         .map(|s| {
-            let (lines, note, why) = v8_path(s);
+            let (lines, note, why) = v8_path(report, s);
             json!({ "name": s.name, "lines": lines, "note": note, "why": why })
         })
         .collect()
@@ -575,7 +651,7 @@ fn other_paths(report: &HeapReport) -> Vec<Value> {
 /// Everything the partials show.
 pub fn view(report: &HeapReport) -> Value {
     let (path_lines, path_note, why) = match main_suspect(report) {
-        Some(s) if report.format == Format::V8 => v8_path(s),
+        Some(s) if matches!(report.format, Format::V8 | Format::Hprof) => v8_path(report, s),
         Some(s) if report.format == Format::Pprof => pprof_stack(s),
         Some(s) => site_only(report, s),
         None => (Vec::new(), String::new(), "[no suspect]".into()),
