@@ -162,7 +162,7 @@ pub fn affected(view: &PeriodView, period: &Period, kills: Option<&[OomKill]>) -
 /// Medium with slower responses, GC pressure or the limit within 24 h; Low for growth
 /// alone; none when nothing leaked.
 pub fn severity(evidence: &Evidence) -> Option<Severity> {
-    let (leak, leak_span) = super::summary::leak_period(evidence);
+    let (leak, leak_span) = evidence.leak_period();
     let span = super::symptoms::period_words(leak, leak_span);
     let failed = leak.affected.as_ref().filter(|a| a.failed > 0.0);
     let kills = leak.oom_kills.unwrap_or(0);

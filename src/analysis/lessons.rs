@@ -14,7 +14,7 @@ pub fn lessons(evidence: &Evidence) -> Lessons {
         return Lessons::default();
     }
     let has_fix = evidence.fix_deployed.is_some();
-    let (leak, span) = super::summary::leak_period(evidence);
+    let (leak, span) = evidence.leak_period();
     let span_words = super::symptoms::period_words(leak, span);
     let mut went_well = Vec::new();
     let mut could_improve = Vec::new();
@@ -100,14 +100,12 @@ pub fn lessons(evidence: &Evidence) -> Lessons {
         _ => {}
     }
     match leak.oom_kills {
-        Some(0) => went_well.push(format!(
-            "No OOM kill {}: the leak was caught before memory reached the limit",
-            if has_fix {
-                "before the fix"
-            } else {
-                "in the window"
-            }
+        Some(0) if has_fix && leak.memory_limit_bytes.is_some() => went_well.push(format!(
+            "No OOM kill before the fix: it went out with memory at {} of the container limit at most",
+            leak.memory_peak_percent_of_limit
+                .map_or(units::NA.to_string(), units::percent)
         )),
+        Some(0) => {}
         Some(n) => could_improve.push(format!(
             "{n} OOM kill(s) {span_words}: a memory-near-limit alert warns before the kill"
         )),

@@ -5,7 +5,7 @@
 
 use super::symptoms::LeakSpan;
 use crate::evidence::{
-    Consequence, DraftFacts, Evidence, HeapCause, LatencyReference, Period, Tldr, TldrFix,
+    Consequence, DraftFacts, Evidence, HeapCause, LatencyReference, Tldr, TldrFix,
 };
 
 /// A draft's facts and the heap evidence's cause, added to the evidence; the TL;DR is
@@ -17,17 +17,12 @@ pub fn with_draft(evidence: &mut Evidence, facts: DraftFacts, cause: Option<Heap
     evidence.lessons = super::lessons::lessons(evidence);
 }
 
-/// The period that leaked and how the sentences name it ([`Evidence::leak_period`]).
-pub fn leak_period(evidence: &Evidence) -> (&Period, LeakSpan) {
-    evidence.leak_period()
-}
-
 /// The TL;DR's facts; `None` when nothing leaked (no growth the symptoms rule counts).
 pub fn tldr(evidence: &Evidence) -> Option<Tldr> {
     if evidence.symptoms.linear_growth.present != Some(true) {
         return None;
     }
-    let (leak, span) = leak_period(evidence);
+    let (leak, span) = evidence.leak_period();
     let growth = leak.growth_bytes_per_hour?;
     let mut consequences = Vec::new();
     if let Some(count) = leak.oom_kills.filter(|n| *n > 0) {

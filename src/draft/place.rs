@@ -325,7 +325,7 @@ mod tests {
         assert_eq!(first.placed.len(), ids.len());
         assert!(!first.text.contains("[Query used to detect the leak]"));
         assert!(
-            first.text.contains("**Investigator**: [Your Name]"),
+            first.text.contains("**Pull Request**: [Link to PR]"),
             "person parts stay"
         );
         let second = apply(&first.text, &wanted(&ids), false).unwrap();

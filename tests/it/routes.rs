@@ -118,9 +118,10 @@ fn the_leaking_route_is_found_among_three_and_a_probe() {
         first.starts_with("1. send POST /api/orders requests"),
         "{steps}"
     );
+    // Steps 2 and 3 follow from the same evidence (the reproduction time).
     assert!(
-        steps.contains("2. [Step 2]"),
-        "people's steps stay: {steps}"
+        steps.contains("\n2. keep it up for about ") && steps.contains("\n3. observed result: "),
+        "{steps}"
     );
     assert!(text.contains("**Which requests retain memory**"));
     lc().args([
