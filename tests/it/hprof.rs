@@ -402,6 +402,326 @@ fn jvm_gzip_dumps_read_the_same() {
     assert!(zipped["snapshots"][0]["gzip"].as_bool().unwrap());
 }
 
+/// Re-emits a real dump with identifiers of 4 bytes (the layout a 32-bit JVM writes),
+/// walking its records: every id is mapped to a dense value, one map for all the dumps of
+/// a run so that an object keeps its id from dump to dump; instance values are rewritten
+/// through their class's field types (object fields shrink to 4 bytes) and every record's
+/// length follows. The JDK here writes 8-byte identifiers only.
+#[derive(Default)]
+struct To32 {
+    map: std::collections::HashMap<u64, u32>,
+}
+
+/// A cursor over a dump's bytes.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let out = &self.bytes[self.at..self.at + n];
+        self.at += n;
+        out
+    }
+    fn u8(&mut self) -> u8 {
+        self.take(1)[0]
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_be_bytes(self.take(2).try_into().unwrap())
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_be_bytes(self.take(4).try_into().unwrap())
+    }
+    fn id(&mut self) -> u64 {
+        u64::from_be_bytes(self.take(8).try_into().unwrap())
+    }
+    fn done(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+}
+
+/// Bytes of a value of HPROF basic type `ty` other than an object.
+fn primitive_size(ty: u8) -> usize {
+    match ty {
+        4 | 8 => 1,
+        5 | 9 => 2,
+        6 | 10 => 4,
+        7 | 11 => 8,
+        _ => panic!("basic type {ty} in a real dump"),
+    }
+}
+
+impl To32 {
+    fn id(&mut self, c: &mut Cursor, out: &mut Vec<u8>) {
+        let id = c.id();
+        let next = u32::try_from((self.map.len() + 1) * 8).expect("a small dump's ids fit");
+        let small = if id == 0 {
+            0
+        } else {
+            *self.map.entry(id).or_insert(next)
+        };
+        out.extend_from_slice(&small.to_be_bytes());
+    }
+
+    fn value(&mut self, ty: u8, c: &mut Cursor, out: &mut Vec<u8>) {
+        if ty == 2 {
+            self.id(c, out);
+        } else {
+            out.extend_from_slice(c.take(primitive_size(ty)));
+        }
+    }
+
+    /// The whole dump, converted.
+    fn convert(&mut self, dump: &[u8]) -> Vec<u8> {
+        let mut c = Cursor { bytes: dump, at: 0 };
+        let name = dump.iter().position(|&b| b == 0).unwrap() + 1;
+        let mut out = c.take(name).to_vec();
+        assert_eq!(c.u32(), 8, "the JDK writes 8-byte identifiers");
+        out.extend_from_slice(&4u32.to_be_bytes());
+        out.extend_from_slice(c.take(8));
+        // Per class: (superclass, instance field types), from the class dumps, which
+        // HotSpot writes before any instance.
+        let mut classes: std::collections::HashMap<u64, (u64, Vec<u8>)> = Default::default();
+        while !c.done() {
+            let tag = c.u8();
+            let time = c.u32();
+            let len = c.u32() as usize;
+            let mut body = Cursor {
+                bytes: c.take(len),
+                at: 0,
+            };
+            let mut new = Vec::with_capacity(len);
+            match tag {
+                // UTF8: id, text.
+                0x01 => {
+                    self.id(&mut body, &mut new);
+                    new.extend_from_slice(body.take(len - 8));
+                }
+                // Load class: serial, class id, stack trace serial, name id.
+                0x02 => {
+                    new.extend_from_slice(body.take(4));
+                    self.id(&mut body, &mut new);
+                    new.extend_from_slice(body.take(4));
+                    self.id(&mut body, &mut new);
+                }
+                // Stack frame: frame, method, signature, source file ids, class serial, line.
+                0x04 => {
+                    for _ in 0..4 {
+                        self.id(&mut body, &mut new);
+                    }
+                    new.extend_from_slice(body.take(8));
+                }
+                // Stack trace: serial, thread serial, frame count, frame ids.
+                0x05 => {
+                    new.extend_from_slice(body.take(8));
+                    let frames = body.u32();
+                    new.extend_from_slice(&frames.to_be_bytes());
+                    for _ in 0..frames {
+                        self.id(&mut body, &mut new);
+                    }
+                }
+                0x0C | 0x1C => self.heap(&mut body, &mut new, &mut classes),
+                0x2C => {}
+                _ => panic!("record tag 0x{tag:02x}: teach To32 its layout"),
+            }
+            assert!(body.done(), "record 0x{tag:02x} read whole");
+            out.push(tag);
+            out.extend_from_slice(&time.to_be_bytes());
+            out.extend_from_slice(&u32::try_from(new.len()).unwrap().to_be_bytes());
+            out.extend_from_slice(&new);
+        }
+        out
+    }
+
+    /// The sub-records of one heap dump (segment).
+    fn heap(
+        &mut self,
+        c: &mut Cursor,
+        out: &mut Vec<u8>,
+        classes: &mut std::collections::HashMap<u64, (u64, Vec<u8>)>,
+    ) {
+        while !c.done() {
+            let tag = c.u8();
+            out.push(tag);
+            match tag {
+                0xFF | 0x05 | 0x07 => self.id(c, out),
+                0x01 => {
+                    self.id(c, out);
+                    self.id(c, out);
+                }
+                0x02 | 0x03 | 0x08 => {
+                    self.id(c, out);
+                    out.extend_from_slice(c.take(8));
+                }
+                0x04 | 0x06 => {
+                    self.id(c, out);
+                    out.extend_from_slice(c.take(4));
+                }
+                0x20 => self.class_dump(c, out, classes),
+                0x21 => {
+                    self.id(c, out);
+                    out.extend_from_slice(c.take(4));
+                    let class = u64::from_be_bytes(c.bytes[c.at..c.at + 8].try_into().unwrap());
+                    self.id(c, out);
+                    let n = c.u32() as usize;
+                    let end = c.at + n;
+                    let mut values = Vec::with_capacity(n);
+                    let mut at = class;
+                    while at != 0 {
+                        let (sup, types) = classes.get(&at).unwrap_or_else(|| {
+                            panic!("class 0x{at:x} dumped before its instances")
+                        });
+                        for &ty in types {
+                            self.value(ty, c, &mut values);
+                        }
+                        at = *sup;
+                    }
+                    assert_eq!(c.at, end, "instance fields read through the class chain");
+                    out.extend_from_slice(&u32::try_from(values.len()).unwrap().to_be_bytes());
+                    out.extend_from_slice(&values);
+                }
+                0x22 => {
+                    self.id(c, out);
+                    out.extend_from_slice(c.take(4));
+                    let n = c.u32();
+                    out.extend_from_slice(&n.to_be_bytes());
+                    for _ in 0..=n {
+                        self.id(c, out); // the array class, then the elements
+                    }
+                }
+                0x23 => {
+                    self.id(c, out);
+                    out.extend_from_slice(c.take(4));
+                    let n = c.u32();
+                    let ty = c.u8();
+                    out.extend_from_slice(&n.to_be_bytes());
+                    out.push(ty);
+                    out.extend_from_slice(c.take(n as usize * primitive_size(ty)));
+                }
+                _ => panic!("heap dump tag 0x{tag:02x}: teach To32 its layout"),
+            }
+        }
+    }
+
+    /// A class dump: ids shrink, constant and static values by their types; the instance
+    /// field types are kept for the instances.
+    fn class_dump(
+        &mut self,
+        c: &mut Cursor,
+        out: &mut Vec<u8>,
+        classes: &mut std::collections::HashMap<u64, (u64, Vec<u8>)>,
+    ) {
+        let class = u64::from_be_bytes(c.bytes[c.at..c.at + 8].try_into().unwrap());
+        self.id(c, out);
+        out.extend_from_slice(c.take(4));
+        let sup = u64::from_be_bytes(c.bytes[c.at..c.at + 8].try_into().unwrap());
+        // Superclass, loader, signers, protection domain, two reserved.
+        for _ in 0..6 {
+            self.id(c, out);
+        }
+        out.extend_from_slice(c.take(4)); // instance size
+        let constants = c.u16();
+        out.extend_from_slice(&constants.to_be_bytes());
+        for _ in 0..constants {
+            out.extend_from_slice(c.take(2));
+            let ty = c.u8();
+            out.push(ty);
+            self.value(ty, c, out);
+        }
+        let statics = c.u16();
+        out.extend_from_slice(&statics.to_be_bytes());
+        for _ in 0..statics {
+            self.id(c, out);
+            let ty = c.u8();
+            out.push(ty);
+            self.value(ty, c, out);
+        }
+        let fields = c.u16();
+        out.extend_from_slice(&fields.to_be_bytes());
+        let mut types = Vec::with_capacity(fields as usize);
+        for _ in 0..fields {
+            self.id(c, out);
+            let ty = c.u8();
+            out.push(ty);
+            types.push(ty);
+        }
+        classes.insert(class, (sup, types));
+    }
+}
+
+#[test]
+fn jvm_dumps_with_4_byte_ids_read_the_same() {
+    let (_, files) = epsilon();
+    let dir = tempfile::tempdir().unwrap();
+    let mut to32 = To32::default();
+    let narrow: Vec<PathBuf> = files
+        .iter()
+        .enumerate()
+        .map(|(k, f)| {
+            let wide = std::fs::read(f).unwrap();
+            let bytes = to32.convert(&wide);
+            assert_eq!(bytes[19..23], 4u32.to_be_bytes(), "identifier size 4");
+            assert!(bytes.len() < wide.len() * 9 / 10, "ids shrank");
+            let p = dir.path().join(format!("dump32-{}.hprof", k + 1));
+            std::fs::write(&p, bytes).unwrap();
+            p
+        })
+        .collect();
+    let (wide, narrow) = (heap_json(files), heap_json(&narrow));
+    assert_eq!(
+        narrow["technique"], "three-snapshot",
+        "{:#}",
+        narrow["id_check"]
+    );
+    assert_eq!(narrow["id_check"]["stable"], true);
+    let deltas = |json: &Value| -> Vec<(String, i64)> {
+        let mut v: Vec<(String, i64)> = json["growing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let name = g["name"].as_str().unwrap().to_string();
+                (name, g["count_delta"].as_i64().unwrap())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(deltas(&narrow), deltas(&wide));
+    for class in [
+        "com.shop.Order",
+        "com.shop.RequestListener",
+        "com.shop.RequestBuffer",
+    ] {
+        let (s8, s4) = (
+            by_name(&wide["suspects"], class),
+            by_name(&narrow["suspects"], class),
+        );
+        assert_eq!(s4["count"], s8["count"], "{class}: {s4}");
+        assert_eq!(
+            s4["pattern"]["kind"], s8["pattern"]["kind"],
+            "{class}: {s4}"
+        );
+        assert_eq!(
+            shape(&steps(&s4["retainer_path"])),
+            shape(&steps(&s8["retainer_path"])),
+            "{class}"
+        );
+    }
+    assert_eq!(narrow["leaked_object"], wide["leaked_object"]);
+    let order = by_name(&narrow["suspects"], "com.shop.Order");
+    assert_eq!(
+        steps(&order["retainer_path"])[..2],
+        ["class com.shop.Orders", "static PENDING: java.util.HashMap"]
+    );
+    // A 32-bit JVM's Order: 8-byte header + 8 (long) + 2 × 4 (references) = 24 bytes.
+    assert_eq!(
+        by_name(&narrow["growing"], "com.shop.Order")["bytes_delta"],
+        2 * ORDERS * 24
+    );
+}
+
 /// `leakcollect heap FILES -o OUT` expecting failure: (exit code, stderr); nothing
 /// written, one line.
 fn fails(files: &[&Path]) -> (i32, String) {
@@ -448,9 +768,9 @@ fn bad_hprof_inputs_each_say_what_to_do() {
     let mut unknown = real.clone();
     unknown[31] = 0x55;
     let unknown = write("tag.hprof", &unknown);
-    let mut id4 = real.clone();
-    id4[19..23].copy_from_slice(&4u32.to_be_bytes());
-    let id4 = write("id4.hprof", &id4);
+    let mut id2 = real.clone();
+    id2[19..23].copy_from_slice(&2u32.to_be_bytes());
+    let id2 = write("id2.hprof", &id2);
     // Everything before the heap: strings and classes, then a clean end.
     let no_heap = write("noheap.hprof", &real[..first_record(&real, &[0x0c, 0x1c])]);
     let empty = write("empty.hprof", b"");
@@ -462,8 +782,8 @@ fn bad_hprof_inputs_each_say_what_to_do() {
         ),
         (&unknown, "unknown record tag 0x55 at byte 31"),
         (
-            &id4,
-            "the identifier size is 4 bytes; leakcollect reads dumps of 64-bit JVMs",
+            &id2,
+            "its identifier size is 2 bytes, HPROF's are 4 (32-bit JVM) or 8 (64-bit JVM)",
         ),
         (&no_heap, "the dump holds no heap objects"),
         (&empty, "the file is empty"),

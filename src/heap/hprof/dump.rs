@@ -205,6 +205,7 @@ pub fn build(raw: Raw, labels: bool) -> Result<Dump, ParseError> {
         labels: raw_labels,
         mut roots,
         heap_records: _,
+        id_size: _,
     } = raw;
     let n = ids.len();
     if targets.len() >= u32::MAX as usize || n >= u32::MAX as usize {

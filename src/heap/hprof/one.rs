@@ -72,7 +72,10 @@ pub fn parse_error(opened: &Opened, e: ParseError) -> HeapError {
         ParseError::NotHprof(name) => invalid(format!(
             "its header names {name:?}, not JAVA PROFILE 1.0.1 or 1.0.2"
         )),
-        ParseError::IdSize(size) => HeapError::HprofIdSize { path, size },
+        // 32-bit JVMs write 4, 64-bit JVMs 8: any other size is not a JVM's dump.
+        ParseError::IdSize(size) => invalid(format!(
+            "its identifier size is {size} bytes, HPROF's are 4 (32-bit JVM) or 8 (64-bit JVM)"
+        )),
         ParseError::UnknownTag { tag, offset } => invalid(format!(
             "unknown record tag 0x{tag:02x} at byte {offset}{}",
             android_hint(tag)

@@ -5,7 +5,9 @@
 //!
 //! Shallow sizes are those of a 64-bit HotSpot with compressed oops (the default below
 //! 32 GB of heap): a 12-byte object header, 16 for arrays, 4-byte references, 8-byte
-//! alignment. HPROF does not record them; Eclipse MAT estimates them the same way.
+//! alignment. A dump with 4-byte identifiers comes from a 32-bit JVM: an 8-byte object
+//! header, 12 for arrays, 4-byte references, 8-byte alignment. HPROF does not record
+//! them; Eclipse MAT estimates them the same way.
 //! References are read through each class's field layout (its own fields, then its
 //! superclass's, …), which HotSpot writes before any instance. The `referent` of a
 //! `java.lang.ref.Reference` is weak and left out, except for a `FinalReference` (a
@@ -74,6 +76,8 @@ pub struct Raw {
     /// GC root object ids (every kind).
     pub roots: Vec<u64>,
     pub heap_records: u64,
+    /// Bytes of an identifier: 8 (64-bit JVM) or 4 (32-bit JVM).
+    pub id_size: u32,
 }
 
 /// Synthetic class entries, at fixed indices.
@@ -86,8 +90,14 @@ fn align8(n: u64) -> u32 {
     n.div_ceil(8).saturating_mul(8).min(u64::from(u32::MAX)) as u32
 }
 
+/// Header bytes of an object and of an array in the JVM that wrote a dump with
+/// identifiers of `id_size` bytes (see the module comment).
+fn headers(id_size: u32) -> (u64, u64) {
+    if id_size == 4 { (8, 12) } else { (12, 16) }
+}
+
 impl Raw {
-    fn new(timestamp_ms: u64) -> Raw {
+    fn new(timestamp_ms: u64, id_size: u32) -> Raw {
         let mut classes = vec![
             synthetic("(GC roots)", ClassKind::Root),
             synthetic("java/lang/Class", ClassKind::Mirror),
@@ -109,6 +119,7 @@ impl Raw {
             labels: Vec::new(),
             roots: Vec::new(),
             heap_records: 0,
+            id_size,
         };
         raw.push_node(0, ROOT_CLASS, 0);
         raw
@@ -170,11 +181,11 @@ impl Raw {
             .iter()
             .any(|&k| name(k) == "java/lang/ref/FinalReference");
         let mut layout = Layout::default();
-        let mut java_bytes = 12u64;
+        let mut java_bytes = headers(self.id_size).0;
         for &k in &chain {
             let reference = name(k) == "java/lang/ref/Reference";
             for &(field, ty) in &self.classes[k as usize].fields {
-                let size = type_size(ty).ok_or_else(|| {
+                let size = type_size(ty, self.id_size).ok_or_else(|| {
                     ParseError::Invalid(format!("a field of unknown basic type {ty}"))
                 })?;
                 let weak = reference && !final_ref && self.string(field) == "referent";
@@ -211,9 +222,9 @@ fn synthetic(name: &str, kind: ClassKind) -> Class {
     }
 }
 
-/// Reads the header: the format's name, the identifier size (8 only) and the time the
+/// Reads the header: the format's name, the identifier size (4 or 8) and the time the
 /// dump was written (ms since the epoch).
-fn header<R: Read>(r: &mut Reader<R>) -> Result<u64, ParseError> {
+fn header<R: Read>(r: &mut Reader<R>) -> Result<(u32, u64), ParseError> {
     let mut name = Vec::new();
     loop {
         let b = r.u8("header")?;
@@ -230,19 +241,30 @@ fn header<R: Read>(r: &mut Reader<R>) -> Result<u64, ParseError> {
         return Err(ParseError::NotHprof(name));
     }
     let id_size = r.u32("header")?;
-    if id_size != 8 {
+    if id_size != 4 && id_size != 8 {
         return Err(ParseError::IdSize(id_size));
     }
     let high = r.u32("header")?;
     let low = r.u32("header")?;
-    Ok((u64::from(high) << 32) | u64::from(low))
+    Ok((id_size, (u64::from(high) << 32) | u64::from(low)))
 }
 
 /// Reads a whole dump.
 pub fn parse<R: Read>(input: R) -> Result<Raw, ParseError> {
     let mut r = Reader::new(input);
-    let timestamp = header(&mut r)?;
-    let mut raw = Raw::new(timestamp);
+    let (id_size, timestamp) = header(&mut r)?;
+    let mut raw = Raw::new(timestamp, id_size);
+    // One copy of the readers per identifier size: the size is known at compile time.
+    if id_size == 4 {
+        records::<4, R>(&mut r, &mut raw)?;
+    } else {
+        records::<8, R>(&mut r, &mut raw)?;
+    }
+    Ok(raw)
+}
+
+/// The records after the header, identifiers of `ID` bytes.
+fn records<const ID: usize, R: Read>(r: &mut Reader<R>, raw: &mut Raw) -> Result<(), ParseError> {
     let mut class_names: HashMap<u64, u64> = HashMap::new();
     while r.more()? {
         let at = r.offset();
@@ -251,8 +273,8 @@ pub fn parse<R: Read>(input: R) -> Result<Raw, ParseError> {
         let len = r.u32("record header")?;
         match tag {
             0x01 => {
-                let id = r.id("string record")?;
-                let n = (len as usize).checked_sub(8).ok_or_else(|| {
+                let id = r.id::<ID>("string record")?;
+                let n = (len as usize).checked_sub(ID).ok_or_else(|| {
                     ParseError::Invalid(format!("a string record of {len} bytes at byte {at}"))
                 })?;
                 let text = String::from_utf8_lossy(r.bytes(n, "string record")?).into();
@@ -260,14 +282,14 @@ pub fn parse<R: Read>(input: R) -> Result<Raw, ParseError> {
             }
             0x02 => {
                 r.u32("class record")?;
-                let id = r.id("class record")?;
+                let id = r.id::<ID>("class record")?;
                 r.u32("class record")?;
-                let name = r.id("class record")?;
+                let name = r.id::<ID>("class record")?;
                 class_names.insert(id, name);
             }
             0x0C | 0x1C => {
                 raw.heap_records += 1;
-                heap_dump(&mut r, &mut raw, &class_names, u64::from(len))?;
+                heap_dump::<ID, R>(r, raw, &class_names, u64::from(len))?;
             }
             // Unload class, frames, traces, alloc sites, heap summary, threads, heap dump
             // end, CPU samples, control settings: nothing the analysis uses.
@@ -277,11 +299,11 @@ pub fn parse<R: Read>(input: R) -> Result<Raw, ParseError> {
             _ => return Err(ParseError::UnknownTag { tag, offset: at }),
         }
     }
-    Ok(raw)
+    Ok(())
 }
 
 /// One `HEAP DUMP` or `HEAP DUMP SEGMENT` record: its sub-records until `len` bytes.
-fn heap_dump<R: Read>(
+fn heap_dump<const ID: usize, R: Read>(
     r: &mut Reader<R>,
     raw: &mut Raw,
     class_names: &HashMap<u64, u64>,
@@ -292,23 +314,24 @@ fn heap_dump<R: Read>(
         let at = r.offset();
         let tag = r.u8("heap dump")?;
         match tag {
-            0xFF | 0x05 | 0x07 => raw.roots.push(r.id("GC root")?),
+            0xFF | 0x05 | 0x07 => raw.roots.push(r.id::<ID>("GC root")?),
             0x01 => {
-                raw.roots.push(r.id("GC root")?);
-                r.id("GC root")?;
+                raw.roots.push(r.id::<ID>("GC root")?);
+                r.id::<ID>("GC root")?;
             }
+            // Thread serial and frame (or stack trace) number: two u32s.
             0x02 | 0x03 | 0x08 => {
-                raw.roots.push(r.id("GC root")?);
+                raw.roots.push(r.id::<ID>("GC root")?);
                 r.skip(8, "GC root")?;
             }
             0x04 | 0x06 => {
-                raw.roots.push(r.id("GC root")?);
+                raw.roots.push(r.id::<ID>("GC root")?);
                 r.skip(4, "GC root")?;
             }
-            0x20 => class_dump(r, raw, class_names)?,
-            0x21 => instance_dump(r, raw)?,
-            0x22 => object_array(r, raw)?,
-            0x23 => primitive_array(r, raw, at)?,
+            0x20 => class_dump::<ID, R>(r, raw, class_names)?,
+            0x21 => instance_dump::<ID, R>(r, raw)?,
+            0x22 => object_array::<ID, R>(r, raw)?,
+            0x23 => primitive_array::<ID, R>(r, raw, at)?,
             _ => return Err(ParseError::UnknownSubTag { tag, offset: at }),
         }
     }
@@ -320,39 +343,39 @@ fn heap_dump<R: Read>(
     Ok(())
 }
 
-fn class_dump<R: Read>(
+fn class_dump<const ID: usize, R: Read>(
     r: &mut Reader<R>,
     raw: &mut Raw,
     class_names: &HashMap<u64, u64>,
 ) -> Result<(), ParseError> {
     const WHAT: &str = "class dump";
-    let id = r.id(WHAT)?;
+    let id = r.id::<ID>(WHAT)?;
     r.u32(WHAT)?;
-    let super_id = r.id(WHAT)?;
-    let loader = r.id(WHAT)?;
-    r.skip(8 * 4 + 4, WHAT)?; // signers, protection domain, 2 reserved, instance size
+    let super_id = r.id::<ID>(WHAT)?;
+    let loader = r.id::<ID>(WHAT)?;
+    r.skip(ID as u64 * 4 + 4, WHAT)?; // signers, protection domain, 2 reserved, instance size
     let constants = r.u16(WHAT)?;
     for _ in 0..constants {
         r.u16(WHAT)?;
         let ty = r.u8(WHAT)?;
-        r.skip(u64::from(field_size(ty)?), WHAT)?;
+        r.skip(u64::from(field_size(ty, ID)?), WHAT)?;
     }
     let statics = r.u16(WHAT)?;
     let mut static_refs = Vec::new();
     let mut targets = Vec::new();
     let mut static_bytes = 0u64;
     for _ in 0..statics {
-        let name = r.id(WHAT)?;
+        let name = r.id::<ID>(WHAT)?;
         let ty = r.u8(WHAT)?;
         if ty == 2 {
-            let target = r.id(WHAT)?;
+            let target = r.id::<ID>(WHAT)?;
             if target != 0 {
                 static_refs.push(name);
                 targets.push(target);
             }
             static_bytes += 4;
         } else {
-            let size = field_size(ty)?;
+            let size = field_size(ty, ID)?;
             r.skip(u64::from(size), WHAT)?;
             static_bytes += u64::from(size);
         }
@@ -360,9 +383,9 @@ fn class_dump<R: Read>(
     let count = r.u16(WHAT)?;
     let mut fields = Vec::with_capacity(count as usize);
     for _ in 0..count {
-        let name = r.id(WHAT)?;
+        let name = r.id::<ID>(WHAT)?;
         let ty = r.u8(WHAT)?;
-        field_size(ty)?;
+        field_size(ty, ID)?;
         fields.push((name, ty));
     }
     let raw_name = class_names
@@ -396,15 +419,19 @@ fn class_dump<R: Read>(
     Ok(())
 }
 
-fn field_size(ty: u8) -> Result<u32, ParseError> {
-    type_size(ty).ok_or_else(|| ParseError::Invalid(format!("a value of unknown basic type {ty}")))
+fn field_size(ty: u8, id_size: usize) -> Result<u32, ParseError> {
+    type_size(ty, id_size as u32)
+        .ok_or_else(|| ParseError::Invalid(format!("a value of unknown basic type {ty}")))
 }
 
-fn instance_dump<R: Read>(r: &mut Reader<R>, raw: &mut Raw) -> Result<(), ParseError> {
+fn instance_dump<const ID: usize, R: Read>(
+    r: &mut Reader<R>,
+    raw: &mut Raw,
+) -> Result<(), ParseError> {
     const WHAT: &str = "instance dump";
-    let id = r.id(WHAT)?;
+    let id = r.id::<ID>(WHAT)?;
     r.u32(WHAT)?;
-    let class_id = r.id(WHAT)?;
+    let class_id = r.id::<ID>(WHAT)?;
     let n = r.u32(WHAT)?;
     let c = raw.class_index(class_id);
     let (bytes, shallow) = {
@@ -422,31 +449,35 @@ fn instance_dump<R: Read>(r: &mut Reader<R>, raw: &mut Raw) -> Result<(), ParseE
     raw.push_node(id, c, shallow);
     let bytes = r.bytes(n as usize, WHAT)?;
     for (slot, &(offset, _)) in refs.iter().enumerate() {
-        let target = id_at(bytes, offset as usize);
+        let target = id_at::<ID>(bytes, offset as usize);
         raw.push_edge(target, slot as u32);
     }
     raw.classes[c as usize].layout.as_mut().expect("set").refs = refs;
     Ok(())
 }
 
-fn object_array<R: Read>(r: &mut Reader<R>, raw: &mut Raw) -> Result<(), ParseError> {
+fn object_array<const ID: usize, R: Read>(
+    r: &mut Reader<R>,
+    raw: &mut Raw,
+) -> Result<(), ParseError> {
     const WHAT: &str = "object array";
-    let id = r.id(WHAT)?;
+    let id = r.id::<ID>(WHAT)?;
     r.u32(WHAT)?;
     let n = r.u32(WHAT)?;
-    let class_id = r.id(WHAT)?;
+    let class_id = r.id::<ID>(WHAT)?;
     let c = raw.class_index(class_id);
     if raw.classes[c as usize].kind == ClassKind::Instance && raw.classes[c as usize].id == 0 {
         raw.classes[c as usize].kind = ClassKind::ObjectArray;
     }
-    raw.push_node(id, c, align8(16 + 4 * u64::from(n)));
+    let array_header = headers(raw.id_size).1;
+    raw.push_node(id, c, align8(array_header + 4 * u64::from(n)));
     let mut index = 0u32;
     let mut left = n;
     while left > 0 {
         let chunk = left.min(1 << 18) as usize;
-        let bytes = r.bytes(chunk * 8, WHAT)?;
+        let bytes = r.bytes(chunk * ID, WHAT)?;
         for k in 0..chunk {
-            let target = id_at(bytes, k * 8);
+            let target = id_at::<ID>(bytes, k * ID);
             if target != 0 {
                 raw.targets.push(target);
                 raw.labels.push(index + k as u32);
@@ -459,13 +490,17 @@ fn object_array<R: Read>(r: &mut Reader<R>, raw: &mut Raw) -> Result<(), ParseEr
     Ok(())
 }
 
-fn primitive_array<R: Read>(r: &mut Reader<R>, raw: &mut Raw, at: u64) -> Result<(), ParseError> {
+fn primitive_array<const ID: usize, R: Read>(
+    r: &mut Reader<R>,
+    raw: &mut Raw,
+    at: u64,
+) -> Result<(), ParseError> {
     const WHAT: &str = "primitive array";
-    let id = r.id(WHAT)?;
+    let id = r.id::<ID>(WHAT)?;
     r.u32(WHAT)?;
     let n = r.u32(WHAT)?;
     let ty = r.u8(WHAT)?;
-    let size = match type_size(ty) {
+    let size = match type_size(ty, raw.id_size) {
         Some(s) if ty != 2 => s,
         _ => {
             return Err(ParseError::Invalid(format!(
@@ -475,7 +510,12 @@ fn primitive_array<R: Read>(r: &mut Reader<R>, raw: &mut Raw, at: u64) -> Result
     };
     let bytes = u64::from(n) * u64::from(size);
     r.skip(bytes, WHAT)?;
-    raw.push_node(id, PRIMITIVE_BASE + u32::from(ty - 4), align8(16 + bytes));
+    let array_header = headers(raw.id_size).1;
+    raw.push_node(
+        id,
+        PRIMITIVE_BASE + u32::from(ty - 4),
+        align8(array_header + bytes),
+    );
     Ok(())
 }
 

@@ -1,6 +1,8 @@
 //! Bytes of an HPROF file, read forward once: a buffered reader of big-endian numbers
 //! and identifiers that knows its offset (for messages) and tells a file that ends early
-//! from any other fault.
+//! from any other fault. Identifiers are 8 bytes (64-bit JVMs) or 4 (32-bit JVMs), as the
+//! header says; the size is a const generic `ID` of the readers so that an 8-byte dump
+//! runs the same code as if no other size existed, and every id is widened to `u64`.
 
 use std::io::Read;
 
@@ -15,7 +17,7 @@ pub enum ParseError {
     },
     /// Not "JAVA PROFILE 1.0.x".
     NotHprof(String),
-    /// An identifier size other than 8.
+    /// An identifier size other than 4 or 8.
     IdSize(u32),
     UnknownTag {
         tag: u8,
@@ -123,25 +125,30 @@ impl<R: Read> Reader<R> {
         let b = self.bytes(4, what)?;
         Ok(u32::from_be_bytes(b.try_into().expect("4 bytes")))
     }
-    /// An identifier (always 8 bytes: other sizes are refused with the header).
+    /// An identifier of `ID` (4 or 8) bytes, widened to `u64`.
     #[inline]
-    pub fn id(&mut self, what: &'static str) -> Result<u64, ParseError> {
-        let b = self.bytes(8, what)?;
-        Ok(u64::from_be_bytes(b.try_into().expect("8 bytes")))
+    pub fn id<const ID: usize>(&mut self, what: &'static str) -> Result<u64, ParseError> {
+        Ok(id_at::<ID>(self.bytes(ID, what)?, 0))
     }
 }
 
-/// The big-endian identifier at `at` in `bytes`.
+/// The big-endian identifier of `ID` (4 or 8) bytes at `at` in `bytes`, widened to `u64`.
 #[inline]
-pub fn id_at(bytes: &[u8], at: usize) -> u64 {
-    u64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+pub fn id_at<const ID: usize>(bytes: &[u8], at: usize) -> u64 {
+    if ID == 8 {
+        u64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+    } else {
+        u64::from(u32::from_be_bytes(
+            bytes[at..at + 4].try_into().expect("4 bytes"),
+        ))
+    }
 }
 
-/// The size in a dump of a value of HPROF basic type `ty` (2 = object), None for an
-/// unknown type.
-pub fn type_size(ty: u8) -> Option<u32> {
+/// The size in a dump of a value of HPROF basic type `ty` (2 = object: an identifier of
+/// `id_size` bytes), None for an unknown type.
+pub fn type_size(ty: u8, id_size: u32) -> Option<u32> {
     match ty {
-        2 => Some(8),
+        2 => Some(id_size),
         4 | 8 => Some(1),
         5 | 9 => Some(2),
         6 | 10 => Some(4),
