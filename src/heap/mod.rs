@@ -120,10 +120,6 @@ pub enum HeapError {
     )]
     SourceNoLocation { dir: PathBuf },
     #[error(
-        "{path}: the identifier size is {size} bytes; leakcollect reads dumps of 64-bit JVMs (identifier size 8): take the dump with a 64-bit JVM"
-    )]
-    HprofIdSize { path: PathBuf, size: u32 },
-    #[error(
         "{path}: the dump holds no heap objects (no heap dump records); it was cut at a record boundary or written without its heap, take it again (jcmd PID GC.heap_dump FILE)"
     )]
     EmptyHeap { path: PathBuf },
