@@ -195,7 +195,13 @@ impl GcLogError {
 pub fn read(paths: &[PathBuf]) -> Result<GcLog, GcLogError> {
     let mut files: Vec<(Runtime, LogFile)> = Vec::with_capacity(paths.len());
     for path in paths {
-        let (runtime, file) = read_file(path)?;
+        let (runtime, file) = match read_file(path) {
+            Ok(read) => read,
+            // -Xlog's rotation leaves the newest file empty right after it rotated: among
+            // several files an empty one says nothing and is passed over.
+            Err(GcLogError::Empty { .. }) if paths.len() > 1 => continue,
+            Err(e) => return Err(e),
+        };
         if let Some((first_runtime, first)) = files.first()
             && *first_runtime != runtime
         {
@@ -208,7 +214,11 @@ pub fn read(paths: &[PathBuf]) -> Result<GcLog, GcLogError> {
         }
         files.push((runtime, file));
     }
-    let runtime = files[0].0;
+    let Some(&(runtime, _)) = files.first() else {
+        return Err(GcLogError::Empty {
+            path: paths.first().cloned().unwrap_or_default(),
+        });
+    };
     let files: Vec<LogFile> = files.into_iter().map(|(_, f)| f).collect();
     let collections: Vec<&Collection> = files.iter().flat_map(|f| &f.collections).collect();
     if !collections.iter().any(|c| c.parsed.floor) {

@@ -343,6 +343,15 @@ fn jvm_rotated_logs_with_other_decorations_continue_one_process() {
     assert_eq!(full, 10);
     assert_eq!(count_of(&doc, "Pause Full") as usize, full);
     assert_eq!(verdict(&doc), "rising", "{:#}", doc["trend"]);
+    // The JDK leaves the newest file empty right after it rotated: among several files an
+    // empty one is passed over, and the figures stay.
+    let fresh = dir.join("gc.log.fresh");
+    std::fs::write(&fresh, "").unwrap();
+    let mut with_fresh = files.clone();
+    with_fresh.push(&fresh);
+    let again = json(&with_fresh);
+    assert_eq!(count_of(&again, "Pause Full"), count_of(&doc, "Pause Full"));
+    assert_eq!(again["trend"], doc["trend"]);
     // Without any decoration there is no clock: refused, saying how to log.
     let bare = work().join("jvm-bare.log");
     java_log_to(&bare, "G1GC", "gc", ":none", "leak");
