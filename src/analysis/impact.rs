@@ -27,27 +27,25 @@ pub const HIGH_FAILED_PERCENT: f64 = 0.1;
 /// within this many hours at the measured growth.
 pub const MEDIUM_HOURS_TO_LIMIT: f64 = 24.0;
 
-/// A counter's increase over `[start, end]`, a fall counted as a restart from zero.
+/// A counter's increase over `[start, end]`, a fall counted as a restart from zero. The
+/// points are in time order: the span is found by binary search, so asking once per OOM
+/// kill of a fleet stays cheap.
 fn increase(series: &RangeSeries, start: f64, end: f64) -> Option<f64> {
-    let points: Vec<(f64, f64)> = series
-        .points
+    let points = &series.points;
+    let from = points.partition_point(|(t, _)| *t < start);
+    let to = points.partition_point(|(t, _)| *t <= end);
+    let inside: Vec<f64> = points[from..to.max(from)]
         .iter()
-        .copied()
-        .filter(|(t, v)| *t >= start && *t <= end && v.is_finite())
+        .map(|(_, v)| *v)
+        .filter(|v| v.is_finite())
         .collect();
-    if points.len() < 2 {
+    if inside.len() < 2 {
         return None;
     }
     Some(
-        points
+        inside
             .windows(2)
-            .map(|w| {
-                if w[1].1 >= w[0].1 {
-                    w[1].1 - w[0].1
-                } else {
-                    w[1].1
-                }
-            })
+            .map(|w| if w[1] >= w[0] { w[1] - w[0] } else { w[1] })
             .sum(),
     )
 }

@@ -4,28 +4,28 @@
 //! Within one process lifetime memory saws between collections above a floor that, in a
 //! leak, rises. The leak is plain to see once the floor has risen by more than the
 //! sawtooth's height: then a trough is above the earlier peaks. The height is measured
-//! per instance as the p95 of memory above its fitted floor line in each lifetime (the
-//! same floor the growth figure fits), the median over instances; the time is that
+//! per instance as the p95 of memory above its floor line in each lifetime (the line with
+//! the growth the instance's figure fitted, through the lifetime's lowest point), the
+//! median over instances; the time is that
 //! height over the growth per instance; the requests, that time at one instance's
 //! production rate, or the height over the memory retained per request.
 
 use super::PeriodView;
-use super::growth::{MIN_LIFETIME_POINTS, floor_points, split_lifetimes, theil_sen};
+use super::growth::{MIN_LIFETIME_POINTS, split_lifetimes};
 use crate::evidence::{Period, Reproduction};
 use crate::stats::median;
 
 const HOUR: f64 = 3600.0;
 
-/// The p95 of memory above its floor line within each lifetime of one instance.
-fn sawtooth_height(points: &[(f64, f64)], boundaries: &[f64]) -> Option<f64> {
+/// The p95 of memory above its floor line within each lifetime of one instance: the line
+/// with the instance's fitted growth (`slope`, bytes per second) through the lifetime's
+/// lowest point. The growth figure already fitted that slope, so no second fit is made.
+fn sawtooth_height(points: &[(f64, f64)], boundaries: &[f64], slope: f64) -> Option<f64> {
     let mut above = Vec::new();
     for lifetime in split_lifetimes(points, boundaries) {
         if lifetime.len() < MIN_LIFETIME_POINTS {
             continue;
         }
-        let Some(slope) = theil_sen(&floor_points(&lifetime)) else {
-            continue;
-        };
         let residuals: Vec<f64> = lifetime
             .iter()
             .filter(|p| p.1.is_finite())
@@ -37,9 +37,9 @@ fn sawtooth_height(points: &[(f64, f64)], boundaries: &[f64]) -> Option<f64> {
     if above.is_empty() {
         return None;
     }
-    above.sort_by(f64::total_cmp);
     let rank = ((above.len() as f64 - 1.0) * 0.95).round() as usize;
-    Some(above[rank])
+    let (_, p95, _) = above.select_nth_unstable_by(rank, f64::total_cmp);
+    Some(*p95)
 }
 
 /// The period's reproduction time; `None` without a positive growth or a measurable
@@ -53,7 +53,10 @@ pub fn reproduction(
     let heights: Vec<f64> = view
         .instances
         .iter()
-        .filter_map(|i| sawtooth_height(&i.points, i.cut))
+        .filter_map(|i| {
+            let slope = i.growth.as_ref()?.bytes_per_hour / HOUR;
+            sawtooth_height(&i.points, i.cut, slope)
+        })
         .collect();
     let noise = median(&heights).filter(|h| *h > 0.0)?;
     let hours = noise / growth;
@@ -93,13 +96,13 @@ mod tests {
                 )
             })
             .collect();
-        let h = sawtooth_height(&points, &[]).unwrap();
+        let h = sawtooth_height(&points, &[], 10.0 / 60.0).unwrap();
         assert!((h - 100.0).abs() < 1e-6, "{h}");
     }
 
     #[test]
     fn a_flat_series_has_no_height() {
         let points: Vec<(f64, f64)> = (0..20).map(|i| (i as f64 * 60.0, 5.0)).collect();
-        assert_eq!(sawtooth_height(&points, &[]), Some(0.0));
+        assert_eq!(sawtooth_height(&points, &[], 0.0), Some(0.0));
     }
 }
